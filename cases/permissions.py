@@ -1,0 +1,53 @@
+"""Who may see and change what. Every object check goes through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from cases.models import Case, Team
+
+
+def team_ids_visible(user: Any) -> set[int]:
+    """Teams whose cases the user may read: the teams they work in or manage."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_caseowner_team_ids", None)
+    if cached is not None:
+        return cached
+    ids = set(
+        Team.objects.filter(Q(agents__user=user) | Q(managers=user)).values_list("id", flat=True)
+    )
+    user._caseowner_team_ids = ids
+    return ids
+
+
+def managed_team_ids(user: Any) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_caseowner_managed_ids", None)
+    if cached is None:
+        cached = set(user.managed_teams.values_list("id", flat=True))
+        user._caseowner_managed_ids = cached
+    return cached
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    if getattr(user, "is_superuser", False):
+        return Case.objects.all()
+    return Case.objects.filter(team_id__in=team_ids_visible(user))
+
+
+def is_team_member(user: Any, team: Team) -> bool:
+    return Team.objects.filter(pk=team.pk, agents__user=user).exists()
+
+
+def is_team_manager(user: Any, team: Team | int) -> bool:
+    team_id = team if isinstance(team, int) else team.pk
+    return getattr(user, "is_superuser", False) or team_id in managed_team_ids(user)
+
+
+def can_change_case(user: Any, case: Case) -> bool:
+    """The owner changes their case; a manager of its team changes any of the team's cases."""
+    return case.owner_id == user.pk or is_team_manager(user, case.team_id)

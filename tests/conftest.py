@@ -1,0 +1,70 @@
+"""Shared fixtures. Integration tests need real services: they skip with a reason when a
+service is absent, except in CI (``CI=true``), where a missing service fails the run."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def require_postgres() -> None:
+    if not settings.IS_POSTGRES:
+        reason = "needs PostgreSQL: set DATABASE_URL=postgres://… (make test on SQLite skips it)"
+        if IN_CI:
+            pytest.fail(f"CI: {reason}")
+        pytest.skip(reason)
+
+
+def require_redis() -> str:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        reason = "needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0"
+        if IN_CI:
+            pytest.fail(f"CI: {reason}")
+        pytest.skip(reason)
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if not _port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
+        reason = f"Redis is not answering at {url}"
+        if IN_CI:
+            pytest.fail(f"CI: {reason}")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def postgres() -> None:
+    require_postgres()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_postgres()
+    return require_redis()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings) -> None:  # noqa: ANN001
+    # Tests never write to the console and never lock anyone out.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.AXES_ENABLED = False
