@@ -232,8 +232,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # How often the outbox sweep runs (seconds), in Celery beat or in-process.
 OUTBOX_SWEEP_INTERVAL = env.float("OUTBOX_SWEEP_INTERVAL", default=2.0)
-# Run the sweep in a background thread of the web process (the embedded default).
+# Run the periodic jobs in a background thread of the web process (the embedded default).
 OUTBOX_IN_PROCESS = env.bool("OUTBOX_IN_PROCESS", default=False)
+# The periodic jobs: Celery task names, each a sweep over due rows that is safe to run
+# concurrently and repeatedly. Celery beat runs them in production; the in-process
+# scheduler calls the same tasks directly when there is no broker.
+PERIODIC_TASKS: dict[str, float] = {
+    "notifications.sweep_outbox": OUTBOX_SWEEP_INTERVAL,
+    "commitments.sweep_due": OUTBOX_SWEEP_INTERVAL,
+    "cases.sweep_handoff_offers": 30.0,
+}
 
 # --- security headers -----------------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {
