@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cases.models import Case, Handoff
+    from cases.models import Case
 
 # handler(case=..., by=user, now=datetime) — a case was just opened (first-response promise).
 case_opened: list[Callable[..., Any]] = []
@@ -22,6 +22,9 @@ case_closed: list[Callable[..., Any]] = []
 # handler(case=...) -> list[dict] — open commitments to brief in a hand-off:
 # [{"id": int, "description": str, "due_at": iso str}]
 open_commitments: list[Callable[..., list[dict]]] = []
+# handler(case=..., user=...) -> dict — extra keys for the case detail (API and page), e.g.
+# {"commitments": [...]}; each handler runs a fixed number of queries.
+case_detail_extras: list[Callable[..., dict]] = []
 
 
 def run(handlers: list[Callable[..., Any]], **kwargs: Any) -> None:
@@ -36,4 +39,8 @@ def collect_open_commitments(case: Case) -> list[dict]:
     return items
 
 
-__all__ = ["case_opened", "handoff_accepted", "case_closed", "open_commitments", "run", "Handoff"]
+def collect_detail_extras(case: Case, user: Any) -> dict:
+    extras: dict = {}
+    for handler in case_detail_extras:
+        extras.update(handler(case=case, user=user))
+    return extras
