@@ -90,3 +90,31 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def _error_schema():  # noqa: ANN202
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    return inline_serializer(
+        name="Error",
+        fields={
+            "code": serializers.CharField(help_text="Stable snake_case error code."),
+            "message": serializers.CharField(help_text="Human-readable explanation."),
+            "fields": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()),
+                help_text="Per-field messages, if any.",
+            ),
+        },
+    )
+
+
+ERROR_RESPONSES: dict[int, Any] = {}
+
+
+def error_responses(*codes: int) -> dict[int, Any]:
+    """``extend_schema(responses={..., **error_responses(400, 404)})``."""
+    if not ERROR_RESPONSES:
+        schema = _error_schema()
+        ERROR_RESPONSES.update({c: schema for c in (400, 401, 403, 404, 409, 429)})
+    return {c: ERROR_RESPONSES[c] for c in codes}

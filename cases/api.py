@@ -1,0 +1,368 @@
+"""The case API: thin views that call services and selectors, nested in/out serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from caseowner.api import Pagination, error_responses
+from caseowner.errors import NotFoundError
+from cases import hooks, selectors, services
+from cases.errors import CaseRuleError
+from cases.models import Case, CaseStatus, Channel, Customer, Priority, Team, Title
+from cases.permissions import team_ids_visible
+
+
+def person_name(user: Any) -> str:
+    profile = getattr(user, "agent_profile", None)
+    if profile is not None:
+        return profile.display_name
+    return user.get_full_name() or user.get_username()
+
+
+class PersonOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: Any) -> str:
+        return person_name(user)
+
+
+class CustomerOut(serializers.ModelSerializer):
+    name = serializers.CharField(source="full_name")
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "title", "addressed_as", "email", "phone", "time_zone", "language"]
+
+
+class TeamOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CaseOut(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+    customer = CustomerOut()
+    team = TeamOut()
+    owner = PersonOut()
+
+    class Meta:
+        model = Case
+        fields = [
+            "ref",
+            "status",
+            "priority",
+            "channel",
+            "subject",
+            "customer",
+            "team",
+            "owner",
+            "owner_since",
+            "owner_count",
+            "next_due_at",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        ]
+
+
+class EventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = PersonOut(allow_null=True)
+    data = serializers.JSONField()
+
+
+class HandoffBriefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    from_agent = PersonOut()
+    to_agent = PersonOut()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    offered_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class HistoryOut(serializers.Serializer):
+    ref = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    channel = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    owner = PersonOut()
+
+
+class CaseDetailOut(CaseOut):
+    description = serializers.CharField()
+
+    class Meta(CaseOut.Meta):
+        fields = [*CaseOut.Meta.fields, "description"]
+
+
+class CaseFilter(django_filters.FilterSet):
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    team = django_filters.NumberFilter(field_name="team_id")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    due_before = django_filters.IsoDateTimeFilter(field_name="next_due_at", lookup_expr="lt")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+
+class NewCustomerIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    title = serializers.ChoiceField(choices=Title.choices, required=False, default="")
+    addressed_as = serializers.CharField(max_length=200, required=False, default="")
+    email = serializers.EmailField(required=False, default="")
+    phone = serializers.CharField(max_length=40, required=False, default="")
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    time_zone = serializers.CharField(max_length=64, required=False, default="UTC")
+    language = serializers.CharField(max_length=16, required=False, default="en")
+
+    def validate_time_zone(self, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError("Unknown time zone.") from None
+        return value
+
+
+class CaseCreateIn(serializers.Serializer):
+    customer = serializers.IntegerField(
+        required=False, help_text="An existing customer's id; or give new_customer."
+    )
+    new_customer = NewCustomerIn(required=False)
+    team = serializers.IntegerField(
+        required=False, help_text="Defaults to the caller's team when they have exactly one."
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    owner = serializers.IntegerField(
+        required=False, help_text="The owner's user id; omitted: the team's assignment rule."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if ("customer" in attrs) == ("new_customer" in attrs):
+            raise serializers.ValidationError(
+                {"customer": ["Give exactly one of customer (an id) or new_customer."]}
+            )
+        return attrs
+
+
+class CasePatchIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    reason = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if "status" not in attrs and "priority" not in attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give a status or a priority to change."]}
+            )
+        return attrs
+
+
+class NoteIn(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+
+
+def case_detail_payload(*, case: Case, user: Any) -> dict:
+    """Everything the case page and the API detail show, in a fixed number of queries."""
+    data = CaseDetailOut(case).data
+    data["timeline"] = EventOut(selectors.case_timeline(case=case), many=True).data
+    data["handoffs"] = HandoffBriefOut(selectors.case_handoffs(case=case), many=True).data
+    data["customer_history"] = HistoryOut(selectors.customer_history(case=case), many=True).data
+    data.update(hooks.collect_detail_extras(case, user))
+    return data
+
+
+def _resolve_customer(data: dict) -> Customer:
+    if "customer" in data:
+        try:
+            return Customer.objects.get(pk=data["customer"])
+        except Customer.DoesNotExist:
+            raise CaseRuleError(
+                "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
+            ) from None
+    new = dict(data["new_customer"])
+    new["full_name"] = new.pop("name")
+    return Customer.objects.create(**new)
+
+
+def _resolve_team(user: Any, team_id: int | None) -> Team:
+    visible = team_ids_visible(user)
+    if team_id is None:
+        if len(visible) != 1:
+            raise CaseRuleError(
+                "team_required",
+                "Say which team the case belongs to.",
+                fields={"team": ["This field is required."]},
+            )
+        team_id = next(iter(visible))
+    if team_id not in visible and not user.is_superuser:
+        raise CaseRuleError(
+            "team_not_found", "No such team among yours.", fields={"team": ["Not found."]}
+        )
+    try:
+        return Team.objects.get(pk=team_id)
+    except Team.DoesNotExist:
+        raise CaseRuleError(
+            "team_not_found", "No such team among yours.", fields={"team": ["Not found."]}
+        ) from None
+
+
+def _resolve_owner(owner_id: int | None) -> Any:
+    if owner_id is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    try:
+        return get_user_model().objects.get(pk=owner_id)
+    except get_user_model().DoesNotExist:
+        raise CaseRuleError(
+            "owner_not_in_team",
+            "The owner must be an active agent of the case's team.",
+            fields={"owner": ["Not found."]},
+        ) from None
+
+
+class CaseListApi(APIView):
+    @extend_schema(
+        operation_id="cases_list",
+        parameters=[CaseFilter],
+        responses={200: CaseOut(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        filterset = CaseFilter(
+            request.query_params, queryset=selectors.case_list(user=request.user)
+        )
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(CaseOut(page, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_create",
+        request=CaseCreateIn,
+        responses={201: CaseDetailOut, **error_responses(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        data = CaseCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        with transaction.atomic():
+            team = _resolve_team(request.user, v.get("team"))
+            case = services.case_open(
+                customer=_resolve_customer(v),
+                team=team,
+                channel=v["channel"],
+                subject=v["subject"],
+                description=v["description"],
+                priority=v["priority"],
+                owner=_resolve_owner(v.get("owner")),
+                by=request.user,
+            )
+        case = selectors.case_get(user=request.user, ref=case.ref)
+        return Response(case_detail_payload(case=case, user=request.user), status=201)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        responses={200: CaseDetailOut, **error_responses(401, 404)},
+    )
+    def get(self, request: Request, ref: str) -> Response:
+        case = selectors.case_get(user=request.user, ref=ref)
+        return Response(case_detail_payload(case=case, user=request.user))
+
+    @extend_schema(
+        operation_id="cases_partial_update",
+        request=CasePatchIn,
+        responses={200: CaseDetailOut, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, ref: str) -> Response:
+        case = selectors.case_get(user=request.user, ref=ref)
+        data = CasePatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.case_update(
+            case=case,
+            by=request.user,
+            status=data.validated_data.get("status"),
+            priority=data.validated_data.get("priority"),
+            reason=data.validated_data["reason"],
+        )
+        case = selectors.case_get(user=request.user, ref=ref)
+        return Response(case_detail_payload(case=case, user=request.user))
+
+
+class CaseNoteApi(APIView):
+    @extend_schema(
+        operation_id="cases_notes_create",
+        request=NoteIn,
+        responses={201: EventOut, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, ref: str) -> Response:
+        case = selectors.case_get(user=request.user, ref=ref)
+        data = NoteIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.case_add_note(case=case, by=request.user, text=data.validated_data["text"])
+        return Response(EventOut(event).data, status=status.HTTP_201_CREATED)
+
+
+class OfferWaitingOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.ref")
+    subject = serializers.CharField(source="case.subject")
+    from_agent = PersonOut()
+    reason = serializers.CharField()
+    offered_at = serializers.DateTimeField()
+
+
+class QueueApi(APIView):
+    @extend_schema(
+        operation_id="queue_retrieve",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={
+            200: inline_serializer(
+                name="Queue",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": CaseOut(many=True),
+                    "offers_waiting": OfferWaitingOut(many=True),
+                },
+            ),
+            **error_responses(401),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.queue_for(user=request.user), request, self)
+        response = paginator.get_paginated_response(CaseOut(page, many=True).data)
+        response.data["offers_waiting"] = OfferWaitingOut(
+            selectors.offers_waiting_for(user=request.user), many=True
+        ).data
+        return response
+
+
+__all__ = ["CaseListApi", "CaseDetailApi", "CaseNoteApi", "QueueApi", "NotFoundError"]
