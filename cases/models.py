@@ -308,6 +308,10 @@ class Handoff(models.Model):
     offered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # A manager's reassignment across teams: the case moves to this team on acceptance.
+    to_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     reason = models.CharField(max_length=30, choices=HandoffReason.choices)
     customer_needs = models.TextField()
     actions_taken = models.TextField()
@@ -325,6 +329,12 @@ class Handoff(models.Model):
     # Ping-pong and other audit flags, e.g. ["back_to_previous_owner", "fourth_owner"].
     flags = models.JSONField(default=list, blank=True)
     quality_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # When a waiting offer reminds the receiver, then escalates to the team's managers
+    # (business time from offered_at, fixed at offer time), and when each happened.
+    remind_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -338,6 +348,24 @@ class Handoff(models.Model):
             models.Index(fields=["offered_at"], name="handoff_offered_at"),
             # a case's hand-off history
             models.Index(fields=["case", "-offered_at"], name="handoff_case"),
+            # the offer sweep: waiting offers due for a reminder
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(status="offered", reminded_at__isnull=True),
+                name="handoff_remind_due",
+            ),
+            # the offer sweep: waiting offers due for escalation
+            models.Index(
+                fields=["escalate_at"],
+                condition=Q(status="offered", escalated_at__isnull=True),
+                name="handoff_escalate_due",
+            ),
+            # the customer's acknowledgement: a case's latest accepted hand-off
+            models.Index(
+                fields=["case", "-decided_at"],
+                condition=Q(status="accepted"),
+                name="handoff_case_accepted",
+            ),
         ]
         constraints = [
             # Invariant 4: at most one open hand-off per case.
