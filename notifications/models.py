@@ -1,7 +1,14 @@
-"""The outbox: every message to a person is a row written in the caller's transaction."""
+"""The outbox: every message to a person is a row written in the caller's transaction.
+
+The hot table (``Notification``) holds only work that is pending, in flight, failed or
+recently finished; the sweep moves sent and cancelled rows to ``DeliveryLog`` (the permanent
+record, which also keeps their dedupe keys), so the queue stays small however long the
+history grows.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -27,6 +34,30 @@ class NotificationStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class WebhookEndpoint(models.Model):
+    """A URL that receives signed JSON events for one scope (e.g. ``team:7``)."""
+
+    # Opaque to notifications: the caller decides what a scope means.
+    scope = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    # Shared secret for the HMAC-SHA256 signature header.
+    secret = models.CharField(max_length=200)
+    # Event names to send; empty means every event.
+    events = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [
+            # webhook_emit: the active endpoints of one scope
+            models.Index(fields=["scope"], condition=Q(is_active=True), name="webhook_active_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} → {self.url}"
+
+
 class Notification(models.Model):
     channel = models.CharField(
         max_length=10, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL
@@ -36,23 +67,30 @@ class Notification(models.Model):
     recipient_name = models.CharField(max_length=200, blank=True)
     recipient_kind = models.CharField(max_length=10, choices=RecipientKind.choices)
     # Template base path: "<name>.subject.txt", "<name>.txt" and "<name>.html" are rendered.
+    # For a webhook: the event name.
     template = models.CharField(max_length=200, blank=True)
     context = models.JSONField(default=dict, blank=True)
     # [{"filename", "content_type", "content"}] — content is text (e.g. an .ics).
     attachments = models.JSONField(default=list, blank=True)
-    # The same key never produces a second notification.
+    # The same key never produces a second notification (checked against DeliveryLog too).
     dedupe_key = models.CharField(max_length=255, unique=True)
-    # Opaque labels for cancelling together, e.g. "commitment:42".
+    # Opaque labels for cancelling together, e.g. "commitment:42" (indexed in NotificationTag).
     tags = models.JSONField(default=list, blank=True)
+    webhook_endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     send_after = models.DateTimeField()
     status = models.CharField(
         max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
+    # Claims so far; the current claim is (status="sending", attempts=N).
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
+    # When the row reached a final state (sent, failed, cancelled).
+    finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -73,6 +111,12 @@ class Notification(models.Model):
             models.Index(
                 fields=["-created_at"], condition=Q(status="failed"), name="notif_failed"
             ),
+            # the sweep's archiving step: finished rows to move to the delivery log
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(status__in=["sent", "cancelled"]),
+                name="notif_finished",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -87,6 +131,55 @@ class Notification(models.Model):
     @property
     def message_id(self) -> str:
         """Stable Message-ID: a resend of this notification is recognisably the same mail."""
-        from django.conf import settings
-
         return f"<notification-{self.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+class NotificationTag(models.Model):
+    """One row per tag of a pending notification, so cancelling by tag is an index lookup."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="tag_rows"
+    )
+    tag = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [
+            # notification_cancel(tag=…): the notifications carrying one tag
+            models.Index(fields=["tag", "notification"], name="notif_tag_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+class DeliveryLog(models.Model):
+    """The permanent record of finished notifications, moved out of the hot outbox.
+
+    The primary key is the notification's id, so Message-IDs stay traceable.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
+    recipient_address = models.CharField(max_length=500)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    recipient_kind = models.CharField(max_length=10, choices=RecipientKind.choices)
+    template = models.CharField(max_length=200, blank=True)
+    # A later notification_enqueue with this key is a duplicate and is refused.
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    tags = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=NotificationStatus.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    send_after = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # operations: deliveries in a period, newest first
+            models.Index(fields=["-finished_at"], name="deliverylog_finished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient_address} ({self.status})"
