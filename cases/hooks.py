@@ -8,6 +8,7 @@ explicitly (no Django signals), so a handler's failure rolls the whole change ba
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ open_commitments: list[Callable[..., list[dict]]] = []
 # handler(case=..., user=...) -> dict — extra keys for the case detail (API and page), e.g.
 # {"commitments": [...]}; each handler runs a fixed number of queries.
 case_detail_extras: list[Callable[..., dict]] = []
+# handler(team=..., start=datetime, duration=timedelta) -> datetime — ``duration`` of the
+# team's business time after ``start`` (the first handler answers). With none registered,
+# plain elapsed time is used. Hand-off offer reminders and escalations are timed with it.
+business_time_add: list[Callable[..., datetime]] = []
 
 
 def run(handlers: list[Callable[..., Any]], **kwargs: Any) -> None:
@@ -37,6 +42,12 @@ def collect_open_commitments(case: Case) -> list[dict]:
     for handler in open_commitments:
         items.extend(handler(case=case))
     return items
+
+
+def add_business_time(team: Any, start: datetime, duration: timedelta) -> datetime:
+    for handler in business_time_add:
+        return handler(team=team, start=start, duration=duration)
+    return start + duration
 
 
 def collect_detail_extras(case: Case, user: Any) -> dict:
