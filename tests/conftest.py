@@ -68,3 +68,4 @@ def _isolated_settings(settings) -> None:  # noqa: ANN001
     # Tests never write to the console and never lock anyone out.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.AXES_ENABLED = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

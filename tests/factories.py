@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@staff.example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-only")
+    password = factory.django.Password("pw-for-tests-only")
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -34,6 +34,7 @@ class AgentFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = AgentProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     display_name = factory.LazyAttribute(lambda p: f"{p.user.first_name} {p.user.last_name}")
