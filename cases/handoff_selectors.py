@@ -1,0 +1,231 @@
+"""Reads on hand-offs: a case's history, the offers waiting for an agent, the manager audit.
+
+Every list runs a fixed number of queries whatever its length; the audit aggregates in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.utils import timezone
+
+from caseowner.errors import NotFoundError
+from cases.errors import CaseRuleError
+from cases.models import Case, Handoff, HandoffStatus
+from cases.permissions import managed_team_ids, team_ids_visible
+
+_PEOPLE = (
+    "from_agent__agent_profile",
+    "to_agent__agent_profile",
+    "offered_by__agent_profile",
+)
+
+
+def handoff_list_for_case(*, case: Case) -> QuerySet[Handoff]:
+    """A case's hand-offs, newest first, with the people joined in."""
+    return (
+        Handoff.objects.filter(case=case)
+        .select_related("case", *_PEOPLE)
+        .order_by("-offered_at", "-id")
+    )
+
+
+def handoff_offers_waiting_for(*, user: Any) -> QuerySet[Handoff]:
+    """Offers made to the user and not yet decided, oldest first (the queue shows them)."""
+    return (
+        Handoff.objects.filter(to_agent=user, status=HandoffStatus.OFFERED)
+        .select_related("case", "case__customer", "case__team", *_PEOPLE)
+        .order_by("offered_at", "id")
+    )
+
+
+def handoff_get(*, user: Any, handoff_id: int) -> Handoff:
+    """One hand-off the user may see (its case's team, or offered to them); NotFoundError
+    for everything else, so other teams' ids don't leak."""
+    qs = Handoff.objects.select_related("case", "case__team", *_PEOPLE)
+    if not getattr(user, "is_superuser", False):
+        qs = qs.filter(Q(case__team_id__in=team_ids_visible(user)) | Q(to_agent=user))
+    try:
+        return qs.get(pk=handoff_id)
+    except Handoff.DoesNotExist:
+        raise NotFoundError(f"No hand-off {handoff_id}.") from None
+
+
+def handoff_pending_acknowledgement(*, case: Case) -> Handoff | None:
+    """The accepted hand-off that made the current owner, if the customer has not yet
+    acknowledged it (the customer page shows the "acknowledge" button for it)."""
+    return (
+        Handoff.objects.filter(
+            case=case,
+            status=HandoffStatus.ACCEPTED,
+            to_agent_id=case.owner_id,
+            customer_acknowledged_at__isnull=True,
+        )
+        .select_related("from_agent__agent_profile", "to_agent__agent_profile")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class HandoffAuditFilters:
+    """The manager audit's filters; every one optional. Dates are UTC days, ``date_to``
+    inclusive; ``agent_id`` matches the sender or the receiver."""
+
+    team_id: int | None = None
+    agent_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    flagged: bool | None = None
+    score_below: int | None = None
+    status: str | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def handoff_audit_rows(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Handoff]:
+    """Hand-offs of the teams the user manages, newest first, each with its reviews'
+    averages computed in SQL (``review_count``, ``review_avg_*``, ``review_avg``).
+    One query per page, whatever the page size."""
+    if getattr(user, "is_superuser", False):
+        qs = Handoff.objects.all()
+    else:
+        managed = managed_team_ids(user)
+        if not managed:
+            raise CaseRuleError(
+                "manager_only", "Only managers can see the hand-off audit.", status=403
+            )
+        qs = Handoff.objects.filter(case__team_id__in=managed)
+    if filters.team_id is not None:
+        qs = qs.filter(case__team_id=filters.team_id)
+    if filters.agent_id is not None:
+        qs = qs.filter(Q(from_agent_id=filters.agent_id) | Q(to_agent_id=filters.agent_id))
+    if filters.date_from is not None:
+        qs = qs.filter(offered_at__gte=_day_start(filters.date_from))
+    if filters.date_to is not None:
+        qs = qs.filter(offered_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.flagged is True:
+        qs = qs.exclude(flags=[])
+    elif filters.flagged is False:
+        qs = qs.filter(flags=[])
+    if filters.score_below is not None:
+        qs = qs.filter(quality_score__lt=filters.score_below)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return (
+        qs.select_related("case", "case__team", "case__customer", *_PEOPLE)
+        .annotate(
+            review_count=Count("reviews"),
+            review_avg_context=Avg("reviews__context_complete"),
+            review_avg_next_step=Avg("reviews__next_step_clear"),
+            review_avg_commitments=Avg("reviews__commitments_carried"),
+            review_avg_informed=Avg("reviews__customer_informed"),
+            review_avg=(
+                Avg("reviews__context_complete")
+                + Avg("reviews__next_step_clear")
+                + Avg("reviews__commitments_carried")
+                + Avg("reviews__customer_informed")
+            )
+            / 4.0,
+            case_team_id=F("case__team_id"),
+        )
+        .order_by("-offered_at", "-id")
+    )
+
+
+def handoff_audit_summary(*, user: Any, filters: HandoffAuditFilters) -> dict:
+    """Totals over the filtered audit in one aggregate query."""
+    qs = handoff_audit_rows(user=user, filters=filters).order_by()
+    base = Handoff.objects.filter(pk__in=qs.values("pk"))
+    return base.aggregate(
+        total=Count("id"),
+        accepted=Count("id", filter=Q(status=HandoffStatus.ACCEPTED)),
+        declined=Count("id", filter=Q(status=HandoffStatus.DECLINED)),
+        waiting=Count("id", filter=Q(status=HandoffStatus.OFFERED)),
+        flagged=Count("id", filter=~Q(flags=[])),
+        acknowledged=Count("id", filter=Q(customer_acknowledged_at__isnull=False)),
+        average_score=Avg("quality_score"),
+    )
+
+
+def _name(user: Any) -> str:
+    profile = getattr(user, "agent_profile", None)
+    if profile is not None:
+        return profile.display_name
+    return user.get_full_name() or user.get_username()
+
+
+def _iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat() if value else ""
+
+
+def _num(value: Any) -> str:
+    return "" if value is None else f"{float(value):.2f}"
+
+
+AUDIT_CSV_HEADER: list[str] = [
+    "id",
+    "case",
+    "team",
+    "from_agent_id",
+    "from_agent",
+    "to_agent_id",
+    "to_agent",
+    "reason",
+    "status",
+    "offered_at",
+    "decided_at",
+    "accept_minutes",
+    "customer_acknowledged_at",
+    "quality_score",
+    "flags",
+    "commitments_carried",
+    "review_count",
+    "review_average",
+]
+
+
+def handoff_audit_csv_rows(rows: Iterable[Handoff]) -> Iterator[list[str]]:
+    """The audit as CSV rows (header first) from ``handoff_audit_rows``; streams."""
+    yield AUDIT_CSV_HEADER
+    for h in rows:
+        minutes = ""
+        if h.status == HandoffStatus.ACCEPTED and h.decided_at:
+            minutes = str(int((h.decided_at - h.offered_at).total_seconds() // 60))
+        yield [
+            str(h.pk),
+            h.case.ref,
+            h.case.team.name,
+            str(h.from_agent_id),
+            _name(h.from_agent),
+            str(h.to_agent_id),
+            _name(h.to_agent),
+            h.reason,
+            h.status,
+            _iso(h.offered_at),
+            _iso(h.decided_at),
+            minutes,
+            _iso(h.customer_acknowledged_at),
+            "" if h.quality_score is None else str(h.quality_score),
+            " ".join(h.flags or []),
+            str(len(h.briefed_commitments or [])),
+            str(getattr(h, "review_count", 0)),
+            _num(getattr(h, "review_avg", None)),
+        ]
+
+
+def handoff_offers_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of waiting offers whose reminder or escalation is due (two indexed range scans)."""
+    now = now or timezone.now()
+    base = Handoff.objects.filter(status=HandoffStatus.OFFERED)
+    remind = base.filter(reminded_at__isnull=True, remind_at__lte=now).order_by("remind_at")
+    escalate = base.filter(escalated_at__isnull=True, escalate_at__lte=now).order_by("escalate_at")
+    ids = set(remind.values_list("pk", flat=True)[:limit])
+    ids.update(escalate.values_list("pk", flat=True)[:limit])
+    return sorted(ids)

@@ -1,0 +1,32 @@
+"""Periodic work of the cases app. Tasks are thin: they call services with ids."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from cases.handoff_selectors import handoff_offers_due
+from cases.handoff_services import handoff_remind_or_escalate
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="cases.sweep_handoff_offers", ignore_result=True)
+def sweep_handoff_offers() -> dict[str, int]:
+    """Remind receivers of offers left waiting, then escalate to the team's managers.
+
+    Each offer is its own short transaction that skips rows another sweep holds, so several
+    beats or workers may run this at once; dedupe keys and the row's ``reminded_at`` /
+    ``escalated_at`` make a second run a no-op.
+    """
+    counts = {"reminded": 0, "escalated": 0}
+    for handoff_id in handoff_offers_due():
+        try:
+            done = handoff_remind_or_escalate(handoff_id=handoff_id)
+        except Exception:  # one bad row must not stop the others; the next sweep retries it
+            log.exception("hand-off offer sweep failed for hand-off %s", handoff_id)
+            continue
+        for step in done:
+            counts[step] += 1
+    return counts
