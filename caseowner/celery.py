@@ -1,4 +1,9 @@
-"""The Celery application. Configured from Django settings (``CELERY_*``)."""
+"""The Celery application. Configured from Django settings (``CELERY_*``).
+
+The beat schedule is built from ``settings.PERIODIC_TASKS`` (task name → seconds), the same
+list the in-process scheduler (``caseowner.scheduler``) runs when there is no broker. Future
+work is never scheduled with ETA/countdown: it waits as rows in the database.
+"""
 
 import os
 
@@ -9,3 +14,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseowner.settings")
 app = Celery("caseowner")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def beat_schedule(periodic_tasks: dict[str, float]) -> dict[str, dict]:
+    """One beat entry per periodic job; a run that could not start in time is dropped,
+    never queued up (each job catches up on its own: it sweeps everything due)."""
+    return {
+        name: {
+            "task": name,
+            "schedule": float(seconds),
+            "options": {"expires": max(60.0, 10 * float(seconds))},
+        }
+        for name, seconds in periodic_tasks.items()
+    }
+
+
+@app.on_after_finalize.connect
+def _set_beat_schedule(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = beat_schedule(settings.PERIODIC_TASKS)

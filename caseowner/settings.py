@@ -234,6 +234,20 @@ CELERY_TIMEZONE = "UTC"
 OUTBOX_SWEEP_INTERVAL = env.float("OUTBOX_SWEEP_INTERVAL", default=2.0)
 # Run the periodic jobs in a background thread of the web process (the embedded default).
 OUTBOX_IN_PROCESS = env.bool("OUTBOX_IN_PROCESS", default=False)
+# Rows claimed per sweep transaction; a sweep claims batches until none is due.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
+# How long a claim holds before the row may be claimed again (worker died). It must cover
+# the wait in the broker queue plus one send (EMAIL_TIMEOUT).
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300.0)
+# Transient failures retry with exponential backoff and jitter, then fail for good.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+# Sent and cancelled rows stay this long in the outbox, then move to the delivery log.
+OUTBOX_ARCHIVE_AFTER_SECONDS = env.float("OUTBOX_ARCHIVE_AFTER_SECONDS", default=600.0)
+# Token for the JSON health endpoint (monitoring without a user account); empty: staff only.
+OUTBOX_HEALTH_TOKEN = env.str("OUTBOX_HEALTH_TOKEN", default="")
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 # The periodic jobs: Celery task names, each a sweep over due rows that is safe to run
 # concurrently and repeatedly. Celery beat runs them in production; the in-process
 # scheduler calls the same tasks directly when there is no broker.

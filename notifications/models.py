@@ -51,7 +51,9 @@ class WebhookEndpoint(models.Model):
     class Meta:
         indexes = [
             # webhook_emit: the active endpoints of one scope
-            models.Index(fields=["scope"], condition=Q(is_active=True), name="webhook_active_scope"),
+            models.Index(
+                fields=["scope"], condition=Q(is_active=True), name="webhook_active_scope"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -108,9 +110,7 @@ class Notification(models.Model):
                 name="notif_sending_lease",
             ),
             # operations: failures shown to managers, newest first
-            models.Index(
-                fields=["-created_at"], condition=Q(status="failed"), name="notif_failed"
-            ),
+            models.Index(fields=["-created_at"], condition=Q(status="failed"), name="notif_failed"),
             # the sweep's archiving step: finished rows to move to the delivery log
             models.Index(
                 fields=["finished_at"],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from notifications.models import (
@@ -19,6 +22,9 @@ from notifications.models import (
     RecipientKind,
     WebhookEndpoint,
 )
+from notifications.transports import PermanentError, TransientError, transport_for
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,11 @@ class Attachment:
     content: str
 
     def as_json(self) -> dict:
-        return {"filename": self.filename, "content_type": self.content_type, "content": self.content}
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "content": self.content,
+        }
 
 
 class _Duplicate(Exception):
@@ -100,9 +110,7 @@ def notification_cancel(*, tag: str | None = None, key_prefix: str | None = None
         raise ValueError("notification_cancel needs a tag or a key prefix")
     condition = Q(status=NotificationStatus.PENDING)
     if tag:
-        condition &= Q(
-            id__in=NotificationTag.objects.filter(tag=tag).values("notification_id")
-        )
+        condition &= Q(id__in=NotificationTag.objects.filter(tag=tag).values("notification_id"))
     if key_prefix:
         condition &= Q(dedupe_key__startswith=key_prefix)
     return Notification.objects.filter(condition).update(
@@ -147,3 +155,270 @@ def webhook_emit(*, scope: str, event: str, payload: dict, dedupe_key: str) -> i
         )
         queued += notification is not None
     return queued
+
+
+# --- delivery -------------------------------------------------------------------------------
+#
+# A claim is (status="sending", attempts=N): the sweep takes rows in one short transaction,
+# the task proceeds only while its claim holds, and "sent" is written right after the
+# server's answer. A worker that dies leaves its lease to expire; the next sweep reclaims the
+# row with attempts N+1, and a late or redelivered task for claim N does nothing.
+
+
+@dataclass(frozen=True)
+class Claim:
+    notification_id: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    claimed: int
+    reclaimed: int
+    expired_failed: int
+    archived: int
+
+
+def _lease_until(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
+def _dispatch(claims: list[Claim]) -> None:
+    """Hand claims to Celery (after commit). If the broker refuses, release the rest."""
+    from notifications.tasks import deliver_notification
+
+    for index, claim in enumerate(claims):
+        try:
+            deliver_notification.delay(claim.notification_id, claim.attempt)
+        except Exception:
+            logger.exception("outbox: broker unavailable, releasing %d claims", len(claims) - index)
+            outbox_release(claims=claims[index:])
+            return
+
+
+def outbox_release(*, claims: Sequence[Claim]) -> int:
+    """Give claims back (the broker took no task for them): pending again, attempt not counted."""
+    released = 0
+    for claim in claims:
+        released += Notification.objects.filter(
+            id=claim.notification_id, status=NotificationStatus.SENDING, attempts=claim.attempt
+        ).update(
+            status=NotificationStatus.PENDING, lease_expires_at=None, attempts=F("attempts") - 1
+        )
+    return released
+
+
+def outbox_claim_batch(
+    *, now: datetime | None = None, batch_size: int | None = None
+) -> list[Claim]:
+    """Claim up to ``batch_size`` due pending rows and queue a delivery task for each.
+
+    Two queries whatever the batch size: ``SELECT … FOR UPDATE SKIP LOCKED`` on the partial
+    index of due pending rows, then one ``UPDATE`` (sending, lease, attempts + 1). Tasks are
+    sent only after commit, so a rolled-back claim sends nothing.
+    """
+    now = now or timezone.now()
+    size = batch_size or settings.OUTBOX_BATCH_SIZE
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=NotificationStatus.PENDING, send_after__lte=now)
+            .order_by("send_after", "id")
+            .values_list("id", "attempts")[:size]
+        )
+        if not rows:
+            return []
+        Notification.objects.filter(id__in=[pk for pk, _ in rows]).update(
+            status=NotificationStatus.SENDING,
+            lease_expires_at=_lease_until(now),
+            attempts=F("attempts") + 1,
+        )
+        claims = [Claim(notification_id=pk, attempt=attempts + 1) for pk, attempts in rows]
+        transaction.on_commit(lambda: _dispatch(claims))
+    return claims
+
+
+def outbox_reclaim_expired(
+    *, now: datetime | None = None, batch_size: int | None = None
+) -> tuple[list[Claim], int]:
+    """Claim again rows whose lease expired (their worker died); fail those out of attempts.
+
+    Returns the new claims and how many rows were marked failed.
+    """
+    now = now or timezone.now()
+    size = batch_size or settings.OUTBOX_BATCH_SIZE
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=NotificationStatus.SENDING, lease_expires_at__lt=now)
+            .order_by("lease_expires_at")
+            .values_list("id", "attempts")[:size]
+        )
+        if not rows:
+            return [], 0
+        spent = [pk for pk, attempts in rows if attempts >= settings.OUTBOX_MAX_ATTEMPTS]
+        again = [(pk, attempts) for pk, attempts in rows if attempts < settings.OUTBOX_MAX_ATTEMPTS]
+        if spent:
+            Notification.objects.filter(id__in=spent).update(
+                status=NotificationStatus.FAILED,
+                lease_expires_at=None,
+                finished_at=now,
+                last_error="no answer from the worker after the last attempt (lease expired)",
+            )
+        claims = [Claim(notification_id=pk, attempt=attempts + 1) for pk, attempts in again]
+        if claims:
+            Notification.objects.filter(id__in=[c.notification_id for c in claims]).update(
+                lease_expires_at=_lease_until(now), attempts=F("attempts") + 1
+            )
+            transaction.on_commit(lambda: _dispatch(claims))
+    return claims, len(spent)
+
+
+def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None = None) -> int:
+    """Move sent and cancelled rows older than OUTBOX_ARCHIVE_AFTER_SECONDS to the log."""
+    now = now or timezone.now()
+    size = batch_size or settings.OUTBOX_BATCH_SIZE
+    cutoff = now - timedelta(seconds=settings.OUTBOX_ARCHIVE_AFTER_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=[NotificationStatus.SENT, NotificationStatus.CANCELLED],
+                finished_at__lte=cutoff,
+            )
+            .order_by("finished_at")
+            .defer("context", "attachments")[:size]
+        )
+        if not rows:
+            return 0
+        DeliveryLog.objects.bulk_create(
+            [
+                DeliveryLog(
+                    id=n.pk,
+                    channel=n.channel,
+                    recipient_address=n.recipient_address,
+                    recipient_name=n.recipient_name,
+                    recipient_kind=n.recipient_kind,
+                    template=n.template,
+                    dedupe_key=n.dedupe_key,
+                    tags=n.tags,
+                    status=n.status,
+                    attempts=n.attempts,
+                    send_after=n.send_after,
+                    sent_at=n.sent_at,
+                    finished_at=n.finished_at,
+                    provider_message_id=n.provider_message_id,
+                    created_at=n.created_at,
+                )
+                for n in rows
+            ]
+        )
+        ids = [n.pk for n in rows]
+        NotificationTag.objects.filter(notification_id__in=ids).delete()
+        Notification.objects.filter(id__in=ids).delete()
+    return len(rows)
+
+
+def outbox_sweep(*, max_batches: int = 20) -> SweepResult:
+    """One run of the periodic sweep; safe to run from several processes at once."""
+    reclaimed, expired_failed = outbox_reclaim_expired()
+    claimed = 0
+    for _ in range(max_batches):
+        claims = outbox_claim_batch()
+        claimed += len(claims)
+        if len(claims) < settings.OUTBOX_BATCH_SIZE:
+            break
+    archived = outbox_archive_batch()
+    return SweepResult(
+        claimed=claimed,
+        reclaimed=len(reclaimed),
+        expired_failed=expired_failed,
+        archived=archived,
+    )
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: half the step fixed, half random."""
+    step = min(
+        settings.OUTBOX_RETRY_MAX_SECONDS,
+        settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
+    )
+    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not security
+
+
+class DeliveryOutcome:
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def notification_deliver(*, notification_id: int, attempt: int) -> str:
+    """Send one claimed notification if claim ``attempt`` still holds; record the outcome."""
+    now = timezone.now()
+    claim = Notification.objects.filter(
+        id=notification_id, status=NotificationStatus.SENDING, attempts=attempt
+    )
+    # Renewing the lease checks the claim and gives this send a full lease.
+    if not claim.update(lease_expires_at=_lease_until(now)):
+        return DeliveryOutcome.SKIPPED
+    notification = Notification.objects.select_related("webhook_endpoint").get(id=notification_id)
+    try:
+        provider_id = transport_for(notification.channel).send(notification)
+    except PermanentError as exc:
+        claim.update(
+            status=NotificationStatus.FAILED,
+            last_error=str(exc)[:2000],
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
+        logger.warning("outbox: notification %s failed: %s", notification_id, exc)
+        return DeliveryOutcome.FAILED
+    except Exception as exc:  # noqa: BLE001 - anything else is worth another try
+        error = str(exc) if isinstance(exc, TransientError) else f"{type(exc).__name__}: {exc}"
+        return _record_transient(claim=claim, attempt=attempt, error=error[:2000])
+    # Right after the server's answer: this is the one window for a duplicate. Any state
+    # but final counts (a slow send whose lease was reclaimed still delivered).
+    marked = Notification.objects.filter(
+        id=notification_id,
+        status__in=[NotificationStatus.SENDING, NotificationStatus.PENDING],
+    ).update(
+        status=NotificationStatus.SENT,
+        sent_at=timezone.now(),
+        finished_at=timezone.now(),
+        provider_message_id=provider_id[:255],
+        lease_expires_at=None,
+    )
+    if not marked:
+        logger.warning("outbox: notification %s was sent again (duplicate)", notification_id)
+    return DeliveryOutcome.SENT
+
+
+def _record_transient(*, claim: QuerySet[Notification], attempt: int, error: str) -> str:
+    now = timezone.now()
+    if attempt >= settings.OUTBOX_MAX_ATTEMPTS:
+        claim.update(
+            status=NotificationStatus.FAILED,
+            last_error=f"gave up after {attempt} attempts: {error}",
+            lease_expires_at=None,
+            finished_at=now,
+        )
+        return DeliveryOutcome.FAILED
+    claim.update(
+        status=NotificationStatus.PENDING,
+        last_error=error,
+        lease_expires_at=None,
+        send_after=now + timedelta(seconds=retry_delay(attempt)),
+    )
+    return DeliveryOutcome.RETRY
+
+
+def notification_retry(*, ids: Iterable[int]) -> int:
+    """Send failed notifications again now, with a fresh count of attempts (admin action)."""
+    return Notification.objects.filter(id__in=list(ids), status=NotificationStatus.FAILED).update(
+        status=NotificationStatus.PENDING,
+        send_after=timezone.now(),
+        attempts=0,
+        lease_expires_at=None,
+        finished_at=None,
+    )

@@ -5,38 +5,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('webhook', 'Webhook')], default='email', max_length=10)),
-                ('recipient_address', models.CharField(max_length=500)),
-                ('recipient_name', models.CharField(blank=True, max_length=200)),
-                ('recipient_kind', models.CharField(choices=[('customer', 'Customer'), ('agent', 'Agent'), ('manager', 'Manager'), ('system', 'System (webhook)')], max_length=10)),
-                ('template', models.CharField(blank=True, max_length=200)),
-                ('context', models.JSONField(blank=True, default=dict)),
-                ('attachments', models.JSONField(blank=True, default=list)),
-                ('dedupe_key', models.CharField(max_length=255, unique=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('send_after', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('provider_message_id', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("webhook", "Webhook")],
+                        default="email",
+                        max_length=10,
+                    ),
+                ),
+                ("recipient_address", models.CharField(max_length=500)),
+                ("recipient_name", models.CharField(blank=True, max_length=200)),
+                (
+                    "recipient_kind",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("agent", "Agent"),
+                            ("manager", "Manager"),
+                            ("system", "System (webhook)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("template", models.CharField(blank=True, max_length=200)),
+                ("context", models.JSONField(blank=True, default=dict)),
+                ("attachments", models.JSONField(blank=True, default=list)),
+                ("dedupe_key", models.CharField(max_length=255, unique=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("send_after", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("provider_message_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['send_after', 'id'], name='notif_due_pending'), models.Index(condition=models.Q(('status', 'sending')), fields=['lease_expires_at'], name='notif_sending_lease'), models.Index(condition=models.Q(('status', 'failed')), fields=['-created_at'], name='notif_failed')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'sending', 'sent', 'failed', 'cancelled'])), name='notif_status_valid')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["send_after", "id"],
+                        name="notif_due_pending",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "sending")),
+                        fields=["lease_expires_at"],
+                        name="notif_sending_lease",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "failed")),
+                        fields=["-created_at"],
+                        name="notif_failed",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "sending", "sent", "failed", "cancelled"])
+                        ),
+                        name="notif_status_valid",
+                    )
+                ],
             },
         ),
     ]

@@ -6,75 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='finished_at',
+            model_name="notification",
+            name="finished_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='DeliveryLog',
+            name="DeliveryLog",
             fields=[
-                ('id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('webhook', 'Webhook')], max_length=10)),
-                ('recipient_address', models.CharField(max_length=500)),
-                ('recipient_name', models.CharField(blank=True, max_length=200)),
-                ('recipient_kind', models.CharField(choices=[('customer', 'Customer'), ('agent', 'Agent'), ('manager', 'Manager'), ('system', 'System (webhook)')], max_length=10)),
-                ('template', models.CharField(blank=True, max_length=200)),
-                ('dedupe_key', models.CharField(max_length=255, unique=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('send_after', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('provider_message_id', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField()),
+                ("id", models.BigIntegerField(primary_key=True, serialize=False)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("webhook", "Webhook")], max_length=10
+                    ),
+                ),
+                ("recipient_address", models.CharField(max_length=500)),
+                ("recipient_name", models.CharField(blank=True, max_length=200)),
+                (
+                    "recipient_kind",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("agent", "Agent"),
+                            ("manager", "Manager"),
+                            ("system", "System (webhook)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("template", models.CharField(blank=True, max_length=200)),
+                ("dedupe_key", models.CharField(max_length=255, unique=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("send_after", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("provider_message_id", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['-finished_at'], name='deliverylog_finished')],
+                "indexes": [models.Index(fields=["-finished_at"], name="deliverylog_finished")],
             },
         ),
         migrations.CreateModel(
-            name='NotificationTag',
+            name="NotificationTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tag', models.CharField(max_length=200)),
-                ('notification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tag_rows', to='notifications.notification')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tag", models.CharField(max_length=200)),
+                (
+                    "notification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tag_rows",
+                        to="notifications.notification",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=100)),
-                ('url', models.URLField(max_length=500)),
-                ('secret', models.CharField(max_length=200)),
-                ('events', models.JSONField(blank=True, default=list)),
-                ('is_active', models.BooleanField(default=True)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scope", models.CharField(max_length=100)),
+                ("url", models.URLField(max_length=500)),
+                ("secret", models.CharField(max_length=200)),
+                ("events", models.JSONField(blank=True, default=list)),
+                ("is_active", models.BooleanField(default=True)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('is_active', True)), fields=['scope'], name='webhook_active_scope')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("is_active", True)),
+                        fields=["scope"],
+                        name="webhook_active_scope",
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='notification',
-            name='webhook_endpoint',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='notifications.webhookendpoint'),
+            model_name="notification",
+            name="webhook_endpoint",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="notifications.webhookendpoint",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('status__in', ['sent', 'cancelled'])), fields=['finished_at'], name='notif_finished'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("status__in", ["sent", "cancelled"])),
+                fields=["finished_at"],
+                name="notif_finished",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notificationtag',
-            index=models.Index(fields=['tag', 'notification'], name='notif_tag_lookup'),
+            model_name="notificationtag",
+            index=models.Index(fields=["tag", "notification"], name="notif_tag_lookup"),
         ),
     ]

@@ -1,0 +1,191 @@
+"""Delivery channels. Each transport's ``send()`` delivers one notification or raises
+``PermanentError`` (record and stop) or ``TransientError`` (retry with backoff)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import threading
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.serializers.json import DjangoJSONEncoder
+
+from notifications.models import Notification, NotificationChannel
+from notifications.rendering import TemplateMissing, render_email
+
+SIGNATURE_HEADER = "X-Caseowner-Signature"
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class PermanentError(DeliveryError):
+    """Retrying cannot help (address refused, template missing, endpoint gone)."""
+
+
+class TransientError(DeliveryError):
+    """Worth another try later (server down, busy, timed out)."""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+class EmailTransport:
+    """Django's email backend, one open connection kept per worker thread."""
+
+    _local = threading.local()
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None or getattr(self._local, "backend", None) != settings.EMAIL_BACKEND:
+            connection = get_connection(fail_silently=False)
+            # Opened here, the backend keeps it open across send_messages() calls.
+            connection.open()
+            self._local.connection = connection
+            self._local.backend = settings.EMAIL_BACKEND
+        return connection
+
+    def _close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - the connection is being dropped anyway
+                pass
+
+    def build(self, notification: Notification) -> EmailMultiAlternatives:
+        try:
+            rendered = render_email(
+                template=notification.template,
+                context=notification.context,
+                recipient_name=notification.recipient_name,
+            )
+        except TemplateMissing as exc:
+            raise PermanentError(str(exc)) from exc
+        to = (
+            f'"{notification.recipient_name}" <{notification.recipient_address}>'
+            if notification.recipient_name
+            else notification.recipient_address
+        )
+        message = EmailMultiAlternatives(
+            subject=rendered.subject,
+            body=rendered.text,
+            to=[to],
+            headers={"Message-ID": notification.message_id},
+        )
+        if rendered.html:
+            message.attach_alternative(rendered.html, "text/html")
+        for attachment in notification.attachments:
+            message.attach(
+                attachment["filename"], attachment["content"], attachment["content_type"]
+            )
+        return message
+
+    def send(self, notification: Notification) -> str:
+        """Send one email; returns its Message-ID."""
+        message = self.build(notification)
+        for attempt in (1, 2):
+            try:
+                message.connection = self._connection()
+                sent = message.send(fail_silently=False)
+            except smtplib.SMTPServerDisconnected as exc:
+                # A kept-open connection the server dropped: reconnect once, then give up.
+                self._close()
+                if attempt == 2:
+                    raise TransientError(f"SMTP disconnected: {exc}") from exc
+                continue
+            except smtplib.SMTPRecipientsRefused as exc:
+                self._close()
+                codes = [code for code, _ in exc.recipients.values()]
+                detail = "; ".join(
+                    f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()
+                )
+                if codes and all(code >= 500 for code in codes):
+                    raise PermanentError(f"recipient refused: {detail}") from exc
+                raise TransientError(f"recipient deferred: {detail}") from exc
+            except smtplib.SMTPResponseException as exc:
+                self._close()
+                error = f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}"
+                if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPSenderRefused):
+                    raise PermanentError(error) from exc
+                raise TransientError(error) from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                self._close()
+                raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+            if not sent:
+                raise TransientError("the email backend reported nothing sent")
+            return notification.message_id
+        raise TransientError("unreachable")  # pragma: no cover
+
+
+def webhook_body(notification: Notification) -> bytes:
+    ctx = notification.context
+    document = {
+        "id": notification.message_id.strip("<>"),
+        "event": ctx.get("event", notification.template),
+        "scope": ctx.get("scope", ""),
+        "key": ctx.get("key", notification.dedupe_key),
+        "created_at": notification.created_at,
+        "data": ctx.get("data", {}),
+    }
+    return json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 of the exact request body with the endpoint's secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookTransport:
+    """A JSON POST signed with HMAC-SHA256; 2xx delivers, 4xx (but 408/429) is permanent."""
+
+    def send(self, notification: Notification) -> str:
+        endpoint = notification.webhook_endpoint
+        if endpoint is None or not endpoint.is_active:
+            raise PermanentError("webhook endpoint removed or disabled")
+        body = webhook_body(notification)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "caseowner-webhooks/1",
+            SIGNATURE_HEADER: webhook_signature(endpoint.secret, body),
+            "X-Caseowner-Event": notification.context.get("event", notification.template),
+            # The same on every retry: receivers drop a delivery they have seen.
+            "X-Caseowner-Delivery": notification.message_id.strip("<>"),
+        }
+        try:
+            response = requests.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=settings.WEBHOOK_TIMEOUT,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        if 200 <= response.status_code < 300:
+            return notification.message_id
+        error = f"HTTP {response.status_code}: {response.text[:200]}"
+        if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
+            raise PermanentError(error)
+        raise TransientError(error)
+
+
+TRANSPORTS: dict[str, Any] = {
+    NotificationChannel.EMAIL: EmailTransport(),
+    NotificationChannel.WEBHOOK: WebhookTransport(),
+}
+
+
+def transport_for(channel: str) -> Any:
+    try:
+        return TRANSPORTS[channel]
+    except KeyError:
+        raise PermanentError(f"no transport for channel {channel!r}") from None
