@@ -157,7 +157,9 @@ USE_TZ = True
 
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from here
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -207,7 +209,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "caseowner API",
     "DESCRIPTION": (
         "Cases with one accountable owner, hand-offs with context, and tracked promises.\n\n"
-        "Errors are JSON: `{\"code\": \"…\", \"message\": \"…\", \"fields\": {…}}`."
+        'Errors are JSON: `{"code": "…", "message": "…", "fields": {…}}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -38,8 +38,7 @@ def test_it_opens_a_case_with_the_given_owner_and_records_the_event():
     case = open_case(team, agent, owner=agent)
     assert case.owner == agent
     assert case.owner_since is not None
-    event = CaseEvent.objects.get(case=case)
-    assert event.kind == EventKind.OPENED
+    event = CaseEvent.objects.get(case=case, kind=EventKind.OPENED)
     assert event.data["owner_id"] == agent.pk
 
 

@@ -1,0 +1,304 @@
+"""The case API: permission matrix, error shape for bad input, fixed query counts."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from cases.models import Case, CaseStatus
+from tests.factories import CaseFactory, CustomerFactory, TeamFactory, make_agent, make_manager
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    """Two teams; a case of team A owned by ``owner``."""
+    team_a, team_b = TeamFactory(name="A"), TeamFactory(name="B")
+    owner = make_agent(team_a)
+    colleague = make_agent(team_a)
+    outsider = make_agent(team_b)
+    manager = make_manager(team_a)
+    case = CaseFactory(team=team_a, owner=owner)
+    return {
+        "team_a": team_a,
+        "team_b": team_b,
+        "owner": owner,
+        "colleague": colleague,
+        "outsider": outsider,
+        "manager": manager,
+        "case": case,
+    }
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"code", "message", "fields"}
+    assert isinstance(body["message"], str) and body["message"]
+    if code:
+        assert body["code"] == code
+    return body
+
+
+# --- the permission matrix --------------------------------------------------------------------
+
+LIST_VISIBLE = {"owner": True, "colleague": True, "manager": True, "outsider": False}
+
+
+@pytest.mark.parametrize("who", ["owner", "colleague", "manager", "outsider"])
+def test_list_shows_only_the_callers_teams(world, who):
+    response = client_for(world[who]).get("/api/v1/cases/")
+    assert response.status_code == 200
+    refs = [row["ref"] for row in response.json()["results"]]
+    assert (world["case"].ref in refs) is LIST_VISIBLE[who]
+
+
+@pytest.mark.parametrize("who", ["owner", "colleague", "manager"])
+def test_detail_is_readable_by_the_team(world, who):
+    response = client_for(world[who]).get(f"/api/v1/cases/{world['case'].ref}/")
+    assert response.status_code == 200
+    assert response.json()["ref"] == world["case"].ref
+
+
+def test_detail_of_another_teams_case_is_404_not_403(world):
+    response = client_for(world["outsider"]).get(f"/api/v1/cases/{world['case'].ref}/")
+    assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "who,status",
+    [("owner", 200), ("manager", 200), ("colleague", 403), ("outsider", 404)],
+)
+def test_patch_by_owner_and_manager_only(world, who, status):
+    response = client_for(world[who]).patch(
+        f"/api/v1/cases/{world['case'].ref}/", {"priority": "high"}, format="json"
+    )
+    assert response.status_code == status, response.content
+    world["case"].refresh_from_db()
+    assert (world["case"].priority == "high") is (status == 200)
+
+
+@pytest.mark.parametrize(
+    "who,status", [("owner", 201), ("colleague", 201), ("manager", 201), ("outsider", 400)]
+)
+def test_create_only_in_own_teams(world, who, status):
+    response = client_for(world[who]).post(
+        "/api/v1/cases/",
+        {
+            "customer": CustomerFactory().pk,
+            "team": world["team_a"].pk,
+            "channel": "email",
+            "subject": "Invoice wrong",
+        },
+        format="json",
+    )
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert response.json()["code"] == "team_not_found"
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/api/v1/cases/"),
+        ("post", "/api/v1/cases/"),
+        ("get", "/api/v1/cases/CASE-000001/"),
+        ("patch", "/api/v1/cases/CASE-000001/"),
+        ("get", "/api/v1/queue/"),
+    ],
+)
+def test_anonymous_gets_401_or_403_with_the_error_shape(world, method, path):
+    response = getattr(client_for(None), method)(path, {}, format="json")
+    body = assert_error(response, response.status_code)
+    assert response.status_code in (401, 403)
+    assert body["code"] in ("not_authenticated", "authentication_failed")
+
+
+def test_token_authentication_works(world):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=world["owner"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/v1/queue/").status_code == 200
+
+
+# --- creating and reading -----------------------------------------------------------------------
+
+
+def test_create_with_a_new_customer_picks_the_owner_by_rule(world):
+    response = client_for(world["manager"]).post(
+        "/api/v1/cases/",
+        {
+            "new_customer": {
+                "name": "Margaret Okafor",
+                "title": "Mrs",
+                "email": "m.okafor@example.org",
+                "time_zone": "Europe/London",
+            },
+            "team": world["team_a"].pk,
+            "channel": "phone",
+            "subject": "Engineer did not arrive",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["ref"].startswith("CASE-")
+    assert body["customer"]["name"] == "Margaret Okafor"
+    # the colleague has no open case; the owner has one
+    assert body["owner"]["id"] == world["colleague"].pk
+    assert "opened" in [e["kind"] for e in body["timeline"]]
+
+
+def test_detail_carries_timeline_handoffs_and_customer_history(world):
+    earlier = CaseFactory(team=world["team_a"], customer=world["case"].customer)
+    body = client_for(world["owner"]).get(f"/api/v1/cases/{world['case'].ref}/").json()
+    for key in ("timeline", "handoffs", "customer_history", "owner", "customer", "next_due_at"):
+        assert key in body
+    assert [c["ref"] for c in body["customer_history"]] == [earlier.ref]
+
+
+def test_reopening_a_closed_case_without_reason_is_400(world):
+    case = world["case"]
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.CLOSED)
+    response = client_for(world["owner"]).patch(
+        f"/api/v1/cases/{case.ref}/", {"status": "open"}, format="json"
+    )
+    body = assert_error(response, 400, "reopen_reason_required")
+    assert "reason" in body["fields"]
+
+
+def test_filters_narrow_the_list(world):
+    CaseFactory(team=world["team_a"], owner=world["colleague"], status=CaseStatus.WAITING)
+    client = client_for(world["manager"])
+    rows = client.get("/api/v1/cases/", {"status": "waiting_on_customer"}).json()["results"]
+    assert [r["status"] for r in rows] == ["waiting_on_customer"]
+    rows = client.get("/api/v1/cases/", {"owner": world["owner"].pk}).json()["results"]
+    assert [r["ref"] for r in rows] == [world["case"].ref]
+
+
+def test_note_is_added_by_the_owner(world):
+    response = client_for(world["owner"]).post(
+        f"/api/v1/cases/{world['case'].ref}/notes/", {"text": "Called back"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["kind"] == "note"
+
+
+# --- bad input: 400 with the error shape, never a 500, nothing written ---------------------------
+
+BAD_CREATES = [
+    ({}, "invalid_input"),
+    ({"channel": "pigeon", "subject": "x", "customer": 1}, "invalid_input"),
+    ({"channel": "email", "subject": "", "customer": 1}, "invalid_input"),
+    ({"channel": "email", "subject": "x"}, "invalid_input"),
+    ({"channel": "email", "subject": "x", "customer": 999999}, "customer_not_found"),
+    ({"channel": "email", "subject": "x", "customer": "abc"}, "invalid_input"),
+    ({"channel": "email", "subject": "x", "new_customer": {"name": ""}}, "invalid_input"),
+    (
+        {"channel": "email", "subject": "x", "new_customer": {"name": "A", "time_zone": "Mars/X"}},
+        "invalid_input",
+    ),
+    ({"channel": "email", "subject": "x" * 201, "customer": 1}, "invalid_input"),
+    ({"channel": "email", "subject": "x", "customer": 1, "owner": 999999}, "owner_not_in_team"),
+    ({"channel": "email", "subject": "x", "customer": 1, "team": 999999}, "team_not_found"),
+    ({"channel": "email", "subject": "x", "customer": 1, "priority": "asap"}, "invalid_input"),
+    ([1, 2, 3], "invalid_input"),
+]
+
+
+@pytest.mark.parametrize("payload,code", BAD_CREATES)
+def test_bad_create_input_is_a_400_with_the_error_shape(world, payload, code):
+    if isinstance(payload, dict) and payload.get("customer") == 1:
+        payload = {**payload, "customer": world["case"].customer_id}
+    if isinstance(payload, dict):
+        payload.setdefault("team", world["team_a"].pk)
+    before = Case.objects.count()
+    response = client_for(world["owner"]).post("/api/v1/cases/", payload, format="json")
+    assert_error(response, 400, code)
+    assert Case.objects.count() == before
+
+
+def test_malformed_json_is_a_400(world):
+    response = client_for(world["owner"]).post(
+        "/api/v1/cases/", "{not json", content_type="application/json"
+    )
+    assert_error(response, 400, "malformed_request")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"status": "done"}, {"priority": 5}, {"status": None}, ["x"], {"reason": "only"}],
+)
+def test_bad_patch_input_is_a_400(world, payload):
+    response = client_for(world["owner"]).patch(
+        f"/api/v1/cases/{world['case'].ref}/", payload, format="json"
+    )
+    assert_error(response, 400)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"status": "nope"}, {"owner": "x"}, {"due_before": "yesterday"}, {"page": "zzz"}],
+)
+def test_bad_list_filters_are_400_or_404_not_500(world, query):
+    response = client_for(world["owner"]).get("/api/v1/cases/", query)
+    assert_error(response, 404 if "page" in query else 400)
+
+
+@pytest.mark.parametrize("ref", ["nonsense", "CASE-", "CASE-99999999", "CASE-0000001x", "%00"])
+def test_unknown_references_are_404(world, ref):
+    response = client_for(world["owner"]).get(f"/api/v1/cases/{ref}/")
+    assert_error(response, 404, "not_found")
+
+
+def test_bad_note_is_a_400(world):
+    response = client_for(world["owner"]).post(
+        f"/api/v1/cases/{world['case'].ref}/notes/", {"text": ""}, format="json"
+    )
+    assert_error(response, 400, "invalid_input")
+
+
+# --- fixed query counts ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [5, 40])
+def test_list_runs_a_fixed_number_of_queries(world, size, django_assert_max_num_queries):
+    for _ in range(size):
+        CaseFactory(team=world["team_a"], owner=world["owner"])
+    client = client_for(world["manager"])
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/cases/", {"page_size": 50})
+    assert len(response.json()["results"]) == size + 1
+
+
+@pytest.mark.parametrize("size", [5, 40])
+def test_queue_runs_a_fixed_number_of_queries(world, size, django_assert_max_num_queries):
+    for _ in range(size):
+        CaseFactory(team=world["team_a"], owner=world["owner"])
+    client = client_for(world["owner"])
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/queue/", {"page_size": 50})
+    assert len(response.json()["results"]) == size + 1
+
+
+def test_detail_runs_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    from cases import services
+
+    for i in range(30):
+        services.case_add_note(case=world["case"], by=world["owner"], text=f"note {i}")
+    for _ in range(5):
+        CaseFactory(team=world["team_a"], customer=world["case"].customer)
+    client = client_for(world["owner"])
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/api/v1/cases/{world['case'].ref}/")
+    assert len(response.json()["timeline"]) == 30
