@@ -1,8 +1,34 @@
 from django.urls import path
 
-from cases import api
+from cases import api, handoff_api
 
 urlpatterns = [
+    path(
+        "cases/<str:ref>/handoffs/",
+        handoff_api.CaseHandoffsApi.as_view(),
+        name="api-case-handoffs",
+    ),
+    path(
+        "handoffs/<int:handoff_id>/accept/",
+        handoff_api.HandoffAcceptApi.as_view(),
+        name="api-handoff-accept",
+    ),
+    path(
+        "handoffs/<int:handoff_id>/decline/",
+        handoff_api.HandoffDeclineApi.as_view(),
+        name="api-handoff-decline",
+    ),
+    path(
+        "handoffs/<int:handoff_id>/cancel/",
+        handoff_api.HandoffCancelApi.as_view(),
+        name="api-handoff-cancel",
+    ),
+    path(
+        "handoffs/<int:handoff_id>/review/",
+        handoff_api.HandoffReviewApi.as_view(),
+        name="api-handoff-review",
+    ),
+    path("reports/handoffs/", handoff_api.HandoffReportApi.as_view(), name="api-report-handoffs"),
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
     path("cases/<str:ref>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<str:ref>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),

@@ -1,0 +1,332 @@
+"""The hand-off API: thin views over ``handoff_services`` and ``handoff_selectors``."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import renderers, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from caseowner.api import Pagination, error_responses
+from cases import handoff_selectors as selectors
+from cases import handoff_services as services
+from cases.api import PersonOut
+from cases.errors import CaseRuleError
+from cases.models import HandoffReason, HandoffStatus, Team
+from cases.selectors import case_get
+
+
+class HandoffOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.ref")
+    from_agent = PersonOut()
+    to_agent = PersonOut()
+    offered_by = PersonOut()
+    to_team = serializers.IntegerField(source="to_team_id", allow_null=True)
+    status = serializers.CharField(help_text="offered, accepted, declined, cancelled, expired")
+    reason = serializers.CharField(help_text=", ".join(HandoffReason.values))
+    customer_needs = serializers.CharField()
+    actions_taken = serializers.CharField()
+    customer_expectations = serializers.CharField()
+    next_step = serializers.CharField()
+    briefed_commitments = serializers.ListField(
+        child=serializers.DictField(),
+        help_text='Open commitments at offer time: {"id", "description", "due_at", "briefed"}.',
+    )
+    decline_reason = serializers.CharField()
+    offered_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    customer_acknowledged_at = serializers.DateTimeField(allow_null=True)
+    remind_at = serializers.DateTimeField(allow_null=True)
+    escalate_at = serializers.DateTimeField(allow_null=True)
+    quality_score = serializers.IntegerField(allow_null=True)
+    flags = serializers.ListField(child=serializers.CharField())
+
+
+def _user_or_error(user_id: int, field: str) -> Any:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise CaseRuleError(
+            "handoff_receiver_unknown", "No such agent.", fields={field: ["No such agent."]}
+        )
+    return user
+
+
+class CaseHandoffsApi(APIView):
+    class OfferIn(serializers.Serializer):
+        to_agent = serializers.IntegerField(help_text="The receiver's user id.")
+        to_team = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="A manager's reassignment across teams: the team that takes the case.",
+        )
+        reason = serializers.ChoiceField(choices=HandoffReason.choices)
+        customer_needs = serializers.CharField(required=False, allow_blank=True, default="")
+        actions_taken = serializers.CharField(required=False, allow_blank=True, default="")
+        customer_expectations = serializers.CharField(required=False, allow_blank=True, default="")
+        next_step = serializers.CharField(required=False, allow_blank=True, default="")
+        briefed_commitments = serializers.ListField(
+            child=serializers.IntegerField(), required=False, default=list
+        )
+
+    @extend_schema(
+        operation_id="cases_handoffs_list",
+        responses={200: HandoffOut(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, ref: str) -> Response:
+        case = case_get(user=request.user, ref=ref)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.handoff_list_for_case(case=case), request, view=self
+        )
+        return paginator.get_paginated_response(HandoffOut(page, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_handoffs_create",
+        request=OfferIn,
+        responses={201: HandoffOut, **error_responses(400, 401, 403, 404, 409)},
+        description=(
+            "Offer the case to another agent with the context summary. Error codes: "
+            "handoff_summary_incomplete (per-field messages), handoff_to_self, "
+            "handoff_receiver_inactive, handoff_receiver_not_in_team, handoff_team_required, "
+            "handoff_already_open, handoff_not_allowed, case_not_open."
+        ),
+    )
+    def post(self, request: Request, ref: str) -> Response:
+        case = case_get(user=request.user, ref=ref)
+        data = self.OfferIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        to_team = None
+        if v.get("to_team") is not None:
+            to_team = Team.objects.filter(pk=v["to_team"]).first()
+            if to_team is None:
+                raise CaseRuleError(
+                    "handoff_team_unknown", "No such team.", fields={"to_team": ["No such team."]}
+                )
+        handoff = services.handoff_offer(
+            case=case,
+            by=request.user,
+            to=_user_or_error(v["to_agent"], "to_agent"),
+            to_team=to_team,
+            reason=v["reason"],
+            summary=services.HandoffSummary(
+                customer_needs=v["customer_needs"],
+                actions_taken=v["actions_taken"],
+                customer_expectations=v["customer_expectations"],
+                next_step=v["next_step"],
+            ),
+            briefed_commitments=v["briefed_commitments"],
+        )
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff.pk)
+        return Response(HandoffOut(handoff).data, status=status.HTTP_201_CREATED)
+
+
+class HandoffAcceptApi(APIView):
+    @extend_schema(
+        operation_id="handoffs_accept",
+        request=None,
+        responses={200: HandoffOut, **error_responses(401, 403, 404, 409)},
+        description="The receiver accepts: the case, its commitments and the timeline move "
+        "to them at once and the customer gets an introduction.",
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        services.handoff_accept(handoff=handoff, by=request.user)
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        return Response(HandoffOut(handoff).data)
+
+
+class HandoffDeclineApi(APIView):
+    class DeclineIn(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="handoffs_decline",
+        request=DeclineIn,
+        responses={200: HandoffOut, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        data = self.DeclineIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.handoff_decline(
+            handoff=handoff, by=request.user, reason=data.validated_data["reason"]
+        )
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        return Response(HandoffOut(handoff).data)
+
+
+class HandoffCancelApi(APIView):
+    @extend_schema(
+        operation_id="handoffs_cancel",
+        request=None,
+        responses={200: HandoffOut, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        services.handoff_cancel(handoff=handoff, by=request.user)
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        return Response(HandoffOut(handoff).data)
+
+
+class HandoffReviewApi(APIView):
+    class ReviewIn(serializers.Serializer):
+        context_complete = serializers.IntegerField(help_text="1–5")
+        next_step_clear = serializers.IntegerField(help_text="1–5")
+        commitments_carried = serializers.IntegerField(help_text="1–5")
+        customer_informed = serializers.IntegerField(help_text="1–5")
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class ReviewOut(serializers.Serializer):
+        id = serializers.IntegerField()
+        handoff = serializers.IntegerField(source="handoff_id")
+        reviewer = PersonOut()
+        context_complete = serializers.IntegerField()
+        next_step_clear = serializers.IntegerField()
+        commitments_carried = serializers.IntegerField()
+        customer_informed = serializers.IntegerField()
+        comment = serializers.CharField()
+        reviewed_at = serializers.DateTimeField()
+        quality_score = serializers.IntegerField(source="handoff.quality_score", allow_null=True)
+
+    @extend_schema(
+        operation_id="handoffs_review",
+        request=ReviewIn,
+        responses={201: ReviewOut, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        data = self.ReviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        review = services.handoff_review(
+            handoff=handoff,
+            by=request.user,
+            rubric=services.HandoffRubric(
+                context_complete=v["context_complete"],
+                next_step_clear=v["next_step_clear"],
+                commitments_carried=v["commitments_carried"],
+                customer_informed=v["customer_informed"],
+            ),
+            comment=v["comment"],
+        )
+        return Response(self.ReviewOut(review).data, status=status.HTTP_201_CREATED)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+class AuditCSVRenderer(renderers.BaseRenderer):
+    """Lets ``?format=csv`` through content negotiation; the view streams the body itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):  # noqa: ANN001, ANN201
+        # Errors on the CSV route are still the JSON error shape.
+        return renderers.JSONRenderer().render(data)
+
+
+class HandoffReportApi(APIView):
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, AuditCSVRenderer]
+
+    class FiltersIn(serializers.Serializer):
+        team = serializers.IntegerField(required=False)
+        agent = serializers.IntegerField(required=False, help_text="Sender or receiver (id).")
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False, help_text="Inclusive.")
+        flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+        score_below = serializers.IntegerField(required=False, min_value=0, max_value=101)
+        status = serializers.CharField(
+            required=False, help_text="offered, accepted, declined, cancelled, expired"
+        )
+
+        def validate_status(self, value: str) -> str:
+            if value not in HandoffStatus.values:
+                raise serializers.ValidationError("Unknown status.")
+            return value
+
+    class RowOut(HandoffOut):
+        team = serializers.CharField(source="case.team.name")
+        review_count = serializers.IntegerField()
+        review_average = serializers.FloatField(source="review_avg", allow_null=True)
+
+    @extend_schema(
+        operation_id="reports_handoffs",
+        parameters=[
+            FiltersIn,
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={
+            200: inline_serializer(
+                name="HandoffAudit",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "summary": serializers.DictField(),
+                    "results": RowOut(many=True),
+                },
+            ),
+            **error_responses(400, 401, 403),
+        },
+        description="The manager audit of hand-offs (the teams the caller manages); "
+        "`?format=csv` returns every matching row as CSV.",
+    )
+    def get(self, request: Request) -> Response | StreamingHttpResponse:
+        query = request.query_params.copy()
+        query.pop("format", None)
+        data = self.FiltersIn(data=query)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        filters = selectors.HandoffAuditFilters(
+            team_id=v.get("team"),
+            agent_id=v.get("agent"),
+            date_from=v.get("date_from"),
+            date_to=v.get("date_to"),
+            flagged=v.get("flagged"),
+            score_below=v.get("score_below"),
+            status=v.get("status"),
+        )
+        rows = selectors.handoff_audit_rows(user=request.user, filters=filters)
+        if request.accepted_renderer.format == "csv":
+            writer = csv.writer(_Echo())
+            body = (
+                writer.writerow(row)
+                for row in selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500))
+            )
+            response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="handoffs.csv"'
+            return response
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        response = paginator.get_paginated_response(self.RowOut(page, many=True).data)
+        response.data["summary"] = selectors.handoff_audit_summary(
+            user=request.user, filters=filters
+        )
+        return response
+
+
+__all__ = [
+    "CaseHandoffsApi",
+    "HandoffAcceptApi",
+    "HandoffCancelApi",
+    "HandoffDeclineApi",
+    "HandoffOut",
+    "HandoffReportApi",
+    "HandoffReviewApi",
+]
