@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -247,7 +248,18 @@ def _resolve_owner(owner_id: int | None) -> Any:
 class CaseListApi(APIView):
     @extend_schema(
         operation_id="cases_list",
-        parameters=[CaseFilter],
+        parameters=[
+            OpenApiParameter("owner", int, description="Owner's user id"),
+            OpenApiParameter("team", int),
+            OpenApiParameter("customer", int),
+            OpenApiParameter("status", str, many=True, enum=CaseStatus.values, explode=True),
+            OpenApiParameter("channel", str, enum=Channel.values),
+            OpenApiParameter("priority", str, enum=Priority.values),
+            OpenApiParameter("due_before", OpenApiTypes.DATETIME, description="next_due_at <"),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
         responses={200: CaseOut(many=True), **error_responses(400, 401)},
     )
     def get(self, request: Request) -> Response:
