@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -349,6 +350,27 @@ class OfferWaitingOut(serializers.Serializer):
     offered_at = serializers.DateTimeField()
 
 
+class QueueRowOut(CaseOut):
+    overdue = serializers.BooleanField(read_only=True)
+    at_risk = serializers.BooleanField(read_only=True)
+
+    class Meta(CaseOut.Meta):
+        fields = [*CaseOut.Meta.fields, "overdue", "at_risk"]
+
+
+def queue_rows(cases: list[Case]) -> list[dict]:
+    """Queue rows with their flags: overdue (a promise is past due) and at risk (one is due
+    within the last reminder lead time and its owner has not confirmed it on track)."""
+    now = timezone.now()
+    flags = hooks.collect_queue_flags([c.pk for c in cases], now)
+    for case in cases:
+        case_flags = flags.get(case.pk, {})
+        overdue = case.next_due_at is not None and case.next_due_at <= now
+        case.overdue = case_flags.get("overdue", overdue)
+        case.at_risk = case_flags.get("at_risk", False)
+    return QueueRowOut(cases, many=True).data
+
+
 class QueueApi(APIView):
     @extend_schema(
         operation_id="queue_retrieve",
@@ -360,7 +382,7 @@ class QueueApi(APIView):
                     "count": serializers.IntegerField(),
                     "next": serializers.URLField(allow_null=True),
                     "previous": serializers.URLField(allow_null=True),
-                    "results": CaseOut(many=True),
+                    "results": QueueRowOut(many=True),
                     "offers_waiting": OfferWaitingOut(many=True),
                 },
             ),
@@ -370,7 +392,7 @@ class QueueApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.queue_for(user=request.user), request, self)
-        response = paginator.get_paginated_response(CaseOut(page, many=True).data)
+        response = paginator.get_paginated_response(queue_rows(list(page)))
         response.data["offers_waiting"] = OfferWaitingOut(
             selectors.offers_waiting_for(user=request.user), many=True
         ).data

@@ -30,6 +30,9 @@ case_detail_extras: list[Callable[..., dict]] = []
 # team's business time after ``start`` (the first handler answers). With none registered,
 # plain elapsed time is used. Hand-off offer reminders and escalations are timed with it.
 business_time_add: list[Callable[..., datetime]] = []
+# handler(case_ids=[...], now=datetime) -> {case_id: {"overdue": bool, "at_risk": bool}} —
+# flags for a page of the queue, in one query.
+queue_flags: list[Callable[..., dict]] = []
 
 
 def run(handlers: list[Callable[..., Any]], **kwargs: Any) -> None:
@@ -55,3 +58,11 @@ def collect_detail_extras(case: Case, user: Any) -> dict:
     for handler in case_detail_extras:
         extras.update(handler(case=case, user=user))
     return extras
+
+
+def collect_queue_flags(case_ids: list[int], now: Any) -> dict[int, dict]:
+    flags: dict[int, dict] = {}
+    for handler in queue_flags:
+        for case_id, values in handler(case_ids=case_ids, now=now).items():
+            flags.setdefault(case_id, {}).update(values)
+    return flags

@@ -302,3 +302,19 @@ def test_detail_runs_a_fixed_number_of_queries(world, django_assert_max_num_quer
     with django_assert_max_num_queries(8):
         response = client.get(f"/api/v1/cases/{world['case'].ref}/")
     assert len(response.json()["timeline"]) == 30
+
+
+def test_queue_orders_by_next_promise_and_flags_overdue(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    owner = world["owner"]
+    Case.objects.filter(pk=world["case"].pk).update(next_due_at=None)
+    late = CaseFactory(team=world["team_a"], owner=owner, next_due_at=now - timedelta(hours=1))
+    soon = CaseFactory(team=world["team_a"], owner=owner, next_due_at=now + timedelta(hours=2))
+    CaseFactory(team=world["team_a"], owner=owner, status=CaseStatus.CLOSED)
+    rows = client_for(owner).get("/api/v1/queue/").json()["results"]
+    assert [r["ref"] for r in rows] == [late.ref, soon.ref, world["case"].ref]
+    assert [r["overdue"] for r in rows] == [True, False, False]
