@@ -1,0 +1,264 @@
+"""Commitments (promises to customers) and the business calendars their due times use."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+
+from commitments.calendars import Calendar, Interval, parse_business_duration, parse_clock
+
+# Monday–Friday 09:00–17:00: the calendar a team gets until it sets its own.
+DEFAULT_WEEKLY_HOURS: dict[str, list[list[str]]] = {
+    str(day): [["09:00", "17:00"]] for day in range(5)
+}
+# Reminder lead times before a promise is due; the shortest one is also the at-risk window.
+DEFAULT_REMINDER_LEADS: list[str] = ["1 business day", "1 business hour"]
+
+
+def default_weekly_hours() -> dict[str, list[list[str]]]:
+    return {day: [list(iv) for iv in ivs] for day, ivs in DEFAULT_WEEKLY_HOURS.items()}
+
+
+def default_reminder_leads() -> list[str]:
+    return list(DEFAULT_REMINDER_LEADS)
+
+
+class BusinessCalendar(models.Model):
+    """A team's working time: weekly hours in the team's time zone, holidays, closed days."""
+
+    team = models.OneToOneField("cases.Team", on_delete=models.CASCADE, related_name="calendar")
+    # {"0": [["09:00", "12:30"], ["13:30", "17:00"]], …}: Monday is "0"; "24:00" ends a day.
+    weekly_hours = models.JSONField(default=default_weekly_hours, blank=True)
+    # The team works around the clock: business time is plain elapsed time.
+    around_the_clock = models.BooleanField(default=False)
+    # Public holidays from the ``holidays`` package, e.g. "GB" and "ENG"; blank for none.
+    holiday_country = models.CharField(max_length=8, blank=True)
+    holiday_subdivision = models.CharField(max_length=16, blank=True)
+    # ["1 business day", "1 business hour"]: reminders before a promise is due.
+    reminder_leads = models.JSONField(default=default_reminder_leads, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.team}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            intervals = self.parsed_weekly_hours()
+        except (TypeError, ValueError, AttributeError):
+            errors["weekly_hours"] = ['Use {"0": [["09:00", "17:00"]], …} with Monday as "0".']
+        else:
+            if not self.around_the_clock and not any(intervals.values()):
+                errors["weekly_hours"] = ["A calendar needs some working hours."]
+        for lead in self.reminder_leads or []:
+            if parse_business_duration(str(lead)) is None:
+                errors.setdefault("reminder_leads", []).append(f"Cannot read {lead!r}.")
+        if self.holiday_country:
+            try:
+                holidays.country_holidays(
+                    self.holiday_country, subdiv=self.holiday_subdivision or None
+                )
+            except NotImplementedError:
+                errors["holiday_country"] = ["Unknown country or subdivision."]
+        if errors:
+            raise ValidationError(errors)
+
+    def parsed_weekly_hours(self) -> dict[int, list[Interval]]:
+        out: dict[int, list[Interval]] = {}
+        for day, intervals in (self.weekly_hours or {}).items():
+            weekday = int(day)
+            if not 0 <= weekday <= 6:
+                raise ValueError(f"weekday {day!r}")
+            parsed: list[Interval] = []
+            for opens, closes in intervals:
+                start, end = parse_clock(opens), parse_clock(closes)
+                if start is None or (end is not None and end <= start):
+                    raise ValueError(f"interval {opens}–{closes}")
+                parsed.append((start, end))
+            parsed.sort(key=lambda iv: iv[0])
+            for (_s1, e1), (s2, _e2) in zip(parsed, parsed[1:], strict=False):
+                if e1 is None or e1 > s2:
+                    raise ValueError("overlapping intervals")
+            out[weekday] = parsed
+        return out
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase | None:
+        if not self.holiday_country:
+            return None
+        return holidays.country_holidays(
+            self.holiday_country, subdiv=self.holiday_subdivision or None
+        )
+
+    @cached_property
+    def _closed_days(self) -> frozenset[date]:
+        return frozenset(self.closed_days.values_list("day", flat=True)) if self.pk else frozenset()
+
+    def is_closed_day(self, day: date) -> bool:
+        return day in self._closed_days or (self._holidays is not None and day in self._holidays)
+
+    def as_calendar(self, tz_name: str | None = None) -> Calendar:
+        """The pure calendar the business-time functions take."""
+        return Calendar(
+            tz=zone(tz_name or self.team.time_zone),
+            weekly=self.parsed_weekly_hours(),
+            around_the_clock=self.around_the_clock,
+            is_closed_day=self.is_closed_day,
+        )
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class ClosedDay(models.Model):
+    """A day the team does not work besides public holidays (a training day, a shutdown)."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closed_days"
+    )
+    day = models.DateField()
+    name = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "day"], name="closedday_once"),
+        ]
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}".strip()
+
+
+class CommitmentKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    CALLBACK = "callback", "Call back"
+    UPDATE = "update", "Update"
+    RESOLUTION = "resolution", "Resolution"
+    DELIVERY = "delivery", "Delivery"
+    REFUND = "refund", "Refund"
+    OTHER = "other", "Other"
+
+
+# Kinds a resolved or closed case fulfils by being resolved; any other open kind blocks it.
+KINDS_ENDED_BY_RESOLUTION = (CommitmentKind.FIRST_RESPONSE, CommitmentKind.RESOLUTION)
+
+
+class CommitmentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    KEPT = "kept", "Kept"
+    RENEGOTIATED = "renegotiated", "Renegotiated"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    MISSED = "missed", "Missed"
+
+
+class Commitment(models.Model):
+    """A promise to a customer with a due time; it ends exactly once (invariant 5)."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="commitments")
+    # Who made the promise; None when the product made it (the first-response promise).
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Always the case's owner while open; frozen at the end, so reports credit that person.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commitments"
+    )
+    # In the customer's words: they read it in emails and on their page.
+    description = models.CharField(max_length=500)
+    kind = models.CharField(max_length=20, choices=CommitmentKind.choices)
+    due_at = models.DateTimeField()
+    made_at = models.DateTimeField()
+    # Given as business time ("within 2 business days"): reminders count business time too.
+    made_in_business_time = models.BooleanField(default=False)
+    business_duration = models.CharField(max_length=40, blank=True)
+    # From this instant the promise is inside its last lead time: at risk unless confirmed.
+    at_risk_from = models.DateTimeField()
+    confirmed_on_track_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=14, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    end_reason = models.TextField(blank=True)
+    # The promise that replaced this one (renegotiated), or the recovery step (missed).
+    successor = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predecessor",
+    )
+    # Bumped when reminders are rescheduled (a new owner), so their dedupe keys are new.
+    reminder_generation = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [
+            # the due sweep and the at-risk check: open promises in due order
+            models.Index(
+                fields=["due_at", "id"], condition=Q(status="open"), name="commitment_open_due"
+            ),
+            # a case's commitments (detail, list, next_due_at, queue flags)
+            models.Index(fields=["case", "due_at"], name="commitment_case_due"),
+            # the commitments report: promises ended in a period, by owner
+            models.Index(
+                fields=["ended_at", "owner"],
+                condition=~Q(status="open"),
+                name="commitment_ended",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in CommitmentStatus]),
+                name="commitment_status_valid",
+            ),
+            # open ⇔ not ended
+            models.CheckConstraint(
+                condition=Q(status="open", ended_at__isnull=True)
+                | (~Q(status="open") & Q(ended_at__isnull=False)),
+                name="commitment_ended_iff_not_open",
+            ),
+            # a renegotiated promise always names its successor; only missed ones may too
+            models.CheckConstraint(
+                condition=Q(status="renegotiated", successor__isnull=False)
+                | (Q(status__in=["open", "kept", "withdrawn"]) & Q(successor__isnull=True))
+                | Q(status="missed"),
+                name="commitment_successor_consistent",
+            ),
+            # renegotiation and withdrawal carry a reason the customer is told
+            models.CheckConstraint(
+                condition=~Q(status__in=["renegotiated", "withdrawn"]) | ~Q(end_reason=""),
+                name="commitment_reason_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(successor=models.F("id")), name="commitment_not_own_successor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Commitment {self.pk}: {self.description}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CommitmentStatus.OPEN

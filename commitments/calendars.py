@@ -1,0 +1,232 @@
+"""Business time on a team's calendar: pure functions, no database.
+
+Working time is the union of the team's intervals of each local day, minus public holidays
+and the team's closed days. A duration counts real elapsed time inside working time (so a
+DST change inside an interval is honoured); starting outside working time, the clock starts
+at the next opening; a result that lands exactly on an interval's end stays there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# How far the walk looks for working time before deciding the calendar has none.
+_MAX_DAYS = 366 * 10
+
+Interval = tuple[time, time | None]  # None as the end means midnight at the end of the day
+
+
+def parse_clock(text: str) -> time | None:
+    """``"09:30"`` → 09:30; ``"24:00"`` → None (the end of the day)."""
+    hours, _, minutes = text.strip().partition(":")
+    h, m = int(hours), int(minutes or 0)
+    if (h, m) == (24, 0):
+        return None
+    return time(h, m)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A team's working time. ``weekly`` maps Monday=0 … Sunday=6 to that day's intervals."""
+
+    tz: ZoneInfo
+    weekly: Mapping[int, Sequence[Interval]] = field(default_factory=dict)
+    # True when the team works around the clock: business time is plain elapsed time.
+    around_the_clock: bool = False
+    # date -> True when the day is a public holiday or one of the team's closed days.
+    is_closed_day: Callable[[date], bool] = field(default=lambda d: False, compare=False)
+
+    @property
+    def standard_day(self) -> timedelta:
+        """The length of one business day: the longest weekday's total working time."""
+        if self.around_the_clock:
+            return timedelta(days=1)
+        totals = [
+            sum((_length(iv) for iv in self.weekly.get(day, ())), timedelta()) for day in range(7)
+        ]
+        return max(totals, default=timedelta())
+
+    def intervals_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working intervals (aware, in order) that end after ``start``, clipped to it."""
+        local_day = start.astimezone(self.tz).date() - timedelta(days=1)
+        for offset in range(_MAX_DAYS):
+            day = local_day + timedelta(days=offset)
+            for opens, closes in self._day_intervals(day):
+                if closes <= start:
+                    continue
+                yield max(opens, start), closes
+        raise ValueError("The calendar has no working time in the next ten years.")
+
+    def intervals_before(self, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working intervals (latest first) that start before ``end``, clipped to it."""
+        local_day = end.astimezone(self.tz).date() + timedelta(days=1)
+        for offset in range(_MAX_DAYS):
+            day = local_day - timedelta(days=offset)
+            for opens, closes in reversed(self._day_intervals(day)):
+                if opens >= end:
+                    continue
+                yield opens, min(closes, end)
+        raise ValueError("The calendar has no working time in the previous ten years.")
+
+    def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        if self.around_the_clock:
+            opens = datetime.combine(day, time(0), tzinfo=self.tz)
+            closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+            return [(opens, closes)]
+        if self.is_closed_day(day):
+            return []
+        out = []
+        for start_clock, end_clock in sorted(self.weekly.get(day.weekday(), ()), key=_start):
+            opens = datetime.combine(day, start_clock, tzinfo=self.tz)
+            closes = (
+                datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+                if end_clock is None
+                else datetime.combine(day, end_clock, tzinfo=self.tz)
+            )
+            if closes > opens:
+                out.append((opens, closes))
+        return out
+
+
+def _start(interval: Interval) -> time:
+    return interval[0]
+
+
+def _length(interval: Interval) -> timedelta:
+    opens, closes = interval
+    end = (
+        timedelta(days=1) if closes is None else timedelta(hours=closes.hour, minutes=closes.minute)
+    )
+    return max(end - timedelta(hours=opens.hour, minutes=opens.minute), timedelta())
+
+
+def _require_aware(*values: datetime) -> None:
+    for value in values:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("Business time needs timezone-aware datetimes.")
+
+
+def add_business_time(calendar: Calendar, start: datetime, duration: timedelta) -> datetime:
+    """The instant ``duration`` of working time after ``start``.
+
+    A zero duration returns ``start`` unchanged; a positive one always lands inside working
+    time (an interval's end counts as inside).
+    """
+    _require_aware(start)
+    if duration < timedelta():
+        return subtract_business_time(calendar, start, -duration)
+    if duration == timedelta():
+        return start
+    if calendar.around_the_clock:
+        return start + duration
+    remaining = duration
+    for opens, closes in calendar.intervals_from(start):
+        available = _elapsed(opens, closes)
+        if remaining <= available:
+            return _plus(opens, remaining)
+        remaining -= available
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def subtract_business_time(calendar: Calendar, end: datetime, duration: timedelta) -> datetime:
+    """The instant ``duration`` of working time before ``end`` (the mirror of adding)."""
+    _require_aware(end)
+    if duration <= timedelta():
+        return add_business_time(calendar, end, -duration)
+    if calendar.around_the_clock:
+        return end - duration
+    remaining = duration
+    for opens, closes in calendar.intervals_before(end):
+        available = _elapsed(opens, closes)
+        if remaining <= available:
+            return _plus(closes, -remaining)
+        remaining -= available
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def business_time_between(calendar: Calendar, a: datetime, b: datetime) -> timedelta:
+    """Working time from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
+    _require_aware(a, b)
+    if b < a:
+        return -business_time_between(calendar, b, a)
+    if calendar.around_the_clock:
+        return _elapsed(a, b)
+    total = timedelta()
+    for opens, closes in calendar.intervals_from(a):
+        if opens >= b:
+            break
+        total += _elapsed(opens, min(closes, b))
+    return total
+
+
+def is_working_time(calendar: Calendar, moment: datetime) -> bool:
+    """True inside an interval, its start and end included."""
+    _require_aware(moment)
+    day = moment.astimezone(calendar.tz).date()
+    for offset in (-1, 0, 1):
+        for opens, closes in calendar._day_intervals(day + timedelta(days=offset)):
+            if opens <= moment <= closes:
+                return True
+    return False
+
+
+def _elapsed(a: datetime, b: datetime) -> timedelta:
+    """Real elapsed time (UTC arithmetic: a DST change shortens or lengthens the span)."""
+    return b.astimezone(ZoneInfo("UTC")) - a.astimezone(ZoneInfo("UTC"))
+
+
+def _plus(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta`` in real elapsed time, expressed in the moment's own zone."""
+    tz = moment.tzinfo
+    return (moment.astimezone(ZoneInfo("UTC")) + delta).astimezone(tz)
+
+
+# --- "2 business days", "4 business hours" ----------------------------------------------------
+
+_WITHIN = re.compile(
+    r"^\s*(?P<n>\d{1,4}(?:\.\d{1,2})?)\s*(?:business\s+)?"
+    r"(?P<unit>days?|d|hours?|hrs?|h|minutes?|mins?|m)\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class BusinessDuration:
+    """A duration in the calendar's units, e.g. 2 business days."""
+
+    amount: float
+    unit: str  # "day", "hour" or "minute"
+
+    def on(self, calendar: Calendar) -> timedelta:
+        """Working time it stands for on ``calendar`` (a day is the team's standard day)."""
+        if self.unit == "day":
+            return calendar.standard_day * self.amount
+        return self.plain()
+
+    def plain(self) -> timedelta:
+        """The same words in plain elapsed time (a day is 24 hours)."""
+        unit = {"day": timedelta(days=1), "hour": timedelta(hours=1)}.get(
+            self.unit, timedelta(minutes=1)
+        )
+        return unit * self.amount
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if float(self.amount).is_integer() else self.amount
+        return f"{amount} business {self.unit}{'' if amount == 1 else 's'}"
+
+
+def parse_business_duration(text: str) -> BusinessDuration | None:
+    """``"2 business days"`` → BusinessDuration(2, "day"); None when the words don't parse."""
+    match = _WITHIN.match(text or "")
+    if not match:
+        return None
+    amount = float(match["n"])
+    if amount <= 0:
+        return None
+    unit = match["unit"].lower()
+    unit = "day" if unit.startswith("d") else "hour" if unit.startswith("h") else "minute"
+    return BusinessDuration(amount=amount, unit=unit)

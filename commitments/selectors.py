@@ -1,0 +1,253 @@
+"""Reads on commitments: each one a fixed number of queries, whatever the page size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypedDict
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from cases.models import Case, Team
+from cases.permissions import is_team_manager, team_ids_visible, visible_cases
+from commitments.errors import NotFoundError
+from commitments.models import Commitment, CommitmentStatus
+
+OPEN = CommitmentStatus.OPEN
+
+
+class QueueFlags(TypedDict):
+    overdue: bool
+    at_risk: bool
+
+
+def commitment_list(*, case: Case) -> QuerySet[Commitment]:
+    """A case's promises, earliest due first, with the owner's profile joined."""
+    return (
+        Commitment.objects.filter(case=case)
+        .select_related("case", "owner", "owner__agent_profile")
+        .order_by("due_at", "pk")
+    )
+
+
+def commitment_get_for_user(*, user: Any, pk: int) -> Commitment:
+    """A commitment the user may see (its case is visible), else not found — other teams'
+    promises are indistinguishable from missing ones."""
+    commitment = (
+        Commitment.objects.filter(pk=pk, case__in=visible_cases(user))
+        .select_related("case", "case__team", "owner", "owner__agent_profile")
+        .first()
+    )
+    if commitment is None:
+        raise NotFoundError("No such commitment.")
+    return commitment
+
+
+def queue_flags(case_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, QueueFlags]:
+    """Overdue and at-risk flags for the queue, in one query.
+
+    Overdue: an open promise is past its due time. At risk: an open promise is inside its
+    last reminder lead time and its owner has not confirmed it as on track.
+    """
+    now = now or timezone.now()
+    ids = list(case_ids)
+    flags: dict[int, QueueFlags] = {pk: {"overdue": False, "at_risk": False} for pk in ids}
+    if not ids:
+        return flags
+    rows = (
+        Commitment.objects.filter(case_id__in=ids, status=OPEN)
+        .values("case_id")
+        .annotate(
+            overdue=Count("pk", filter=Q(due_at__lte=now)),
+            at_risk=Count(
+                "pk",
+                filter=Q(at_risk_from__lte=now, due_at__gt=now, confirmed_on_track_at__isnull=True),
+            ),
+        )
+        .order_by()
+    )
+    for row in rows:
+        flags[row["case_id"]] = {"overdue": row["overdue"] > 0, "at_risk": row["at_risk"] > 0}
+    return flags
+
+
+def commitment_as_dict(commitment: Commitment, *, now: datetime | None = None) -> dict:
+    """A promise as the API, the case detail and the pages show it (JSON-ready)."""
+    now = now or timezone.now()
+    profile = getattr(commitment.owner, "agent_profile", None)
+    is_open = commitment.status == OPEN
+    return {
+        "id": commitment.pk,
+        "case": commitment.case.ref,
+        "owner": {
+            "id": commitment.owner_id,
+            "name": profile.display_name if profile else commitment.owner.get_username(),
+        },
+        "description": commitment.description,
+        "kind": commitment.kind,
+        "due_at": _iso(commitment.due_at),
+        "status": commitment.status,
+        "ended_at": _iso(commitment.ended_at),
+        "end_reason": commitment.end_reason,
+        "successor": commitment.successor_id,
+        "made_in_business_time": commitment.made_in_business_time,
+        "within": commitment.business_duration,
+        "confirmed_on_track_at": _iso(commitment.confirmed_on_track_at),
+        "made_at": _iso(commitment.made_at),
+        "overdue": is_open and commitment.due_at <= now,
+        "at_risk": is_open
+        and commitment.at_risk_from <= now < commitment.due_at
+        and commitment.confirmed_on_track_at is None,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+# --- handlers registered in cases.hooks --------------------------------------------------------
+
+
+def open_commitments_brief(*, case: Case) -> list[dict]:
+    """Open promises to brief in a hand-off: ``[{"id", "description", "due_at"}]``."""
+    rows = (
+        Commitment.objects.filter(case=case, status=OPEN)
+        .order_by("due_at", "pk")
+        .values("pk", "description", "due_at")
+    )
+    return [
+        {"id": r["pk"], "description": r["description"], "due_at": _iso(r["due_at"])} for r in rows
+    ]
+
+
+def case_detail_commitments(*, case: Case, user: Any) -> dict:
+    """``{"commitments": [...]}`` for the case detail, in one query."""
+    now = timezone.now()
+    return {"commitments": [commitment_as_dict(c, now=now) for c in commitment_list(case=case)]}
+
+
+# --- the commitments report ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    start: date
+    end: date  # inclusive
+    tz_name: str = "UTC"
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        from commitments.models import zone
+
+        tz = zone(self.tz_name)
+        return (
+            datetime.combine(self.start, time(0), tzinfo=tz),
+            datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz),
+        )
+
+
+def _figures() -> dict[str, Any]:
+    return {
+        "ended": Count("pk"),
+        "kept": Count("pk", filter=Q(status=CommitmentStatus.KEPT)),
+        "kept_on_time": Count(
+            "pk", filter=Q(status=CommitmentStatus.KEPT, ended_at__lte=F("due_at"))
+        ),
+        "renegotiated": Count("pk", filter=Q(status=CommitmentStatus.RENEGOTIATED)),
+        "renegotiated_before_due": Count(
+            "pk", filter=Q(status=CommitmentStatus.RENEGOTIATED, ended_at__lte=F("due_at"))
+        ),
+        "withdrawn": Count("pk", filter=Q(status=CommitmentStatus.WITHDRAWN)),
+        "missed": Count("pk", filter=Q(status=CommitmentStatus.MISSED)),
+    }
+
+
+REPORT_COLUMNS = (
+    "ended",
+    "kept",
+    "kept_on_time",
+    "renegotiated",
+    "renegotiated_before_due",
+    "withdrawn",
+    "missed",
+    "kept_on_time_rate",
+    "proactive_rate",
+    "missed_rate",
+)
+
+
+def _rates(row: dict) -> dict:
+    """Rates over promises that came due one way or another (kept, renegotiated or missed);
+    a withdrawn promise is neither kept nor broken."""
+    decided = row["kept"] + row["renegotiated"] + row["missed"]
+
+    def rate(n: int) -> float | None:
+        return round(n / decided, 4) if decided else None
+
+    return {
+        **row,
+        "kept_on_time_rate": rate(row["kept_on_time"]),
+        "proactive_rate": rate(row["renegotiated_before_due"]),
+        "missed_rate": rate(row["missed"]),
+    }
+
+
+def commitment_report(*, user: Any, period: ReportPeriod, team_id: int | None = None) -> dict:
+    """Kept-on-time, renegotiated-before-due (proactive) and missed figures per team and per
+    agent, over promises that ended in the period; aggregated in SQL (three queries).
+
+    A promise counts for the owner at the moment it ended. Managers see their teams; agents see
+    their teams' totals and only their own row.
+    """
+    start, end = period.bounds()
+    if getattr(user, "is_superuser", False):
+        team_ids = set(Team.objects.values_list("pk", flat=True))
+    else:
+        team_ids = set(team_ids_visible(user))
+    if team_id is not None:
+        if team_id not in team_ids:
+            raise NotFoundError("No such team.")
+        team_ids = {team_id}
+    ended = Commitment.objects.filter(
+        ended_at__gte=start, ended_at__lt=end, case__team_id__in=team_ids
+    ).exclude(status=OPEN)
+    team_rows = list(
+        ended.values("case__team_id", "case__team__name")
+        .annotate(**_figures())
+        .order_by("case__team__name")
+    )
+    agent_rows = list(
+        ended.values("case__team_id", "owner_id", "owner__agent_profile__display_name")
+        .annotate(**_figures())
+        .order_by("case__team_id", "owner__agent_profile__display_name", "owner_id")
+    )
+    managed = {tid for tid in team_ids if is_team_manager(user, tid)}
+    teams = [
+        _rates(
+            {
+                "team_id": r.pop("case__team_id"),
+                "team": r.pop("case__team__name"),
+                **r,
+            }
+        )
+        for r in team_rows
+    ]
+    agents = [
+        _rates(
+            {
+                "team_id": r.pop("case__team_id"),
+                "agent_id": r.pop("owner_id"),
+                "agent_name": r.pop("owner__agent_profile__display_name") or "",
+                **r,
+            }
+        )
+        for r in agent_rows
+    ]
+    agents = [a for a in agents if a["team_id"] in managed or a["agent_id"] == user.pk]
+    return {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "teams": teams,
+        "agents": agents,
+    }

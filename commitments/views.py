@@ -1,0 +1,145 @@
+"""Pages for promises: the forms of the case page's promises panel post here.
+
+Each view checks the form, calls one service and goes back to the case page; a refused
+request re-renders the case page with the form and the service's message.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caseowner.errors import NotFoundError, RuleError
+from cases.models import Case
+from cases.views import case_or_404, case_url, render_case_page, show_rule_error
+from commitments import selectors, services
+from commitments.forms import CommitmentForm, RenegotiateForm, WithdrawForm
+from commitments.models import Commitment
+
+
+def _commitment_or_404(user: Any, pk: int) -> Commitment:
+    try:
+        return selectors.commitment_get_for_user(user=user, pk=pk)
+    except NotFoundError:
+        raise Http404("No such promise.") from None
+
+
+def _valid_in_team_time(form: forms.Form, case: Case) -> bool:
+    """Local dates and times on the form are read in the team's time zone."""
+    with timezone.override(zoneinfo.ZoneInfo(case.team.time_zone)):
+        return form.is_valid()
+
+
+def _back(case: Case, anchor: str = "commitments") -> HttpResponse:
+    return redirect(f"{case_url(case)}#{anchor}")
+
+
+def _refused(
+    request: HttpRequest, commitment: Commitment, action: str, form: forms.Form
+) -> HttpResponse:
+    case = case_or_404(request.user, commitment.case.ref)
+    return render_case_page(
+        request,
+        case,
+        page_forms={
+            "commitment_action_form": form,
+            "commitment_action_id": commitment.pk,
+            "commitment_action": action,
+        },
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def commitment_new(request: HttpRequest, ref: str) -> HttpResponse:
+    case = case_or_404(request.user, ref)
+    form = CommitmentForm(request.POST, auto_id="id_promise_%s")
+    if _valid_in_team_time(form, case):
+        try:
+            services.commitment_create(
+                case=case,
+                by=request.user,
+                description=form.cleaned_data["description"],
+                kind=form.cleaned_data["kind"],
+                due=form.due,
+            )
+        except RuleError as exc:
+            show_rule_error(request, exc, form)
+        else:
+            messages.success(request, "Promise recorded; the customer has been told.")
+            return _back(case)
+    return render_case_page(request, case, page_forms={"commitment_form": form}, status=400)
+
+
+@login_required
+@require_POST
+def commitment_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = _commitment_or_404(request.user, pk)
+    try:
+        services.commitment_mark_kept(commitment=commitment, by=request.user)
+    except RuleError as exc:
+        show_rule_error(request, exc)
+    else:
+        messages.success(request, "Promise kept.")
+    return _back(commitment.case)
+
+
+@login_required
+@require_POST
+def commitment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = _commitment_or_404(request.user, pk)
+    try:
+        services.commitment_confirm_on_track(commitment=commitment, by=request.user)
+    except RuleError as exc:
+        show_rule_error(request, exc)
+    else:
+        messages.success(request, "Promise confirmed on track.")
+    return _back(commitment.case)
+
+
+@login_required
+@require_POST
+def commitment_renegotiate(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = _commitment_or_404(request.user, pk)
+    form = RenegotiateForm(request.POST, auto_id=f"id_reneg{pk}_%s")
+    if _valid_in_team_time(form, commitment.case):
+        try:
+            services.commitment_renegotiate(
+                commitment=commitment,
+                by=request.user,
+                due=form.due,
+                reason=form.cleaned_data["reason"],
+            )
+        except RuleError as exc:
+            show_rule_error(request, exc, form)
+        else:
+            messages.success(request, "New date set; the customer has been told why.")
+            return _back(commitment.case)
+    return _refused(request, commitment, "renegotiate", form)
+
+
+@login_required
+@require_POST
+def commitment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = _commitment_or_404(request.user, pk)
+    form = WithdrawForm(request.POST, auto_id=f"id_withdraw{pk}_%s")
+    if form.is_valid():
+        try:
+            services.commitment_withdraw(
+                commitment=commitment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except RuleError as exc:
+            show_rule_error(request, exc, form)
+        else:
+            messages.success(request, "Promise withdrawn; the customer has been told.")
+            return _back(commitment.case)
+    return _refused(request, commitment, "withdraw", form)

@@ -1,0 +1,65 @@
+"""Fixtures for commitments: a London team on English bank holidays, its agent and manager."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cases.services import case_open
+from commitments.models import BusinessCalendar
+from notifications.models import Notification, NotificationStatus
+from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=LONDON)
+
+
+@pytest.fixture
+def team(db):
+    team = TeamFactory(time_zone="Europe/London")
+    BusinessCalendar.objects.create(team=team, holiday_country="GB", holiday_subdivision="ENG")
+    return team
+
+
+@pytest.fixture
+def agent(team):
+    return make_agent(team)
+
+
+@pytest.fixture
+def manager(team):
+    return make_manager(team)
+
+
+@pytest.fixture
+def open_case(team, agent, manager):
+    """Open a case through the service (so the first-response promise exists) at the
+    current (frozen) time."""
+
+    def _open(**kwargs):
+        customer = kwargs.pop("customer", None) or CustomerFactory(time_zone="America/New_York")
+        return case_open(
+            customer=customer,
+            team=team,
+            channel=kwargs.pop("channel", "email"),
+            subject=kwargs.pop("subject", "The kettle leaks"),
+            by=agent,
+            owner=kwargs.pop("owner", agent),
+        )
+
+    return _open
+
+
+def pending(prefix: str = "commitment:", **filters):
+    return Notification.objects.filter(
+        dedupe_key__startswith=prefix, status=NotificationStatus.PENDING, **filters
+    ).order_by("send_after", "pk")
+
+
+def notices(template: str, **filters):
+    return Notification.objects.filter(template=f"commitments/email/{template}", **filters)
