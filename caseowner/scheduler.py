@@ -49,10 +49,6 @@ def run_due(jobs: dict[str, Job], next_run: dict[str, float], now: float) -> lis
             function()
         except Exception:
             logger.exception("scheduler: %s failed", name)
-        finally:
-            from django.db import close_old_connections
-
-            close_old_connections()
         ran.append(name)
     return ran
 
@@ -64,8 +60,12 @@ def _loop(periodic_tasks: dict[str, float]) -> None:
     logger.info("scheduler: running %s in-process", ", ".join(sorted(jobs)))
     next_run: dict[str, float] = {}
     tick = min(interval for _, interval in jobs.values())
+    from django.db import close_old_connections
+
     while not _stop.is_set():
         run_due(jobs, next_run, time.monotonic())
+        # Like a request's end: drop a connection the database closed or that is too old.
+        close_old_connections()
         _stop.wait(max(0.05, min(tick, min(next_run.values()) - time.monotonic())))
 
 

@@ -29,7 +29,7 @@ def _text_engine() -> Engine:
 
 
 def _render_text(name: str, ctx: dict) -> str:
-    return _text_engine().get_template(name).render(Context(ctx))
+    return _text_engine().get_template(name).render(Context(ctx, autoescape=False))
 
 
 def render_email(*, template: str, context: dict, recipient_name: str = "") -> RenderedEmail:

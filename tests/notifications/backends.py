@@ -1,0 +1,18 @@
+"""An email backend for tests: raises scripted SMTP errors, then delivers like locmem."""
+
+from __future__ import annotations
+
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+
+
+class ScriptedBackend(BaseEmailBackend):
+    errors: list[Exception] = []
+
+    def send_messages(self, email_messages):  # noqa: ANN001, ANN201
+        if ScriptedBackend.errors:
+            raise ScriptedBackend.errors.pop(0)
+        for message in email_messages:
+            message.message()  # render, as a real backend would
+        mail.outbox.extend(email_messages)
+        return len(email_messages)
