@@ -1,1 +1,20 @@
-urlpatterns: list = []
+from django.urls import path
+
+from cases import views
+
+urlpatterns = [
+    path("queue/", views.queue, name="queue"),
+    path("cases/new/", views.case_new, name="case-new"),
+    path("cases/<str:ref>/", views.case_detail, name="case-detail"),
+    path("cases/<str:ref>/update/", views.case_update, name="case-update"),
+    path("cases/<str:ref>/notes/", views.case_note, name="case-note"),
+    path("cases/<str:ref>/handoffs/", views.case_offer, name="case-offer"),
+    path("handoffs/<int:handoff_id>/accept/", views.offer_accept, name="offer-accept"),
+    path("handoffs/<int:handoff_id>/decline/", views.offer_decline, name="offer-decline"),
+    path("handoffs/<int:handoff_id>/cancel/", views.offer_cancel, name="offer-cancel"),
+    path("c/<str:token>/", views.customer_page, name="customer-page"),
+    path("manage/handoffs/", views.handoff_audit, name="handoff-audit"),
+    path("manage/handoffs.csv", views.handoff_audit_csv, name="handoff-audit-csv"),
+    path("manage/handoffs/<int:handoff_id>/review/", views.handoff_review, name="handoff-review"),
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,174 @@
+"""Forms for the case pages. They only shape input; the rules live in the services."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+
+from cases.models import CaseStatus, Channel, Customer, HandoffReason, Priority, Team, Title
+
+
+class CaseUpdateForm(forms.Form):
+    status = forms.ChoiceField(choices=CaseStatus.choices)
+    priority = forms.ChoiceField(choices=Priority.choices)
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Needed when reopening a closed case.",
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Internal note",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Seen by your team and managers, never by the customer.",
+    )
+
+
+class HandoffOfferForm(forms.Form):
+    """The hand-off brief: the four summary fields are what the next owner relies on."""
+
+    to_agent = forms.TypedChoiceField(label="Hand the case to", coerce=int)
+    reason = forms.ChoiceField(choices=HandoffReason.choices)
+    customer_needs = forms.CharField(
+        label="What the customer needs", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    actions_taken = forms.CharField(
+        label="What has been done so far", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    customer_expectations = forms.CharField(
+        label="What the customer was promised and expects",
+        help_text="Including how they feel about it, in their words.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_step = forms.CharField(label="The next step", widget=forms.Textarea(attrs={"rows": 2}))
+    briefed_commitments = forms.TypedMultipleChoiceField(
+        label="Open promises briefed in this summary",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick each open promise the summary covers.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        agents: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        commitments: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_agent"].choices = [("", "Choose a colleague…"), *agents]
+        self.fields["briefed_commitments"].choices = list(commitments)
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label="Why you decline", max_length=1000)
+
+
+class CaseOpenForm(forms.Form):
+    """Open a case for an existing customer or a new one."""
+
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.all(),
+        required=False,
+        label="Existing customer",
+        help_text="Or leave empty and fill in the new customer below.",
+    )
+    new_name = forms.CharField(label="Full name", required=False, max_length=200)
+    new_title = forms.ChoiceField(label="Title", choices=Title.choices, required=False)
+    new_addressed_as = forms.CharField(
+        label="How they want to be addressed",
+        required=False,
+        max_length=200,
+        help_text='In their words, e.g. "Sam" or "Dr Okafor".',
+    )
+    new_email = forms.EmailField(label="Email", required=False)
+    new_phone = forms.CharField(label="Phone", required=False, max_length=40)
+    new_time_zone = forms.CharField(
+        label="Time zone", required=False, max_length=64, initial="Europe/London"
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    channel = forms.ChoiceField(choices=Channel.choices)
+    subject = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    owner = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="Leave empty to let the team's assignment rule choose.",
+    )
+
+    NEW_FIELDS = ("new_name", "new_title", "new_addressed_as", "new_email", "new_phone")
+
+    def __init__(
+        self,
+        *args: Any,
+        teams: Any,
+        customers: list[tuple[int, str]],
+        owners: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        # Validation looks the chosen id up; the list offered is a short search result.
+        self.fields["customer"].widget.choices = [("", "New customer (below)"), *customers]
+        self.fields["owner"].choices = [("", "By the team's rule"), *owners]
+
+    def clean_new_time_zone(self) -> str:
+        value = self.cleaned_data.get("new_time_zone") or "UTC"
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError("Unknown time zone.") from None
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        has_new = bool(data.get("new_name"))
+        if bool(data.get("customer")) == has_new:
+            raise forms.ValidationError(
+                "Choose an existing customer or give a new customer's full name (one of them)."
+            )
+        return data
+
+
+class ReviewForm(forms.Form):
+    SCORES = [(i, str(i)) for i in range(1, 6)]
+
+    context_complete = forms.TypedChoiceField(choices=SCORES, coerce=int)
+    next_step_clear = forms.TypedChoiceField(choices=SCORES, coerce=int)
+    commitments_carried = forms.TypedChoiceField(choices=SCORES, coerce=int)
+    customer_informed = forms.TypedChoiceField(choices=SCORES, coerce=int)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AuditFilterForm(forms.Form):
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    flagged = forms.BooleanField(label="Flagged only", required=False)
+    score_below = forms.IntegerField(
+        label="Score below", required=False, min_value=0, max_value=101
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        teams: list[tuple[int, str]],
+        agents: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All my teams"), *teams]
+        self.fields["agent"].choices = [("", "Everyone"), *agents]

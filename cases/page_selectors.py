@@ -1,0 +1,178 @@
+"""Reads the HTML pages and the customer link need beyond ``cases.selectors``.
+
+Each one runs a fixed number of queries whatever the amount of data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Page, Paginator
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from cases import hooks, selectors
+from cases.links import read_customer_token
+from cases.models import Case, Handoff, HandoffStatus
+from cases.services import owner_contact
+
+# Without a handler from the commitments module, a promise due within this much time is
+# shown as at risk (the last default reminder lead time).
+AT_RISK_FALLBACK = timedelta(hours=1)
+
+
+@dataclass
+class QueueRow:
+    case: Case
+    flags: list[str] = field(default_factory=list)
+
+
+def queue_page(*, user: Any, page: str | int | None, per_page: int = 25) -> tuple[Page, list]:
+    """One page of My queue with each row's overdue / at-risk flags."""
+    paginator = Paginator(selectors.queue_for(user=user), per_page)
+    page_obj = paginator.get_page(page)
+    cases = list(page_obj.object_list)
+    flags = queue_flags(cases, now=timezone.now())
+    return page_obj, [QueueRow(case=c, flags=flags.get(c.pk, [])) for c in cases]
+
+
+def queue_flags(cases: list[Case], *, now: datetime) -> dict[int, list[str]]:
+    """Flags per case id. The commitments module answers through ``hooks.queue_flags``
+    (handler(case_ids=[…]) -> {case_id: ["overdue" | "at_risk", …]}) when it registers one;
+    until then the flags come from ``next_due_at``."""
+    handlers = getattr(hooks, "queue_flags", [])
+    if handlers:
+        merged: dict[int, list[str]] = {c.pk: [] for c in cases}
+        for handler in handlers:
+            for case_id, extra in handler(case_ids=list(merged)).items():
+                # {"overdue": True, "at_risk": False} or ["overdue"]
+                names = [k for k, on in extra.items() if on] if isinstance(extra, dict) else extra
+                have = merged.setdefault(case_id, [])
+                have.extend(n for n in names if n not in have)
+        return merged
+    out: dict[int, list[str]] = {}
+    for case in cases:
+        due = case.next_due_at
+        if due is None:
+            out[case.pk] = []
+        elif due < now:
+            out[case.pk] = ["overdue"]
+        elif due - now <= AT_RISK_FALLBACK:
+            out[case.pk] = ["at_risk"]
+        else:
+            out[case.pk] = []
+    return out
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        return parse_datetime(value)
+    return None
+
+
+def with_datetimes(items: list[dict], *keys: str) -> list[dict]:
+    """Commitment dicts from the hooks carry ISO strings; templates want datetimes."""
+    out = []
+    for item in items:
+        item = dict(item)
+        for key in keys:
+            if key in item:
+                item[key] = _as_datetime(item[key])
+        out.append(item)
+    return out
+
+
+def timeline_page(*, case: Case, before: str | None, limit: int = 30) -> tuple[list, str | None]:
+    """A page of the timeline, newest first, and the cursor of the next (older) page."""
+    cursor = parse_datetime(before) if before else None
+    events = selectors.case_timeline(case=case, limit=limit + 1, before=cursor)
+    more = len(events) > limit
+    events = events[:limit]
+    return events, (events[-1].at.isoformat() if more and events else None)
+
+
+# --- the customer's page --------------------------------------------------------------------
+
+
+@dataclass
+class OwnerChange:
+    handoff: Handoff
+    from_name: str
+    to_contact: dict
+    acknowledged: bool
+
+
+@dataclass
+class CustomerView:
+    case: Case
+    owner: dict
+    promises: list[dict]
+    owner_changes: list[OwnerChange]
+    # The latest accepted hand-off to the current owner that the customer has not yet
+    # acknowledged, if any.
+    to_acknowledge: Handoff | None
+
+
+def customer_case_for_token(token: str) -> Case | None:
+    """The case a customer link opens: None when the signature is bad, the link expired or
+    its generation was revoked (``Case.link_generation`` moved on)."""
+    read = read_customer_token(token)
+    if read is None:
+        return None
+    case_id, generation = read
+    case = (
+        Case.objects.select_related("customer", "team", "owner__agent_profile")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or case.link_generation != generation:
+        return None
+    return case
+
+
+def customer_view(*, case: Case) -> CustomerView:
+    """Only what the customer may see: owner, open promises, owner changes. No notes."""
+    handoffs = list(
+        Handoff.objects.filter(case=case, status=HandoffStatus.ACCEPTED)
+        .select_related("from_agent__agent_profile", "to_agent__agent_profile")
+        .order_by("decided_at", "id")
+    )
+    changes = [
+        OwnerChange(
+            handoff=h,
+            from_name=owner_contact(h.from_agent)["name"],
+            to_contact=owner_contact(h.to_agent),
+            acknowledged=h.customer_acknowledged_at is not None,
+        )
+        for h in handoffs
+    ]
+    # The hand-off that made the current owner, while the customer has not acknowledged it
+    # (the same rule as ``handoff_selectors.handoff_pending_acknowledgement``, without a
+    # second query).
+    latest = max(handoffs, key=lambda h: (h.decided_at, h.pk), default=None)
+    to_ack = (
+        latest
+        if latest is not None
+        and latest.to_agent_id == case.owner_id
+        and latest.customer_acknowledged_at is None
+        else None
+    )
+    extras = hooks.collect_detail_extras(case, AnonymousUser())
+    promises = [
+        {"description": c.get("description", ""), "due_at": _as_datetime(c.get("due_at"))}
+        for c in extras.get("commitments", [])
+        if c.get("status", "open") == "open"
+    ]
+    promises.sort(key=lambda p: p["due_at"] or datetime.max.replace(tzinfo=UTC))
+    return CustomerView(
+        case=case,
+        owner=owner_contact(case.owner),
+        promises=promises,
+        owner_changes=list(reversed(changes)),
+        to_acknowledge=to_ack,
+    )
