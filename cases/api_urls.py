@@ -34,3 +34,10 @@ urlpatterns = [
     path("cases/<str:ref>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),
     path("queue/", api.QueueApi.as_view(), name="api-queue"),
 ]
+
+# The customer's view behind the signed link (no login).
+from cases import customer_api  # noqa: E402
+
+urlpatterns += [
+    path("customer/<str:token>/", customer_api.CustomerCaseApi.as_view(), name="api-customer"),
+]
