@@ -1,0 +1,191 @@
+"""``python -m bench``: generate (or reuse) data at a scale, measure, print one table.
+
+    python -m bench --scale 0.1               # generate if needed, measure in-process
+    python -m bench --scale 1 --http          # also 30 s of HTTP load on gunicorn
+    python -m bench --compare 0.1,1           # the two scales side by side, with ratios
+
+Runs against a dedicated database next to the one ``DATABASE_URL`` names
+(``<name>_bench_<scale>``), never against ``DATABASE_URL`` itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from bench import db
+
+DEFAULT_REDIS = "redis://127.0.0.1:6379/6"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    p.add_argument("--scale", type=float, default=0.01, help="1 = 1,000,000 cases (default 0.01)")
+    p.add_argument(
+        "--skip-generate", action="store_true", help="measure whatever data is already there"
+    )
+    p.add_argument(
+        "--regenerate", action="store_true", help="drop the benchmark database and start over"
+    )
+    p.add_argument("--http", action="store_true", help="also load-test gunicorn over HTTP")
+    p.add_argument("--http-seconds", type=int, default=30, help="load duration per endpoint")
+    p.add_argument(
+        "--compare",
+        metavar="A,B",
+        help="print scales side by side (uses each scale's last results; --rerun to measure)",
+    )
+    p.add_argument("--rerun", action="store_true", help="with --compare: measure every scale")
+    p.add_argument("--requests", type=int, default=200, help="timed requests per operation")
+    p.add_argument("--warmup", type=int, default=20, help="untimed requests before timing")
+    p.add_argument("--only", help="comma-separated operation keys (e.g. queue,case_detail)")
+    p.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL")
+        or os.environ.get("CELERY_BROKER_URL")
+        or DEFAULT_REDIS,
+        help=f"broker for the measured app and the delivery test (default {DEFAULT_REDIS})",
+    )
+    return p.parse_args(argv)
+
+
+def _redis_up(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 1):
+            return True
+    except OSError:
+        return False
+
+
+def configure_environment(target: db.Target, redis_url: str) -> dict[str, str]:
+    """The settings the measured app runs with, set before Django reads them."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "caseowner.settings",
+        "DATABASE_URL": target.url,
+        "DEBUG": "false",
+        "CASEOWNER_PRODUCTION": "false",
+        # the benchmark measures the endpoints, not the rate limits in front of them
+        "THROTTLE_USER": "100000000/min",
+        "THROTTLE_ANON": "100000000/min",
+        "THROTTLE_CUSTOMER_LINK": "100000000/min",
+        "AXES_ENABLED": "false",
+        "EMAIL_URL": "dummymail://",
+        "OUTBOX_IN_PROCESS": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    if _redis_up(redis_url):
+        env["CELERY_BROKER_URL"] = redis_url
+    else:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ.update(env)
+    return env
+
+
+def run_scale(args: argparse.Namespace) -> int:
+    target = db.bench_target(os.environ.get("DATABASE_URL"), args.scale)
+    print(f"bench: scale {args.scale:g} on database {target.name}", flush=True)
+    if args.regenerate:
+        db.drop_database(target)
+    db.ensure_database(target)
+    env = configure_environment(target, args.redis_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bench import generate, ops, report
+
+    t0 = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)
+    print(f"  migrate: {time.monotonic() - t0:.1f}s", flush=True)
+    data = generate.ensure_data(args.scale, skip=args.skip_generate)
+
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    warmup = max(1, min(args.warmup, args.requests // 5))
+    env_obj = ops.build_env(n=args.requests, scale=args.scale, warmup=warmup)
+    only = set(args.only.split(",")) if args.only else None
+    results = ops.run_all(env_obj, redis_url=args.redis_url, only=only)
+    _purge_broker(env)
+
+    http_results = []
+    if args.http:
+        from bench import http
+
+        http_results = http.run(env_obj, env=env, seconds=args.http_seconds)
+
+    rep = {
+        "scale": args.scale,
+        "database": target.name,
+        "started_at": started,
+        "requests": args.requests,
+        "warmup": warmup,
+        "data": data,
+        "results": [r.as_dict() for r in results],
+        "http": [r.as_dict() for r in http_results],
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    }
+    print()
+    print(report.render_table(rep))
+    path = report.write_json(rep)
+    print(
+        f"\nwritten: {path.relative_to(report.OUT_DIR.parent.parent)} (and var/bench/latest.json)"
+    )
+    return 0
+
+
+def _purge_broker(env: dict[str, str]) -> None:
+    """Tasks the measured writes queued are not delivered by anyone: drop them."""
+    if "CELERY_BROKER_URL" not in env:
+        return
+    try:
+        from caseowner.celery import app
+
+        app.control.purge()
+    except Exception as exc:  # noqa: BLE001 - leftover tasks are harmless; say so and go on
+        print(f"  (could not purge the broker: {exc})", file=sys.stderr)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from bench import report
+
+    scales = [float(s) for s in args.compare.split(",") if s.strip()]
+    if len(scales) < 2:
+        print("bench: --compare needs two scales, e.g. --compare 0.1,1", file=sys.stderr)
+        return 2
+    reports = []
+    for scale in scales:
+        rep = None if args.rerun else report.load_latest(scale)
+        if rep is None:
+            cmd = [sys.executable, "-m", "bench", "--scale", f"{scale:g}"]
+            cmd += ["--requests", str(args.requests), "--warmup", str(args.warmup)]
+            if args.http:
+                cmd += ["--http", "--http-seconds", str(args.http_seconds)]
+            if args.skip_generate:
+                cmd.append("--skip-generate")
+            if args.only:
+                cmd += ["--only", args.only]
+            code = subprocess.call(cmd)
+            if code != 0:
+                return code
+            rep = report.load_latest(scale)
+        if rep is None:
+            print(f"bench: no results for scale {scale:g}", file=sys.stderr)
+            return 1
+        reports.append(rep)
+    print()
+    print(report.render_compare(reports))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.compare:
+        return run_compare(args)
+    return run_scale(args)
