@@ -1,1 +1,28 @@
-urlpatterns: list = []
+from django.urls import path
+
+from commitments import api
+
+urlpatterns = [
+    path(
+        "cases/<str:ref>/commitments/",
+        api.CaseCommitmentsApi.as_view(),
+        name="api-case-commitments",
+    ),
+    path("commitments/<int:pk>/keep/", api.CommitmentKeepApi.as_view(), name="api-commitment-keep"),
+    path(
+        "commitments/<int:pk>/renegotiate/",
+        api.CommitmentRenegotiateApi.as_view(),
+        name="api-commitment-renegotiate",
+    ),
+    path(
+        "commitments/<int:pk>/withdraw/",
+        api.CommitmentWithdrawApi.as_view(),
+        name="api-commitment-withdraw",
+    ),
+    path(
+        "commitments/<int:pk>/confirm-on-track/",
+        api.CommitmentConfirmOnTrackApi.as_view(),
+        name="api-commitment-confirm-on-track",
+    ),
+    path("reports/commitments/", api.CommitmentReportApi.as_view(), name="api-report-commitments"),
+]

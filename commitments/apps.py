@@ -17,6 +17,8 @@ class CommitmentsConfig(AppConfig):
             (hooks.case_closed, services.on_case_closed),
             (hooks.open_commitments, selectors.open_commitments_brief),
             (hooks.case_detail_extras, selectors.case_detail_commitments),
+            (hooks.business_time_add, services.business_time_add_for_team),
+            (hooks.queue_flags, selectors.queue_flags),
         ):
             if handler not in handlers:
                 handlers.append(handler)

@@ -104,7 +104,7 @@ def commitment_as_dict(commitment: Commitment, *, now: datetime | None = None) -
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment else None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 # --- handlers registered in cases.hooks --------------------------------------------------------

@@ -59,6 +59,11 @@ def team_calendar(team: Any) -> Calendar:
     return business_calendar_of(team).as_calendar()
 
 
+def business_time_add_for_team(*, team: Any, start: datetime, duration: timedelta) -> datetime:
+    """``duration`` of the team's business time after ``start`` (hand-off offer timers)."""
+    return add_business_time(team_calendar(team), start, duration)
+
+
 @dataclass(frozen=True)
 class ResolvedDue:
     due_at: datetime
@@ -229,7 +234,7 @@ def commitment_payload(commitment: Commitment) -> dict:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment else None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _webhook(commitment: Commitment, case: Case, event: str) -> None:

@@ -409,7 +409,7 @@ def test_open_promises_are_briefed_for_a_hand_off(time_machine, open_case, agent
     c = promise(case, agent)
     brief = hooks.collect_open_commitments(case)
     assert [item["id"] for item in brief][-1] == c.pk
-    assert brief[-1]["due_at"] == c.due_at.astimezone(UTC).isoformat()
+    assert brief[-1]["due_at"] == c.due_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def test_case_detail_lists_promises_in_one_query(

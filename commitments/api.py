@@ -1,0 +1,376 @@
+"""The commitments API: thin views over services and selectors, nested in/out serializers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from caseowner.api import Pagination, error_responses
+from cases.selectors import case_get
+from commitments import selectors, services
+from commitments.errors import CommitmentRuleError
+from commitments.models import CommitmentKind, CommitmentStatus
+
+MAX_REPORT_DAYS = 366
+
+
+class OwnerOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CommitmentOut(serializers.Serializer):
+    """A promise as integrators see it (``id, case, owner, description, kind, due_at, status,
+    ended_at, end_reason, successor`` and a few derived fields)."""
+
+    id = serializers.IntegerField()
+    case = serializers.CharField(help_text="The case reference, e.g. CASE-000123.")
+    owner = OwnerOut()
+    description = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CommitmentKind.choices)
+    due_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=CommitmentStatus.choices)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField(allow_blank=True)
+    successor = serializers.IntegerField(
+        allow_null=True, help_text="The promise that replaced this one (renegotiated or missed)."
+    )
+    made_in_business_time = serializers.BooleanField()
+    within = serializers.CharField(allow_blank=True, help_text="e.g. “2 business days”.")
+    confirmed_on_track_at = serializers.DateTimeField(allow_null=True)
+    made_at = serializers.DateTimeField()
+    overdue = serializers.BooleanField()
+    at_risk = serializers.BooleanField()
+
+
+def _out(commitment: Any) -> dict:
+    return CommitmentOut(selectors.commitment_as_dict(commitment)).data
+
+
+class DueIn(serializers.Serializer):
+    due_at = serializers.DateTimeField(
+        required=False, help_text="An instant (ISO 8601 with offset). Give this or `within`."
+    )
+    within = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="Business time on the team's calendar: “2 business days”, “4 business hours”.",
+    )
+
+
+def _due(data: dict) -> services.Due:
+    """Exactly one of ``due_at`` and ``within``."""
+    if ("due_at" in data) == ("within" in data):
+        message = (
+            "Give either due_at or within, not both."
+            if "due_at" in data
+            else ("Give a due time: due_at, or within (e.g. “2 business days”).")
+        )
+        raise CommitmentRuleError(
+            "due_required", message, fields={"due_at": [message], "within": [message]}
+        )
+    return data["due_at"] if "due_at" in data else data["within"]
+
+
+def _commitment(request: Request, pk: int) -> Any:
+    return selectors.commitment_get_for_user(user=request.user, pk=pk)
+
+
+class CommitmentCreateIn(DueIn):
+    description = serializers.CharField(
+        max_length=500, help_text="The promise in the customer's words."
+    )
+    kind = serializers.ChoiceField(choices=CommitmentKind.choices, default="other")
+
+
+class CommitmentRenegotiateIn(DueIn):
+    reason = serializers.CharField(
+        max_length=1000, help_text="Why, in words the customer will read."
+    )
+
+
+class CommitmentWithdrawIn(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000, help_text="Why, in words the customer will read."
+    )
+
+
+class CaseCommitmentsApi(APIView):
+    InputSerializer = CommitmentCreateIn
+
+    @extend_schema(
+        operation_id="case_commitments_list",
+        summary="A case's promises, earliest due first",
+        responses={200: CommitmentOut(many=True), **error_responses(401, 404)},
+        tags=["commitments"],
+    )
+    def get(self, request: Request, ref: str) -> Response:
+        case = case_get(user=request.user, ref=ref)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.commitment_list(case=case), request, self)
+        now = timezone.now()
+        rows = [selectors.commitment_as_dict(c, now=now) for c in page or []]
+        return paginator.get_paginated_response(CommitmentOut(rows, many=True).data)
+
+    @extend_schema(
+        operation_id="case_commitments_create",
+        summary="Record a promise (due_at, or within business time)",
+        request=InputSerializer,
+        responses={201: CommitmentOut, **error_responses(400, 401, 403, 404, 409)},
+        examples=[
+            OpenApiExample(
+                "Within business time",
+                value={
+                    "description": "Call you back with the engineer's visit date",
+                    "kind": "callback",
+                    "within": "2 business days",
+                },
+                request_only=True,
+            )
+        ],
+        tags=["commitments"],
+    )
+    def post(self, request: Request, ref: str) -> Response:
+        case = case_get(user=request.user, ref=ref)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        commitment = services.commitment_create(
+            case=case,
+            by=request.user,
+            description=data.validated_data["description"],
+            kind=data.validated_data["kind"],
+            due=_due(data.validated_data),
+        )
+        return Response(_out(commitment), status=status.HTTP_201_CREATED)
+
+
+class CommitmentKeepApi(APIView):
+    @extend_schema(
+        operation_id="commitment_keep",
+        summary="Mark a promise kept (no later reminder goes out)",
+        request=None,
+        responses={200: CommitmentOut, **error_responses(401, 403, 404, 409)},
+        tags=["commitments"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        commitment = services.commitment_mark_kept(
+            commitment=_commitment(request, pk), by=request.user
+        )
+        return Response(_out(commitment))
+
+
+class CommitmentRenegotiateApi(APIView):
+    InputSerializer = CommitmentRenegotiateIn
+
+    @extend_schema(
+        operation_id="commitment_renegotiate",
+        summary="Move a promise to a new date; the customer is told at once",
+        description="Returns the successor promise; the old one is `renegotiated` and links to it.",
+        request=InputSerializer,
+        responses={201: CommitmentOut, **error_responses(400, 401, 403, 404, 409)},
+        tags=["commitments"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        commitment = _commitment(request, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        successor = services.commitment_renegotiate(
+            commitment=commitment,
+            by=request.user,
+            due=_due(data.validated_data),
+            reason=data.validated_data["reason"],
+        )
+        return Response(_out(successor), status=status.HTTP_201_CREATED)
+
+
+class CommitmentWithdrawApi(APIView):
+    InputSerializer = CommitmentWithdrawIn
+
+    @extend_schema(
+        operation_id="commitment_withdraw",
+        summary="Withdraw a promise with a reason; the customer is told",
+        request=InputSerializer,
+        responses={200: CommitmentOut, **error_responses(400, 401, 403, 404, 409)},
+        tags=["commitments"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        commitment = _commitment(request, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        commitment = services.commitment_withdraw(
+            commitment=commitment, by=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(_out(commitment))
+
+
+class CommitmentConfirmOnTrackApi(APIView):
+    @extend_schema(
+        operation_id="commitment_confirm_on_track",
+        summary="Confirm a promise is on track (no at-risk alert)",
+        request=None,
+        responses={200: CommitmentOut, **error_responses(401, 403, 404, 409)},
+        tags=["commitments"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        commitment = services.commitment_confirm_on_track(
+            commitment=_commitment(request, pk), by=request.user
+        )
+        return Response(_out(commitment))
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+class ReportCsvRenderer(BaseRenderer):
+    """``?format=csv``: one row per team and per agent."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):  # noqa: ANN001, ANN201
+        out = io.StringIO()
+        writer = csv.writer(out)
+        if not isinstance(data, dict) or "teams" not in data:
+            writer.writerow(["code", "message"])
+            writer.writerow([data.get("code", "error"), data.get("message", "")])
+            return out.getvalue().encode()
+        columns = ["scope", "from", "to", "team_id", "team", "agent_id", "agent_name"]
+        columns += list(selectors.REPORT_COLUMNS)
+        writer.writerow(columns)
+        teams = {t["team_id"]: t["team"] for t in data["teams"]}
+        for scope, rows in (("team", data["teams"]), ("agent", data["agents"])):
+            for row in rows:
+                line = {
+                    "scope": scope,
+                    "from": data["from"],
+                    "to": data["to"],
+                    "team": teams.get(row["team_id"], ""),
+                    **row,
+                }
+                writer.writerow(["" if line.get(c) is None else line.get(c, "") for c in columns])
+        return out.getvalue().encode()
+
+
+class FiguresOut(serializers.Serializer):
+    ended = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    kept_on_time = serializers.IntegerField()
+    renegotiated = serializers.IntegerField()
+    renegotiated_before_due = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    kept_on_time_rate = serializers.FloatField(
+        allow_null=True, help_text="kept on time / (kept + renegotiated + missed)"
+    )
+    proactive_rate = serializers.FloatField(
+        allow_null=True, help_text="renegotiated before due / (kept + renegotiated + missed)"
+    )
+    missed_rate = serializers.FloatField(
+        allow_null=True, help_text="missed / (kept + renegotiated + missed)"
+    )
+
+
+class TeamFiguresOut(FiguresOut):
+    team_id = serializers.IntegerField()
+    team = serializers.CharField()
+
+
+class AgentFiguresOut(FiguresOut):
+    team_id = serializers.IntegerField()
+    agent_id = serializers.IntegerField()
+    agent_name = serializers.CharField(allow_blank=True)
+
+
+class CommitmentReportApi(APIView):
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, ReportCsvRenderer]
+
+    class ReportFilterSerializer(serializers.Serializer):
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+        team = serializers.IntegerField(required=False, min_value=1)
+
+    OutputSerializer = inline_serializer(
+        name="CommitmentReport",
+        fields={
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "teams": TeamFiguresOut(many=True),
+            "agents": AgentFiguresOut(many=True),
+        },
+    )
+
+    @extend_schema(
+        operation_id="report_commitments",
+        summary="Kept-on-time, proactive renegotiation and missed rates per team and agent",
+        description=(
+            "Promises that ended in the period (UTC days), credited to the owner at the "
+            "moment they ended. Managers see every agent of their teams; agents see their "
+            "teams' totals and their own row. `?format=csv` returns the same rows as CSV."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="First day (default: 30 days ago)."
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."
+            ),
+            OpenApiParameter("team", OpenApiTypes.INT, description="One team's figures."),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+        ],
+        responses={
+            (200, "application/json"): OutputSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            **error_responses(400, 401, 404),
+        },
+        tags=["reports"],
+    )
+    def get(self, request: Request) -> Response:
+        params = self.ReportFilterSerializer(
+            data={
+                k: v
+                for k, v in {
+                    "date_from": request.query_params.get("from"),
+                    "date_to": request.query_params.get("to"),
+                    "team": request.query_params.get("team"),
+                }.items()
+                if v not in (None, "")
+            }
+        )
+        params.is_valid(raise_exception=True)
+        today = timezone.now().date()
+        end = params.validated_data.get("date_to", today)
+        start = params.validated_data.get("date_from", end - timedelta(days=29))
+        if start > end or (end - start).days >= MAX_REPORT_DAYS:
+            raise CommitmentRuleError(
+                "invalid_period",
+                f"The period must run forwards and cover at most {MAX_REPORT_DAYS} days.",
+                fields={"from": ["Check the dates."], "to": ["Check the dates."]},
+            )
+        report = selectors.commitment_report(
+            user=request.user,
+            period=selectors.ReportPeriod(start=start, end=end),
+            team_id=params.validated_data.get("team"),
+        )
+        response = Response(report)
+        if getattr(request.accepted_renderer, "format", "") == "csv":
+            response["Content-Disposition"] = (
+                f'attachment; filename="commitments-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
+            )
+        return response
