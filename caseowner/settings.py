@@ -217,7 +217,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "cases.models.Channel"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "cases.models.Channel",
+        "CommitmentStatusEnum": "commitments.models.CommitmentStatus",
+    },
 }
 
 # --- customer links -------------------------------------------------------------------------
