@@ -6,7 +6,7 @@ Each one runs a fixed number of queries whatever the amount of data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -18,10 +18,6 @@ from cases import hooks, selectors
 from cases.links import read_customer_token
 from cases.models import Case, Handoff, HandoffStatus
 from cases.services import owner_contact
-
-# Without a handler from the commitments module, a promise due within this much time is
-# shown as at risk (the last default reminder lead time).
-AT_RISK_FALLBACK = timedelta(hours=1)
 
 
 @dataclass
@@ -40,30 +36,17 @@ def queue_page(*, user: Any, page: str | int | None, per_page: int = 25) -> tupl
 
 
 def queue_flags(cases: list[Case], *, now: datetime) -> dict[int, list[str]]:
-    """Flags per case id. The commitments module answers through ``hooks.queue_flags``
-    (handler(case_ids=[…]) -> {case_id: ["overdue" | "at_risk", …]}) when it registers one;
-    until then the flags come from ``next_due_at``."""
-    handlers = getattr(hooks, "queue_flags", [])
-    if handlers:
-        merged: dict[int, list[str]] = {c.pk: [] for c in cases}
-        for handler in handlers:
-            for case_id, extra in handler(case_ids=list(merged)).items():
-                # {"overdue": True, "at_risk": False} or ["overdue"]
-                names = [k for k, on in extra.items() if on] if isinstance(extra, dict) else extra
-                have = merged.setdefault(case_id, [])
-                have.extend(n for n in names if n not in have)
-        return merged
+    """``["overdue", "at_risk"]`` per case id, by the same rule as the queue API: the
+    commitments module answers through ``hooks.queue_flags``; without it a case is overdue
+    when its next promise is past due."""
+    answered = hooks.collect_queue_flags([c.pk for c in cases], now)
     out: dict[int, list[str]] = {}
     for case in cases:
-        due = case.next_due_at
-        if due is None:
-            out[case.pk] = []
-        elif due < now:
-            out[case.pk] = ["overdue"]
-        elif due - now <= AT_RISK_FALLBACK:
-            out[case.pk] = ["at_risk"]
-        else:
-            out[case.pk] = []
+        values = answered.get(case.pk, {})
+        overdue = values.get("overdue", case.next_due_at is not None and case.next_due_at <= now)
+        out[case.pk] = [
+            name for name, on in (("overdue", overdue), ("at_risk", values.get("at_risk"))) if on
+        ]
     return out
 
 
