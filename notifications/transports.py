@@ -8,6 +8,7 @@ import hmac
 import json
 import smtplib
 import threading
+from email.utils import formataddr
 from typing import Any
 
 import requests
@@ -70,11 +71,7 @@ class EmailTransport:
             )
         except TemplateMissing as exc:
             raise PermanentError(str(exc)) from exc
-        to = (
-            f'"{notification.recipient_name}" <{notification.recipient_address}>'
-            if notification.recipient_name
-            else notification.recipient_address
-        )
+        to = formataddr((notification.recipient_name, notification.recipient_address))
         message = EmailMultiAlternatives(
             subject=rendered.subject,
             body=rendered.text,

@@ -87,7 +87,7 @@ def test_a_sweep_delivers_the_email_with_its_stable_message_id(
     [message] = mail.outbox
     assert message.subject == "[CASE-000123] Your case"
     assert message.extra_headers["Message-ID"] == f"<notification-{n.pk}@caseowner.local>"
-    assert message.to == ['"Ada Okafor" <ada@example.org>']
+    assert message.to == ["Ada Okafor <ada@example.org>"]
     assert "Dear Mrs Okafor," in message.body
     assert "Tom & Jerry <3" in message.body  # plain text is not HTML-escaped
     assert "Tom &amp; Jerry &lt;3" in message.alternatives[0].content
