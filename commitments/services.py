@@ -86,13 +86,15 @@ def due_resolve(*, team: Any, due: Due, now: datetime) -> ResolvedDue:
                 "A promise must be due in the future.",
                 fields={"due_at": ["Must be in the future."]},
             )
-        return ResolvedDue(due_at=due, in_business_time=False, words="")
+        return ResolvedDue(due_at=_whole_second(due), in_business_time=False, words="")
     calendar = team_calendar(team)
     if isinstance(due, timedelta):
         if due <= timedelta():
             raise CommitmentRuleError("due_in_past", "A promise must be due in the future.")
         return ResolvedDue(
-            due_at=add_business_time(calendar, now, due), in_business_time=True, words=""
+            due_at=_whole_second(add_business_time(calendar, now, due)),
+            in_business_time=True,
+            words="",
         )
     duration = parse_business_duration(due)
     if duration is None:
@@ -102,10 +104,17 @@ def due_resolve(*, team: Any, due: Due, now: datetime) -> ResolvedDue:
             fields={"within": ["Write e.g. “2 business days” or “4 business hours”."]},
         )
     return ResolvedDue(
-        due_at=add_business_time(calendar, now, duration.on(calendar)),
+        due_at=_whole_second(add_business_time(calendar, now, duration.on(calendar))),
         in_business_time=True,
         words=str(duration),
     )
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """Due times are whole seconds (rounded up), as calendars and emails show them."""
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
 
 
 @dataclass(frozen=True)
