@@ -265,17 +265,34 @@ def handoff_quality_score(handoff: Handoff) -> int | None:
 
 
 def _lock_case(case_id: int, *, skip_locked: bool = False) -> Case | None:
-    qs = Case.objects.select_related("customer", "team", "owner", "owner__agent_profile")
-    qs = qs.select_for_update(of=("self",), skip_locked=skip_locked)
-    return qs.filter(pk=case_id).first()
+    """Lock the case row, then read it with its people.
+
+    The lock takes no joins: when a racing transaction changed the row, PostgreSQL rechecks
+    only the locked row, so joined rows (the owner) could be stale or drop the row entirely.
+    Reading after the lock sees the winner's committed state.
+    """
+    locked = Case.objects.select_for_update(skip_locked=skip_locked).filter(pk=case_id)
+    if not locked.values_list("pk", flat=True).first():
+        return None
+    return (
+        Case.objects.select_related("customer", "team", "owner", "owner__agent_profile")
+        .filter(pk=case_id)
+        .first()
+    )
 
 
 def _lock_handoff(handoff_id: int, *, skip_locked: bool = False) -> Handoff | None:
-    qs = Handoff.objects.select_related(
-        "from_agent__agent_profile", "to_agent__agent_profile", "offered_by", "to_team"
+    """Lock the hand-off row, then read it with its people (see ``_lock_case``)."""
+    locked = Handoff.objects.select_for_update(skip_locked=skip_locked).filter(pk=handoff_id)
+    if not locked.values_list("pk", flat=True).first():
+        return None
+    return (
+        Handoff.objects.select_related(
+            "from_agent__agent_profile", "to_agent__agent_profile", "offered_by", "to_team"
+        )
+        .filter(pk=handoff_id)
+        .first()
     )
-    qs = qs.select_for_update(of=("self",), skip_locked=skip_locked)
-    return qs.filter(pk=handoff_id).first()
 
 
 def _locked_pair(handoff: Handoff) -> tuple[Case, Handoff]:
@@ -531,6 +548,10 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
             "handoff_not_receiver", "Only the receiver can accept this hand-off.", status=403
         )
     _require_open_offer(handoff)
+    if case.status not in OPEN_STATUSES:
+        raise CaseRuleError(
+            "case_not_open", "The case was resolved or closed; cancel this offer.", status=409
+        )
     if case.owner_id != handoff.from_agent_id:  # pragma: no cover - one open offer per case
         raise CaseRuleError("handoff_stale", "The case has changed owner since.", status=409)
     if not by.is_active:

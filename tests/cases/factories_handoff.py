@@ -6,6 +6,7 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
+from cases import hooks
 from cases.handoff_services import HandoffSummary, handoff_offer
 from cases.models import Handoff, HandoffReason, HandoffStatus
 from tests.factories import CaseFactory, make_agent
@@ -25,7 +26,11 @@ def good_summary(**overrides: str) -> HandoffSummary:
 
 
 def offer(case, *, by=None, to=None, reason=HandoffReason.SHIFT_END, **kwargs) -> Handoff:
-    """An offer through the service (gate, flags, timing) from the case's owner by default."""
+    """An offer through the service (gate, flags, timing) from the case's owner by default,
+    with every open commitment ticked as briefed unless the test says otherwise."""
+    kwargs.setdefault(
+        "briefed_commitments", [c["id"] for c in hooks.collect_open_commitments(case)]
+    )
     return handoff_offer(
         case=case,
         by=by or case.owner,

@@ -136,7 +136,11 @@ def test_an_offer_failing_the_gate_raises_with_all_field_errors(monkeypatch):
     monkeypatch.setattr("cases.hooks.open_commitments", [lambda case: COMMITMENTS[:1]])
     case = CaseFactory()
     with pytest.raises(CaseRuleError) as caught:
-        offer(case, summary=good_summary(customer_needs="see notes", next_step=""))
+        offer(
+            case,
+            summary=good_summary(customer_needs="see notes", next_step=""),
+            briefed_commitments=[],
+        )
     error = caught.value
     assert error.code == "handoff_summary_incomplete"
     assert error.status_code == 400

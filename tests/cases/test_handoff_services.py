@@ -393,3 +393,11 @@ def test_without_a_calendar_the_offer_waits_plain_time(world):
     assert handoff.remind_at == T0 + timedelta(minutes=120)
     assert handoff.escalate_at == T0 + timedelta(minutes=240)
     assert timezone.is_aware(handoff.remind_at)
+
+
+def test_an_offer_on_a_case_closed_meanwhile_cannot_be_accepted(world):
+    handoff = offer(world["case"], to=world["receiver"])
+    Case.objects.filter(pk=world["case"].pk).update(status="resolved")
+    with pytest.raises(CaseRuleError) as caught:
+        hs.handoff_accept(handoff=handoff, by=world["receiver"])
+    assert caught.value.code == "case_not_open"
