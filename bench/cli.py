@@ -41,7 +41,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="print scales side by side (uses each scale's last results; --rerun to measure)",
     )
     p.add_argument("--rerun", action="store_true", help="with --compare: measure every scale")
-    p.add_argument("--requests", type=int, default=200, help="timed requests per operation")
+    p.add_argument(
+        "--requests",
+        type=int,
+        default=None,
+        help="timed requests per operation (default 200; below scale 0.01 the two write "
+        "operations default to 50 iterations, each two requests, to keep the smoke run short)",
+    )
     p.add_argument("--warmup", type=int, default=20, help="untimed requests before timing")
     p.add_argument("--only", help="comma-separated operation keys (e.g. queue,case_detail)")
     p.add_argument(
@@ -108,8 +114,10 @@ def run_scale(args: argparse.Namespace) -> int:
     data = generate.ensure_data(args.scale, skip=args.skip_generate)
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    warmup = max(1, min(args.warmup, args.requests // 5))
-    env_obj = ops.build_env(n=args.requests, scale=args.scale, warmup=warmup)
+    requests = args.requests or 200
+    write_requests = args.requests or (200 if args.scale >= 0.01 else 50)
+    warmup = max(1, min(args.warmup, requests // 5))
+    env_obj = ops.build_env(n=requests, n_writes=write_requests, scale=args.scale, warmup=warmup)
     only = set(args.only.split(",")) if args.only else None
     results = ops.run_all(env_obj, redis_url=args.redis_url, only=only)
     _purge_broker(env)
@@ -124,7 +132,8 @@ def run_scale(args: argparse.Namespace) -> int:
         "scale": args.scale,
         "database": target.name,
         "started_at": started,
-        "requests": args.requests,
+        "requests": requests,
+        "write_requests": write_requests,
         "warmup": warmup,
         "data": data,
         "results": [r.as_dict() for r in results],
@@ -164,7 +173,9 @@ def run_compare(args: argparse.Namespace) -> int:
         rep = None if args.rerun else report.load_latest(scale)
         if rep is None:
             cmd = [sys.executable, "-m", "bench", "--scale", f"{scale:g}"]
-            cmd += ["--requests", str(args.requests), "--warmup", str(args.warmup)]
+            cmd += ["--warmup", str(args.warmup)]
+            if args.requests:
+                cmd += ["--requests", str(args.requests)]
             if args.http:
                 cmd += ["--http", "--http-seconds", str(args.http_seconds)]
             if args.skip_generate:

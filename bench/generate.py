@@ -663,10 +663,169 @@ def generate_notifications(counts: Counts, now: datetime, rng: random.Random) ->
     _reset_sequences(models)
 
 
+KINDS = ["callback", "update", "refund", "delivery", "resolution", "callback", "update"]
+PROMISES = {
+    "first_response": "We will reply to your message",
+    "callback": "Call you back before noon on Friday",
+    "update": "Send you an update on the courier's answer",
+    "refund": "Confirm the refund in writing",
+    "delivery": "Make sure the replacement is delivered",
+    "resolution": "Have this sorted out",
+}
+
+
+def generate_commitments(counts: Counts, now: datetime, rng: random.Random) -> None:
+    """Promises: every open case's earliest open promise is due at its ``next_due_at`` (so
+    the queue order and the commitments agree); about 10 % of all promises are open, the
+    rest ended (mostly kept; some missed, withdrawn or renegotiated into a successor)."""
+    Commitment = apps.get_model("commitments.Commitment")
+    BusinessCalendar = _model("commitments.BusinessCalendar")
+    Team = apps.get_model("cases.Team")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, owner_id, status, next_due_at, created_at, closed_at, updated_at "
+            'FROM "cases_case" ORDER BY id'
+        )
+        cases = cur.fetchall()
+    n_cases = len(cases)
+    n_open_cases = sum(1 for c in cases if c[2] in ("open", "waiting_on_customer"))
+    n_closed = n_cases - n_open_cases
+    target_open = round(counts.commitments * 0.10)
+    with_due = sum(1 for c in cases if c[3] is not None)
+    second_share = max(0.0, min(1.0, (target_open - with_due) / max(with_due, 1)))
+    # ended promises: closed cases take twice the share of open ones
+    ended_target = counts.commitments - target_open
+    per_open = ended_target / max(n_closed * 2 + n_open_cases, 1)
+    per_closed = 2 * per_open
+    hour = timedelta(hours=1)
+
+    def ended_count(mean: float) -> int:
+        whole = int(mean)
+        return whole + (1 if rng.random() < mean - whole else 0)
+
+    # promises the measured writes made on an earlier run stay; new ids start after them
+    with connection.cursor() as cur:
+        cur.execute('SELECT COALESCE(max(id), 0) FROM "commitments_commitment"')
+        first_id = int(cur.fetchone()[0])
+
+    def rows() -> Iterator[tuple]:
+        cid = first_id
+        for case_id, owner, status, next_due, created, closed_at, updated in cases:
+            is_open = status in ("open", "waiting_on_customer")
+            last = min(now, closed_at or updated or now)
+            k = ended_count(per_open if is_open else per_closed)
+            when = created
+            for j in range(k):
+                kind = "first_response" if j == 0 else KINDS[(case_id + j) % len(KINDS)]
+                made = when + (last - when) * rng.uniform(0.0, 0.3)
+                due = made + timedelta(minutes=rng.randint(30, 3 * 24 * 60))
+                r = rng.random()
+                renegotiable = j < k - 1
+                if r < 0.06:
+                    st, ended, reason, succ = "missed", due + timedelta(minutes=1), "", None
+                elif r < 0.10:
+                    st, ended, reason, succ = (
+                        "withdrawn",
+                        made + (due - made) / 2,
+                        "The customer cancelled the order, so this is no longer needed.",
+                        None,
+                    )
+                elif r < 0.15 and renegotiable:
+                    st, ended, reason, succ = (
+                        "renegotiated",
+                        made + (due - made) / 2,
+                        "The courier needs two more days; we told the customer.",
+                        cid + 2,
+                    )
+                else:
+                    late = rng.random() < 0.1
+                    st = "kept"
+                    ended = due + hour if late else made + (due - made) * rng.uniform(0.2, 0.95)
+                    reason, succ = "", None
+                ended = min(ended, now - timedelta(minutes=1))
+                if ended < made:
+                    ended = made
+                cid += 1
+                yield (
+                    cid,
+                    case_id,
+                    None if kind == "first_response" else owner,
+                    owner,
+                    PROMISES.get(kind, "Get back to you"),
+                    kind,
+                    due,
+                    made,
+                    due - hour,
+                    st,
+                    ended,
+                    None if st == "missed" else owner,
+                    reason,
+                    succ,
+                )
+                when = max(when, ended)
+            if is_open and next_due is not None:
+                dues = [next_due]
+                if rng.random() < second_share:
+                    dues.append(next_due + timedelta(hours=rng.randint(2, 96)))
+                for due in dues:
+                    made = max(created, min(now, due) - timedelta(hours=rng.randint(1, 72)))
+                    kind = KINDS[(case_id + len(dues)) % len(KINDS)]
+                    cid += 1
+                    yield (
+                        cid,
+                        case_id,
+                        owner,
+                        owner,
+                        PROMISES.get(kind, "Get back to you"),
+                        kind,
+                        due,
+                        made,
+                        due - hour,
+                        "open",
+                        None,
+                        None,
+                        "",
+                        None,
+                    )
+
+    n = Table(
+        Commitment,
+        [
+            "id",
+            "case_id",
+            "made_by_id",
+            "owner_id",
+            "description",
+            "kind",
+            "due_at",
+            "made_at",
+            "at_risk_from",
+            "status",
+            "ended_at",
+            "ended_by_id",
+            "end_reason",
+            "successor_id",
+        ],
+    ).copy(rows())
+    models: list[type[Model]] = [Commitment]
+    if BusinessCalendar is not None:
+        team_ids = list(Team.objects.filter(calendar__isnull=True).values_list("id", flat=True))
+        with connection.cursor() as cur:
+            cur.execute(f'SELECT COALESCE(max(id), 0) FROM "{BusinessCalendar._meta.db_table}"')
+            first_cal = int(cur.fetchone()[0])
+        Table(BusinessCalendar, ["id", "team_id", "holiday_country"]).copy(
+            (first_cal + i, tid, "GB") for i, tid in enumerate(team_ids, start=1)
+        )
+        models.append(BusinessCalendar)
+    _reset_sequences(models)
+    _log(f"{n} commitments for {n_cases} cases")
+
+
 # Parts in order: (marker key, model that must exist, generator).
 PARTS: list[tuple[str, str, Callable[[Counts, datetime, random.Random], None]]] = [
     ("base", "cases.Case", generate_base),
     ("notifications", "notifications.Notification", generate_notifications),
+    ("commitments", "commitments.Commitment", generate_commitments),
 ]
 
 
@@ -748,6 +907,7 @@ def table_counts() -> dict[str, int]:
         "handoffs": "cases.Handoff",
         "commitments": "commitments.Commitment",
         "notifications": "notifications.Notification",
+        "delivery_log": "notifications.DeliveryLog",
     }
     out: dict[str, int] = {}
     with connection.cursor() as cur:

@@ -70,6 +70,7 @@ class Env:
     """Who and what the operations use; built once per run."""
 
     n: int
+    n_writes: int
     scale: float
     warmup: int
     rng: random.Random
@@ -92,7 +93,7 @@ class Env:
         return client
 
 
-def build_env(*, n: int, scale: float, warmup: int) -> Env:
+def build_env(*, n: int, n_writes: int, scale: float, warmup: int) -> Env:
     User = get_user_model()
     Case = apps.get_model("cases.Case")
     rng = random.Random(7)
@@ -115,10 +116,11 @@ def build_env(*, n: int, scale: float, warmup: int) -> Env:
         .exclude(owner=hot)
         .exclude(handoffs__status="offered")
         .order_by("?")
-        .values_list("id", flat=True)[: max(n + warmup + 10, 50)]
+        .values_list("id", flat=True)[: max(n_writes + warmup + 10, 50)]
     )
     return Env(
         n=n,
+        n_writes=n_writes,
         scale=scale,
         warmup=warmup,
         rng=rng,
@@ -219,7 +221,10 @@ def _audit_params(env: Env) -> str:
 
 
 def op_handoff_audit_page(env: Env) -> Result:
-    path = find_route("audit", api=False)
+    try:
+        path: str | None = route("/manage/handoffs/")
+    except NotBuilt:
+        path = find_route("audit", api=False)
     client = Client()
     client.force_login(env.manager)
 
@@ -254,7 +259,8 @@ def op_commitments_report(env: Env) -> Result:
     client = env.api(env.manager)
 
     def call(i: int) -> Any:
-        return client.get(route(f"/api/v1/reports/commitments/?{_audit_params(env)}"))
+        params = _audit_params(env).replace("date_from=", "from=").replace("date_to=", "to=")
+        return client.get(route(f"/api/v1/reports/commitments/?{params}"))
 
     return measure(
         "commitments_report",
@@ -344,7 +350,7 @@ def op_handoff_offer_accept(env: Env) -> Result:
         "handoff_offer_accept",
         "offer + accept a hand-off (2 API calls)",
         call,
-        n=env.n,
+        n=env.n_writes,
         warmup=env.warmup,
         prepare=prepare,
         unit="pairs/s",
@@ -369,7 +375,11 @@ def op_commitment_create_keep(env: Env) -> Result:
         due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
         made = client.post(
             route(f"/api/v1/cases/{_ref(cid)}/commitments/"),
-            {"description": "Call the customer back with the courier's answer", "due_at": due},
+            {
+                "description": "Call the customer back with the courier's answer",
+                "kind": "callback",
+                "due_at": due,
+            },
             content_type="application/json",
         )
         if made.status_code != 201:
@@ -387,7 +397,7 @@ def op_commitment_create_keep(env: Env) -> Result:
         "commitment_create_keep",
         "create + keep a commitment (2 API calls)",
         call,
-        n=env.n,
+        n=env.n_writes,
         warmup=env.warmup,
         prepare=prepare,
         unit="pairs/s",
