@@ -79,7 +79,9 @@ class CaseOpenForm(forms.Form):
         label="Existing customer",
         help_text="Or leave empty and fill in the new customer below.",
     )
-    new_name = forms.CharField(label="Full name", required=False, max_length=200)
+    new_name = forms.CharField(
+        label="Full name", required=False, max_length=200, help_text="Needed for a new customer."
+    )
     new_title = forms.ChoiceField(label="Title", choices=Title.choices, required=False)
     new_addressed_as = forms.CharField(
         label="How they want to be addressed",

@@ -213,11 +213,12 @@ def render_case_page(
             extras.get("commitments", []), "due_at", "ended_at", "made_at"
         )
         can_change = can_change_case(request.user, case)
+        history = selectors.customer_history(case=case)
         context = {
             "case": case,
             "customer": case.customer,
             "owner": services.owner_contact(case.owner),
-            "history": selectors.customer_history(case=case),
+            "history": history,
             "events": events,
             "older_cursor": older,
             "handoffs": handoffs,
@@ -225,6 +226,9 @@ def render_case_page(
             "commitments": commitments,
             "open_commitments": [c for c in commitments if c.get("status") == "open"],
             "can_change": can_change,
+            "visible_team_ids": team_ids_visible(request.user)
+            if not request.user.is_superuser
+            else {h.team_id for h in history},
             "customer_link": customer_url(case_id=case.pk, generation=case.link_generation),
             "update_form": page_forms.get("update_form")
             or CaseUpdateForm(initial={"status": case.status, "priority": case.priority}),
