@@ -387,6 +387,7 @@ def generate_base(counts: Counts, now: datetime, rng: random.Random) -> None:
             )
         )
         owner_count = 1
+        previous = 0
         owner_since = created
         when = created
         for h in range(k):
@@ -424,6 +425,9 @@ def generate_base(counts: Counts, now: datetime, rng: random.Random) -> None:
                     "Not my area; billing should take it." if status == "declined" else "",
                     when,
                     decided,
+                    rng.randint(35, 100) if status != "offered" else None,
+                    json.dumps(["back_to_previous_owner"] if to == previous else []),
+                    decided if status == "accepted" and rng.random() < 0.5 else None,
                 )
             )
             event_id += 1
@@ -450,6 +454,7 @@ def generate_base(counts: Counts, now: datetime, rng: random.Random) -> None:
                     )
                 )
             if status == "accepted":
+                previous = owner
                 owner = to
                 owner_count += 1
                 owner_since = decided or when
@@ -550,6 +555,9 @@ def generate_base(counts: Counts, now: datetime, rng: random.Random) -> None:
             "decline_reason",
             "offered_at",
             "decided_at",
+            "quality_score",
+            "flags",
+            "customer_acknowledged_at",
         ],
     ).copy(iter(handoff_rows))
     _log(f"{n} hand-offs ({time.monotonic() - t0:.1f}s)")
