@@ -760,6 +760,29 @@ def handoff_customer_acknowledge(*, case: Case) -> Handoff | None:
     return handoff
 
 
+def handoff_on_case_closed(*, case: Case, by: User | None, now: datetime) -> Handoff | None:
+    """A ``hooks.case_closed`` handler: an offer still waiting when its case is resolved or
+    closed expires (nobody can accept a case that is over), in the closing transaction."""
+    waiting = Handoff.objects.filter(case_id=case.pk, status=HandoffStatus.OFFERED)
+    ids = list(waiting.values_list("pk", flat=True))
+    if not ids:
+        return None
+    handoff = _lock_handoff(ids[0])
+    if handoff is None or handoff.status != HandoffStatus.OFFERED:
+        return None
+    handoff.status = HandoffStatus.EXPIRED
+    handoff.decided_at = now
+    handoff.save(update_fields=["status", "decided_at"])
+    case_event_record(
+        case=case,
+        kind=EventKind.HANDOFF_EXPIRED,
+        actor=by,
+        at=now,
+        data={"handoff_id": handoff.pk, "to_agent_id": handoff.to_agent_id, "why": case.status},
+    )
+    return handoff
+
+
 @transaction.atomic
 def handoff_record_commitment_missed(*, case_id: int, commitment_id: int) -> Handoff | None:
     """A commitment carried by a hand-off was missed later: flag the hand-off for the audit
@@ -780,7 +803,8 @@ def handoff_record_commitment_missed(*, case_id: int, commitment_id: int) -> Han
 @transaction.atomic
 def handoff_remind_or_escalate(*, handoff_id: int) -> list[str]:
     """The sweep's step for one waiting offer: remind the receiver once it is due, escalate to
-    the team's managers once that is due. Returns what it did (``["reminded", …]``).
+    the team's managers once that is due; an offer whose case has closed expires instead.
+    Returns what it did (``["reminded", "escalated"]`` or ``["expired"]``).
 
     Rows another sweep (or an accept) holds are skipped, not waited for; every notice has a
     dedupe key and every step is recorded on the row, so running it twice does nothing more.
@@ -795,6 +819,10 @@ def handoff_remind_or_escalate(*, handoff_id: int) -> list[str]:
     if handoff is None or handoff.status != HandoffStatus.OFFERED:
         return []
     now = timezone.now()
+    if case.status not in OPEN_STATUSES:
+        # Closed while the offer waited: nobody is reminded about a case that is over.
+        handoff_on_case_closed(case=case, by=None, now=now)
+        return ["expired"]
     done: list[str] = []
     receiver = owner_contact(handoff.to_agent)
     sender = owner_contact(handoff.from_agent)
@@ -862,6 +890,7 @@ __all__ = [
     "handoff_customer_acknowledge",
     "handoff_decline",
     "handoff_offer",
+    "handoff_on_case_closed",
     "handoff_quality_score",
     "handoff_record_commitment_missed",
     "handoff_remind_or_escalate",

@@ -14,13 +14,14 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="cases.sweep_handoff_offers", ignore_result=True)
 def sweep_handoff_offers() -> dict[str, int]:
-    """Remind receivers of offers left waiting, then escalate to the team's managers.
+    """Remind receivers of offers left waiting, then escalate to the team's managers; expire
+    offers whose case was closed meanwhile.
 
     Each offer is its own short transaction that skips rows another sweep holds, so several
     beats or workers may run this at once; dedupe keys and the row's ``reminded_at`` /
     ``escalated_at`` make a second run a no-op.
     """
-    counts = {"reminded": 0, "escalated": 0}
+    counts = {"reminded": 0, "escalated": 0, "expired": 0}
     for handoff_id in handoff_offers_due():
         try:
             done = handoff_remind_or_escalate(handoff_id=handoff_id)

@@ -401,3 +401,31 @@ def test_an_offer_on_a_case_closed_meanwhile_cannot_be_accepted(world):
     with pytest.raises(CaseRuleError) as caught:
         hs.handoff_accept(handoff=handoff, by=world["receiver"])
     assert caught.value.code == "case_not_open"
+
+
+def test_closing_a_case_expires_its_waiting_offer(world):
+    handoff = offer(world["case"], to=world["receiver"])
+    with time_machine.travel(T0, tick=False):
+        expired = hs.handoff_on_case_closed(case=world["case"], by=world["owner"], now=T0)
+    assert expired.pk == handoff.pk
+    handoff.refresh_from_db()
+    assert (handoff.status, handoff.decided_at) == (HandoffStatus.EXPIRED, T0)
+    assert events(world["case"], EventKind.HANDOFF_EXPIRED)
+    assert hs.handoff_on_case_closed(case=world["case"], by=world["owner"], now=T0) is None
+
+
+def test_acceptance_tells_integrators_the_owner_changed(world):
+    from notifications.services import webhook_endpoint_register
+
+    webhook_endpoint_register(
+        scope=f"team:{world['team'].pk}",
+        url="https://hooks.example.com/caseowner",
+        secret="s" * 20,
+    )
+    handoff = offer(world["case"], to=world["receiver"])
+    hs.handoff_accept(handoff=handoff, by=world["receiver"])
+    [hook] = Notification.objects.filter(channel="webhook")
+    assert hook.template == "case.owner_changed"
+    assert hook.context["data"]["case"] == world["case"].ref
+    assert hook.context["data"]["owner"]["id"] == world["receiver"].pk
+    assert hook.dedupe_key.startswith(f"handoff:{handoff.pk}:owner_changed")

@@ -72,13 +72,13 @@ def test_the_reminder_and_escalation_follow_business_hours(world):
     assert (handoff.remind_at, handoff.escalate_at) == (remind_at, escalate_at)
 
     with time_machine.travel(remind_at - timedelta(seconds=1), tick=False):
-        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0}
+        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0, "expired": 0}
     with time_machine.travel(remind_at, tick=False):
-        assert sweep_handoff_offers() == {"reminded": 1, "escalated": 0}
+        assert sweep_handoff_offers() == {"reminded": 1, "escalated": 0, "expired": 0}
     with time_machine.travel(escalate_at - timedelta(seconds=1), tick=False):
-        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0}
+        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0, "expired": 0}
     with time_machine.travel(escalate_at, tick=False):
-        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 1}
+        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 1, "expired": 0}
 
     assert kinds(world["case"]) == [
         (EventKind.HANDOFF_REMINDED, remind_at),
@@ -110,8 +110,8 @@ def test_running_the_sweep_again_does_nothing_more(world):
         handoff = offer(world["case"], to=world["receiver"])
     with time_machine.travel(MONDAY_4PM + timedelta(days=1), tick=False):
         # both due at once (the sweep was down): reminder and escalation in one pass
-        assert sweep_handoff_offers() == {"reminded": 1, "escalated": 1}
-        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0}
+        assert sweep_handoff_offers() == {"reminded": 1, "escalated": 1, "expired": 0}
+        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0, "expired": 0}
         assert hs.handoff_remind_or_escalate(handoff_id=handoff.pk) == []
     assert len(kinds(world["case"])) == 2
     assert Notification.objects.filter(dedupe_key__startswith=f"handoff:{handoff.pk}:").count() == 3
@@ -122,7 +122,7 @@ def test_a_decided_offer_is_never_reminded(world):
         handoff = offer(world["case"], to=world["receiver"])
         hs.handoff_cancel(handoff=handoff, by=world["owner"])
     with time_machine.travel(MONDAY_4PM + timedelta(days=1), tick=False):
-        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0}
+        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0, "expired": 0}
     assert kinds(world["case"]) == []
 
 
@@ -149,6 +149,17 @@ def test_one_failing_offer_does_not_stop_the_others(world, monkeypatch):
 
     monkeypatch.setattr("cases.tasks.handoff_remind_or_escalate", flaky)
     with time_machine.travel(MONDAY_4PM + timedelta(minutes=120), tick=False):
-        assert sweep_handoff_offers() == {"reminded": 1, "escalated": 0}
+        assert sweep_handoff_offers() == {"reminded": 1, "escalated": 0, "expired": 0}
     assert Handoff.objects.get(pk=second.pk).reminded_at is not None
     assert Handoff.objects.get(pk=first.pk).reminded_at is None
+
+
+def test_an_offer_on_a_closed_case_expires_instead_of_reminding(world):
+    with time_machine.travel(MONDAY_4PM, tick=False):
+        handoff = offer(world["case"], to=world["receiver"])
+    world["case"].__class__.objects.filter(pk=world["case"].pk).update(status="closed")
+    with time_machine.travel(MONDAY_4PM + timedelta(days=1), tick=False):
+        assert sweep_handoff_offers() == {"reminded": 0, "escalated": 0, "expired": 1}
+    assert Handoff.objects.get(pk=handoff.pk).status == "expired"
+    assert kinds(world["case"]) == []
+    assert not Notification.objects.filter(dedupe_key__startswith=f"handoff:{handoff.pk}:")
