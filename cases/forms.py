@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 
 from cases.models import CaseStatus, Channel, Customer, HandoffReason, Priority, Team, Title
+
+
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    return cast(forms.ChoiceField, form.fields[name])
 
 
 class CaseUpdateForm(forms.Form):
@@ -57,13 +62,13 @@ class HandoffOfferForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        agents: list[tuple[int, str]] = (),  # type: ignore[assignment]
-        commitments: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        agents: Sequence[tuple[int, str]] = (),
+        commitments: Sequence[tuple[int, str]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_agent"].choices = [("", "Choose a colleague…"), *agents]
-        self.fields["briefed_commitments"].choices = list(commitments)
+        _choice(self, "to_agent").choices = [("", "Choose a colleague…"), *agents]
+        _choice(self, "briefed_commitments").choices = list(commitments)
 
 
 class DeclineForm(forms.Form):
@@ -112,15 +117,18 @@ class CaseOpenForm(forms.Form):
         self,
         *args: Any,
         teams: Any,
-        customers: list[tuple[int, str]],
-        owners: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        customers: Sequence[tuple[int, str]],
+        owners: Sequence[tuple[int, str]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
         # Validation looks the chosen id up; the list offered is a short search result.
-        self.fields["customer"].widget.choices = [("", "New customer (below)"), *customers]
-        self.fields["owner"].choices = [("", "By the team's rule"), *owners]
+        cast(forms.Select, self.fields["customer"].widget).choices = [
+            ("", "New customer (below)"),
+            *customers,
+        ]
+        _choice(self, "owner").choices = [("", "By the team's rule"), *owners]
 
     def clean_new_time_zone(self) -> str:
         value = self.cleaned_data.get("new_time_zone") or "UTC"
@@ -131,7 +139,7 @@ class CaseOpenForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         has_new = bool(data.get("new_name"))
         if bool(data.get("customer")) == has_new:
             raise forms.ValidationError(
@@ -167,10 +175,10 @@ class AuditFilterForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        teams: list[tuple[int, str]],
-        agents: list[tuple[int, str]],
+        teams: Sequence[tuple[int, str]],
+        agents: Sequence[tuple[int, str]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "All my teams"), *teams]
-        self.fields["agent"].choices = [("", "Everyone"), *agents]
+        _choice(self, "team").choices = [("", "All my teams"), *teams]
+        _choice(self, "agent").choices = [("", "Everyone"), *agents]

@@ -86,8 +86,8 @@ def show_rule_error(request: HttpRequest, exc: RuleError, form: forms.Form | Non
     if not hasattr(form, "cleaned_data"):
         form.cleaned_data = {}
     for name, msgs in exc.fields.items():
-        target = FIELD_ALIASES.get(name, name)
-        target = target if target in form.fields else None
+        alias = FIELD_ALIASES.get(name, name)
+        target = alias if alias in form.fields else None
         for msg in msgs:
             form.add_error(target, msg)
 
@@ -351,9 +351,9 @@ def case_new(request: HttpRequest) -> HttpResponse:
         picked = Customer.objects.filter(pk=int(chosen)).first()
         if picked is not None:
             options.insert(0, (picked.pk, picked.full_name))
-    kwargs = {"teams": teams.order_by("name"), "customers": options, "owners": owners}
+    teams = teams.order_by("name")
     if request.method == "POST":
-        form = CaseOpenForm(request.POST, **kwargs)
+        form = CaseOpenForm(request.POST, teams=teams, customers=options, owners=owners)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -393,7 +393,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         initial = {"team": teams.first()} if len(team_ids) == 1 else {}
-        form = CaseOpenForm(initial=initial, **kwargs)
+        form = CaseOpenForm(initial=initial, teams=teams, customers=options, owners=owners)
         status = 200
     return render_in(
         request,

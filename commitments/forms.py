@@ -29,7 +29,7 @@ class _DueFields(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if bool(data.get("due_at")) == bool((data.get("within") or "").strip()):
             raise forms.ValidationError("Give a due time or a business-time span (one of them).")
         return data

@@ -20,7 +20,7 @@ def commitment_panel(context: template.Context) -> dict[str, Any]:
     action_id = context.get("commitment_action_id")
     action = context.get("commitment_action")
     rows = []
-    for item in context.get("commitments", []):
+    for item in context.get("commitments") or []:
         bound = context.get("commitment_action_form") if item.get("id") == action_id else None
         rows.append(
             {
