@@ -13,6 +13,7 @@ on the next run.
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import time
@@ -142,6 +143,8 @@ def _fast_session() -> None:
     """Bulk loading: no per-row foreign-key triggers (superuser only), no fsync wait."""
     with connection.cursor() as cur:
         cur.execute("SET synchronous_commit = off")
+        # planning a million cases in Python takes longer than the app's idle limit
+        cur.execute("SET idle_in_transaction_session_timeout = 0")
         cur.execute("SET maintenance_work_mem = '512MB'")
         try:
             with transaction.atomic():
@@ -879,6 +882,8 @@ def ensure_data(scale: float, *, skip: bool = False) -> dict[str, Any]:
             generated_at = marker_get(cur, "generated_at")
         now = datetime.fromisoformat(generated_at) if generated_at else datetime.now(UTC)
         _fast_session()
+        # millions of small tuples: the cyclic collector would rescan them again and again
+        gc.disable()
         try:
             for key, _label, gen in missing:
                 t0 = time.monotonic()
@@ -895,6 +900,7 @@ def ensure_data(scale: float, *, skip: bool = False) -> dict[str, Any]:
                 timings[key] = round(time.monotonic() - t0, 1)
                 _log(f"{key} done in {timings[key]:.1f}s")
         finally:
+            gc.enable()
             _normal_session()
         t0 = time.monotonic()
         with connection.cursor() as cur:
