@@ -49,6 +49,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "operations default to 50 iterations, each two requests, to keep the smoke run short)",
     )
     p.add_argument("--warmup", type=int, default=20, help="untimed requests before timing")
+    p.add_argument(
+        "--explain", type=int, default=3, help="EXPLAIN ANALYZE the N slowest statements"
+    )
+    p.add_argument(
+        "--show-plans", action="store_true", help="print the plans (always kept in the JSON)"
+    )
     p.add_argument("--only", help="comma-separated operation keys (e.g. queue,case_detail)")
     p.add_argument(
         "--redis-url",
@@ -121,6 +127,9 @@ def run_scale(args: argparse.Namespace) -> int:
     only = set(args.only.split(",")) if args.only else None
     results = ops.run_all(env_obj, redis_url=args.redis_url, only=only)
     _purge_broker(env)
+    from bench import explain
+
+    plans = explain.explain(explain.slowest_statements(results, k=args.explain))
 
     http_results = []
     if args.http:
@@ -138,10 +147,14 @@ def run_scale(args: argparse.Namespace) -> int:
         "data": data,
         "results": [r.as_dict() for r in results],
         "http": [r.as_dict() for r in http_results],
+        "slowest_statements": plans,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
     }
     print()
     print(report.render_table(rep))
+    if plans and args.show_plans:
+        print()
+        print(explain.render(plans))
     path = report.write_json(rep)
     print(
         f"\nwritten: {path.relative_to(report.OUT_DIR.parent.parent)} (and var/bench/latest.json)"

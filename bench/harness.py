@@ -85,6 +85,7 @@ def measure(
             call(arg(i))
             i += 1
         counts = []
+        slowest: list[tuple[float, str]] = []
         for _ in range(query_samples):
             a = arg(i)
             with CaptureQueriesContext(connection) as ctx:
@@ -94,6 +95,13 @@ def measure(
                 result.errors += 1
                 result.note = (result.note + " " + _describe(response)).strip()
             counts.append(len(ctx.captured_queries))
+            slowest.extend(
+                (float(q["time"]), q["sql"]) for q in ctx.captured_queries if q.get("sql")
+            )
+        slowest.sort(key=lambda t: -t[0])
+        result.extra["slowest_sql"] = [
+            {"ms": round(t * 1000, 2), "sql": sql} for t, sql in slowest[:3]
+        ]
         result.queries = min(counts) if counts else None
         result.queries_max = max(counts) if counts else None
         times = []
