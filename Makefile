@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(PY) -m mypy caseowner cases commitments notifications
 
 bench: $(STAMP)
-	$(PY) -m bench --scale $(SCALE)
+	$(PY) -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var
