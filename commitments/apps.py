@@ -18,7 +18,7 @@ class CommitmentsConfig(AppConfig):
             (hooks.open_commitments, selectors.open_commitments_brief),
             (hooks.case_detail_extras, selectors.case_detail_commitments),
             (hooks.business_time_add, services.business_time_add_for_team),
-            (hooks.queue_flags, selectors.queue_flags),
+            (hooks.queue_flags, selectors.queue_flags_of_open),
         ):
             if handler not in handlers:
                 handlers.append(handler)

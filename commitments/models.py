@@ -150,7 +150,7 @@ class CommitmentKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-# Kinds a resolved or closed case fulfils by being resolved; any other open kind blocks it.
+# Kinds a resolved or closed case fulfils by being resolved (see services.on_case_closed).
 KINDS_ENDED_BY_RESOLUTION = (CommitmentKind.FIRST_RESPONSE, CommitmentKind.RESOLUTION)
 
 

@@ -46,14 +46,25 @@ def commitment_get_for_user(*, user: Any, pk: int) -> Commitment:
 
 
 def queue_flags(case_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, QueueFlags]:
-    """Overdue and at-risk flags for the queue, in one query.
+    """Overdue and at-risk flags for the queue, in one query; every id gets an entry.
 
     Overdue: an open promise is past its due time. At risk: an open promise is inside its
     last reminder lead time and its owner has not confirmed it as on track.
     """
-    now = now or timezone.now()
     ids = list(case_ids)
     flags: dict[int, QueueFlags] = {pk: {"overdue": False, "at_risk": False} for pk in ids}
+    flags.update(queue_flags_of_open(case_ids=ids, now=now))
+    return flags
+
+
+def queue_flags_of_open(
+    *, case_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, QueueFlags]:
+    """The flags of the cases that have open promises (the others are left out, so a caller
+    can fall back to its own rule for them); the ``cases.hooks.queue_flags`` handler."""
+    now = now or timezone.now()
+    ids = list(case_ids)
+    flags: dict[int, QueueFlags] = {}
     if not ids:
         return flags
     rows = (

@@ -762,15 +762,19 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
 
 
 def on_case_closed(*, case: Case, by: User, now: datetime) -> None:
-    """Resolving or closing a case fulfils its first-response and resolution promises (they
-    end as kept); any other open promise — a callback, a refund, a delivery — must be kept or
-    withdrawn first, so a case cannot close over a promise nobody told the customer about."""
+    """Resolving or closing a case ends the promises it fulfils as kept: the product's own
+    (first reply, hand-off follow-up, the step after a missed promise) and any "resolution"
+    promise. A promise a person made for something else — a callback, a refund, a delivery —
+    must be kept or withdrawn first (``open_commitments``, 409), so a case never closes over a
+    promise the customer is still waiting for without them being told."""
     open_ones = list(
         Commitment.objects.select_for_update()
         .filter(case=case, status=CommitmentStatus.OPEN)
         .order_by("due_at", "pk")
     )
-    blocking = [c for c in open_ones if c.kind not in KINDS_ENDED_BY_RESOLUTION]
+    blocking = [
+        c for c in open_ones if c.made_by_id is not None and c.kind not in KINDS_ENDED_BY_RESOLUTION
+    ]
     if blocking:
         raise CommitmentRuleError(
             "open_commitments",

@@ -445,3 +445,18 @@ def test_pending_statuses_are_cancelled_not_deleted(time_machine, open_case, age
         )
     )
     assert statuses == {NotificationStatus.CANCELLED}
+
+
+def test_resolving_after_a_hand_off_keeps_the_products_own_follow_up(
+    time_machine, open_case, team
+):
+    time_machine.move_to(london(2026, 11, 25, 10), tick=False)
+    case = open_case()
+    new_owner = make_agent(team)
+    case.owner = new_owner
+    case.save(update_fields=["owner"])
+    hooks.run(hooks.handoff_accepted, case=case, handoff=None, now=london(2026, 11, 25, 10))
+    case_change_status(case=case, status=CaseStatus.RESOLVED, by=new_owner)
+    assert set(Commitment.objects.filter(case=case).values_list("status", flat=True)) == {
+        CommitmentStatus.KEPT
+    }
