@@ -245,6 +245,9 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
 # How long a claim holds before the row may be claimed again (worker died). It must cover
 # the wait in the broker queue plus one send (EMAIL_TIMEOUT).
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300.0)
+# At most this many rows are claimed and not yet finished: the sweep stops claiming when the
+# workers are behind, so no claim waits in the broker longer than its lease.
+OUTBOX_MAX_IN_FLIGHT = env.int("OUTBOX_MAX_IN_FLIGHT", default=2000)
 # Transient failures retry with exponential backoff and jitter, then fail for good.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)

@@ -318,14 +318,25 @@ def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None 
     return len(rows)
 
 
+def outbox_in_flight() -> int:
+    """Rows claimed and not finished (on the partial index of sending rows)."""
+    return Notification.objects.filter(status=NotificationStatus.SENDING).count()
+
+
 def outbox_sweep(*, max_batches: int = 20) -> SweepResult:
     """One run of the periodic sweep; safe to run from several processes at once."""
     reclaimed, expired_failed = outbox_reclaim_expired()
+    # Back-pressure: claim only what the workers can start before the leases run out.
+    room = settings.OUTBOX_MAX_IN_FLIGHT - outbox_in_flight()
     claimed = 0
     for _ in range(max_batches):
-        claims = outbox_claim_batch()
+        if room <= 0:
+            break
+        size = min(settings.OUTBOX_BATCH_SIZE, room)
+        claims = outbox_claim_batch(batch_size=size)
         claimed += len(claims)
-        if len(claims) < settings.OUTBOX_BATCH_SIZE:
+        room -= len(claims)
+        if len(claims) < size:
             break
     archived = outbox_archive_batch()
     return SweepResult(

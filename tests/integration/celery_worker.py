@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
+LOGLEVEL = os.environ.get("OUTBOX_TEST_CELERY_LOGLEVEL", "WARNING")
 CELERY = str(Path(sys.executable).with_name("celery"))
 
 
@@ -108,7 +109,7 @@ def worker_args(concurrency: int = 2, pool: str = "prefork", name: str = "w1") -
         f"--pool={pool}",
         f"--concurrency={concurrency}",
         f"--hostname={name}@%h",
-        "--loglevel=WARNING",
+        "--loglevel=" + LOGLEVEL,
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -116,4 +117,4 @@ def worker_args(concurrency: int = 2, pool: str = "prefork", name: str = "w1") -
 
 
 def beat_args(schedule_file: Path) -> list[str]:
-    return ["beat", f"--schedule={schedule_file}", "--loglevel=WARNING", "--pidfile="]
+    return ["beat", f"--schedule={schedule_file}", "--loglevel=" + LOGLEVEL, "--pidfile="]

@@ -41,6 +41,8 @@ FAST_OUTBOX = {
     "OUTBOX_RETRY_MAX_SECONDS": "1",
     "OUTBOX_ARCHIVE_AFTER_SECONDS": "3600",
     "OUTBOX_BATCH_SIZE": "200",
+    # Small, so a loaded test machine still starts every claim well within its lease.
+    "OUTBOX_MAX_IN_FLIGHT": "30",
     "EMAIL_TIMEOUT": "5",
 }
 

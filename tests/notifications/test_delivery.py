@@ -281,3 +281,13 @@ def _recipient(address):
 
 def test_outcomes_are_named():
     assert DeliveryOutcome.SENT == "sent"
+
+
+def test_the_sweep_claims_no_more_than_the_workers_can_start_in_time(enqueue, frozen, settings):
+    settings.OUTBOX_MAX_IN_FLIGHT = 3
+    settings.OUTBOX_BATCH_SIZE = 2
+    for i in range(5):
+        enqueue(f"n{i}")
+
+    assert outbox_sweep().claimed == 3
+    assert outbox_sweep().claimed == 0  # none finished yet
