@@ -1,4 +1,12 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _register(handlers: list[Any], handler: Callable[..., Any]) -> None:
+    if handler not in handlers:
+        handlers.append(handler)
 
 
 class CommitmentsConfig(AppConfig):
@@ -11,14 +19,10 @@ class CommitmentsConfig(AppConfig):
         from cases import hooks
         from commitments import selectors, services
 
-        for handlers, handler in (
-            (hooks.case_opened, services.on_case_opened),
-            (hooks.handoff_accepted, services.on_handoff_accepted),
-            (hooks.case_closed, services.on_case_closed),
-            (hooks.open_commitments, selectors.open_commitments_brief),
-            (hooks.case_detail_extras, selectors.case_detail_commitments),
-            (hooks.business_time_add, services.business_time_add_for_team),
-            (hooks.queue_flags, selectors.queue_flags_of_open),
-        ):
-            if handler not in handlers:
-                handlers.append(handler)
+        _register(hooks.case_opened, services.on_case_opened)
+        _register(hooks.handoff_accepted, services.on_handoff_accepted)
+        _register(hooks.case_closed, services.on_case_closed)
+        _register(hooks.open_commitments, selectors.open_commitments_brief)
+        _register(hooks.case_detail_extras, selectors.case_detail_commitments)
+        _register(hooks.business_time_add, services.business_time_add_for_team)
+        _register(hooks.queue_flags, selectors.queue_flags_of_open)

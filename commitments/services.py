@@ -41,6 +41,8 @@ User = Any  # the configured user model
 Due = datetime | timedelta | str
 
 DESCRIPTION_MAX = 500
+# How far ahead a promise may be due: beyond this it is a plan, not a promise.
+MAX_AHEAD = timedelta(days=730)
 ICS_EVENT_LENGTH = timedelta(minutes=15)
 
 
@@ -86,27 +88,58 @@ def due_resolve(*, team: Any, due: Due, now: datetime) -> ResolvedDue:
                 "A promise must be due in the future.",
                 fields={"due_at": ["Must be in the future."]},
             )
-        return ResolvedDue(due_at=_whole_second(due), in_business_time=False, words="")
-    calendar = team_calendar(team)
-    if isinstance(due, timedelta):
-        if due <= timedelta():
-            raise CommitmentRuleError("due_in_past", "A promise must be due in the future.")
-        return ResolvedDue(
-            due_at=_whole_second(add_business_time(calendar, now, due)),
-            in_business_time=True,
-            words="",
-        )
-    duration = parse_business_duration(due)
-    if duration is None:
+        resolved = ResolvedDue(due_at=_whole_second(due), in_business_time=False, words="")
+    else:
+        resolved = _due_in_business_time(team=team, due=due, now=now)
+    if resolved.due_at - now > MAX_AHEAD:
         raise CommitmentRuleError(
-            "invalid_within",
-            f"Cannot read {due!r}; write e.g. “2 business days” or “4 business hours”.",
-            fields={"within": ["Write e.g. “2 business days” or “4 business hours”."]},
+            "due_too_far",
+            f"A promise can be due at most {MAX_AHEAD.days} days ahead.",
+            fields={"within" if resolved.in_business_time else "due_at": ["Too far ahead."]},
         )
-    return ResolvedDue(
-        due_at=_whole_second(add_business_time(calendar, now, duration.on(calendar))),
-        in_business_time=True,
-        words=str(duration),
+    return resolved
+
+
+def _due_in_business_time(*, team: Any, due: timedelta | str, now: datetime) -> ResolvedDue:
+    calendar = team_calendar(team)
+    if calendar.standard_day <= timedelta():
+        raise _no_hours()
+    words = ""
+    if isinstance(due, timedelta):
+        span = due
+    else:
+        duration = parse_business_duration(due)
+        if duration is None:
+            raise CommitmentRuleError(
+                "invalid_within",
+                f"Cannot read {due!r}; write e.g. “2 business days” or “4 business hours”.",
+                fields={"within": ["Write e.g. “2 business days” or “4 business hours”."]},
+            )
+        span, words = duration.on(calendar), str(duration)
+    if span <= timedelta():
+        raise CommitmentRuleError(
+            "due_in_past",
+            "A promise must be due in the future.",
+            fields={"within": ["Must be a positive duration."]},
+        )
+    if span > MAX_AHEAD:
+        raise CommitmentRuleError(
+            "due_too_far",
+            f"A promise can be due at most {MAX_AHEAD.days} days ahead.",
+            fields={"within": ["Too far ahead."]},
+        )
+    try:
+        due_at = add_business_time(calendar, now, span)
+    except ValueError:
+        raise _no_hours() from None
+    return ResolvedDue(due_at=_whole_second(due_at), in_business_time=True, words=words)
+
+
+def _no_hours() -> CommitmentRuleError:
+    return CommitmentRuleError(
+        "calendar_has_no_hours",
+        "The team's calendar has no working time for this promise; give due_at instead.",
+        fields={"within": ["The team's calendar has no working hours ahead."]},
     )
 
 
@@ -716,17 +749,24 @@ def commitments_sweep_due(*, now: datetime | None = None, limit: int = 500) -> i
 
 
 def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
-    """The first-response promise, from the channel's target on the team's calendar."""
+    """The first-response promise, from the channel's target on the team's calendar (in
+    plain time if the calendar has no working hours ahead, so a case always opens)."""
     channel = Channel(case.channel).label.lower() if case.channel in Channel.values else "message"
     locked = _lock_case(case)
-    _create(
-        case=locked,
-        by=None,
-        description=f"A first reply to your {channel} from your case owner",
-        kind=CommitmentKind.FIRST_RESPONSE,
-        due=case.team.first_response_target(case.channel),
-        now=now,
-    )
+    target = case.team.first_response_target(case.channel)
+    made = {
+        "case": locked,
+        "by": None,
+        "description": f"A first reply to your {channel} from your case owner",
+        "kind": CommitmentKind.FIRST_RESPONSE,
+        "now": now,
+    }
+    try:
+        _create(**made, due=target)
+    except CommitmentRuleError as err:
+        if err.code != "calendar_has_no_hours":
+            raise
+        _create(**made, due=now + target)
     case.next_due_at = locked.next_due_at
 
 

@@ -262,3 +262,27 @@ def test_the_report_hides_other_teams(history, client_for):
     stranger = make_agent(TeamFactory())
     response = client_for(stranger).get(f"/api/v1/reports/commitments/?team={history['team'].pk}")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"description": "x", "within": "9999 business days"}, "due_too_far"),
+        ({"description": "x", "due_at": "2031-01-01T00:00:00Z"}, "due_too_far"),
+    ],
+)
+def test_promises_too_far_ahead_are_refused(now, open_case, agent, client_for, payload, code):
+    response = client_for(agent).post(url(open_case()), payload)
+    assert (response.status_code, response.json()["code"]) == (400, code)
+
+
+def test_a_calendar_without_hours_refuses_business_time_but_still_opens_cases(
+    now, open_case, agent, team, client_for
+):
+    team.calendar.weekly_hours = {}
+    team.calendar.save()
+    case = open_case()
+    first = Commitment.objects.get(case=case)
+    assert first.due_at == now + team.first_response_target("email")
+    response = client_for(agent).post(url(case), {"description": "x", "within": "1 business day"})
+    assert (response.status_code, response.json()["code"]) == (400, "calendar_has_no_hours")

@@ -447,9 +447,7 @@ def test_pending_statuses_are_cancelled_not_deleted(time_machine, open_case, age
     assert statuses == {NotificationStatus.CANCELLED}
 
 
-def test_resolving_after_a_hand_off_keeps_the_products_own_follow_up(
-    time_machine, open_case, team
-):
+def test_resolving_after_a_hand_off_keeps_the_products_own_follow_up(time_machine, open_case, team):
     time_machine.move_to(london(2026, 11, 25, 10), tick=False)
     case = open_case()
     new_owner = make_agent(team)
@@ -460,3 +458,28 @@ def test_resolving_after_a_hand_off_keeps_the_products_own_follow_up(
     assert set(Commitment.objects.filter(case=case).values_list("status", flat=True)) == {
         CommitmentStatus.KEPT
     }
+
+
+def test_integrators_get_made_kept_and_missed_events(time_machine, open_case, agent, team):
+    from notifications.models import Notification, NotificationChannel
+    from notifications.services import webhook_endpoint_register
+
+    webhook_endpoint_register(
+        scope=f"team:{team.pk}", url="https://hooks.example.com/in", secret="s" * 32
+    )
+    time_machine.move_to(london(2026, 11, 25, 10), tick=False)
+    case = open_case()
+    kept = promise(case, agent)
+    commitment_mark_kept(commitment=kept, by=agent)
+    time_machine.move_to(london(2026, 11, 25, 17), tick=False)
+    commitments_sweep_due()  # the first reply was due at 16:00
+    hooks_sent = Notification.objects.filter(channel=NotificationChannel.WEBHOOK).order_by("pk")
+    assert [(n.context["event"], n.context["data"]["status"]) for n in hooks_sent] == [
+        ("commitment.made", "open"),  # the first reply
+        ("commitment.made", "open"),
+        ("commitment.kept", "kept"),
+        ("commitment.made", "open"),  # the step after the missed first reply
+        ("commitment.missed", "missed"),
+    ]
+    assert hooks_sent[2].context["data"]["id"] == kept.pk
+    assert hooks_sent[2].context["data"]["case"] == case.ref
