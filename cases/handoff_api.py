@@ -240,7 +240,7 @@ class AuditCSVRenderer(renderers.BaseRenderer):
 
 
 class HandoffReportApi(APIView):
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, AuditCSVRenderer]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, AuditCSVRenderer]  # type: ignore[list-item]
 
     class FiltersIn(serializers.Serializer):
         team = serializers.IntegerField(required=False)
@@ -309,9 +309,9 @@ class HandoffReportApi(APIView):
                 writer.writerow(row)
                 for row in selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500))
             )
-            response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="handoffs.csv"'
-            return response
+            download = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+            download["Content-Disposition"] = 'attachment; filename="handoffs.csv"'
+            return download
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         response = paginator.get_paginated_response(self.RowOut(page, many=True).data)

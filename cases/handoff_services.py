@@ -563,7 +563,7 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
     case.owner_count += 1
     case.updated_at = now
     update = ["owner", "owner_since", "owner_count", "updated_at"]
-    if handoff.to_team_id:
+    if handoff.to_team is not None:
         case.team = handoff.to_team
         update.append("team")
     case.save(update_fields=update)
