@@ -1,6 +1,6 @@
-"""The pages in headless Chromium against a live server: log in, work the queue, add a note,
-and the customer's acknowledgement. Skipped with a reason when Chromium is absent, except in
-CI where that is a failure.
+"""The pages in headless Chromium (JavaScript off) against a live server: log in, work the
+queue, add a note, a refused form, the customer's acknowledgement and the manager's audit.
+Skipped with a reason when Chromium is absent, except in CI where that is a failure.
 
 Set ``PAGES_SCREENSHOT_DIR`` to keep a full-page screenshot of every page visited.
 """
@@ -52,7 +52,10 @@ def browser_page():
         pytest.skip("needs the playwright package")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        # The pages must work without JavaScript: the browser runs with it switched off.
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, java_script_enabled=False
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         try:
