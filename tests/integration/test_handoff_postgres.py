@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+import time_machine
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
 
 from cases import handoff_services as hs
 from cases import hooks, services
@@ -140,8 +143,6 @@ def test_two_offers_at_once_leave_one_open_offer(world):
 
 def test_the_database_allows_one_open_offer_per_case(world):
     first = offer(world["case"], to=world["receiver"])
-    from django.db import IntegrityError
-
     with pytest.raises(IntegrityError), transaction.atomic():
         Handoff.objects.create(
             case=first.case, from_agent=first.from_agent, to_agent=world["colleague"],
@@ -224,11 +225,6 @@ def test_a_failure_after_the_commitments_moved_rolls_everything_back(world, monk
 
 
 def test_the_sweep_skips_an_offer_being_decided(world):
-    from datetime import timedelta
-
-    import time_machine
-    from django.utils import timezone
-
     handoff = offer(world["case"], to=world["receiver"])
     later = timezone.now() + timedelta(days=2)
     done: list = []
@@ -246,3 +242,39 @@ def test_the_sweep_skips_an_offer_being_decided(world):
     assert done == [[]]  # skipped at once, not waiting behind the lock
     with time_machine.travel(later, tick=False):
         assert hs.handoff_remind_or_escalate(handoff_id=handoff.pk) == ["reminded", "escalated"]
+
+
+def test_sweeps_running_at_once_remind_once(world):
+    from cases.tasks import sweep_handoff_offers
+
+    cases = [world["case"]] + [
+        services.case_open(
+            customer=CustomerFactory(), team=world["team"], channel="email", subject="More",
+            by=world["owner"], owner=world["owner"],
+        )
+        for _ in range(4)
+    ]  # fmt: skip
+    offers = [offer(case, to=world["receiver"]) for case in cases]
+    later = max(h.remind_at for h in offers) + timedelta(seconds=1)
+    barrier = threading.Barrier(3)
+    totals: list = []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            with time_machine.travel(later, tick=False):
+                totals.append(sweep_handoff_offers())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(t["reminded"] for t in totals) == len(cases)
+    reminded = CaseEvent.objects.filter(kind=EventKind.HANDOFF_REMINDED)
+    assert reminded.count() == len(cases)
+    assert Notification.objects.filter(template="cases/email/handoff_reminder").count() == len(
+        cases
+    )
