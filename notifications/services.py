@@ -208,32 +208,60 @@ def outbox_release(*, claims: Sequence[Claim]) -> int:
     return released
 
 
+# PostgreSQL claims in one statement: the locked due rows are updated and returned at once.
+_CLAIM_SQL = """
+UPDATE {table} AS n
+   SET status = 'sending', lease_expires_at = %s, attempts = n.attempts + 1
+  FROM (SELECT id FROM {table}
+         WHERE status = 'pending' AND send_after <= %s
+         ORDER BY send_after, id
+         LIMIT %s
+           FOR UPDATE SKIP LOCKED) AS due
+ WHERE n.id = due.id
+RETURNING n.id, n.attempts
+"""
+
+
 def outbox_claim_batch(
     *, now: datetime | None = None, batch_size: int | None = None
 ) -> list[Claim]:
     """Claim up to ``batch_size`` due pending rows and queue a delivery task for each.
 
-    Two queries whatever the batch size: ``SELECT … FOR UPDATE SKIP LOCKED`` on the partial
-    index of due pending rows, then one ``UPDATE`` (sending, lease, attempts + 1). Tasks are
-    sent only after commit, so a rolled-back claim sends nothing.
+    A fixed number of queries whatever the batch size. On PostgreSQL one
+    ``UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`` on the partial index of
+    due pending rows; elsewhere a ``SELECT`` then one ``UPDATE`` (SQLite locks the whole
+    database for writing, so there is nothing to skip). Tasks are sent only after commit,
+    so a rolled-back claim sends nothing.
     """
     now = now or timezone.now()
     size = batch_size or settings.OUTBOX_BATCH_SIZE
+    lease_until = _lease_until(now)
     with transaction.atomic():
-        rows = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(status=NotificationStatus.PENDING, send_after__lte=now)
-            .order_by("send_after", "id")
-            .values_list("id", "attempts")[:size]
-        )
-        if not rows:
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CLAIM_SQL.format(table=Notification._meta.db_table),
+                    [lease_until, now, size],
+                )
+                claimed = sorted(cursor.fetchall())
+        else:
+            rows = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(status=NotificationStatus.PENDING, send_after__lte=now)
+                .order_by("send_after", "id")
+                .values_list("id", "attempts")[:size]
+            )
+            if rows:
+                Notification.objects.filter(id__in=[pk for pk, _ in rows]).update(
+                    status=NotificationStatus.SENDING,
+                    lease_expires_at=lease_until,
+                    attempts=F("attempts") + 1,
+                )
+            claimed = [(pk, attempts + 1) for pk, attempts in rows]
+        if not claimed:
             return []
-        Notification.objects.filter(id__in=[pk for pk, _ in rows]).update(
-            status=NotificationStatus.SENDING,
-            lease_expires_at=_lease_until(now),
-            attempts=F("attempts") + 1,
-        )
-        claims = [Claim(notification_id=pk, attempt=attempts + 1) for pk, attempts in rows]
+        claims = [Claim(notification_id=pk, attempt=attempt) for pk, attempt in claimed]
         transaction.on_commit(lambda: _dispatch(claims))
     return claims
 

@@ -35,7 +35,7 @@ from tests.integration.smtp_sink import SmtpSink, free_port
 
 # Fast enough for tests, the same code paths as production.
 FAST_OUTBOX = {
-    "OUTBOX_SWEEP_INTERVAL": "0.25",
+    "OUTBOX_SWEEP_INTERVAL": "0.5",
     "OUTBOX_LEASE_SECONDS": "4",
     "OUTBOX_RETRY_BASE_SECONDS": "0.2",
     "OUTBOX_RETRY_MAX_SECONDS": "1",
