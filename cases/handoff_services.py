@@ -636,6 +636,21 @@ def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
         at=now,
         data={"handoff_id": handoff.pk, "to_agent_id": by.pk, "reason": reason},
     )
+    # The owner may think the case has moved on: tell them it is still theirs.
+    notification_enqueue(
+        recipient=_agent_recipient(case.owner),
+        template="cases/email/handoff_declined",
+        context={
+            "case_ref": case.ref,
+            "case_subject": case.subject,
+            "case_url": _case_url(case),
+            "owner_name": owner_contact(case.owner)["name"],
+            "receiver_name": owner_contact(handoff.to_agent)["name"],
+            "decline_reason": reason,
+        },
+        dedupe_key=f"handoff:{handoff.pk}:declined",
+        tags=[f"handoff:{handoff.pk}"],
+    )
     return handoff
 
 

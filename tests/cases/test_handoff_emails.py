@@ -103,3 +103,18 @@ def test_the_reminder_and_escalation_render_for_staff():
         assert handoff.next_step in email.text
         assert f"/cases/{case.ref}/" in email.text
         assert email.html and case.ref in email.html
+
+
+def test_a_declined_offer_tells_the_owner_the_case_is_still_theirs():
+    team = TeamFactory()
+    owner, receiver = make_agent(team), make_agent(team)
+    case = CaseFactory(team=team, owner=owner)
+    handoff = offer(case, to=receiver)
+    hs.handoff_decline(handoff=handoff, by=receiver, reason="No access to billing yet.")
+    notice = Notification.objects.get(dedupe_key=f"handoff:{handoff.pk}:declined")
+    assert notice.recipient_address == owner.email
+    email = render_email(template=notice.template, context=notice.context)
+    assert email.subject.startswith(f"[{case.ref}]")
+    assert "still yours" in email.subject
+    assert "No access to billing yet." in email.text
+    assert email.html and "No access to billing yet." in email.html
