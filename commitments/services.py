@@ -4,18 +4,19 @@ keeps ``Case.next_due_at`` equal to the earliest open promise and queues its not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
 import notifications.services as outbox
 from cases.models import OPEN_STATUSES, Case, Channel, EventKind
-from cases.permissions import can_change_case
+from cases.permissions import can_change_case, is_team_manager
 from cases.services import case_event_record, customer_context, customer_recipient, owner_contact
 from commitments.calendars import (
     BusinessDuration,
@@ -28,6 +29,7 @@ from commitments.errors import CommitmentRuleError
 from commitments.models import (
     KINDS_ENDED_BY_RESOLUTION,
     BusinessCalendar,
+    ClosedDay,
     Commitment,
     CommitmentKind,
     CommitmentStatus,
@@ -64,6 +66,55 @@ def team_calendar(team: Any) -> Calendar:
 def business_time_add_for_team(*, team: Any, start: datetime, duration: timedelta) -> datetime:
     """``duration`` of the team's business time after ``start`` (hand-off offer timers)."""
     return add_business_time(team_calendar(team), start, duration)
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """A change to a team's calendar; None leaves a setting as it is."""
+
+    weekly_hours: dict[str, list[list[str]]] | None = None
+    around_the_clock: bool | None = None
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+    reminder_leads: list[str] | None = None
+    closed_days: list[tuple[date, str]] | None = None  # replaces the list when given
+
+
+@transaction.atomic
+def business_calendar_update(*, team: Any, by: User, changes: CalendarSettings) -> BusinessCalendar:
+    """A manager sets the team's working time. Promises already made keep their due times
+    and reminders; new ones use the new calendar."""
+    if not is_team_manager(by, team):
+        raise CommitmentRuleError(
+            "not_team_manager", "Only a manager of the team can change its calendar.", status=403
+        )
+    row = BusinessCalendar.objects.select_for_update().filter(team=team).first()
+    row = row or BusinessCalendar(team=team)
+    for name in ("weekly_hours", "around_the_clock", "reminder_leads"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(row, name, value)
+    if changes.holiday_country is not None:
+        row.holiday_country = changes.holiday_country.strip().upper()
+    if changes.holiday_subdivision is not None:
+        row.holiday_subdivision = changes.holiday_subdivision.strip().upper()
+    try:
+        row.full_clean(exclude=["team"])
+    except ValidationError as exc:
+        raise CommitmentRuleError(
+            "invalid_calendar",
+            "The calendar has invalid settings.",
+            fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
+        ) from None
+    row.save()
+    if changes.closed_days is not None:
+        ClosedDay.objects.filter(calendar=row).delete()
+        ClosedDay.objects.bulk_create(
+            [ClosedDay(calendar=row, day=day, name=name) for day, name in changes.closed_days],
+            ignore_conflicts=True,
+        )
+    team.calendar = row
+    return row
 
 
 @dataclass(frozen=True)
@@ -441,6 +492,8 @@ def _create(
         errors["description"] = [f"At most {DESCRIPTION_MAX} characters."]
     if kind not in CommitmentKind.values:
         errors["kind"] = [f"One of: {', '.join(CommitmentKind.values)}."]
+    elif kind == CommitmentKind.FIRST_RESPONSE and by is not None:
+        errors["kind"] = ["The first-reply promise is made when the case opens."]
     if errors:
         raise CommitmentRuleError(
             "invalid_commitment", "The promise has invalid fields.", fields=errors
@@ -754,19 +807,24 @@ def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
     channel = Channel(case.channel).label.lower() if case.channel in Channel.values else "message"
     locked = _lock_case(case)
     target = case.team.first_response_target(case.channel)
-    made = {
-        "case": locked,
-        "by": None,
-        "description": f"A first reply to your {channel} from your case owner",
-        "kind": CommitmentKind.FIRST_RESPONSE,
-        "now": now,
-    }
+    description = f"A first reply to your {channel} from your case owner"
+
+    def make(due: Due) -> Commitment:
+        return _create(
+            case=locked,
+            by=None,
+            description=description,
+            kind=CommitmentKind.FIRST_RESPONSE,
+            due=due,
+            now=now,
+        )
+
     try:
-        _create(**made, due=target)
+        make(target)
     except CommitmentRuleError as err:
         if err.code != "calendar_has_no_hours":
             raise
-        _create(**made, due=now + target)
+        make(now + target)
     case.next_due_at = locked.next_due_at
 
 
