@@ -116,3 +116,39 @@ def test_an_smtp_server_refusing_for_a_while_is_retried_then_delivered(outbox_pr
     retried = Notification.objects.filter(attempts__gt=1)
     assert retried.exists()
     assert all("451" in n.last_error for n in retried)
+
+
+def test_a_webhook_is_posted_signed_and_retried_through_the_outbox(
+    outbox_processes, webhook_receiver
+):
+    import hashlib
+    import hmac
+    import json
+
+    from notifications.services import webhook_emit, webhook_endpoint_register
+
+    secret = "integration-secret-0123456789"
+    webhook_endpoint_register(scope="team:1", url=webhook_receiver.url, secret=secret)
+    webhook_receiver.fail_first = 2
+    with transaction.atomic():
+        assert (
+            webhook_emit(
+                scope="team:1",
+                event="case.opened",
+                payload={"ref": "CASE-000001"},
+                dedupe_key="case:1:opened",
+            )
+            == 1
+        )
+    outbox_processes.start()
+
+    [delivered] = wait_for(webhook_receiver.delivered, timeout=30)
+
+    body = delivered["body"]
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert delivered["headers"]["X-Caseowner-Signature"] == signature
+    assert json.loads(body)["data"] == {"ref": "CASE-000001"}
+    assert len(webhook_receiver.requests) == 3  # two refusals, then delivered
+    ids = {r["headers"]["X-Caseowner-Delivery"] for r in webhook_receiver.requests}
+    assert len(ids) == 1  # every retry is recognisably the same delivery
+    wait_for(lambda: all_sent(1), timeout=10)
