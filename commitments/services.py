@@ -703,7 +703,7 @@ def _mark_missed(*, commitment: Commitment, case: Case, now: datetime) -> None:
         recovery = _create(
             case=case,
             by=None,
-            description=f"An update on: {commitment.description}"[:DESCRIPTION_MAX],
+            description=f"Contact you personally about: {commitment.description}"[:DESCRIPTION_MAX],
             kind=CommitmentKind.UPDATE,
             due=max(calendar.standard_day, timedelta(hours=1)),
             now=now,

@@ -306,7 +306,7 @@ def test_a_missed_promise_apologises_once_and_alerts_the_manager_once(
     assert apology.recipient_address == case.customer.email
     assert apology.context["owner"]["email"] == agent.agent_profile.direct_email
     assert apology.context["owner"]["phone"] == agent.agent_profile.direct_phone
-    assert apology.context["next_description"].startswith("An update on:")
+    assert apology.context["next_description"].startswith("Contact you personally about:")
     alerts = notices("missed_manager", context__commitment_id=c.pk)
     assert [a.recipient_address for a in alerts] == [manager.email]
     assert CaseEvent.objects.filter(case=case, kind=EventKind.COMMITMENT_MISSED).count() == 2
