@@ -28,6 +28,8 @@ def registered_jobs(periodic_tasks: dict[str, float]) -> dict[str, Job]:
     """The periodic jobs whose Celery task exists: name → (function, interval)."""
     from caseowner.celery import app
 
+    # A worker imports every app's tasks.py at start; the web process must ask for it.
+    app.loader.import_default_modules()
     jobs = {}
     for name, interval in periodic_tasks.items():
         task = app.tasks.get(name)
