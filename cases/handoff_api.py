@@ -136,7 +136,8 @@ class HandoffAcceptApi(APIView):
         request=None,
         responses={200: HandoffOut, **error_responses(401, 403, 404, 409)},
         description="The receiver accepts: the case, its commitments and the timeline move "
-        "to them at once and the customer gets an introduction.",
+        "to them at once and the customer gets an introduction. Error codes: "
+        "handoff_not_receiver, handoff_not_open, case_not_open.",
     )
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
@@ -153,6 +154,8 @@ class HandoffDeclineApi(APIView):
         operation_id="handoffs_decline",
         request=DeclineIn,
         responses={200: HandoffOut, **error_responses(400, 401, 403, 404, 409)},
+        description="The receiver declines with a reason; the owner keeps the case and is "
+        "told. Error codes: decline_reason_required, handoff_not_receiver, handoff_not_open.",
     )
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
@@ -170,6 +173,8 @@ class HandoffCancelApi(APIView):
         operation_id="handoffs_cancel",
         request=None,
         responses={200: HandoffOut, **error_responses(401, 403, 404, 409)},
+        description="Whoever offered, the owner or a manager withdraws the offer. Error "
+        "codes: handoff_not_offerer, handoff_not_open.",
     )
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
@@ -202,6 +207,9 @@ class HandoffReviewApi(APIView):
         operation_id="handoffs_review",
         request=ReviewIn,
         responses={201: ReviewOut, **error_responses(400, 401, 403, 404, 409)},
+        description="A manager of the team scores a decided hand-off, once. Error codes: "
+        "invalid_review_scores, handoff_review_not_manager, handoff_not_decided, "
+        "handoff_already_reviewed.",
     )
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
