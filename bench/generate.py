@@ -115,17 +115,36 @@ class Table:
         return self.model._meta.db_table
 
     def copy(self, rows: Iterable[tuple]) -> int:
+        """COPY the rows in; secondary indexes are dropped first and built once at the end
+        (a sorted build is several times faster than a million index insertions)."""
         cols = ", ".join(f'"{c}"' for c in [*self.columns, *self.extra_columns])
         extra = self.extra_values
         count = 0
         with connection.cursor() as cur:
+            rebuild = _drop_secondary_indexes(cur, self.name)
             raw = cur.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f'COPY "{self.name}" ({cols}) FROM STDIN') as copy:
                 write = copy.write_row
                 for row in rows:
                     write(row + extra)
                     count += 1
+            for definition in rebuild:
+                cur.execute(definition)
         return count
+
+
+def _drop_secondary_indexes(cur, table: str) -> list[str]:  # noqa: ANN001 - a DB-API cursor
+    """Drop the table's indexes that no constraint owns; return their definitions."""
+    cur.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i WHERE i.indrelid = %s::regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+        [f'"{table}"'],
+    )
+    found = cur.fetchall()
+    for name, _ in found:
+        cur.execute(f"DROP INDEX {name}")
+    return [definition for _, definition in found]
 
 
 def _reset_sequences(models: Iterable[type[Model]]) -> None:
