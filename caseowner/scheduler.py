@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +71,11 @@ def _loop(periodic_tasks: dict[str, float]) -> None:
         _stop.wait(max(0.05, min(tick, min(next_run.values()) - time.monotonic())))
 
 
-def should_start(argv: list[str] | None = None, environ: dict | None = None) -> bool:
+def should_start(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> bool:
     """Only in a serving process: runserver's child (not the autoreloader's parent), gunicorn
     or another WSGI/ASGI server — never migrate, shell, tests or Celery."""
     argv = sys.argv if argv is None else argv
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     program = os.path.basename(argv[0]) if argv else ""
     command = argv[1] if len(argv) > 1 else ""
     if program in ("manage.py", "django-admin") or program.endswith("manage.py"):
@@ -83,7 +83,7 @@ def should_start(argv: list[str] | None = None, environ: dict | None = None) -> 
             return False
         reloading = "--noreload" not in argv
         # With the autoreloader, the parent only watches files; the child serves.
-        return environ.get("RUN_MAIN") == "true" or not reloading
+        return env.get("RUN_MAIN") == "true" or not reloading
     if "pytest" in program or "celery" in program:
         return False
     return "gunicorn" in program or "uvicorn" in program or "daphne" in program

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.template import Context, Engine, TemplateDoesNotExist
@@ -24,9 +25,12 @@ class TemplateMissing(Exception):
 def _engine(*, autoescape: bool) -> Engine:
     """The project's template directories with cached loaders (workers render thousands of
     emails from a few templates); without escaping for subjects and plain-text bodies."""
-    options = settings.TEMPLATES[0]
+    options: dict[str, Any] = settings.TEMPLATES[0]
     return Engine(
-        dirs=options["DIRS"], app_dirs=options["APP_DIRS"], autoescape=autoescape, debug=False
+        dirs=[str(d) for d in options.get("DIRS", [])],
+        app_dirs=bool(options.get("APP_DIRS")),
+        autoescape=autoescape,
+        debug=False,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON (as the endpoint)")
         parser.add_argument("--failures", type=int, default=10, help="failures to list")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         status = outbox_status(failures=int(options["failures"]))
         if options["json"]:
             self.stdout.write(json.dumps(status, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="sweep every interval")
         parser.add_argument("--interval", type=float, default=settings.OUTBOX_SWEEP_INTERVAL)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         while True:
             result = outbox_sweep()
             if options["verbosity"] > 1 or not options["loop"]:
