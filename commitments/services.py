@@ -15,6 +15,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 import notifications.services as outbox
+from cases.handoff_services import handoff_record_commitment_missed
 from cases.models import OPEN_STATUSES, Case, Channel, EventKind
 from cases.permissions import can_change_case, is_team_manager
 from cases.services import case_event_record, customer_context, customer_recipient, owner_contact
@@ -758,6 +759,7 @@ def _mark_missed(*, commitment: Commitment, case: Case, now: datetime) -> None:
             dedupe_key=f"commitment:{commitment.pk}:missed:manager:{manager.pk}",
             tags=[f"case:{case.pk}"],
         )
+    handoff_record_commitment_missed(case_id=case.pk, commitment_id=commitment.pk)
     _webhook(commitment, case, "missed")
 
 
