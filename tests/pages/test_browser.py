@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from cases.handoff_services import handoff_accept
 from cases.models import CaseEvent, EventKind
@@ -63,6 +64,9 @@ def browser_page():
         finally:
             context.close()
             browser.close()
+            # The test's own queries ran while Playwright's loop was current, on a connection
+            # of their own: close it here, or the test database cannot be dropped.
+            connections.close_all()
 
 
 def shot(page, name: str) -> None:
