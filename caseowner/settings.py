@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "notifications",
     "cases",
     "commitments",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,21 +1,29 @@
 """Load a believable small organisation: 3 teams, 10 agents, 40 customers, 120 cases.
 
-Cases are opened and moved through the same services the API uses, so owners are chosen by
-the teams' rules, timelines are written and customers are notified. Running it twice does
-nothing the second time.
+Everything goes through the same services the API uses: owners are chosen by the teams'
+rules, first replies are promised and kept, agents make, keep and renegotiate promises, hand
+cases over with a summary, and managers review hand-offs. Customers are notified as in
+production (the outbox is delivered to the console before the server starts). Running it
+twice does nothing the second time.
 """
 
 from __future__ import annotations
 
 import random
+import unicodedata
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from cases import services
-from cases.models import AgentProfile, CaseStatus, Channel, Customer, Priority, Team
+from cases import handoff_services, services
+from cases.handoff_services import HandoffRubric, HandoffSummary
+from cases.models import AgentProfile, Case, CaseStatus, Channel, Customer, Priority, Team
+from commitments import services as commitment_services
+from commitments.models import Commitment, CommitmentKind, CommitmentStatus
+from notifications.services import outbox_in_flight, outbox_sweep
 
 DEMO_PASSWORD = "caseowner-demo"
 
@@ -132,14 +140,62 @@ STATUS_PLAN = (
 )
 
 
+PROMISES = [
+    (
+        "I will call you back tomorrow before noon with what I find.",
+        CommitmentKind.CALLBACK,
+        "1 business days",
+    ),
+    (
+        "You will have an update from me by the end of today.",
+        CommitmentKind.UPDATE,
+        "4 business hours",
+    ),
+    (
+        "The refund will be on its way to your card within two working days.",
+        CommitmentKind.REFUND,
+        "2 business days",
+    ),
+    (
+        "A replacement will be dispatched and you will get the tracking number.",
+        CommitmentKind.DELIVERY,
+        "3 business days",
+    ),
+    (
+        "I will confirm the fix with our engineers and write to you.",
+        CommitmentKind.RESOLUTION,
+        "2 business days",
+    ),
+]
+
+SUMMARY = HandoffSummary(
+    customer_needs=(
+        "{name} needs {subject}; they have explained it once and expect us to carry it through."
+    ),
+    actions_taken=(
+        "Checked the account history, reproduced the problem and noted every detail on the "
+        "timeline; nothing has been changed on the account yet."
+    ),
+    customer_expectations=(
+        "They were promised a proper answer and are patient but tired of being passed around; "
+        "in their words: 'please just tell me who is dealing with it'."
+    ),
+    next_step=(
+        "Call the customer at the time they prefer, confirm the plan, then record the promise "
+        "with its date so reminders go out."
+    ),
+)
+
+
 class Command(BaseCommand):
-    help = "Load the demo organisation (idempotent) and print the logins."
+    help = "Load the demo organisation (idempotent), deliver its emails and print the logins."
 
     def handle(self, *args: object, **options: object) -> None:
         if Team.objects.filter(name=TEAMS[0][0]).exists():
             self.stdout.write("Demo data already loaded.")
         else:
             self._load()
+            self._deliver_backlog()
         self._print_logins()
 
     @transaction.atomic
@@ -148,7 +204,7 @@ class Command(BaseCommand):
         User = get_user_model()
         teams = [Team.objects.create(name=n, time_zone=tz) for n, tz, _ in TEAMS]
 
-        def person(username: str, name: str, job: str, team_i: int) -> object:
+        def person(username: str, name: str, job: str, team_i: int) -> Any:
             first, last = name.split(" ", 1)
             user = User.objects.create_user(
                 username=username,
@@ -169,19 +225,22 @@ class Command(BaseCommand):
             return user
 
         agents = [person(*a) for a in AGENTS]
+        managers = []
         for spec in MANAGERS:
             manager = person(*spec)
             teams[spec[3]].managers.add(manager)
             AgentProfile.objects.filter(user=manager).update(accepts_new_cases=False)
+            managers.append(manager)
         admin = User.objects.create_superuser(
             username="admin", email="admin@caseowner.test", password=DEMO_PASSWORD
         )
-        Token.objects.get_or_create(user=agents[0])
-        Token.objects.get_or_create(user=admin)
+        for user in [*agents, *managers, admin]:
+            Token.objects.get_or_create(user=user)
 
         customers = []
         for i, (name, title, addressed_as) in enumerate(CUSTOMERS):
-            slug = name.lower().replace("dr ", "").replace("prof. ", "").replace("'", "")
+            ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+            slug = ascii_name.lower().replace("dr ", "").replace("prof. ", "").replace("'", "")
             customers.append(
                 Customer.objects.create(
                     full_name=name,
@@ -196,6 +255,7 @@ class Command(BaseCommand):
 
         plan = STATUS_PLAN[:]
         rng.shuffle(plan)
+        cases: list[tuple[Case, str]] = []
         for i, target in enumerate(plan):
             team_i = i % 3
             case = services.case_open(
@@ -207,15 +267,128 @@ class Command(BaseCommand):
                 priority=rng.choice(
                     [Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.LOW, Priority.URGENT]
                 ),
-                by=User.objects.get(username=MANAGERS[team_i][0]),
+                by=managers[team_i],
             )
+            # The owner answers: the first-reply promise is kept (fast channels always).
+            first = Commitment.objects.get(case=case, kind=CommitmentKind.FIRST_RESPONSE)
+            if case.channel not in (Channel.EMAIL, Channel.WEB) or rng.random() < 0.7:
+                commitment_services.commitment_mark_kept(commitment=first, by=case.owner)
             services.case_add_note(
                 case=case,
                 by=case.owner,
                 text="Spoke to the customer, confirmed account details and the problem.",
             )
+            cases.append((case, target))
+
+        self._promises(rng, cases)
+        self._handoffs(rng, cases, teams, managers)
+        for case, target in cases:
             if target != CaseStatus.OPEN:
+                case.refresh_from_db()
+                self._end_open_promises(case)
                 services.case_change_status(case=case, status=target, by=case.owner)
+
+    def _promises(self, rng: random.Random, cases: list[tuple[Case, str]]) -> None:
+        for n, (case, _target) in enumerate(cases):
+            if n % 5 == 4:
+                continue  # some cases carry only their first-reply promise
+            description, kind, within = PROMISES[n % len(PROMISES)]
+            commitment = commitment_services.commitment_create(
+                case=case, by=case.owner, description=description, kind=kind, due=within
+            )
+            if n % 9 == 0:
+                commitment_services.commitment_renegotiate(
+                    commitment=commitment,
+                    by=case.owner,
+                    due="5 business days",
+                    reason="The supplier needs two more days to confirm; I did not want you "
+                    "to find out on the day.",
+                )
+            elif n % 7 == 0:
+                commitment_services.commitment_mark_kept(commitment=commitment, by=case.owner)
+
+    def _handoffs(
+        self,
+        rng: random.Random,
+        cases: list[tuple[Case, str]],
+        teams: list[Team],
+        managers: list[Any],
+    ) -> None:
+        """Accepted hand-offs (some acknowledged and reviewed), one declined, and offers
+        waiting for Amelia so her queue shows them."""
+        amelia = get_user_model().objects.get(username="amelia")
+        done = 0
+        for case, target in cases:
+            if target != CaseStatus.OPEN:
+                continue
+            case.refresh_from_db()
+            colleagues = list(
+                AgentProfile.objects.filter(teams=case.team)
+                .exclude(user=case.owner)
+                .exclude(user__in=managers)
+                .values_list("user", flat=True)
+            )
+            receiver_id = amelia.pk if amelia.pk in colleagues and done < 2 else colleagues[0]
+            receiver = get_user_model().objects.get(pk=receiver_id)
+            briefed = [c["id"] for c in _open_brief(case)]
+            summary = HandoffSummary(
+                customer_needs=SUMMARY.customer_needs.format(
+                    name=case.customer.salutation_name, subject=case.subject.lower()
+                ),
+                actions_taken=SUMMARY.actions_taken,
+                customer_expectations=SUMMARY.customer_expectations,
+                next_step=SUMMARY.next_step,
+            )
+            offer = handoff_services.handoff_offer(
+                case=case,
+                by=case.owner,
+                to=receiver,
+                summary=summary,
+                reason=rng.choice(["shift_end", "expertise", "workload"]),
+                briefed_commitments=briefed,
+            )
+            done += 1
+            if receiver == amelia and done <= 2:
+                continue  # left waiting in Amelia's queue
+            if done == 3:
+                handoff_services.handoff_decline(
+                    handoff=offer,
+                    by=receiver,
+                    reason="I am on leave from tomorrow; please offer it to someone on shift.",
+                )
+                continue
+            handoff_services.handoff_accept(handoff=offer, by=receiver)
+            if done % 2:
+                case.refresh_from_db()
+                handoff_services.handoff_customer_acknowledge(case=case)
+            if done % 3 == 0:
+                offer.refresh_from_db()
+                manager = case.team.managers.first()
+                handoff_services.handoff_review(
+                    handoff=offer,
+                    by=manager,
+                    rubric=HandoffRubric(
+                        context_complete=5,
+                        next_step_clear=4,
+                        commitments_carried=5,
+                        customer_informed=4 if done % 2 else 3,
+                    ),
+                    comment="Clear brief; the customer knew who to call next.",
+                )
+            if done >= 14:
+                break
+
+    def _end_open_promises(self, case: Case) -> None:
+        """Before a case is resolved, its owner keeps the promises still open."""
+        for commitment in Commitment.objects.filter(case=case, status=CommitmentStatus.OPEN):
+            if commitment.made_by_id is not None:
+                commitment_services.commitment_mark_kept(commitment=commitment, by=case.owner)
+
+    def _deliver_backlog(self) -> None:
+        """Send what the story queued (to the console by default) before the server starts."""
+        for _ in range(100):
+            if not outbox_sweep().claimed and not outbox_in_flight():
+                break
 
     def _print_logins(self) -> None:
         token = Token.objects.filter(user__username=AGENTS[0][0]).first()
@@ -235,3 +408,9 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+
+def _open_brief(case: Case) -> list[dict]:
+    from cases import hooks
+
+    return hooks.collect_open_commitments(case)
