@@ -391,16 +391,29 @@ class DeliveryOutcome:
     SKIPPED = "skipped"
 
 
+_RENEW_SQL = """
+UPDATE {table} SET lease_expires_at = %s
+ WHERE id = %s AND status = %s AND attempts = %s
+RETURNING *
+"""
+
+
 def notification_deliver(*, notification_id: int, attempt: int) -> str:
     """Send one claimed notification if claim ``attempt`` still holds; record the outcome."""
     now = timezone.now()
     claim = Notification.objects.filter(
         id=notification_id, status=NotificationStatus.SENDING, attempts=attempt
     )
-    # Renewing the lease checks the claim and gives this send a full lease.
-    if not claim.update(lease_expires_at=_lease_until(now)):
+    # One statement checks the claim, gives this send a full lease and reads the row.
+    renewed = list(
+        Notification.objects.raw(
+            _RENEW_SQL.format(table=Notification._meta.db_table),
+            [_lease_until(now), notification_id, NotificationStatus.SENDING, attempt],
+        )
+    )
+    if not renewed:
         return DeliveryOutcome.SKIPPED
-    notification = Notification.objects.select_related("webhook_endpoint").get(id=notification_id)
+    notification = renewed[0]
     try:
         provider_id = transport_for(notification.channel).send(notification)
     except PermanentError as exc:
