@@ -97,10 +97,11 @@ def _require_postgres() -> None:
 
 def measure_sweep_claim(
     *,
-    n_pending: int = 1_000_000,
+    n_pending: int | None = None,
     n_due: int = 1000,
     repeats: int = 7,
     rows: int | None = None,
+    scale: float | None = None,
     keep: bool = False,
     **_: Any,
 ) -> dict:
@@ -116,6 +117,9 @@ def measure_sweep_claim(
 
     _require_postgres()
     n_due = rows or n_due
+    if n_pending is None:
+        # A million pending rows at full scale; a smaller run keeps at least 100,000.
+        n_pending = 1_000_000 if scale is None else max(100_000, int(1_000_000 * min(scale, 1)))
     _cleanup()
     started = time.perf_counter()
     _copy_pending(n_pending, due=n_due)
