@@ -178,11 +178,10 @@ def case_open(
 
 
 def _lock(case: Case) -> Case:
-    return (
-        Case.objects.select_related("customer", "team", "owner")
-        .select_for_update(of=("self",))
-        .get(pk=case.pk)
-    )
+    """Lock the bare case row, then read it with its people. (Locking a joined query lets
+    PostgreSQL's recheck after a concurrent update drop the row or return stale joins.)"""
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).get()
+    return Case.objects.select_related("customer", "team", "owner").get(pk=case.pk)
 
 
 def _require_change(by: User, case: Case) -> None:

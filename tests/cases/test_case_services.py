@@ -218,3 +218,28 @@ def test_references_are_formatted_from_the_primary_key():
     assert parse_ref("case-42") == 42
     assert parse_ref("CASE-12a") is None
     assert parse_ref("") is None
+
+
+def test_closing_a_case_expires_the_offer_waiting_on_it():
+    from django.utils import timezone
+
+    from cases.models import Handoff, HandoffStatus
+
+    case = CaseFactory()
+    receiver = make_agent(case.team)
+    offer = Handoff.objects.create(
+        case=case,
+        from_agent=case.owner,
+        to_agent=receiver,
+        offered_by=case.owner,
+        reason="shift_end",
+        customer_needs="n",
+        actions_taken="a",
+        customer_expectations="e",
+        next_step="s",
+        offered_at=timezone.now(),
+    )
+    services.case_change_status(case=case, status=CaseStatus.CLOSED, by=case.owner)
+    offer.refresh_from_db()
+    assert offer.status == HandoffStatus.EXPIRED
+    assert case.events.filter(kind=EventKind.HANDOFF_EXPIRED).exists()

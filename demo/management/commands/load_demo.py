@@ -317,7 +317,7 @@ class Command(BaseCommand):
         """Accepted hand-offs (some acknowledged and reviewed), one declined, and offers
         waiting for Amelia so her queue shows them."""
         amelia = get_user_model().objects.get(username="amelia")
-        done = 0
+        done = waiting_for_amelia = 0
         for case, target in cases:
             if target != CaseStatus.OPEN:
                 continue
@@ -328,8 +328,8 @@ class Command(BaseCommand):
                 .exclude(user__in=managers)
                 .values_list("user", flat=True)
             )
-            receiver_id = amelia.pk if amelia.pk in colleagues and done < 2 else colleagues[0]
-            receiver = get_user_model().objects.get(pk=receiver_id)
+            to_amelia = amelia.pk in colleagues and waiting_for_amelia < 2
+            receiver = get_user_model().objects.get(pk=amelia.pk if to_amelia else colleagues[0])
             briefed = [c["id"] for c in _open_brief(case)]
             summary = HandoffSummary(
                 customer_needs=SUMMARY.customer_needs.format(
@@ -347,10 +347,11 @@ class Command(BaseCommand):
                 reason=rng.choice(["shift_end", "expertise", "workload"]),
                 briefed_commitments=briefed,
             )
-            done += 1
-            if receiver == amelia and done <= 2:
+            if to_amelia:
+                waiting_for_amelia += 1
                 continue  # left waiting in Amelia's queue
-            if done == 3:
+            done += 1
+            if done == 1:
                 handoff_services.handoff_decline(
                     handoff=offer,
                     by=receiver,
