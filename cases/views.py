@@ -486,10 +486,20 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
     page_obj = Paginator(rows, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    summary = handoff_selectors.handoff_audit_summary(user=request.user, filters=filters)
+    bars = [
+        ("Accepted", summary["accepted"]),
+        ("Declined", summary["declined"]),
+        ("Waiting", summary["waiting"]),
+        ("Flagged", summary["flagged"]),
+        ("Acknowledged", summary["acknowledged"]),
+    ]
     context = {
         "form": form,
         "page_obj": page_obj,
-        "summary": handoff_selectors.handoff_audit_summary(user=request.user, filters=filters),
+        "summary": summary,
+        "bars": bars,
+        "bars_max": max(value for _, value in bars),
         "review_form": ReviewForm(),
         "extra_query": ("&" + query.urlencode()) if query else "",
         "csv_query": query.urlencode(),
