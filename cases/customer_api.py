@@ -8,7 +8,9 @@ with the ``customer_link`` scope, like the page.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -99,6 +101,12 @@ class CustomerCaseApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "customer_link"
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Personal details behind a secret link: no shared cache keeps a copy.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     @extend_schema(
         operation_id="customer_case_retrieve",

@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -417,6 +418,7 @@ def customer_link_throttled(request: HttpRequest) -> bool:
     return not ScopedRateThrottle().allow_request(request, _CustomerLinkScope())  # type: ignore[arg-type]
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def customer_page(request: HttpRequest, token: str) -> HttpResponse:
     if customer_link_throttled(request):

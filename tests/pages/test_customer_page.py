@@ -193,3 +193,11 @@ def test_the_api_is_throttled(org, monkeypatch):
     url = api(token_for(org["case"]))
     assert [Client().get(url).status_code for _ in range(3)] == [200, 200, 429]
     assert Client().get(url).json()["code"] == "throttled"
+
+
+def test_the_page_and_the_api_are_never_cached_nor_indexed(org):
+    token = token_for(org["case"])
+    response = Client().get(page(token))
+    assert "no-store" in response["Cache-Control"]
+    assert '<meta name="robots" content="noindex, nofollow">' in response.content.decode()
+    assert "no-store" in Client().get(api(token))["Cache-Control"]
