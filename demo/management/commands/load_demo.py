@@ -170,7 +170,8 @@ PROMISES = [
 
 SUMMARY = HandoffSummary(
     customer_needs=(
-        "{name} needs {subject}; they have explained it once and expect us to carry it through."
+        '{name} needs help with "{subject}"; they have explained it once and expect us to '
+        "carry it through."
     ),
     actions_taken=(
         "Checked the account history, reproduced the problem and noted every detail on the "
@@ -333,7 +334,7 @@ class Command(BaseCommand):
             briefed = [c["id"] for c in _open_brief(case)]
             summary = HandoffSummary(
                 customer_needs=SUMMARY.customer_needs.format(
-                    name=case.customer.salutation_name, subject=case.subject.lower()
+                    name=case.customer.salutation_name, subject=case.subject
                 ),
                 actions_taken=SUMMARY.actions_taken,
                 customer_expectations=SUMMARY.customer_expectations,
