@@ -293,3 +293,22 @@ def test_the_sweep_claims_no_more_than_the_workers_can_start_in_time(enqueue, fr
 
     assert outbox_sweep().claimed == 3
     assert outbox_sweep().claimed == 0  # none finished yet
+
+
+def test_a_worker_lost_after_the_servers_answer_resends_with_the_same_message_id(
+    enqueue, frozen, settings
+):
+    """The one window for a duplicate: SMTP said 250, the worker died before marking sent."""
+    from notifications.transports import transport_for
+
+    n = enqueue("k")
+    [first] = outbox_claim_batch()
+    transport_for("email").send(Notification.objects.get(pk=n.pk))  # …and the worker dies
+    frozen.shift(settings.OUTBOX_LEASE_SECONDS + 1)
+
+    [second], _ = outbox_reclaim_expired()
+    assert notification_deliver(notification_id=n.pk, attempt=second.attempt) == "sent"
+
+    ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert ids == [n.message_id, n.message_id]
+    assert notification_deliver(notification_id=n.pk, attempt=first.attempt) == "skipped"
