@@ -249,7 +249,7 @@ def measure_delivery(
     import redis
 
     redis.Redis.from_url(broker).delete("celery", "unacked", "unacked_index")
-    sink = SmtpSink().start()
+    sink = SmtpSink(parse=False).start()
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
