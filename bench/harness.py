@@ -29,6 +29,8 @@ class Result:
     median_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
+    # this process's CPU time per call: steadier than wall time on a busy machine
+    cpu_median_ms: float | None = None
     throughput: float | None = None
     unit: str = "req/s"
     errors: int = 0
@@ -104,9 +106,11 @@ def measure(
         ]
         result.queries = min(counts) if counts else None
         result.queries_max = max(counts) if counts else None
-        times = []
+        times: list[float] = []
+        cpu: list[float] = []
         for _ in range(n):
             a = arg(i)
+            c0 = time.process_time()
             t0 = time.perf_counter()
             try:
                 response = call(a)
@@ -115,6 +119,7 @@ def measure(
                 good = False
                 response = None
             times.append((time.perf_counter() - t0) * 1000.0)
+            cpu.append((time.process_time() - c0) * 1000.0)
             i += 1
             if not good:
                 result.errors += 1
@@ -134,6 +139,7 @@ def measure(
         result.median_ms = round(statistics.median(times), 2)
         result.p95_ms = round(percentile(times, 95), 2)
         result.p99_ms = round(percentile(times, 99), 2)
+        result.cpu_median_ms = round(statistics.median(cpu), 2)
         total = sum(times) / 1000.0
         result.throughput = round(len(times) * items_per_call / total, 1) if total else None
     if result.errors:

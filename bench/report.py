@@ -30,7 +30,7 @@ def _queries(row: dict) -> str:
 def _row_cells(row: dict) -> list[str]:
     status = row.get("status", "ok")
     if status not in ("ok", "errors"):
-        return [row["label"], status, "", "", "", "", "", "", row.get("target", "")]
+        return [row["label"], status, "", "", "", "", "", "", "", row.get("target", "")]
     thr = row.get("throughput")
     return [
         row["label"],
@@ -39,6 +39,7 @@ def _row_cells(row: dict) -> list[str]:
         _fmt(row.get("median_ms"), 2),
         _fmt(row.get("p95_ms"), 2),
         _fmt(row.get("p99_ms"), 2),
+        _fmt(row.get("cpu_median_ms"), 2),
         f"{_fmt(thr)} {row.get('unit', '')}" if thr is not None else "—",
         _fmt(row.get("errors")),
         row.get("target", ""),
@@ -53,6 +54,7 @@ def render_table(report: dict) -> str:
         "median ms",
         "p95 ms",
         "p99 ms",
+        "cpu ms",
         "throughput",
         "err",
         "target (scale 1)",
@@ -62,7 +64,7 @@ def render_table(report: dict) -> str:
     for h in http:
         rows.append(_row_cells(h))
     widths = [max(len(str(c)) for c in col) for col in zip(head, *rows, strict=False)]
-    numeric = {1, 2, 3, 4, 5, 6, 7}
+    numeric = {1, 2, 3, 4, 5, 6, 7, 8}
 
     def line(cells: list[str]) -> str:
         out = []
@@ -131,20 +133,21 @@ def render_compare(reports: list[dict]) -> str:
     head = ["operation"]
     for rep in reports:
         s = f"{rep['scale']:g}"
-        head += [f"q@{s}", f"med@{s}", f"p95@{s}", f"thr@{s}"]
-    head += ["q ratio", "med ratio", "p95 ratio"]
+        head += [f"q@{s}", f"med@{s}", f"p95@{s}", f"cpu@{s}", f"thr@{s}"]
+    head += ["q ratio", "med ratio", "p95 ratio", "cpu ratio"]
     rows = []
     for key in keys:
         row = [labels[key]]
         for rep in reports:
             r = find(rep, key)
             if r is None or r.get("status") not in ("ok", "errors"):
-                row += ["n/a", "", "", ""]
+                row += ["n/a", "", "", "", ""]
             else:
                 row += [
                     _queries(r),
                     _fmt(r.get("median_ms"), 2),
                     _fmt(r.get("p95_ms"), 2),
+                    _fmt(r.get("cpu_median_ms"), 2),
                     _fmt(r.get("throughput")),
                 ]
         a, b = find(first, key), find(last, key)
@@ -154,7 +157,7 @@ def render_compare(reports: list[dict]) -> str:
                 return "—"
             return f"×{b[name] / a[name]:.2f}"
 
-        row += [ratio("queries"), ratio("median_ms"), ratio("p95_ms")]
+        row += [ratio("queries"), ratio("median_ms"), ratio("p95_ms"), ratio("cpu_median_ms")]
         rows.append(row)
     widths = [max(len(str(c)) for c in col) for col in zip(head, *rows, strict=False)]
 
