@@ -40,7 +40,7 @@ class AgentProfileAdmin(admin.ModelAdmin):
 class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     fields = ["at", "kind", "actor", "data"]
-    readonly_fields = fields
+    readonly_fields = ["at", "kind", "actor", "data"]
     ordering = ["-at", "-id"]
     extra = 0
     max_num = 0

@@ -81,7 +81,7 @@ class EventOut(serializers.Serializer):
     kind = serializers.CharField()
     at = serializers.DateTimeField()
     actor = PersonOut(allow_null=True)
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # the event's field, not .data
 
 
 class HandoffBriefOut(serializers.Serializer):
@@ -358,7 +358,7 @@ class QueueRowOut(CaseOut):
         fields = [*CaseOut.Meta.fields, "overdue", "at_risk"]
 
 
-def queue_rows(cases: list[Case]) -> list[dict]:
+def queue_rows(cases: list[Case]) -> Any:
     """Queue rows with their flags: overdue (a promise is past due) and at risk (one is due
     within the last reminder lead time and its owner has not confirmed it on track)."""
     now = timezone.now()
@@ -366,8 +366,8 @@ def queue_rows(cases: list[Case]) -> list[dict]:
     for case in cases:
         case_flags = flags.get(case.pk, {})
         overdue = case.next_due_at is not None and case.next_due_at <= now
-        case.overdue = case_flags.get("overdue", overdue)
-        case.at_risk = case_flags.get("at_risk", False)
+        case.overdue = case_flags.get("overdue", overdue)  # type: ignore[attr-defined]
+        case.at_risk = case_flags.get("at_risk", False)  # type: ignore[attr-defined]
     return QueueRowOut(cases, many=True).data
 
 
@@ -392,7 +392,7 @@ class QueueApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.queue_for(user=request.user), request, self)
-        response = paginator.get_paginated_response(queue_rows(list(page)))
+        response = paginator.get_paginated_response(queue_rows(list(page or [])))
         response.data["offers_waiting"] = OfferWaitingOut(
             selectors.offers_waiting_for(user=request.user), many=True
         ).data

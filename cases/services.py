@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -35,7 +34,7 @@ def case_event_record(
     *,
     case: Case,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     data: dict | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:

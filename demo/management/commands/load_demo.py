@@ -132,11 +132,11 @@ CHANNELS = [
     Channel.IN_PERSON,
 ]
 # 120 cases: mostly open, the rest waiting, resolved or closed.
-STATUS_PLAN = (
-    [CaseStatus.OPEN] * 60
-    + [CaseStatus.WAITING] * 20
-    + [CaseStatus.RESOLVED] * 15
-    + [CaseStatus.CLOSED] * 25
+STATUS_PLAN: list[str] = (
+    [CaseStatus.OPEN.value] * 60
+    + [CaseStatus.WAITING.value] * 20
+    + [CaseStatus.RESOLVED.value] * 15
+    + [CaseStatus.CLOSED.value] * 25
 )
 
 
@@ -256,7 +256,7 @@ class Command(BaseCommand):
 
         plan = STATUS_PLAN[:]
         rng.shuffle(plan)
-        cases: list[tuple[Case, str]] = []
+        cases: list[tuple[Case, str]] = []  # (case, the status it ends in)
         for i, target in enumerate(plan):
             team_i = i % 3
             case = services.case_open(
