@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # How far the walk looks for working time before deciding the calendar has none.
@@ -73,23 +73,50 @@ class Calendar:
         raise ValueError("The calendar has no working time in the previous ten years.")
 
     def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The day's working intervals as UTC instants (so comparisons are between instants,
+        never wall clocks of one zone)."""
         if self.around_the_clock:
-            opens = datetime.combine(day, time(0), tzinfo=self.tz)
-            closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
-            return [(opens, closes)]
+            return [(_instant(day, time(0), self.tz), _instant(_next(day), time(0), self.tz))]
         if self.is_closed_day(day):
             return []
         out = []
         for start_clock, end_clock in sorted(self.weekly.get(day.weekday(), ()), key=_start):
-            opens = datetime.combine(day, start_clock, tzinfo=self.tz)
+            opens = _instant(day, start_clock, self.tz)
             closes = (
-                datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+                _instant(_next(day), time(0), self.tz)
                 if end_clock is None
-                else datetime.combine(day, end_clock, tzinfo=self.tz)
+                else _instant(day, end_clock, self.tz)
             )
             if closes > opens:
                 out.append((opens, closes))
         return out
+
+
+def _next(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def _instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall-clock time.
+
+    An ambiguous time (clocks going back) is its first occurrence; a time that does not exist
+    (clocks going forward) is the instant the clocks jumped, so an interval that starts or
+    ends inside the gap starts or ends at the jump.
+    """
+    local = datetime.combine(day, clock, tzinfo=tz)
+    first = local.astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return first
+    other = local.replace(fold=1).astimezone(UTC)
+    before, after = min(first, other), max(first, other)
+    offset_before = before.astimezone(tz).utcoffset()
+    while after - before > timedelta(microseconds=1):
+        middle = before + (after - before) / 2
+        if middle.astimezone(tz).utcoffset() == offset_before:
+            before = middle
+        else:
+            after = middle
+    return after
 
 
 def _start(interval: Interval) -> time:
@@ -111,7 +138,7 @@ def _require_aware(*values: datetime) -> None:
 
 
 def add_business_time(calendar: Calendar, start: datetime, duration: timedelta) -> datetime:
-    """The instant ``duration`` of working time after ``start``.
+    """The instant (in UTC) ``duration`` of working time after ``start``.
 
     A zero duration returns ``start`` unchanged; a positive one always lands inside working
     time (an interval's end counts as inside).
@@ -122,7 +149,7 @@ def add_business_time(calendar: Calendar, start: datetime, duration: timedelta) 
     if duration == timedelta():
         return start
     if calendar.around_the_clock:
-        return start + duration
+        return _plus(start, duration)
     remaining = duration
     for opens, closes in calendar.intervals_from(start):
         available = _elapsed(opens, closes)
@@ -133,12 +160,12 @@ def add_business_time(calendar: Calendar, start: datetime, duration: timedelta) 
 
 
 def subtract_business_time(calendar: Calendar, end: datetime, duration: timedelta) -> datetime:
-    """The instant ``duration`` of working time before ``end`` (the mirror of adding)."""
+    """The instant (in UTC) ``duration`` of working time before ``end`` (adding's mirror)."""
     _require_aware(end)
     if duration <= timedelta():
         return add_business_time(calendar, end, -duration)
     if calendar.around_the_clock:
-        return end - duration
+        return _plus(end, -duration)
     remaining = duration
     for opens, closes in calendar.intervals_before(end):
         available = _elapsed(opens, closes)
@@ -176,13 +203,12 @@ def is_working_time(calendar: Calendar, moment: datetime) -> bool:
 
 def _elapsed(a: datetime, b: datetime) -> timedelta:
     """Real elapsed time (UTC arithmetic: a DST change shortens or lengthens the span)."""
-    return b.astimezone(ZoneInfo("UTC")) - a.astimezone(ZoneInfo("UTC"))
+    return b.astimezone(UTC) - a.astimezone(UTC)
 
 
 def _plus(moment: datetime, delta: timedelta) -> datetime:
-    """``moment + delta`` in real elapsed time, expressed in the moment's own zone."""
-    tz = moment.tzinfo
-    return (moment.astimezone(ZoneInfo("UTC")) + delta).astimezone(tz)
+    """``moment + delta`` in real elapsed time, as a UTC instant."""
+    return moment.astimezone(UTC) + delta
 
 
 # --- "2 business days", "4 business hours" ----------------------------------------------------

@@ -85,6 +85,36 @@ def test_working_hours_follow_local_time_over_a_dst_change():
     assert result.astimezone(UTC) == datetime(2026, 3, 30, 9, tzinfo=UTC)
 
 
+def test_an_interval_ending_inside_the_spring_gap_ends_at_the_jump():
+    # New York, 8 March 2026: 02:00 EST jumps to 03:00 EDT; 02:30 never happens.
+    ny = ZoneInfo("America/New_York")
+    cal = Calendar(tz=ny, weekly={6: [(time(0, 30), time(2, 30))]})
+    opens = datetime(2026, 3, 8, 0, 30, tzinfo=ny)
+    assert add_business_time(cal, opens, 90 * timedelta(minutes=1)) == datetime(
+        2026, 3, 8, 7, tzinfo=UTC
+    )
+    assert business_time_between(cal, opens, opens + timedelta(days=1)) == 90 * timedelta(minutes=1)
+
+
+def test_days_that_start_with_a_jump_at_midnight():
+    # Santiago: 6 Sept 2026 starts at 01:00 (23 hours); 4 April 2026 has 25 hours.
+    scl = ZoneInfo("America/Santiago")
+    cal = Calendar(tz=scl, weekly={d: [(time(0), None)] for d in range(7)})
+    sept5 = datetime(2026, 9, 5, 12, tzinfo=scl)
+    assert business_time_between(cal, sept5, sept5 + timedelta(days=2)) == 47 * H
+    april3 = datetime(2026, 4, 3, 12, tzinfo=scl)
+    assert business_time_between(cal, april3, datetime(2026, 4, 5, 12, tzinfo=scl)) == 49 * H
+
+
+def test_comparisons_are_between_instants_not_wall_clocks():
+    # 01:30 on 25 Oct 2026 happens twice in London; a day of 24 h intervals has 25 hours.
+    cal = Calendar(tz=LONDON, weekly={6: [(time(0), None)]})
+    start = at(2026, 10, 25, 0)
+    end = add_business_time(cal, start, 25 * H)
+    assert end == at(2026, 10, 26, 0)
+    assert end.utcoffset() == timedelta()  # results are UTC instants
+
+
 def test_a_business_day_is_the_longest_weekday():
     assert office().standard_day == 7 * H
     assert Calendar(tz=LONDON, around_the_clock=True).standard_day == 24 * H
@@ -152,6 +182,16 @@ calendars = st.sampled_from(
         ),
         Calendar(
             tz=ZoneInfo("Australia/Sydney"), weekly={0: [(time(22), None)], 2: [(time(0), time(4))]}
+        ),
+        # Sundays only, with intervals across the small hours when clocks change
+        Calendar(
+            tz=ZoneInfo("America/New_York"),
+            weekly={6: [(time(0, 30), time(2, 30)), (time(2, 45), time(3, 15)), (time(9), None)]},
+        ),
+        Calendar(tz=LONDON, weekly={6: [(time(0), None)]}),
+        Calendar(
+            tz=ZoneInfo("America/Santiago"),
+            weekly={d: [(time(0), time(0, 30)), (time(23), None)] for d in range(7)},
         ),
     ]
 )
