@@ -51,6 +51,13 @@ class HandoffOfferForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     next_step = forms.CharField(label="The next step", widget=forms.Textarea(attrs={"rows": 2}))
+    to_team = forms.TypedChoiceField(
+        label="Team that takes the case",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="Only when you reassign the case to another team you manage.",
+    )
     briefed_commitments = forms.TypedMultipleChoiceField(
         label="Open promises briefed in this summary",
         coerce=int,
@@ -64,11 +71,16 @@ class HandoffOfferForm(forms.Form):
         *args: Any,
         agents: Sequence[tuple[int, str]] = (),
         commitments: Sequence[tuple[int, str]] = (),
+        teams: Sequence[tuple[int, str]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         _choice(self, "to_agent").choices = [("", "Choose a colleague…"), *agents]
         _choice(self, "briefed_commitments").choices = list(commitments)
+        if teams:
+            _choice(self, "to_team").choices = [("", "The receiver's team"), *teams]
+        else:
+            del self.fields["to_team"]
 
 
 class DeclineForm(forms.Form):

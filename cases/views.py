@@ -41,7 +41,12 @@ from cases.forms import (
 )
 from cases.links import customer_url
 from cases.models import AgentProfile, Case, Customer, HandoffStatus, Team
-from cases.permissions import can_change_case, managed_team_ids, team_ids_visible
+from cases.permissions import (
+    can_change_case,
+    is_team_manager,
+    managed_team_ids,
+    team_ids_visible,
+)
 
 # --- shared helpers (the commitments pages use them too) -------------------------------------
 
@@ -174,12 +179,28 @@ def offer_cancel(request: HttpRequest, handoff_id: int) -> HttpResponse:
 # --- the case page ---------------------------------------------------------------------------
 
 
-def _offer_form(case: Case, data: Any = None) -> HandoffOfferForm:
+def _offer_form(case: Case, user: Any, data: Any = None) -> HandoffOfferForm:
+    """The brief form: the case's team's agents; a manager of the team may also hand the case
+    to an agent of another team they manage."""
+    managed = managed_team_ids(user) if is_team_manager(user, case.team_id) else set()
+    other_teams = managed - {case.team_id}
+    profiles = (
+        AgentProfile.objects.filter(teams__in={case.team_id, *other_teams}, user__is_active=True)
+        .distinct()
+        .order_by("display_name")
+        if other_teams
+        else selectors.team_agents(team_id=case.team_id)
+    )
     agents = [
-        (p.user_id, f"{p.display_name}" + (f" — {p.job_title}" if p.job_title else ""))
-        for p in selectors.team_agents(team_id=case.team_id)
+        (p.user_id, p.display_name + (f" — {p.job_title}" if p.job_title else ""))
+        for p in profiles
         if p.user_id != case.owner_id
     ]
+    teams = (
+        list(Team.objects.filter(pk__in=managed).order_by("name").values_list("pk", "name"))
+        if other_teams
+        else []
+    )
     briefs = page_selectors.with_datetimes(hooks.collect_open_commitments(case), "due_at")
     choices = [
         (
@@ -193,7 +214,7 @@ def _offer_form(case: Case, data: Any = None) -> HandoffOfferForm:
         )
         for c in briefs
     ]
-    return HandoffOfferForm(data, agents=agents, commitments=choices)
+    return HandoffOfferForm(data, agents=agents, commitments=choices, teams=teams)
 
 
 def render_case_page(
@@ -234,7 +255,7 @@ def render_case_page(
             "update_form": page_forms.get("update_form")
             or CaseUpdateForm(initial={"status": case.status, "priority": case.priority}),
             "note_form": page_forms.get("note_form") or NoteForm(),
-            "offer_form": (page_forms.get("offer_form") or _offer_form(case))
+            "offer_form": (page_forms.get("offer_form") or _offer_form(case, request.user))
             if can_change and case.is_open
             else None,
             **{k: v for k, v in page_forms.items() if k.startswith("commitment")},
@@ -290,7 +311,7 @@ def case_note(request: HttpRequest, ref: str) -> HttpResponse:
 @require_POST
 def case_offer(request: HttpRequest, ref: str) -> HttpResponse:
     case = case_or_404(request.user, ref)
-    form = _offer_form(case, request.POST)
+    form = _offer_form(case, request.user, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         receiver = AgentProfile.objects.select_related("user").get(user_id=data["to_agent"]).user
@@ -307,6 +328,7 @@ def case_offer(request: HttpRequest, ref: str) -> HttpResponse:
                     next_step=data["next_step"],
                 ),
                 briefed_commitments=data["briefed_commitments"],
+                to_team=Team.objects.get(pk=data["to_team"]) if data.get("to_team") else None,
             )
         except RuleError as exc:
             show_rule_error(request, exc, form)

@@ -467,3 +467,36 @@ def test_a_promise_on_a_case_reaches_the_queue_order(org):
     )
     html = client_for(org["owner"]).get("/queue/").content.decode()
     assert html.index("Urgent promise") < html.index("Charged twice")
+
+
+def test_a_manager_reassigns_a_case_to_another_team_they_manage(org):
+    org["other_team"].managers.add(org["manager"])
+    summary = good_summary()
+    client = client_for(org["manager"])
+    html = client.get(case_url(org["case"])).content.decode()
+    assert "Team that takes the case" in html
+    assert f'<option value="{org["outsider"].pk}">Otto Side' in html
+    response = client.post(
+        case_url(org["case"]) + "handoffs/",
+        {
+            "to_agent": org["outsider"].pk,
+            "reason": "manager_reassignment",
+            "customer_needs": summary.customer_needs,
+            "actions_taken": summary.actions_taken,
+            "customer_expectations": summary.customer_expectations,
+            "next_step": summary.next_step,
+            "to_team": org["other_team"].pk,
+            "briefed_commitments": [
+                c.pk for c in Commitment.objects.filter(case=org["case"], status="open")
+            ],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    handoff = Handoff.objects.get(case=org["case"])
+    assert handoff.to_team == org["other_team"] and handoff.to_agent == org["outsider"]
+
+
+def test_an_agent_offers_only_to_their_cases_team(org):
+    html = client_for(org["owner"]).get(case_url(org["case"])).content.decode()
+    assert "Team that takes the case" not in html
+    assert f'<option value="{org["outsider"].pk}">' not in html
