@@ -140,7 +140,10 @@ def due_resolve(*, team: Any, due: Due, now: datetime) -> ResolvedDue:
                 "A promise must be due in the future.",
                 fields={"due_at": ["Must be in the future."]},
             )
-        resolved = ResolvedDue(due_at=_whole_second(due), in_business_time=False, words="")
+        # As a UTC instant: later arithmetic (lead times) is then real elapsed time.
+        resolved = ResolvedDue(
+            due_at=_whole_second(due.astimezone(UTC)), in_business_time=False, words=""
+        )
     else:
         resolved = _due_in_business_time(team=team, due=due, now=now)
     if resolved.due_at - now > MAX_AHEAD:
@@ -356,7 +359,9 @@ def commitment_ics(*, commitment: Commitment, case: Case, now: datetime) -> Atta
     event.add("uid", f"commitment-{commitment.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}")
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", start)
-    event.add("dtend", start + ICS_EVENT_LENGTH)
+    event.add(
+        "dtend", (commitment.due_at.astimezone(UTC) + ICS_EVENT_LENGTH).astimezone(start.tzinfo)
+    )
     event.add("summary", f"[{case.ref}] {commitment.description}")
     event.add("description", f"Promised by {owner_contact(case.owner)['name']}, case {case.ref}.")
     cal.add_component(event)

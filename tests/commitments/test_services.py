@@ -483,3 +483,14 @@ def test_integrators_get_made_kept_and_missed_events(time_machine, open_case, ag
     ]
     assert hooks_sent[2].context["data"]["id"] == kept.pk
     assert hooks_sent[2].context["data"]["case"] == case.ref
+
+
+def test_lead_times_before_an_instant_are_real_hours_across_a_dst_change(
+    time_machine, open_case, agent
+):
+    time_machine.move_to(london(2026, 3, 27, 10), tick=False)
+    c = promise(open_case(), agent, due=london(2026, 3, 29, 12))  # Sunday, BST since 01:00
+    assert [(k, t.astimezone(UTC)) for k, t in reminder_times(c)] == [
+        ("reminder", datetime(2026, 3, 28, 11, tzinfo=UTC)),  # 24 real hours before
+        ("at_risk", datetime(2026, 3, 29, 10, tzinfo=UTC)),
+    ]
