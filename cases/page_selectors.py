@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cases import hooks, selectors
 from cases.links import read_customer_token
-from cases.models import Case, Handoff, HandoffStatus
+from cases.models import Case, CaseEvent, Handoff, HandoffStatus
 from cases.services import owner_contact
 
 
@@ -70,13 +71,26 @@ def with_datetimes(items: list[dict], *keys: str) -> list[dict]:
     return out
 
 
-def timeline_page(*, case: Case, before: str | None, limit: int = 30) -> tuple[list, str | None]:
-    """A page of the timeline, newest first, and the cursor of the next (older) page."""
-    cursor = parse_datetime(before) if before else None
-    events = selectors.case_timeline(case=case, limit=limit + 1, before=cursor)
+def timeline_page(
+    *, case: Case, before: str | None, limit: int = 30
+) -> tuple[list[CaseEvent], str | None]:
+    """A page of the timeline, newest first, and the cursor of the next (older) page.
+
+    The cursor is ``<at ISO>~<id>`` so events written in the same instant are never skipped
+    between pages; the index ``caseevent_case_at`` (case, -at, -id) serves it.
+    """
+    qs = case.events.select_related("actor", "actor__agent_profile").order_by("-at", "-id")
+    at_text, _, id_text = (before or "").partition("~")
+    at = parse_datetime(at_text) if at_text else None
+    if at is not None and id_text.isdigit():
+        qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=int(id_text)))
+    elif at is not None:
+        qs = qs.filter(at__lt=at)
+    events = list(qs[: limit + 1])
     more = len(events) > limit
     events = events[:limit]
-    return events, (events[-1].at.isoformat() if more and events else None)
+    last = events[-1] if events else None
+    return events, (f"{last.at.isoformat()}~{last.pk}" if more and last else None)
 
 
 # --- the customer's page --------------------------------------------------------------------

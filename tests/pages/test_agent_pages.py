@@ -219,6 +219,32 @@ def test_the_timeline_pages_to_older_events(org):
     assert "numbered note 00" in html2
 
 
+def test_the_timeline_pages_events_of_the_same_instant_without_losing_one(org):
+    from cases.services import case_event_record
+
+    moment = timezone.now()
+    for i in range(35):
+        case_event_record(
+            case=org["case"],
+            kind=EventKind.NOTE,
+            actor=org["owner"],
+            at=moment,
+            data={"text": f"same instant {i:02d}"},
+        )
+    client = client_for(org["owner"])
+    seen: list[str] = []
+    url = case_url(org["case"])
+    for _ in range(5):
+        html = client.get(url).content.decode()
+        seen += [f"same instant {i:02d}" for i in range(35) if f"same instant {i:02d}<" in html]
+        if 'href="?before=' not in html:
+            break
+        cursor = html.split('href="?before=')[1].split("#timeline")[0]
+        url = case_url(org["case"]) + "?before=" + cursor
+    assert sorted(set(seen)) == [f"same instant {i:02d}" for i in range(35)]
+    assert len(seen) == 35
+
+
 def test_adding_a_note_calls_the_service(org):
     response = client_for(org["owner"]).post(
         case_url(org["case"]) + "notes/", {"text": "Called billing, waiting on them."}
