@@ -78,8 +78,15 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=255, unique=True)
     # Opaque labels for cancelling together, e.g. "commitment:42" (indexed in NotificationTag).
     tags = models.JSONField(default=list, blank=True)
+    # No index: every claim rewrites each index of the row, and nothing looks rows up by
+    # endpoint except deleting an endpoint (rare: endpoints are deactivated), which may scan.
     webhook_endpoint = models.ForeignKey(
-        WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        WebhookEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     send_after = models.DateTimeField()
     status = models.CharField(
