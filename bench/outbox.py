@@ -222,6 +222,7 @@ def measure_delivery(
     redis_url: str | None = None,
     broker_url: str | None = None,
     pool: str = "solo",
+    concurrency: int = 1,
     timeout: float = 300.0,
     **_: Any,
 ) -> dict:
@@ -262,7 +263,7 @@ def measure_delivery(
     logs = Path(os.environ.get("TMPDIR", "/tmp"))
     procs = [
         Proc(
-            worker_args(concurrency=1, pool=pool, name=f"bench{i}"),
+            worker_args(concurrency=concurrency, pool=pool, name=f"bench{i}"),
             env,
             logs / f"bench-outbox-worker{i}.log",
         ).start()
@@ -289,6 +290,7 @@ def measure_delivery(
         "n": n,
         "workers": workers,
         "pool": pool,
+        "concurrency": concurrency,
         "seconds": round(elapsed, 2),
         "throughput": round(n / elapsed, 1),
         "unit": "emails/s",
@@ -318,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--deliver", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", default="solo", help="solo, prefork or threads")
+    parser.add_argument("--concurrency", type=int, default=1, help="per worker process")
+    parser.add_argument("--skip-claim", action="store_true", help="delivery only")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
 
@@ -337,13 +342,18 @@ def main(argv: list[str] | None = None) -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
-        print(
-            "sweep claim:", measure_sweep_claim(n_pending=args.pending, n_due=args.due), flush=True
-        )
+        if not args.skip_claim:
+            claim = measure_sweep_claim(n_pending=args.pending, n_due=args.due)
+            print("sweep claim:", claim, flush=True)
         if args.deliver:
             print(
                 "delivery:",
-                measure_delivery(n=args.deliver, workers=args.workers),
+                measure_delivery(
+                    n=args.deliver,
+                    workers=args.workers,
+                    pool=args.pool,
+                    concurrency=args.concurrency,
+                ),
                 flush=True,
             )
     finally:
