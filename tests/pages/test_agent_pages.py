@@ -526,3 +526,8 @@ def test_an_agent_offers_only_to_their_cases_team(org):
     html = client_for(org["owner"]).get(case_url(org["case"])).content.decode()
     assert "Team that takes the case" not in html
     assert f'<option value="{org["outsider"].pk}">' not in html
+
+
+def test_the_site_root_leads_to_the_queue_or_the_login(org):
+    assert Client().get("/")["Location"] == "/accounts/login/"
+    assert client_for(org["owner"]).get("/")["Location"] == "/queue/"
