@@ -458,8 +458,14 @@ def op_sweep_claim(env: Env, *, redis_url: str) -> Result:
     label = "sweep claims 1,000 due notifications"
     try:
         fn = _outbox("measure_sweep_claim")
+        smoke = env.scale < 0.01
         value = _call_with(
-            fn, scale=env.scale, rows=1000, batch=1000, repeats=env.n, n=env.n, redis_url=redis_url
+            fn,
+            scale=env.scale,
+            rows=1000,
+            repeats=env.n_writes,
+            # the smoke run keeps the pending set small; real scales use the outbox's default
+            **({"n_pending": 20_000} if smoke else {}),
         )
     except NotBuilt as exc:
         return Result("sweep_claim", label, status=NOT_BUILT, note=str(exc))
@@ -473,7 +479,12 @@ def op_delivery(env: Env, *, redis_url: str) -> Result:
     try:
         fn = _outbox("measure_delivery")
         value = _call_with(
-            fn, scale=env.scale, workers=2, redis_url=redis_url, broker_url=redis_url
+            fn,
+            scale=env.scale,
+            workers=2,
+            redis_url=redis_url,
+            broker_url=redis_url,
+            **({"n": 300} if env.scale < 0.01 else {}),
         )
     except NotBuilt as exc:
         return Result("delivery", label, status=NOT_BUILT, note=str(exc))
