@@ -205,8 +205,7 @@ def _resolve_customer(data: dict) -> Customer:
                 "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
             ) from None
     new = dict(data["new_customer"])
-    new["full_name"] = new.pop("name")
-    return Customer.objects.create(**new)
+    return services.customer_create(full_name=new.pop("name"), **new)
 
 
 def _resolve_team(user: Any, team_id: int | None) -> Team:

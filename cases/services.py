@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from cases.models import (
     EventKind,
     Priority,
     Team,
+    Title,
 )
 from cases.permissions import can_change_case, is_team_manager, is_team_member
 from notifications.services import Recipient, notification_enqueue
@@ -70,6 +72,44 @@ def customer_context(case: Case) -> dict:
 
 def customer_recipient(case: Case) -> Recipient:
     return Recipient(address=case.customer.email, name=case.customer.full_name, kind="customer")
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    full_name: str,
+    email: str = "",
+    phone: str = "",
+    title: str = "",
+    addressed_as: str = "",
+    preferred_channel: str = Channel.EMAIL,
+    time_zone: str = "UTC",
+    language: str = "en",
+) -> Customer:
+    """A customer as they want to be addressed, reachable by email or phone."""
+    errors: dict[str, list[str]] = {}
+    if not full_name.strip():
+        errors["name"] = ["Give the customer's name."]
+    if title not in Title.values:
+        errors["title"] = [f"One of: {', '.join(v for v in Title.values if v)}."]
+    if preferred_channel not in Channel.values:
+        errors["preferred_channel"] = ["Unknown channel."]
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = ["Unknown time zone."]
+    if errors:
+        raise CaseRuleError("invalid_customer", "The customer has invalid fields.", fields=errors)
+    return Customer.objects.create(
+        full_name=full_name.strip(),
+        email=email.strip(),
+        phone=phone.strip(),
+        title=title,
+        addressed_as=addressed_as.strip(),
+        preferred_channel=preferred_channel,
+        time_zone=time_zone,
+        language=language or "en",
+    )
 
 
 def agent_pick_by_rule(*, team: Team) -> User:

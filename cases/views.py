@@ -381,7 +381,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 with transaction.atomic():
-                    customer = data["customer"] or Customer.objects.create(
+                    customer = data["customer"] or services.customer_create(
                         full_name=data["new_name"],
                         title=data["new_title"],
                         addressed_as=data["new_addressed_as"],

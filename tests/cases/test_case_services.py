@@ -243,3 +243,30 @@ def test_closing_a_case_expires_the_offer_waiting_on_it():
     offer.refresh_from_db()
     assert offer.status == HandoffStatus.EXPIRED
     assert case.events.filter(kind=EventKind.HANDOFF_EXPIRED).exists()
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"full_name": "  "}, "name"),
+        ({"full_name": "A", "title": "Sir"}, "title"),
+        ({"full_name": "A", "time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"full_name": "A", "preferred_channel": "fax"}, "preferred_channel"),
+    ],
+)
+def test_a_customer_with_invalid_fields_is_refused(kwargs, field):
+    from cases.models import Customer
+
+    with pytest.raises(RuleError) as exc:
+        services.customer_create(**kwargs)
+    assert exc.value.code == "invalid_customer"
+    assert field in exc.value.fields
+    assert not Customer.objects.exists()
+
+
+def test_a_customer_is_stored_as_they_want_to_be_addressed():
+    customer = services.customer_create(
+        full_name=" Margaret Okafor ", title="Mrs", time_zone="Europe/London"
+    )
+    assert customer.full_name == "Margaret Okafor"
+    assert customer.salutation_name == "Mrs Okafor"
