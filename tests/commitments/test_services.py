@@ -494,3 +494,15 @@ def test_lead_times_before_an_instant_are_real_hours_across_a_dst_change(
         ("reminder", datetime(2026, 3, 28, 11, tzinfo=UTC)),  # 24 real hours before
         ("at_risk", datetime(2026, 3, 29, 10, tzinfo=UTC)),
     ]
+
+
+def test_the_periodic_task_runs_the_due_sweep(time_machine, open_case):
+    from caseowner.celery import app
+    from commitments.tasks import sweep_due
+
+    assert app.tasks["commitments.sweep_due"].name == sweep_due.name == "commitments.sweep_due"
+    time_machine.move_to(london(2026, 11, 25, 10), tick=False)
+    case = open_case()
+    time_machine.move_to(london(2026, 11, 25, 16, 30), tick=False)
+    assert sweep_due() == 1
+    assert Commitment.objects.get(case=case, kind="first_response").status == "missed"

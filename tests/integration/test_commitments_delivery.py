@@ -33,7 +33,10 @@ def test_a_kept_promise_sends_no_later_reminder_and_a_missed_one_apologises_once
     )
     agent, manager = make_agent(team), make_manager(team)
     customer = CustomerFactory(time_zone="Europe/Paris")
+    outbox_processes.start()
     case = case_open(customer=customer, team=team, channel="email", subject="Leak", by=agent)
+    # The case's acknowledgement arriving shows beat and worker are up.
+    wait_for(lambda: subjects_to(smtp_sink, customer.email), timeout=60)
     now = timezone.now()
     kept = commitment_create(
         case=case,
@@ -50,7 +53,6 @@ def test_a_kept_promise_sends_no_later_reminder_and_a_missed_one_apologises_once
         due=now + timedelta(seconds=10),
     )
     commitment_mark_kept(commitment=kept, by=agent)
-    outbox_processes.start()
 
     # The missed promise's apology comes after both reminder times and both due times.
     wait_for(
@@ -74,10 +76,16 @@ def test_a_kept_promise_sends_no_later_reminder_and_a_missed_one_apologises_once
         dedupe_key__startswith=f"commitment:{kept.pk}:due:", status=NotificationStatus.SENT
     ).exists()
 
-    made = next(
-        r
-        for r in smtp_sink.snapshot()
-        if "Our promise: Call you back about the missed" in r.subject
+    made = wait_for(
+        lambda: next(
+            (
+                r
+                for r in smtp_sink.snapshot()
+                if r.subject.startswith(f"[{case.ref}] Our promise: Call you back about the missed")
+            ),
+            None,
+        ),
+        timeout=15,
     )
     (ics,) = [a for a in made.message.iter_attachments() if a.get_filename().endswith(".ics")]
     event = icalendar.Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]
