@@ -9,7 +9,9 @@ SIGKILL takes its pool children with it, like a machine or container dying.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -118,3 +120,53 @@ def worker_args(concurrency: int = 2, pool: str = "prefork", name: str = "w1") -
 
 def beat_args(schedule_file: Path) -> list[str]:
     return ["beat", f"--schedule={schedule_file}", "--loglevel=" + LOGLEVEL, "--pidfile="]
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class RedisServer:
+    """A private redis-server (no persistence): restarting it loses every queued message."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.popen: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.popen = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for(lambda: _port_open(self.port), timeout=10)
+        return self
+
+    def stop(self) -> None:
+        if self.popen and self.popen.poll() is None:
+            self.popen.terminate()
+            self.popen.wait(timeout=10)
+
+    def restart(self, down_for: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_for)
+        self.start()

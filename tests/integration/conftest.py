@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -26,9 +24,9 @@ import pytest
 from tests.conftest import IN_CI
 from tests.integration.celery_worker import (
     Proc,
+    RedisServer,
     beat_args,
     current_database_url,
-    wait_for,
     worker_args,
 )
 from tests.integration.smtp_sink import SmtpSink, free_port
@@ -121,50 +119,6 @@ def outbox_processes(transactional_db, redis_url, smtp_sink, tmp_path, settings)
     yield processes
     processes.stop()
     print(processes.tails())  # shown by pytest when the test failed
-
-
-class RedisServer:
-    """A private redis-server (no persistence): restarting it loses every queued message."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.popen: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        self.popen = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        from tests.conftest import _port_open
-
-        wait_for(lambda: _port_open("127.0.0.1", self.port), timeout=10)
-        return self
-
-    def stop(self) -> None:
-        if self.popen and self.popen.poll() is None:
-            self.popen.terminate()
-            self.popen.wait(timeout=10)
-
-    def restart(self, down_for: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down_for)
-        self.start()
 
 
 @pytest.fixture
