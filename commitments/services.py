@@ -221,9 +221,21 @@ def reminder_leads(*, commitment: Commitment, team: Any) -> list[Lead]:
         if duration is None:
             continue
         span, send_at = _lead_send_at(calendar, commitment, duration)
-        leads.append((span, Lead(words=str(duration), send_at=send_at)))
+        words = str(duration) if commitment.made_in_business_time else _plain_words(span)
+        leads.append((span, Lead(words=words, send_at=send_at)))
     leads.sort(key=lambda item: item[0], reverse=True)
     return [lead for _span, lead in leads]
+
+
+def _plain_words(span: timedelta) -> str:
+    """``24 hours``, ``1 hour``, ``90 minutes``: a lead time in plain elapsed time."""
+    if span < timedelta(minutes=1):
+        return f"{round(span.total_seconds())} seconds"
+    minutes = round(span.total_seconds() / 60)
+    if minutes and minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'' if hours == 1 else 's'}"
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def _lead_send_at(

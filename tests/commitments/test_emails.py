@@ -78,3 +78,15 @@ def test_agent_emails_render(all_kinds, template):
     assert n.recipient_kind in ("agent", "manager")
     assert n.context["description"] in mail.text
     assert "GMT" in mail.text  # the team's zone
+
+
+def test_a_reminder_before_an_instant_speaks_of_plain_hours(time_machine, open_case, agent):
+    time_machine.move_to(london(2026, 11, 25, 10), tick=False)
+    case = open_case()
+    c = commitment_create(
+        case=case, by=agent, description="x", kind="callback", due=london(2026, 11, 28, 12)
+    )
+    leads = Notification.objects.filter(
+        dedupe_key__startswith=f"commitment:{c.pk}:due:"
+    ).values_list("context__lead", flat=True)
+    assert sorted(leads) == ["1 hour", "24 hours"]
