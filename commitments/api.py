@@ -28,6 +28,13 @@ from commitments.errors import CommitmentRuleError
 from commitments.models import CommitmentKind, CommitmentStatus
 
 MAX_REPORT_DAYS = 366
+# Error codes per endpoint, for the schema (the body is always {"code", "message", "fields"}).
+STATE_ERRORS = "Errors: `not_case_owner` (403); `not_found` (404); `commitment_not_open` (409)."
+CREATE_ERRORS = (
+    "Errors: `due_required`, `invalid_within`, `due_in_past`, `due_too_far`, "
+    "`calendar_has_no_hours`, `invalid_commitment`, `invalid_input` (400); "
+    "`not_case_owner` (403); `not_found` (404); `case_not_open` (409)."
+)
 
 
 class OwnerOut(serializers.Serializer):
@@ -117,6 +124,7 @@ class CaseCommitmentsApi(APIView):
     @extend_schema(
         operation_id="case_commitments_list",
         summary="A case's promises, earliest due first",
+        description="Errors: `not_found` (404, also for other teams' cases).",
         responses={200: CommitmentOut(many=True), **error_responses(401, 404)},
         tags=["commitments"],
     )
@@ -131,6 +139,7 @@ class CaseCommitmentsApi(APIView):
     @extend_schema(
         operation_id="case_commitments_create",
         summary="Record a promise (due_at, or within business time)",
+        description=CREATE_ERRORS,
         request=InputSerializer,
         responses={201: CommitmentOut, **error_responses(400, 401, 403, 404, 409)},
         examples=[
@@ -164,6 +173,7 @@ class CommitmentKeepApi(APIView):
     @extend_schema(
         operation_id="commitment_keep",
         summary="Mark a promise kept (no later reminder goes out)",
+        description=STATE_ERRORS,
         request=None,
         responses={200: CommitmentOut, **error_responses(401, 403, 404, 409)},
         tags=["commitments"],
@@ -181,7 +191,12 @@ class CommitmentRenegotiateApi(APIView):
     @extend_schema(
         operation_id="commitment_renegotiate",
         summary="Move a promise to a new date; the customer is told at once",
-        description="Returns the successor promise; the old one is `renegotiated` and links to it.",
+        description=(
+            "Returns the successor promise; the old one is `renegotiated` and links to it. "
+            "Errors: `due_required`, `invalid_within`, `due_in_past`, `due_too_far`, "
+            "`same_due_time`, `reason_required`, `invalid_input` (400); `not_case_owner` (403); "
+            "`not_found` (404); `commitment_not_open` (409)."
+        ),
         request=InputSerializer,
         responses={201: CommitmentOut, **error_responses(400, 401, 403, 404, 409)},
         tags=["commitments"],
@@ -205,6 +220,7 @@ class CommitmentWithdrawApi(APIView):
     @extend_schema(
         operation_id="commitment_withdraw",
         summary="Withdraw a promise with a reason; the customer is told",
+        description=f"Errors: `reason_required`, `invalid_input` (400); {STATE_ERRORS[8:]}",
         request=InputSerializer,
         responses={200: CommitmentOut, **error_responses(400, 401, 403, 404, 409)},
         tags=["commitments"],
@@ -223,6 +239,7 @@ class CommitmentConfirmOnTrackApi(APIView):
     @extend_schema(
         operation_id="commitment_confirm_on_track",
         summary="Confirm a promise is on track (no at-risk alert)",
+        description=STATE_ERRORS,
         request=None,
         responses={200: CommitmentOut, **error_responses(401, 403, 404, 409)},
         tags=["commitments"],
@@ -322,7 +339,9 @@ class CommitmentReportApi(APIView):
         description=(
             "Promises that ended in the period (UTC days), credited to the owner at the "
             "moment they ended. Managers see every agent of their teams; agents see their "
-            "teams' totals and their own row. `?format=csv` returns the same rows as CSV."
+            "teams' totals and their own row. `?format=csv` returns the same rows as CSV. "
+            "Errors: `invalid_period`, `invalid_input` (400); `not_found` (404, a team "
+            "the caller cannot see)."
         ),
         parameters=[
             OpenApiParameter(
