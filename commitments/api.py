@@ -118,20 +118,34 @@ class CommitmentWithdrawIn(serializers.Serializer):
     )
 
 
+class CommitmentListFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CommitmentStatus.choices, required=False)
+
+
 class CaseCommitmentsApi(APIView):
     InputSerializer = CommitmentCreateIn
 
     @extend_schema(
         operation_id="case_commitments_list",
         summary="A case's promises, earliest due first",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=CommitmentStatus.values),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
         description="Errors: `not_found` (404, also for other teams' cases).",
         responses={200: CommitmentOut(many=True), **error_responses(401, 404)},
         tags=["commitments"],
     )
     def get(self, request: Request, ref: str) -> Response:
         case = case_get(user=request.user, ref=ref)
+        filters = CommitmentListFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        commitments = selectors.commitment_list(case=case)
+        if filters.validated_data.get("status"):
+            commitments = commitments.filter(status=filters.validated_data["status"])
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.commitment_list(case=case), request, self)
+        page = paginator.paginate_queryset(commitments, request, self)
         now = timezone.now()
         rows = [selectors.commitment_as_dict(c, now=now) for c in page or []]
         return paginator.get_paginated_response(CommitmentOut(rows, many=True).data)

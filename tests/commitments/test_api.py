@@ -286,3 +286,14 @@ def test_a_calendar_without_hours_refuses_business_time_but_still_opens_cases(
     assert first.due_at == now + team.first_response_target("email")
     response = client_for(agent).post(url(case), {"description": "x", "within": "1 business day"})
     assert (response.status_code, response.json()["code"]) == (400, "calendar_has_no_hours")
+
+
+def test_the_list_filters_by_status(now, open_case, agent, client_for):
+    case = open_case()
+    kept = make(case, agent)
+    commitment_mark_kept(commitment=kept, by=agent)
+    client = client_for(agent)
+    assert [c["id"] for c in client.get(url(case) + "?status=kept").json()["results"]] == [kept.pk]
+    assert client.get(url(case) + "?status=open").json()["count"] == 1
+    response = client.get(url(case) + "?status=nonsense")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_input")
