@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "cases.models.Channel",
         "CommitmentStatusEnum": "commitments.models.CommitmentStatus",
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "HandoffStatusEnum": "cases.models.HandoffStatus",
     },
 }
 
