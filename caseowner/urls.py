@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
+
+from caseowner.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 api_v1 = [
     path("", include("cases.api_urls")),

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import Pagination, error_responses
+from caseowner.api import MAX_ID, IdField, Pagination, error_responses
 from caseowner.errors import NotFoundError
 from cases import hooks, selectors, services
 from cases.errors import CaseRuleError
@@ -111,9 +111,9 @@ class CaseDetailOut(CaseOut):
 
 
 class CaseFilter(django_filters.FilterSet):
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    team = django_filters.NumberFilter(field_name="team_id")
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    owner = django_filters.NumberFilter(field_name="owner_id", min_value=1, max_value=MAX_ID)
+    team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID)
+    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
@@ -146,18 +146,16 @@ class NewCustomerIn(serializers.Serializer):
 
 
 class CaseCreateIn(serializers.Serializer):
-    customer = serializers.IntegerField(
-        required=False, help_text="An existing customer's id; or give new_customer."
-    )
+    customer = IdField(required=False, help_text="An existing customer's id; or give new_customer.")
     new_customer = NewCustomerIn(required=False)
-    team = serializers.IntegerField(
+    team = IdField(
         required=False, help_text="Defaults to the caller's team when they have exactly one."
     )
     channel = serializers.ChoiceField(choices=Channel.choices)
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, default="", allow_blank=True)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
-    owner = serializers.IntegerField(
+    owner = IdField(
         required=False, help_text="The owner's user id; omitted: the team's assignment rule."
     )
 

@@ -9,22 +9,22 @@ urlpatterns = [
         name="api-case-handoffs",
     ),
     path(
-        "handoffs/<int:handoff_id>/accept/",
+        "handoffs/<id:handoff_id>/accept/",
         handoff_api.HandoffAcceptApi.as_view(),
         name="api-handoff-accept",
     ),
     path(
-        "handoffs/<int:handoff_id>/decline/",
+        "handoffs/<id:handoff_id>/decline/",
         handoff_api.HandoffDeclineApi.as_view(),
         name="api-handoff-decline",
     ),
     path(
-        "handoffs/<int:handoff_id>/cancel/",
+        "handoffs/<id:handoff_id>/cancel/",
         handoff_api.HandoffCancelApi.as_view(),
         name="api-handoff-cancel",
     ),
     path(
-        "handoffs/<int:handoff_id>/review/",
+        "handoffs/<id:handoff_id>/review/",
         handoff_api.HandoffReviewApi.as_view(),
         name="api-handoff-review",
     ),

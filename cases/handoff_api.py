@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from caseowner.api import Pagination, error_responses
+from caseowner.api import IdField, Pagination, error_responses
 from cases import handoff_selectors as selectors
 from cases import handoff_services as services
 from cases.api import PersonOut
@@ -62,8 +62,8 @@ def _user_or_error(user_id: int, field: str) -> Any:
 
 class CaseHandoffsApi(APIView):
     class OfferIn(serializers.Serializer):
-        to_agent = serializers.IntegerField(help_text="The receiver's user id.")
-        to_team = serializers.IntegerField(
+        to_agent = IdField(help_text="The receiver's user id.")
+        to_team = IdField(
             required=False,
             allow_null=True,
             help_text="A manager's reassignment across teams: the team that takes the case.",
@@ -73,9 +73,7 @@ class CaseHandoffsApi(APIView):
         actions_taken = serializers.CharField(required=False, allow_blank=True, default="")
         customer_expectations = serializers.CharField(required=False, allow_blank=True, default="")
         next_step = serializers.CharField(required=False, allow_blank=True, default="")
-        briefed_commitments = serializers.ListField(
-            child=serializers.IntegerField(), required=False, default=list
-        )
+        briefed_commitments = serializers.ListField(child=IdField(), required=False, default=list)
 
     @extend_schema(
         operation_id="cases_handoffs_list",
@@ -251,8 +249,8 @@ class HandoffReportApi(APIView):
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, AuditCSVRenderer]  # type: ignore[list-item]
 
     class FiltersIn(serializers.Serializer):
-        team = serializers.IntegerField(required=False)
-        agent = serializers.IntegerField(required=False, help_text="Sender or receiver (id).")
+        team = IdField(required=False)
+        agent = IdField(required=False, help_text="Sender or receiver (id).")
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False, help_text="Inclusive.")
         flagged = serializers.BooleanField(required=False, allow_null=True, default=None)

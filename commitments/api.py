@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import Pagination, error_responses
+from caseowner.api import IdField, Pagination, error_responses
 from cases.selectors import case_get
 from commitments import selectors, services
 from commitments.errors import CommitmentRuleError
@@ -335,7 +335,7 @@ class CommitmentReportApi(APIView):
     class ReportFilterSerializer(serializers.Serializer):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
-        team = serializers.IntegerField(required=False, min_value=1)
+        team = IdField(required=False)
 
     OutputSerializer = inline_serializer(
         name="CommitmentReport",

@@ -8,19 +8,19 @@ urlpatterns = [
         api.CaseCommitmentsApi.as_view(),
         name="api-case-commitments",
     ),
-    path("commitments/<int:pk>/keep/", api.CommitmentKeepApi.as_view(), name="api-commitment-keep"),
+    path("commitments/<id:pk>/keep/", api.CommitmentKeepApi.as_view(), name="api-commitment-keep"),
     path(
-        "commitments/<int:pk>/renegotiate/",
+        "commitments/<id:pk>/renegotiate/",
         api.CommitmentRenegotiateApi.as_view(),
         name="api-commitment-renegotiate",
     ),
     path(
-        "commitments/<int:pk>/withdraw/",
+        "commitments/<id:pk>/withdraw/",
         api.CommitmentWithdrawApi.as_view(),
         name="api-commitment-withdraw",
     ),
     path(
-        "commitments/<int:pk>/confirm-on-track/",
+        "commitments/<id:pk>/confirm-on-track/",
         api.CommitmentConfirmOnTrackApi.as_view(),
         name="api-commitment-confirm-on-track",
     ),

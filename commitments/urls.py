@@ -4,12 +4,12 @@ from commitments import views
 
 urlpatterns = [
     path("cases/<str:ref>/commitments/new/", views.commitment_new, name="commitment-new"),
-    path("commitments/<int:pk>/keep/", views.commitment_keep, name="commitment-keep"),
-    path("commitments/<int:pk>/confirm/", views.commitment_confirm, name="commitment-confirm"),
+    path("commitments/<id:pk>/keep/", views.commitment_keep, name="commitment-keep"),
+    path("commitments/<id:pk>/confirm/", views.commitment_confirm, name="commitment-confirm"),
     path(
-        "commitments/<int:pk>/renegotiate/",
+        "commitments/<id:pk>/renegotiate/",
         views.commitment_renegotiate,
         name="commitment-renegotiate",
     ),
-    path("commitments/<int:pk>/withdraw/", views.commitment_withdraw, name="commitment-withdraw"),
+    path("commitments/<id:pk>/withdraw/", views.commitment_withdraw, name="commitment-withdraw"),
 ]

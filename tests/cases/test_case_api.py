@@ -318,3 +318,24 @@ def test_queue_orders_by_next_promise_and_flags_overdue(world):
     rows = client_for(owner).get("/api/v1/queue/").json()["results"]
     assert [r["ref"] for r in rows] == [late.ref, soon.ref, world["case"].ref]
     assert [r["overdue"] for r in rows] == [True, False, False]
+
+
+@pytest.mark.parametrize(
+    "query", [{"team": "15697706736712273920"}, {"owner": "-1"}, {"customer": "1e30"}]
+)
+def test_ids_out_of_range_in_filters_are_400(world, query):
+    assert_error(client_for(world["owner"]).get("/api/v1/cases/", query), 400, "invalid_input")
+
+
+def test_ids_out_of_range_in_a_body_are_400(world):
+    response = client_for(world["owner"]).post(
+        "/api/v1/cases/",
+        {"customer": 2**64, "team": world["team_a"].pk, "channel": "email", "subject": "x"},
+        format="json",
+    )
+    assert_error(response, 400, "invalid_input")
+
+
+def test_ids_out_of_range_in_a_path_are_404(world):
+    response = client_for(world["owner"]).post("/api/v1/handoffs/99999999999999999999/accept/")
+    assert response.status_code == 404
