@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -474,18 +475,43 @@ def op_sweep_claim(env: Env, *, redis_url: str) -> Result:
     return _from_outbox("sweep_claim", label, value, "rows/s")
 
 
+def _fresh_broker_connections() -> None:
+    """Forget the broker connections the measured writes opened, so a broker the delivery
+    measurement chooses is the one tasks are sent to."""
+    try:
+        from caseowner.celery import app
+    except ImportError:
+        return
+    pool = getattr(app, "_pool", None)
+    if pool is not None:
+        pool.force_close_all()
+        app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
 def op_delivery(env: Env, *, redis_url: str) -> Result:
     label = "delivery: 2 Celery workers → SMTP sink"
     try:
         fn = _outbox("measure_delivery")
-        value = _call_with(
-            fn,
-            scale=env.scale,
-            workers=2,
-            redis_url=redis_url,
-            broker_url=redis_url,
-            **({"n": 300} if env.scale < 0.01 else {}),
-        )
+        _fresh_broker_connections()
+        # Celery prefers the CELERY_BROKER_URL variable to its configuration: while the
+        # delivery measurement runs, the broker it configures must win.
+        saved = os.environ.pop("CELERY_BROKER_URL", None)
+        try:
+            value = _call_with(
+                fn,
+                scale=env.scale,
+                workers=2,
+                redis_url=redis_url,
+                broker_url=redis_url,
+                **({"n": 300} if env.scale < 0.01 else {}),
+            )
+        finally:
+            if saved is not None:
+                os.environ["CELERY_BROKER_URL"] = saved
+            _fresh_broker_connections()
     except NotBuilt as exc:
         return Result("delivery", label, status=NOT_BUILT, note=str(exc))
     except Exception as exc:  # noqa: BLE001
