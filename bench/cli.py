@@ -46,7 +46,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         help="timed requests per operation (default 200; below scale 0.01 the two write "
-        "operations default to 50 iterations, each two requests, to keep the smoke run short)",
+        "operations and the sweep default to 50 iterations, and delivery to 300 emails, to "
+        "keep the smoke run short: the n column shows it)",
     )
     p.add_argument("--warmup", type=int, default=20, help="untimed requests before timing")
     p.add_argument(
