@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db import transaction
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -110,6 +113,23 @@ class CaseDetailOut(CaseOut):
         fields = [*CaseOut.Meta.fields, "description"]
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, normalised to UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("Out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class CaseFilter(django_filters.FilterSet):
     owner = django_filters.NumberFilter(field_name="owner_id", min_value=1, max_value=MAX_ID)
     team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID)
@@ -117,8 +137,8 @@ class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
-    due_before = django_filters.IsoDateTimeFilter(field_name="next_due_at", lookup_expr="lt")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    due_before = UtcDateTimeFilter(field_name="next_due_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Case

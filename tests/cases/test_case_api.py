@@ -339,3 +339,13 @@ def test_ids_out_of_range_in_a_body_are_400(world):
 def test_ids_out_of_range_in_a_path_are_404(world):
     response = client_for(world["owner"]).post("/api/v1/handoffs/99999999999999999999/accept/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "value", ["0115-10-24T14:22:19-19:59", "0001-01-01T00:00:00+05:00", "9999-12-31T23:00-05:00"]
+)
+def test_datetimes_with_extreme_offsets_are_400_or_normalised(world, value):
+    response = client_for(world["owner"]).get("/api/v1/cases/", {"due_before": value})
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["code"] == "invalid_input"
