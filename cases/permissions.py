@@ -9,18 +9,33 @@ from django.db.models import Q, QuerySet
 from cases.models import Case, Team
 
 
+def _visible_teams(user: Any) -> dict[int, str]:
+    """{team id: time zone} of the teams the user works in or manages; one query, cached on
+    the user object for the request."""
+    cached = getattr(user, "_caseowner_teams", None)
+    if cached is None:
+        cached = dict(
+            Team.objects.filter(Q(agents__user=user) | Q(managers=user))
+            .values_list("id", "time_zone")
+            .distinct()
+        )
+        user._caseowner_teams = cached
+    return cached
+
+
 def team_ids_visible(user: Any) -> set[int]:
     """Teams whose cases the user may read: the teams they work in or manage."""
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_caseowner_team_ids", None)
-    if cached is not None:
-        return cached
-    ids = set(
-        Team.objects.filter(Q(agents__user=user) | Q(managers=user)).values_list("id", flat=True)
-    )
-    user._caseowner_team_ids = ids
-    return ids
+    return set(_visible_teams(user))
+
+
+def first_team_time_zone(user: Any) -> str | None:
+    """The time zone of the user's first team (by id), for showing them local times."""
+    if not user.is_authenticated:
+        return None
+    teams = _visible_teams(user)
+    return teams[min(teams)] if teams else None
 
 
 def managed_team_ids(user: Any) -> set[int]:

@@ -43,6 +43,7 @@ from cases.links import customer_url
 from cases.models import AgentProfile, Case, Customer, HandoffStatus, Team
 from cases.permissions import (
     can_change_case,
+    first_team_time_zone,
     is_team_manager,
     managed_team_ids,
     team_ids_visible,
@@ -53,12 +54,7 @@ from cases.permissions import (
 
 def agent_time_zone(user: Any) -> str:
     """The reader's local time for agents: the time zone of their (first) team."""
-    ids = sorted(team_ids_visible(user))
-    if ids:
-        name = Team.objects.filter(pk=ids[0]).values_list("time_zone", flat=True).first()
-        if name:
-            return name
-    return settings.TIME_ZONE
+    return first_team_time_zone(user) or settings.TIME_ZONE
 
 
 def render_in(
