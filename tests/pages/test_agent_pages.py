@@ -110,7 +110,7 @@ def _queue_queries(org, n: int, django_assert_max_num_queries) -> None:
         offer(CaseFactory(team=org["team"]), to=org["owner"]) if i < 3 else None
         Case.objects.filter(pk=case.pk).update(next_due_at=timezone.now() + timedelta(hours=i))
     client = client_for(org["owner"])
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         assert client.get("/queue/").status_code == 200
 
 
@@ -201,7 +201,7 @@ def test_the_case_page_runs_a_fixed_number_of_queries(org, events, django_assert
             due=timezone.now() + timedelta(days=2),
         )
     client = client_for(org["owner"])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         assert client.get(case_url(org["case"])).status_code == 200
 
 
