@@ -930,7 +930,7 @@ def ensure_data(scale: float, *, skip: bool = False) -> dict[str, Any]:
 
 
 def table_counts() -> dict[str, int]:
-    """Row counts (estimates from the statistics for big tables, exact for small ones)."""
+    """Exact row counts (a second or so at scale 1; statistics can be stale)."""
     labels = {
         "teams": "cases.Team",
         "agents": "cases.AgentProfile",
@@ -948,14 +948,6 @@ def table_counts() -> dict[str, int]:
             model = _model(label)
             if model is None:
                 continue
-            cur.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-                [model._meta.db_table],
-            )
-            row = cur.fetchone()
-            estimate = int(row[0]) if row and row[0] is not None else -1
-            if estimate < 200_000:
-                cur.execute(f'SELECT count(*) FROM "{model._meta.db_table}"')
-                estimate = int(cur.fetchone()[0])
-            out[key] = estimate
+            cur.execute(f'SELECT count(*) FROM "{model._meta.db_table}"')
+            out[key] = int(cur.fetchone()[0])
     return out
