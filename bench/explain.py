@@ -15,6 +15,8 @@ def _shape(sql: str) -> str:
 
 
 def slowest_statements(results: list[Result], k: int = 3) -> list[dict]:
+    if k <= 0:
+        return []
     seen: set[str] = set()
     found: list[dict] = []
     for r in results:
