@@ -10,12 +10,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError
 from cases.errors import CaseRuleError
-from cases.models import Case, Handoff, HandoffStatus
+from cases.models import Case, Handoff, HandoffReview, HandoffStatus
 from cases.permissions import managed_team_ids, team_ids_visible
 
 _PEOPLE = (
@@ -89,10 +100,8 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def handoff_audit_rows(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Handoff]:
-    """Hand-offs of the teams the user manages, newest first, each with its reviews'
-    averages computed in SQL (``review_count``, ``review_avg_*``, ``review_avg``).
-    One query per page, whatever the page size."""
+def _audit_filtered(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Handoff]:
+    """The hand-offs the filters select, among the teams the user manages."""
     if getattr(user, "is_superuser", False):
         qs = Handoff.objects.all()
     else:
@@ -118,21 +127,46 @@ def handoff_audit_rows(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[H
         qs = qs.filter(quality_score__lt=filters.score_below)
     if filters.status:
         qs = qs.filter(status=filters.status)
+    return qs
+
+
+def _review_stat(expression: Any, output: Any) -> Subquery:
+    """One figure over a hand-off's reviews, as a correlated subquery: no GROUP BY over the
+    audit's rows, so the newest-first page stops after its rows on ``handoff_offered_at``."""
+    reviews = (
+        HandoffReview.objects.filter(handoff=OuterRef("pk"))
+        .order_by()
+        .values("handoff")
+        .annotate(value=expression)
+        .values("value")
+    )
+    return Subquery(reviews, output_field=output)
+
+
+def handoff_audit_rows(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Handoff]:
+    """Hand-offs of the teams the user manages, newest first, each with its reviews'
+    averages computed in SQL (``review_count``, ``review_avg_*``, ``review_avg``).
+    One query per page, whatever the page size."""
+    floats = FloatField()
     return (
-        qs.select_related("case", "case__team", "case__customer", *_PEOPLE)
+        _audit_filtered(user=user, filters=filters)
+        .select_related("case", "case__team", "case__customer", *_PEOPLE)
         .annotate(
-            review_count=Count("reviews"),
-            review_avg_context=Avg("reviews__context_complete"),
-            review_avg_next_step=Avg("reviews__next_step_clear"),
-            review_avg_commitments=Avg("reviews__commitments_carried"),
-            review_avg_informed=Avg("reviews__customer_informed"),
-            review_avg=(
-                Avg("reviews__context_complete")
-                + Avg("reviews__next_step_clear")
-                + Avg("reviews__commitments_carried")
-                + Avg("reviews__customer_informed")
-            )
-            / 4.0,
+            review_count=Coalesce(_review_stat(Count("pk"), IntegerField()), 0),
+            review_avg_context=_review_stat(Avg("context_complete"), floats),
+            review_avg_next_step=_review_stat(Avg("next_step_clear"), floats),
+            review_avg_commitments=_review_stat(Avg("commitments_carried"), floats),
+            review_avg_informed=_review_stat(Avg("customer_informed"), floats),
+            review_avg=_review_stat(
+                (
+                    Avg("context_complete")
+                    + Avg("next_step_clear")
+                    + Avg("commitments_carried")
+                    + Avg("customer_informed")
+                )
+                / 4.0,
+                floats,
+            ),
             case_team_id=F("case__team_id"),
         )
         .order_by("-offered_at", "-id")
@@ -141,9 +175,7 @@ def handoff_audit_rows(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[H
 
 def handoff_audit_summary(*, user: Any, filters: HandoffAuditFilters) -> dict:
     """Totals over the filtered audit in one aggregate query."""
-    qs = handoff_audit_rows(user=user, filters=filters).order_by()
-    base = Handoff.objects.filter(pk__in=qs.values("pk"))
-    return base.aggregate(
+    return _audit_filtered(user=user, filters=filters).aggregate(
         total=Count("id"),
         accepted=Count("id", filter=Q(status=HandoffStatus.ACCEPTED)),
         declined=Count("id", filter=Q(status=HandoffStatus.DECLINED)),
