@@ -191,6 +191,14 @@ class Case(models.Model):
             ),
             # case list filtered by team and status, newest first
             models.Index(fields=["team", "status", "-created_at"], name="case_team_status"),
+            # case list filtered by team (any status), newest first
+            models.Index(fields=["team", "-created_at", "-id"], name="case_team_created"),
+            # case list of a team filtered by due_before (cases with an open promise)
+            models.Index(
+                fields=["team", "next_due_at"],
+                condition=Q(next_due_at__isnull=False),
+                name="case_team_due",
+            ),
             # the customer's history of earlier cases
             models.Index(fields=["customer", "-created_at"], name="case_customer_history"),
             # case list filtered by owner, newest first
