@@ -74,7 +74,9 @@ def test_the_health_endpoint_accepts_a_staff_token_or_the_monitoring_token(
         URL, {"stale_after": 3600}, HTTP_AUTHORIZATION="Bearer monitoring-token-0123456789"
     )
     assert answer.status_code == 200
-    assert client.get(URL, HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert (
+        client.get(URL, HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    )  # not authenticated: asks for a token
 
 
 def test_admin_lists_notifications_and_retries_failed_ones(outbox, client):
