@@ -25,19 +25,12 @@ from cases.models import Case, CaseStatus, Channel, Customer, Priority, Team, Ti
 from cases.permissions import team_ids_visible
 
 
-def person_name(user: Any) -> str:
-    profile = getattr(user, "agent_profile", None)
-    if profile is not None:
-        return profile.display_name
-    return user.get_full_name() or user.get_username()
-
-
 class PersonOut(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.SerializerMethodField()
 
     def get_name(self, user: Any) -> str:
-        return person_name(user)
+        return services.display_name(user)
 
 
 class CustomerOut(serializers.ModelSerializer):

@@ -28,6 +28,7 @@ from caseowner.errors import NotFoundError
 from cases.errors import CaseRuleError
 from cases.models import Case, Handoff, HandoffReview, HandoffStatus
 from cases.permissions import managed_team_ids, team_ids_visible
+from cases.services import display_name
 
 _PEOPLE = (
     "from_agent__agent_profile",
@@ -147,7 +148,7 @@ def handoff_audit_rows(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[H
     """Hand-offs of the teams the user manages, newest first, each with its reviews'
     averages computed in SQL (``review_count``, ``review_avg_*``, ``review_avg``).
     One query per page, whatever the page size."""
-    floats = FloatField()
+    floats: FloatField = FloatField()
     return (
         _audit_filtered(user=user, filters=filters)
         .select_related("case", "case__team", "case__customer", *_PEOPLE)
@@ -184,13 +185,6 @@ def handoff_audit_summary(*, user: Any, filters: HandoffAuditFilters) -> dict:
         acknowledged=Count("id", filter=Q(customer_acknowledged_at__isnull=False)),
         average_score=Avg("quality_score"),
     )
-
-
-def _name(user: Any) -> str:
-    profile = getattr(user, "agent_profile", None)
-    if profile is not None:
-        return profile.display_name
-    return user.get_full_name() or user.get_username()
 
 
 def _iso(value: datetime | None) -> str:
@@ -235,9 +229,9 @@ def handoff_audit_csv_rows(rows: Iterable[Handoff]) -> Iterator[list[str]]:
             h.case.ref,
             h.case.team.name,
             str(h.from_agent_id),
-            _name(h.from_agent),
+            display_name(h.from_agent),
             str(h.to_agent_id),
-            _name(h.to_agent),
+            display_name(h.to_agent),
             h.reason,
             h.status,
             _iso(h.offered_at),

@@ -35,13 +35,14 @@ from cases.models import (
 )
 from cases.permissions import is_team_manager, is_team_member, managed_team_ids
 from cases.services import (
+    agent_recipient,
     case_event_record,
     customer_context,
     customer_recipient,
     owner_contact,
 )
 from notifications import services as notification_services
-from notifications.services import Recipient, notification_enqueue
+from notifications.services import notification_enqueue
 
 User = Any  # the configured user model
 
@@ -369,11 +370,6 @@ def _ping_pong_flags(*, case: Case, to: User, now: datetime) -> list[str]:
     return flags
 
 
-def _agent_recipient(user: User, kind: str = "agent") -> Recipient:
-    contact = owner_contact(user)
-    return Recipient(address=user.email or contact["email"], name=contact["name"], kind=kind)
-
-
 def _local(moment: datetime | None, tz_name: str) -> str:
     if moment is None:
         return ""
@@ -638,7 +634,7 @@ def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     )
     # The owner may think the case has moved on: tell them it is still theirs.
     notification_enqueue(
-        recipient=_agent_recipient(case.owner),
+        recipient=agent_recipient(case.owner),
         template="cases/email/handoff_declined",
         context={
             "case_ref": case.ref,
@@ -853,7 +849,7 @@ def handoff_remind_or_escalate(*, handoff_id: int) -> list[str]:
     }
     if handoff.reminded_at is None and handoff.remind_at is not None and handoff.remind_at <= now:
         notification_enqueue(
-            recipient=_agent_recipient(handoff.to_agent),
+            recipient=agent_recipient(handoff.to_agent),
             template="cases/email/handoff_reminder",
             context=context,
             dedupe_key=f"handoff:{handoff.pk}:reminder",
@@ -876,7 +872,7 @@ def handoff_remind_or_escalate(*, handoff_id: int) -> list[str]:
         managers = list(case.team.managers.filter(is_active=True).order_by("id"))
         for manager in managers:
             notification_enqueue(
-                recipient=_agent_recipient(manager, kind="manager"),
+                recipient=agent_recipient(manager, kind="manager"),
                 template="cases/email/handoff_escalation",
                 context={**context, "manager_name": owner_contact(manager)["name"]},
                 dedupe_key=f"handoff:{handoff.pk}:escalation:{manager.pk}",

@@ -46,11 +46,25 @@ def case_event_record(
     )
 
 
+def display_name(user: User) -> str:
+    """How the product names a person: their profile's display name, else their name."""
+    profile: AgentProfile | None = getattr(user, "agent_profile", None)
+    if profile is not None:
+        return profile.display_name
+    return user.get_full_name() or user.get_username()
+
+
+def agent_recipient(user: User, kind: str = "agent") -> Recipient:
+    """An agent or manager as the recipient of an internal notice."""
+    contact = owner_contact(user)
+    return Recipient(address=user.email or contact["email"], name=contact["name"], kind=kind)
+
+
 def owner_contact(user: User) -> dict:
     """The owner's details as the customer sees them (JSON-serialisable)."""
     profile: AgentProfile | None = getattr(user, "agent_profile", None)
     return {
-        "name": profile.display_name if profile else user.get_full_name() or user.get_username(),
+        "name": display_name(user),
         "job_title": profile.job_title if profile else "",
         "email": (profile.direct_email if profile else "") or user.email,
         "phone": profile.direct_phone if profile else "",

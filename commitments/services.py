@@ -18,7 +18,13 @@ import notifications.services as outbox
 from cases.handoff_services import handoff_record_commitment_missed
 from cases.models import OPEN_STATUSES, Case, Channel, EventKind
 from cases.permissions import can_change_case, is_team_manager
-from cases.services import case_event_record, customer_context, customer_recipient, owner_contact
+from cases.services import (
+    agent_recipient,
+    case_event_record,
+    customer_context,
+    customer_recipient,
+    owner_contact,
+)
 from commitments.calendars import (
     BusinessDuration,
     Calendar,
@@ -36,7 +42,7 @@ from commitments.models import (
     CommitmentStatus,
     zone,
 )
-from notifications.services import Attachment, Recipient, notification_cancel, notification_enqueue
+from notifications.services import Attachment, notification_cancel, notification_enqueue
 
 User = Any  # the configured user model
 
@@ -313,11 +319,6 @@ def local_text(moment: datetime, tz_name: str) -> str:
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
 
 
-def _agent_recipient(user: User, kind: str = "agent") -> Recipient:
-    contact = owner_contact(user)
-    return Recipient(address=user.email or contact["email"], name=contact["name"], kind=kind)
-
-
 def _tag(commitment: Commitment) -> str:
     return f"commitment:{commitment.pk}"
 
@@ -428,7 +429,7 @@ def _enqueue_reminder(*, commitment: Commitment, case: Case, lead: Lead, at_risk
     what = "at-risk" if at_risk else "reminder"
     tags = [_tag(commitment), f"{_tag(commitment)}:{what}"]
     created = notification_enqueue(
-        recipient=_agent_recipient(commitment.owner),
+        recipient=agent_recipient(commitment.owner),
         template=f"commitments/email/{'at_risk' if at_risk else 'reminder'}",
         context={
             "case_ref": case.ref,
@@ -762,7 +763,7 @@ def _mark_missed(*, commitment: Commitment, case: Case, now: datetime) -> None:
     owner = owner_contact(commitment.owner)
     for manager in case.team.managers.filter(is_active=True).order_by("pk"):
         notification_enqueue(
-            recipient=_agent_recipient(manager, kind="manager"),
+            recipient=agent_recipient(manager, kind="manager"),
             template="commitments/email/missed_manager",
             context={
                 "case_ref": case.ref,
