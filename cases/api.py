@@ -371,13 +371,10 @@ class QueueRowOut(CaseOut):
 def queue_rows(cases: list[Case]) -> Any:
     """Queue rows with their flags: overdue (a promise is past due) and at risk (one is due
     within the last reminder lead time and its owner has not confirmed it on track)."""
-    now = timezone.now()
-    flags = hooks.collect_queue_flags([c.pk for c in cases], now)
+    flags = selectors.queue_flags(cases=cases, now=timezone.now())
     for case in cases:
-        case_flags = flags.get(case.pk, {})
-        overdue = case.next_due_at is not None and case.next_due_at <= now
-        case.overdue = case_flags.get("overdue", overdue)  # type: ignore[attr-defined]
-        case.at_risk = case_flags.get("at_risk", False)  # type: ignore[attr-defined]
+        case.overdue = flags[case.pk].overdue  # type: ignore[attr-defined]
+        case.at_risk = flags[case.pk].at_risk  # type: ignore[attr-defined]
     return QueueRowOut(cases, many=True).data
 
 

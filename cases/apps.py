@@ -6,8 +6,10 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """An offer still waiting when its case is resolved or closed expires with it."""
+        """The timeline kinds of cases; an offer still waiting when its case is resolved or
+        closed expires with it."""
         from cases import handoff_services, hooks
+        from cases.models import EventKind
 
-        if handoff_services.handoff_on_case_closed not in hooks.case_closed:
-            hooks.case_closed.append(handoff_services.handoff_on_case_closed)
+        hooks.register_event_kinds(EventKind.choices)
+        hooks.register(hooks.case_closed, handoff_services.handoff_on_case_closed)

@@ -73,7 +73,7 @@ def customer_payload(case: Case) -> dict:
         "time_zone": case.customer.time_zone,
         "owner": view.owner,
         "promises": [
-            {"description": p["description"], "due_at": _utc(p["due_at"])} for p in view.promises
+            {"description": p.description, "due_at": _utc(p.due_at)} for p in view.promises
         ],
         "owner_changes": [
             {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from django.utils import timezone
 from caseowner.errors import NotFoundError
 from cases import hooks
 from cases.errors import CaseRuleError
+from cases.hooks import PromiseBrief
 from cases.models import (
     OPEN_STATUSES,
     AgentProfile,
@@ -147,23 +148,17 @@ def _is_pointer(text: str) -> bool:
     return found and len(_words(normalised)) < _POINTER_REMAINING_WORDS
 
 
-def _mentions(text: str, item: dict) -> bool:
-    """Is the commitment referred to in ``text``: ``#12``, ``commitment 12``, its ``ref``, or
+def _mentions(text: str, item: PromiseBrief) -> bool:
+    """Is the promise referred to in ``text``: ``#12``, ``commitment 12``, ``promise 12``, or
     its description word for word?"""
-    ident = str(item.get("id", ""))
-    if ident and re.search(
-        rf"(?:#|\bcommitment\s*#?\s*|\bpromise\s*#?\s*){re.escape(ident)}\b", text, re.IGNORECASE
-    ):
+    if re.search(rf"(?:#|\bcommitment\s*#?\s*|\bpromise\s*#?\s*){item.id}\b", text, re.IGNORECASE):
         return True
-    ref = str(item.get("ref") or "")
-    if ref and ref.lower() in text.lower():
-        return True
-    description = _normalise(str(item.get("description") or ""))
+    description = _normalise(item.description)
     return bool(description) and description in _normalise(text)
 
 
 def handoff_summary_check(
-    *, summary: HandoffSummary, open_commitments: list[dict], briefed_ids: list[int]
+    *, summary: HandoffSummary, open_commitments: list[PromiseBrief], briefed_ids: list[int]
 ) -> GateResult:
     """The quality gate, without side effects (pages use it to show errors as you type)."""
     summary = summary.cleaned()
@@ -203,7 +198,7 @@ def handoff_summary_check(
                 )
                 break
 
-    known = {int(item["id"]) for item in open_commitments}
+    known = {item.id for item in open_commitments}
     ticked = set()
     for value in briefed_ids:
         if int(value) not in known:
@@ -214,7 +209,7 @@ def handoff_summary_check(
             ticked.add(int(value))
     all_text = "\n".join(getattr(summary, name) for name in SUMMARY_FIELDS)
     for item in open_commitments:
-        ident = int(item["id"])
+        ident = item.id
         if _mentions(all_text, item):
             briefed = "mentioned"
         elif ident in ticked:
@@ -222,11 +217,18 @@ def handoff_summary_check(
         else:
             error(
                 "briefed_commitments",
-                f"Brief commitment {ident} (“{item.get('description', '')}”): mention it in the "
+                f"Brief commitment {ident} (“{item.description}”): mention it in the "
                 f"summary (#{ident}) or tick it as briefed.",
             )
             continue
-        result.commitments.append({**item, "id": ident, "briefed": briefed})
+        result.commitments.append(
+            {
+                "id": ident,
+                "description": item.description,
+                "due_at": item.due_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "briefed": briefed,
+            }
+        )
     return result
 
 

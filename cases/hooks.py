@@ -1,18 +1,57 @@
-"""The seam through which ``cases`` tells later apps about its events.
+"""The seam through which ``cases`` tells later apps about its events, and asks them back.
 
 ``cases`` never imports ``commitments``. Apps that must act inside the same transaction as a
 case event append a handler here from their ``AppConfig.ready()``; services call them
 explicitly (no Django signals), so a handler's failure rolls the whole change back.
+
+What a handler returns is declared here as a dataclass, so both sides agree on names and
+types (datetimes are aware ``datetime`` objects, never strings).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from cases.models import Case
+
+
+@dataclass(frozen=True)
+class PromiseBrief:
+    """An open promise of a case, as a hand-off brief must carry it."""
+
+    id: int
+    description: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class CustomerPromise:
+    """An open promise as the customer sees it on their page: no owner, no internal state."""
+
+    description: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueFlags:
+    overdue: bool = False
+    at_risk: bool = False
+
+
+@dataclass(frozen=True)
+class PagePanel:
+    """A section of the staff case page that a later app renders itself."""
+
+    anchor: str
+    title: str
+    html: str
+
 
 # handler(case=..., by=user, now=datetime) — a case was just opened (first-response promise).
 case_opened: list[Callable[..., Any]] = []
@@ -20,19 +59,41 @@ case_opened: list[Callable[..., Any]] = []
 handoff_accepted: list[Callable[..., Any]] = []
 # handler(case=..., by=user, now=datetime) — the case was resolved or closed.
 case_closed: list[Callable[..., Any]] = []
-# handler(case=...) -> list[dict] — open commitments to brief in a hand-off:
-# [{"id": int, "description": str, "due_at": iso str}]
-open_commitments: list[Callable[..., list[dict]]] = []
-# handler(case=..., user=...) -> dict — extra keys for the case detail (API and page), e.g.
-# {"commitments": [...]}; each handler runs a fixed number of queries.
-case_detail_extras: list[Callable[..., dict]] = []
+# handler(case=...) -> list[PromiseBrief] — open promises a hand-off must brief.
+open_commitments: list[Callable[..., list[PromiseBrief]]] = []
+# handler(case=...) -> list[CustomerPromise] — the open promises the customer page shows.
+customer_promises: list[Callable[..., list[CustomerPromise]]] = []
+# handler(case=..., user=...) -> dict — extra keys of the case's API representation (JSON
+# ready, e.g. {"commitments": [...]}); each handler runs a fixed number of queries.
+case_detail_extras: list[Callable[..., dict[str, Any]]] = []
+# handler(request=..., case=..., can_change=bool, page_forms=dict) -> PagePanel — a section
+# of the staff case page; ``page_forms`` carries the bound forms of a refused POST.
+case_page_panels: list[Callable[..., PagePanel]] = []
 # handler(team=..., start=datetime, duration=timedelta) -> datetime — ``duration`` of the
 # team's business time after ``start`` (the first handler answers). With none registered,
 # plain elapsed time is used. Hand-off offer reminders and escalations are timed with it.
 business_time_add: list[Callable[..., datetime]] = []
-# handler(case_ids=[...], now=datetime) -> {case_id: {"overdue": bool, "at_risk": bool}} —
-# flags for a page of the queue, in one query.
-queue_flags: list[Callable[..., dict]] = []
+# handler(case_ids=[...], now=datetime) -> {case_id: QueueFlags} — flags for a page of the
+# queue, in one query; cases it leaves out fall back to ``Case.next_due_at``.
+queue_flags: list[Callable[..., dict[int, QueueFlags]]] = []
+
+# Timeline event kinds and their labels: ``cases`` registers its own (``EventKind``); later
+# apps register theirs from ``ready()`` with ``register_event_kinds``.
+event_kind_labels: dict[str, str] = {}
+
+
+def register(handlers: list[Any], handler: Callable[..., Any]) -> None:
+    """Append ``handler`` once (``ready()`` may run more than once in tests)."""
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def register_event_kinds(choices: list[tuple[str, str]]) -> None:
+    event_kind_labels.update(dict(choices))
+
+
+def event_kind_label(kind: str) -> str:
+    return event_kind_labels.get(kind, kind.replace("_", " ").capitalize())
 
 
 def run(handlers: list[Callable[..., Any]], **kwargs: Any) -> None:
@@ -40,11 +101,18 @@ def run(handlers: list[Callable[..., Any]], **kwargs: Any) -> None:
         handler(**kwargs)
 
 
-def collect_open_commitments(case: Case) -> list[dict]:
-    items: list[dict] = []
+def collect_open_commitments(case: Case) -> list[PromiseBrief]:
+    items: list[PromiseBrief] = []
     for handler in open_commitments:
         items.extend(handler(case=case))
     return items
+
+
+def collect_customer_promises(case: Case) -> list[CustomerPromise]:
+    items: list[CustomerPromise] = []
+    for handler in customer_promises:
+        items.extend(handler(case=case))
+    return sorted(items, key=lambda p: p.due_at)
 
 
 def add_business_time(team: Any, start: datetime, duration: timedelta) -> datetime:
@@ -53,16 +121,28 @@ def add_business_time(team: Any, start: datetime, duration: timedelta) -> dateti
     return start + duration
 
 
-def collect_detail_extras(case: Case, user: Any) -> dict:
-    extras: dict = {}
+def collect_detail_extras(case: Case, user: Any) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
     for handler in case_detail_extras:
         extras.update(handler(case=case, user=user))
     return extras
 
 
-def collect_queue_flags(case_ids: list[int], now: Any) -> dict[int, dict]:
-    flags: dict[int, dict] = {}
+def collect_page_panels(
+    *, request: HttpRequest, case: Case, can_change: bool, page_forms: dict[str, Any]
+) -> list[PagePanel]:
+    return [
+        handler(request=request, case=case, can_change=can_change, page_forms=page_forms)
+        for handler in case_page_panels
+    ]
+
+
+def collect_queue_flags(case_ids: list[int], now: datetime) -> dict[int, QueueFlags]:
+    flags: dict[int, QueueFlags] = {}
     for handler in queue_flags:
         for case_id, values in handler(case_ids=case_ids, now=now).items():
-            flags.setdefault(case_id, {}).update(values)
+            earlier = flags.get(case_id, QueueFlags())
+            flags[case_id] = QueueFlags(
+                overdue=earlier.overdue or values.overdue, at_risk=earlier.at_risk or values.at_risk
+            )
     return flags

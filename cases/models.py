@@ -238,6 +238,8 @@ def parse_ref(ref: str) -> int | None:
 
 
 class EventKind(models.TextChoices):
+    """The timeline kinds of ``cases``; later apps register theirs in ``cases.hooks``."""
+
     OPENED = "opened", "Case opened"
     STATUS_CHANGED = "status_changed", "Status changed"
     PRIORITY_CHANGED = "priority_changed", "Priority changed"
@@ -251,20 +253,15 @@ class EventKind(models.TextChoices):
     HANDOFF_REMINDED = "handoff_reminded", "Hand-off offer reminder"
     HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
     OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
-    COMMITMENT_MADE = "commitment_made", "Promise made"
-    COMMITMENT_KEPT = "commitment_kept", "Promise kept"
-    COMMITMENT_RENEGOTIATED = "commitment_renegotiated", "Promise renegotiated"
-    COMMITMENT_WITHDRAWN = "commitment_withdrawn", "Promise withdrawn"
-    COMMITMENT_MISSED = "commitment_missed", "Promise missed"
-    COMMITMENT_CONFIRMED = "commitment_confirmed", "Promise confirmed on track"
-    CUSTOMER_NOTIFIED = "customer_notified", "Customer notified"
 
 
 class CaseEvent(models.Model):
     """The append-only timeline (invariant 7: a PostgreSQL trigger rejects UPDATE/DELETE)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    # One of the kinds registered in ``cases.hooks.event_kind_labels`` (no choices here: the
+    # apps above ``cases`` bring their own kinds).
+    kind = models.CharField(max_length=40)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -284,6 +281,12 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def kind_label(self) -> str:
+        from cases.hooks import event_kind_label
+
+        return event_kind_label(self.kind)
 
 
 class HandoffReason(models.TextChoices):

@@ -6,10 +6,8 @@ Each one runs a fixed number of queries whatever the amount of data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.utils import timezone
@@ -32,43 +30,14 @@ def queue_page(*, user: Any, page: str | int | None, per_page: int = 25) -> tupl
     paginator = Paginator(selectors.queue_for(user=user), per_page)
     page_obj = paginator.get_page(page)
     cases = list(page_obj.object_list)
-    flags = queue_flags(cases, now=timezone.now())
-    return page_obj, [QueueRow(case=c, flags=flags.get(c.pk, [])) for c in cases]
-
-
-def queue_flags(cases: list[Case], *, now: datetime) -> dict[int, list[str]]:
-    """``["overdue", "at_risk"]`` per case id, by the same rule as the queue API: the
-    commitments module answers through ``hooks.queue_flags``; without it a case is overdue
-    when its next promise is past due."""
-    answered = hooks.collect_queue_flags([c.pk for c in cases], now)
-    out: dict[int, list[str]] = {}
-    for case in cases:
-        values = answered.get(case.pk, {})
-        overdue = values.get("overdue", case.next_due_at is not None and case.next_due_at <= now)
-        out[case.pk] = [
-            name for name, on in (("overdue", overdue), ("at_risk", values.get("at_risk"))) if on
-        ]
-    return out
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        return parse_datetime(value)
-    return None
-
-
-def with_datetimes(items: list[dict], *keys: str) -> list[dict]:
-    """Commitment dicts from the hooks carry ISO strings; templates want datetimes."""
-    out = []
-    for item in items:
-        item = dict(item)
-        for key in keys:
-            if key in item:
-                item[key] = _as_datetime(item[key])
-        out.append(item)
-    return out
+    flags = selectors.queue_flags(cases=cases, now=timezone.now())
+    return page_obj, [
+        QueueRow(
+            case=c,
+            flags=[name for name in ("overdue", "at_risk") if getattr(flags[c.pk], name)],
+        )
+        for c in cases
+    ]
 
 
 def timeline_page(
@@ -108,7 +77,7 @@ class OwnerChange:
 class CustomerView:
     case: Case
     owner: dict
-    promises: list[dict]
+    promises: list[hooks.CustomerPromise]
     owner_changes: list[OwnerChange]
     # The latest accepted hand-off to the current owner that the customer has not yet
     # acknowledged, if any.
@@ -159,17 +128,10 @@ def customer_view(*, case: Case) -> CustomerView:
         and latest.customer_acknowledged_at is None
         else None
     )
-    extras = hooks.collect_detail_extras(case, AnonymousUser())
-    promises = [
-        {"description": c.get("description", ""), "due_at": _as_datetime(c.get("due_at"))}
-        for c in extras.get("commitments", [])
-        if c.get("status", "open") == "open"
-    ]
-    promises.sort(key=lambda p: p["due_at"] or datetime.max.replace(tzinfo=UTC))
     return CustomerView(
         case=case,
         owner=owner_contact(case.owner),
-        promises=promises,
+        promises=hooks.collect_customer_promises(case),
         owner_changes=list(reversed(changes)),
         to_acknowledge=to_ack,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import F, QuerySet
 
 from caseowner.errors import NotFoundError
+from cases import hooks
 from cases.models import (
     OPEN_STATUSES,
     AgentProfile,
@@ -108,3 +109,15 @@ def team_agents(*, team_id: int) -> QuerySet[AgentProfile]:
         .select_related("user")
         .order_by("display_name")
     )
+
+
+def queue_flags(*, cases: list[Case], now: datetime) -> dict[int, hooks.QueueFlags]:
+    """Overdue and at-risk flags for a page of the queue (API and page alike): the apps
+    registered in ``hooks.queue_flags`` answer; a case none of them answers for is overdue
+    when its next promise is past due."""
+    answered = hooks.collect_queue_flags([c.pk for c in cases], now)
+    return {
+        c.pk: answered.get(c.pk)
+        or hooks.QueueFlags(overdue=c.next_due_at is not None and c.next_due_at <= now)
+        for c in cases
+    }

@@ -197,18 +197,9 @@ def _offer_form(case: Case, user: Any, data: Any = None) -> HandoffOfferForm:
         if other_teams
         else []
     )
-    briefs = page_selectors.with_datetimes(hooks.collect_open_commitments(case), "due_at")
     choices = [
-        (
-            c["id"],
-            c["description"]
-            + (
-                f" (due {timezone.localtime(c['due_at']):%a %d %b %H:%M})"
-                if c.get("due_at")
-                else ""
-            ),
-        )
-        for c in briefs
+        (c.id, f"{c.description} (due {timezone.localtime(c.due_at):%a %d %b %H:%M})")
+        for c in hooks.collect_open_commitments(case)
     ]
     return HandoffOfferForm(data, agents=agents, commitments=choices, teams=teams)
 
@@ -226,11 +217,10 @@ def render_case_page(
     with timezone.override(zoneinfo.ZoneInfo(tz_name)):
         events, older = page_selectors.timeline_page(case=case, before=request.GET.get("before"))
         handoffs = selectors.case_handoffs(case=case)
-        extras = hooks.collect_detail_extras(case, request.user)
-        commitments = page_selectors.with_datetimes(
-            extras.get("commitments", []), "due_at", "ended_at", "made_at"
-        )
         can_change = can_change_case(request.user, case)
+        panels = hooks.collect_page_panels(
+            request=request, case=case, can_change=can_change, page_forms=page_forms
+        )
         history = selectors.customer_history(case=case)
         context = {
             "case": case,
@@ -241,8 +231,7 @@ def render_case_page(
             "older_cursor": older,
             "handoffs": handoffs,
             "open_offer": next((h for h in handoffs if h.status == HandoffStatus.OFFERED), None),
-            "commitments": commitments,
-            "open_commitments": [c for c in commitments if c.get("status") == "open"],
+            "panels": panels,
             "can_change": can_change,
             "visible_team_ids": team_ids_visible(request.user)
             if not request.user.is_superuser
@@ -254,7 +243,6 @@ def render_case_page(
             "offer_form": (page_forms.get("offer_form") or _offer_form(case, request.user))
             if can_change and case.is_open
             else None,
-            **{k: v for k, v in page_forms.items() if k.startswith("commitment")},
         }
         return render_in(request, "cases/case_detail.html", context, tz_name=tz_name, status=status)
 

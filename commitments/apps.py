@@ -1,12 +1,4 @@
-from collections.abc import Callable
-from typing import Any
-
 from django.apps import AppConfig
-
-
-def _register(handlers: list[Any], handler: Callable[..., Any]) -> None:
-    if handler not in handlers:
-        handlers.append(handler)
 
 
 class CommitmentsConfig(AppConfig):
@@ -15,14 +7,19 @@ class CommitmentsConfig(AppConfig):
     verbose_name = "Commitments"
 
     def ready(self) -> None:
-        """Register the handlers ``cases`` calls inside its own transactions."""
+        """Register the handlers ``cases`` calls inside its own transactions, the promises
+        panel of the case page and the promise events of the timeline."""
         from cases import hooks
-        from commitments import selectors, services
+        from commitments import selectors, services, views
+        from commitments.models import PromiseEventKind
 
-        _register(hooks.case_opened, services.on_case_opened)
-        _register(hooks.handoff_accepted, services.on_handoff_accepted)
-        _register(hooks.case_closed, services.on_case_closed)
-        _register(hooks.open_commitments, selectors.open_commitments_brief)
-        _register(hooks.case_detail_extras, selectors.case_detail_commitments)
-        _register(hooks.business_time_add, services.business_time_add_for_team)
-        _register(hooks.queue_flags, selectors.queue_flags_of_open)
+        hooks.register_event_kinds(PromiseEventKind.choices)
+        hooks.register(hooks.case_opened, services.on_case_opened)
+        hooks.register(hooks.handoff_accepted, services.on_handoff_accepted)
+        hooks.register(hooks.case_closed, services.on_case_closed)
+        hooks.register(hooks.open_commitments, selectors.open_commitments_brief)
+        hooks.register(hooks.customer_promises, selectors.customer_promises)
+        hooks.register(hooks.case_detail_extras, selectors.case_detail_commitments)
+        hooks.register(hooks.case_page_panels, views.commitment_panel)
+        hooks.register(hooks.business_time_add, services.business_time_add_for_team)
+        hooks.register(hooks.queue_flags, selectors.queue_flags_of_open)

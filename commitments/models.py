@@ -140,6 +140,17 @@ class ClosedDay(models.Model):
         return f"{self.day} {self.name}".strip()
 
 
+class PromiseEventKind(models.TextChoices):
+    """The case timeline's promise events (registered with ``cases.hooks`` at start-up)."""
+
+    COMMITMENT_MADE = "commitment_made", "Promise made"
+    COMMITMENT_KEPT = "commitment_kept", "Promise kept"
+    COMMITMENT_RENEGOTIATED = "commitment_renegotiated", "Promise renegotiated"
+    COMMITMENT_WITHDRAWN = "commitment_withdrawn", "Promise withdrawn"
+    COMMITMENT_MISSED = "commitment_missed", "Promise missed"
+    COMMITMENT_CONFIRMED = "commitment_confirmed", "Promise confirmed on track"
+
+
 class CommitmentKind(models.TextChoices):
     FIRST_RESPONSE = "first_response", "First response"
     CALLBACK = "callback", "Call back"

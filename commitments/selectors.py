@@ -5,22 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypedDict
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case, Team
 from cases.permissions import is_team_manager, team_ids_visible, visible_cases
 from commitments.errors import NotFoundError
 from commitments.models import Commitment, CommitmentStatus
 
 OPEN = CommitmentStatus.OPEN
-
-
-class QueueFlags(TypedDict):
-    overdue: bool
-    at_risk: bool
 
 
 def commitment_list(*, case: Case) -> QuerySet[Commitment]:
@@ -52,7 +48,7 @@ def queue_flags(case_ids: Iterable[int], *, now: datetime | None = None) -> dict
     last reminder lead time and its owner has not confirmed it as on track.
     """
     ids = list(case_ids)
-    flags: dict[int, QueueFlags] = {pk: {"overdue": False, "at_risk": False} for pk in ids}
+    flags: dict[int, QueueFlags] = {pk: QueueFlags() for pk in ids}
     flags.update(queue_flags_of_open(case_ids=ids, now=now))
     return flags
 
@@ -80,15 +76,27 @@ def queue_flags_of_open(
         .order_by()
     )
     for row in rows:
-        flags[row["case_id"]] = {"overdue": row["overdue"] > 0, "at_risk": row["at_risk"] > 0}
+        flags[row["case_id"]] = QueueFlags(overdue=row["overdue"] > 0, at_risk=row["at_risk"] > 0)
     return flags
 
 
+def commitment_flags(commitment: Commitment, *, now: datetime) -> QueueFlags:
+    """Overdue: open and past due. At risk: open, inside its last reminder lead time, and
+    not confirmed on track by its owner."""
+    if commitment.status != OPEN:
+        return QueueFlags()
+    return QueueFlags(
+        overdue=commitment.due_at <= now,
+        at_risk=commitment.at_risk_from <= now < commitment.due_at
+        and commitment.confirmed_on_track_at is None,
+    )
+
+
 def commitment_as_dict(commitment: Commitment, *, now: datetime | None = None) -> dict:
-    """A promise as the API, the case detail and the pages show it (JSON-ready)."""
+    """A promise as the API shows it (JSON-ready)."""
     now = now or timezone.now()
     profile = getattr(commitment.owner, "agent_profile", None)
-    is_open = commitment.status == OPEN
+    flags = commitment_flags(commitment, now=now)
     return {
         "id": commitment.pk,
         "case": commitment.case.ref,
@@ -107,10 +115,8 @@ def commitment_as_dict(commitment: Commitment, *, now: datetime | None = None) -
         "within": commitment.business_duration,
         "confirmed_on_track_at": _iso(commitment.confirmed_on_track_at),
         "made_at": _iso(commitment.made_at),
-        "overdue": is_open and commitment.due_at <= now,
-        "at_risk": is_open
-        and commitment.at_risk_from <= now < commitment.due_at
-        and commitment.confirmed_on_track_at is None,
+        "overdue": flags.overdue,
+        "at_risk": flags.at_risk,
     }
 
 
@@ -121,16 +127,24 @@ def _iso(moment: datetime | None) -> str | None:
 # --- handlers registered in cases.hooks --------------------------------------------------------
 
 
-def open_commitments_brief(*, case: Case) -> list[dict]:
-    """Open promises to brief in a hand-off: ``[{"id", "description", "due_at"}]``."""
+def open_commitments_brief(*, case: Case) -> list[PromiseBrief]:
+    """Open promises to brief in a hand-off, soonest first."""
     rows = (
         Commitment.objects.filter(case=case, status=OPEN)
         .order_by("due_at", "pk")
-        .values("pk", "description", "due_at")
+        .values_list("pk", "description", "due_at")
     )
-    return [
-        {"id": r["pk"], "description": r["description"], "due_at": _iso(r["due_at"])} for r in rows
-    ]
+    return [PromiseBrief(id=pk, description=text, due_at=due) for pk, text, due in rows]
+
+
+def customer_promises(*, case: Case) -> list[CustomerPromise]:
+    """The open promises the customer's page shows, soonest first."""
+    rows = (
+        Commitment.objects.filter(case=case, status=OPEN)
+        .order_by("due_at", "pk")
+        .values_list("description", "due_at")
+    )
+    return [CustomerPromise(description=text, due_at=due) for text, due in rows]
 
 
 def case_detail_commitments(*, case: Case, user: Any) -> dict:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import notifications.services as outbox
 from cases.handoff_services import handoff_record_commitment_missed
-from cases.models import OPEN_STATUSES, Case, Channel, EventKind
+from cases.models import OPEN_STATUSES, Case, Channel
 from cases.permissions import can_change_case, is_team_manager
 from cases.services import (
     agent_recipient,
@@ -40,6 +40,7 @@ from commitments.models import (
     Commitment,
     CommitmentKind,
     CommitmentStatus,
+    PromiseEventKind,
     zone,
 )
 from notifications.services import Attachment, notification_cancel, notification_enqueue
@@ -542,7 +543,7 @@ def _create(
     case_next_due_refresh(case=case)
     case_event_record(
         case=case,
-        kind=EventKind.COMMITMENT_MADE,
+        kind=PromiseEventKind.COMMITMENT_MADE,
         actor=by,
         at=now,
         data={
@@ -568,7 +569,7 @@ def commitment_mark_kept(*, commitment: Commitment, by: User) -> Commitment:
     case_next_due_refresh(case=case)
     case_event_record(
         case=case,
-        kind=EventKind.COMMITMENT_KEPT,
+        kind=PromiseEventKind.COMMITMENT_KEPT,
         actor=by,
         at=now,
         data={
@@ -619,7 +620,7 @@ def commitment_renegotiate(
     case_next_due_refresh(case=case)
     case_event_record(
         case=case,
-        kind=EventKind.COMMITMENT_RENEGOTIATED,
+        kind=PromiseEventKind.COMMITMENT_RENEGOTIATED,
         actor=by,
         at=now,
         data={
@@ -659,7 +660,7 @@ def commitment_withdraw(*, commitment: Commitment, by: User, reason: str) -> Com
     case_next_due_refresh(case=case)
     case_event_record(
         case=case,
-        kind=EventKind.COMMITMENT_WITHDRAWN,
+        kind=PromiseEventKind.COMMITMENT_WITHDRAWN,
         actor=by,
         at=now,
         data={"commitment_id": commitment.pk, "reason": reason},
@@ -689,7 +690,7 @@ def commitment_confirm_on_track(*, commitment: Commitment, by: User) -> Commitme
         _enqueue_reminder(commitment=commitment, case=case, lead=leads[-1], at_risk=False)
     case_event_record(
         case=case,
-        kind=EventKind.COMMITMENT_CONFIRMED,
+        kind=PromiseEventKind.COMMITMENT_CONFIRMED,
         actor=by,
         at=now,
         data={"commitment_id": commitment.pk},
@@ -738,7 +739,7 @@ def _mark_missed(*, commitment: Commitment, case: Case, now: datetime) -> None:
     case_next_due_refresh(case=case)
     case_event_record(
         case=case,
-        kind=EventKind.COMMITMENT_MISSED,
+        kind=PromiseEventKind.COMMITMENT_MISSED,
         actor=None,
         at=now,
         data={
@@ -912,7 +913,7 @@ def on_case_closed(*, case: Case, by: User, now: datetime) -> None:
         )
         case_event_record(
             case=case,
-            kind=EventKind.COMMITMENT_KEPT,
+            kind=PromiseEventKind.COMMITMENT_KEPT,
             actor=by,
             at=now,
             data={

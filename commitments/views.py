@@ -7,6 +7,7 @@ request re-renders the case page with the form and the service's message.
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -14,15 +15,70 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caseowner.errors import NotFoundError, RuleError
+from cases.hooks import PagePanel
 from cases.models import Case
 from cases.views import case_or_404, case_url, render_case_page, show_rule_error
 from commitments import selectors, services
 from commitments.forms import CommitmentForm, RenegotiateForm, WithdrawForm
 from commitments.models import Commitment
+
+
+@dataclass
+class _PanelRow:
+    c: Commitment
+    overdue: bool
+    at_risk: bool
+    renegotiate_form: forms.Form
+    withdraw_form: forms.Form
+    open_action: str | None
+
+
+def commitment_panel(
+    *, request: HttpRequest, case: Case, can_change: bool, page_forms: dict[str, Any]
+) -> PagePanel:
+    """The promises panel of the case page (a ``cases.hooks.case_page_panels`` handler).
+
+    A refused POST puts its bound form in ``page_forms``: ``commitment_form`` (a new promise)
+    or ``commitment_action_form`` with ``commitment_action_id`` and ``commitment_action``
+    ("renegotiate" / "withdraw")."""
+    action_id = page_forms.get("commitment_action_id")
+    action = page_forms.get("commitment_action")
+    now = timezone.now()
+    rows = []
+    for commitment in selectors.commitment_list(case=case):
+        bound = page_forms.get("commitment_action_form") if commitment.pk == action_id else None
+        flags = selectors.commitment_flags(commitment, now=now)
+        rows.append(
+            _PanelRow(
+                c=commitment,
+                overdue=flags.overdue,
+                at_risk=flags.at_risk,
+                renegotiate_form=bound
+                if bound and action == "renegotiate"
+                else RenegotiateForm(auto_id=f"id_reneg{commitment.pk}_%s"),
+                withdraw_form=bound
+                if bound and action == "withdraw"
+                else WithdrawForm(auto_id=f"id_withdraw{commitment.pk}_%s"),
+                open_action=action if bound else None,
+            )
+        )
+    html = render_to_string(
+        "commitments/_panel.html",
+        {
+            "case": case,
+            "can_change": can_change,
+            "rows": rows,
+            "new_form": page_forms.get("commitment_form")
+            or CommitmentForm(auto_id="id_promise_%s"),
+        },
+        request=request,
+    )
+    return PagePanel(anchor="commitments", title="Promises to the customer", html=html)
 
 
 def _commitment_or_404(user: Any, pk: int) -> Commitment:

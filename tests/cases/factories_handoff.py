@@ -28,9 +28,7 @@ def good_summary(**overrides: str) -> HandoffSummary:
 def offer(case, *, by=None, to=None, reason=HandoffReason.SHIFT_END, **kwargs) -> Handoff:
     """An offer through the service (gate, flags, timing) from the case's owner by default,
     with every open commitment ticked as briefed unless the test says otherwise."""
-    kwargs.setdefault(
-        "briefed_commitments", [c["id"] for c in hooks.collect_open_commitments(case)]
-    )
+    kwargs.setdefault("briefed_commitments", [c.id for c in hooks.collect_open_commitments(case)])
     return handoff_offer(
         case=case,
         by=by or case.owner,

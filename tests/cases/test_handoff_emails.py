@@ -3,7 +3,7 @@ to reach them; internal notes never reach the customer."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases import handoff_services as hs
 from cases import hooks
+from cases.hooks import PromiseBrief
 from notifications.models import Notification
 from notifications.rendering import render_email
 from tests.cases.factories_handoff import good_summary, offer
@@ -32,11 +33,11 @@ def accepted(monkeypatch):
         "open_commitments",
         [
             lambda case: [
-                {
-                    "id": 5,
-                    "description": "Call you back about the refund",
-                    "due_at": "2026-11-27T12:00:00+00:00",
-                }
+                PromiseBrief(
+                    id=5,
+                    description="Call you back about the refund",
+                    due_at=datetime(2026, 11, 27, 12, tzinfo=UTC),
+                )
             ]
         ],
     )

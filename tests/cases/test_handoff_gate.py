@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from cases import handoff_services as hs
 from cases.errors import CaseRuleError
 from cases.handoff_services import handoff_summary_check
+from cases.hooks import PromiseBrief
 from cases.models import Handoff
 from tests.cases.factories_handoff import good_summary, offer
 from tests.factories import CaseFactory
 
 COMMITMENTS = [
-    {
-        "id": 12,
-        "description": "Call back Friday before noon",
-        "due_at": "2026-11-27T12:00:00+00:00",
-    },
-    {"id": 15, "description": "Send the replacement router", "due_at": "2026-11-30T17:00:00+00:00"},
+    PromiseBrief(
+        id=12,
+        description="Call back Friday before noon",
+        due_at=datetime(2026, 11, 27, 12, tzinfo=UTC),
+    ),
+    PromiseBrief(
+        id=15,
+        description="Send the replacement router",
+        due_at=datetime(2026, 11, 30, 17, tzinfo=UTC),
+    ),
 ]
 
 

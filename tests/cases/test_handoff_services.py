@@ -11,6 +11,7 @@ from django.utils import timezone
 from cases import handoff_services as hs
 from cases import hooks
 from cases.errors import CaseRuleError
+from cases.hooks import PromiseBrief
 from cases.models import Case, CaseEvent, EventKind, Handoff, HandoffReview, HandoffStatus
 from notifications.models import Notification
 from tests.cases.factories_handoff import HandoffFactory, good_summary, offer
@@ -361,7 +362,7 @@ def test_a_carried_commitment_missed_later_flags_the_handoff(world, monkeypatch)
     monkeypatch.setattr(
         hooks,
         "open_commitments",
-        [lambda case: [{"id": 7, "description": "Refund by Friday", "due_at": None}]],
+        [lambda case: [PromiseBrief(id=7, description="Refund by Friday", due_at=timezone.now())]],
     )
     handoff = offer(world["case"], to=world["receiver"], briefed_commitments=[7])
     hs.handoff_accept(handoff=handoff, by=world["receiver"])

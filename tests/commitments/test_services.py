@@ -9,10 +9,11 @@ import icalendar
 import pytest
 
 from cases import hooks
-from cases.models import CaseEvent, CaseStatus, EventKind
+from cases.hooks import PromiseBrief, QueueFlags
+from cases.models import CaseEvent, CaseStatus
 from cases.services import case_change_status
 from commitments.errors import CommitmentRuleError
-from commitments.models import Commitment, CommitmentKind, CommitmentStatus
+from commitments.models import Commitment, CommitmentKind, CommitmentStatus, PromiseEventKind
 from commitments.selectors import queue_flags
 from commitments.services import (
     commitment_confirm_on_track,
@@ -278,12 +279,12 @@ def test_confirming_on_track_replaces_the_at_risk_alert_with_a_reminder(
     c = promise(case, agent, due="1 business day")
     assert reminder_times(c) == [("at_risk", london(2026, 11, 26, 9))]
     time_machine.move_to(london(2026, 11, 26, 9, 30), tick=False)
-    assert queue_flags([case.pk])[case.pk] == {"overdue": False, "at_risk": True}
+    assert queue_flags([case.pk])[case.pk] == QueueFlags(overdue=False, at_risk=True)
     time_machine.move_to(london(2026, 11, 25, 16), tick=False)
     commitment_confirm_on_track(commitment=c, by=agent)
     assert reminder_times(c) == [("reminder", london(2026, 11, 26, 9))]
     time_machine.move_to(london(2026, 11, 26, 9, 30), tick=False)
-    assert queue_flags([case.pk])[case.pk] == {"overdue": False, "at_risk": False}
+    assert queue_flags([case.pk])[case.pk] == QueueFlags(overdue=False, at_risk=False)
 
 
 def test_a_missed_promise_apologises_once_and_alerts_the_manager_once(
@@ -294,7 +295,7 @@ def test_a_missed_promise_apologises_once_and_alerts_the_manager_once(
     Commitment.objects.filter(case=case).update(due_at=london(2026, 11, 25, 11))
     c = promise(case, agent, due="2 business hours")
     time_machine.move_to(london(2026, 11, 25, 12, 5), tick=False)
-    assert queue_flags([case.pk])[case.pk]["overdue"] is True
+    assert queue_flags([case.pk])[case.pk].overdue is True
     assert commitments_sweep_due() == 2  # the first reply and the callback
     assert commitments_sweep_due() == 0
     assert commitment_mark_missed(commitment=c) is False
@@ -309,7 +310,7 @@ def test_a_missed_promise_apologises_once_and_alerts_the_manager_once(
     assert apology.context["next_description"].startswith("Contact you personally about:")
     alerts = notices("missed_manager", context__commitment_id=c.pk)
     assert [a.recipient_address for a in alerts] == [manager.email]
-    assert CaseEvent.objects.filter(case=case, kind=EventKind.COMMITMENT_MISSED).count() == 2
+    assert CaseEvent.objects.filter(case=case, kind=PromiseEventKind.COMMITMENT_MISSED).count() == 2
     # the recovery step is itself a promise, and the queue now orders by it
     recovery = c.successor
     assert recovery.status == CommitmentStatus.OPEN and recovery.made_by is None
@@ -408,8 +409,7 @@ def test_open_promises_are_briefed_for_a_hand_off(time_machine, open_case, agent
     case = open_case()
     c = promise(case, agent)
     brief = hooks.collect_open_commitments(case)
-    assert [item["id"] for item in brief][-1] == c.pk
-    assert brief[-1]["due_at"] == c.due_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert brief[-1] == PromiseBrief(id=c.pk, description=c.description, due_at=c.due_at)
 
 
 def test_case_detail_lists_promises_in_one_query(
@@ -430,7 +430,7 @@ def test_queue_flags_take_one_query(time_machine, open_case, django_assert_num_q
     time_machine.move_to(london(2026, 11, 27, 10), tick=False)
     with django_assert_num_queries(1):
         flags = queue_flags([c.pk for c in cases])
-    assert all(f == {"overdue": True, "at_risk": False} for f in flags.values())
+    assert all(f == QueueFlags(overdue=True, at_risk=False) for f in flags.values())
 
 
 def test_pending_statuses_are_cancelled_not_deleted(time_machine, open_case, agent):

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cases.models import CaseEvent, EventKind
+from cases.models import CaseEvent
 from cases.services import case_open
-from commitments.models import BusinessCalendar, Commitment, CommitmentStatus
+from commitments.models import BusinessCalendar, Commitment, CommitmentStatus, PromiseEventKind
 from commitments.services import commitment_create, commitment_mark_kept, commitments_sweep_due
 from notifications.models import Notification
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
@@ -89,7 +89,9 @@ def test_concurrent_sweeps_mark_each_missed_promise_exactly_once(due_promises):
         )
         assert apologies.count() == 1
         assert [a.recipient_address for a in alerts] == [due_promises["manager"].email]
-        events = CaseEvent.objects.filter(kind=EventKind.COMMITMENT_MISSED, data__commitment_id=pk)
+        events = CaseEvent.objects.filter(
+            kind=PromiseEventKind.COMMITMENT_MISSED, data__commitment_id=pk
+        )
         assert events.count() == 1
     # every case's queue position follows its earliest open promise, recovery step included
     for c in Commitment.objects.filter(pk__in=ids).select_related("case", "successor"):

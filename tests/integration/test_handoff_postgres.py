@@ -170,7 +170,7 @@ def test_acceptance_moves_the_commitments_with_the_case(world):
         to=world["receiver"],
         summary=good_summary(),
         reason="shift_end",
-        briefed_commitments=[c["id"] for c in brief],
+        briefed_commitments=[c.id for c in brief],
     )
     hs.handoff_accept(handoff=handoff, by=world["receiver"])
     open_ones = Commitment.objects.filter(case=case, status="open")
@@ -189,7 +189,7 @@ def test_a_failure_after_the_commitments_moved_rolls_everything_back(world, monk
         to=world["receiver"],
         summary=good_summary(),
         reason="shift_end",
-        briefed_commitments=[c["id"] for c in brief],
+        briefed_commitments=[c.id for c in brief],
     )
 
     def breaks(**kwargs):

@@ -18,8 +18,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from cases import handoff_services, services
+from cases import handoff_services, hooks, services
 from cases.handoff_services import HandoffRubric, HandoffSummary
+from cases.hooks import PromiseBrief
 from cases.models import AgentProfile, Case, CaseStatus, Channel, Customer, Priority, Team
 from commitments import services as commitment_services
 from commitments.models import Commitment, CommitmentKind, CommitmentStatus
@@ -331,7 +332,7 @@ class Command(BaseCommand):
             )
             to_amelia = amelia.pk in colleagues and waiting_for_amelia < 2
             receiver = get_user_model().objects.get(pk=amelia.pk if to_amelia else colleagues[0])
-            briefed = [c["id"] for c in _open_brief(case)]
+            briefed = [c.id for c in _open_brief(case)]
             summary = HandoffSummary(
                 customer_needs=SUMMARY.customer_needs.format(
                     name=case.customer.salutation_name, subject=case.subject
@@ -412,7 +413,5 @@ class Command(BaseCommand):
         )
 
 
-def _open_brief(case: Case) -> list[dict]:
-    from cases import hooks
-
+def _open_brief(case: Case) -> list[PromiseBrief]:
     return hooks.collect_open_commitments(case)
