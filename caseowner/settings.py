@@ -261,6 +261,9 @@ OUTBOX_ARCHIVE_AFTER_SECONDS = env.float("OUTBOX_ARCHIVE_AFTER_SECONDS", default
 # Token for the JSON health endpoint (monitoring without a user account); empty: staff only.
 OUTBOX_HEALTH_TOKEN = env.str("OUTBOX_HEALTH_TOKEN", default="")
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Webhooks are never posted to loopback, private, link-local or reserved addresses, except
+# to the networks listed here (CIDRs), e.g. an integration host on the centre's own network.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 # The periodic jobs: Celery task names, each a sweep over due rows that is safe to run
 # concurrently and repeatedly. Celery beat runs them in production; the in-process
 # scheduler calls the same tasks directly when there is no broker.

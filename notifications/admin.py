@@ -1,9 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from notifications.models import DeliveryLog, Notification, NotificationStatus, WebhookEndpoint
-from notifications.services import notification_retry
+from notifications.services import notification_retry, webhook_endpoint_check
 
 
 @admin.register(Notification)
@@ -60,8 +61,25 @@ class DeliveryLogAdmin(admin.ModelAdmin):
         return False
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    """The admin obeys the same rules as ``webhook_endpoint_register``."""
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["scope", "url", "secret", "events", "description", "is_active"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        try:
+            webhook_endpoint_check(url=cleaned.get("url", ""), secret=cleaned.get("secret", ""))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return cleaned
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ("id", "scope", "url", "is_active", "events", "created_at")
     list_filter = ("is_active",)
     search_fields = ("scope", "url")

@@ -22,7 +22,12 @@ from notifications.models import (
     RecipientKind,
     WebhookEndpoint,
 )
-from notifications.transports import PermanentError, TransientError, transport_for
+from notifications.transports import (
+    PermanentError,
+    TransientError,
+    transport_for,
+    webhook_url_check,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,12 +126,18 @@ def notification_cancel(*, tag: str | None = None, key_prefix: str | None = None
 # --- webhooks -------------------------------------------------------------------------------
 
 
+def webhook_endpoint_check(*, url: str, secret: str) -> None:
+    """The rules every endpoint obeys, wherever it is entered (service or admin)."""
+    if len(secret) < 16:
+        raise ValueError("a webhook secret needs at least 16 characters")
+    webhook_url_check(url, resolve=False)
+
+
 def webhook_endpoint_register(
     *, scope: str, url: str, secret: str, events: Sequence[str] = (), description: str = ""
 ) -> WebhookEndpoint:
     """Register a URL to receive the signed events of ``scope``."""
-    if len(secret) < 16:
-        raise ValueError("a webhook secret needs at least 16 characters")
+    webhook_endpoint_check(url=url, secret=secret)
     return WebhookEndpoint.objects.create(
         scope=scope, url=url, secret=secret, events=list(events), description=description
     )

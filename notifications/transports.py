@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import smtplib
+import socket
 import threading
+import time
 from email.utils import formataddr
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
 
 from notifications.models import Notification, NotificationChannel
 from notifications.rendering import TemplateMissing, render_email
 
 SIGNATURE_HEADER = "X-Caseowner-Signature"
+TIMESTAMP_HEADER = "X-Caseowner-Timestamp"
 
 
 class DeliveryError(Exception):
@@ -88,7 +93,13 @@ class EmailTransport:
 
     def send(self, notification: Notification) -> str:
         """Send one email; returns its Message-ID."""
-        message = self.build(notification)
+        try:
+            message = self.build(notification)
+            # Headers are checked when the message is serialised: a CR/LF in a name or a
+            # subject can never be sent, however often it is retried.
+            message.message()
+        except (BadHeaderError, ValueError) as exc:
+            raise PermanentError(f"the message cannot be built: {exc}") from exc
         for attempt in (1, 2):
             try:
                 message.connection = self._connection()
@@ -136,9 +147,63 @@ def webhook_body(notification: Notification) -> bytes:
     return json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
-def webhook_signature(secret: str, body: bytes) -> str:
-    """``sha256=<hex>``: HMAC-SHA256 of the exact request body with the endpoint's secret."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def webhook_signature(secret: str, body: bytes, timestamp: int) -> str:
+    """``t=<unix seconds>,sha256=<hex>``: HMAC-SHA256 of ``"<t>." + body`` with the endpoint's
+    secret. Signing the time lets a receiver refuse a replayed request (compare ``t`` with
+    its clock, e.g. within five minutes) as well as a forged one."""
+    signed = str(timestamp).encode() + b"." + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},sha256={digest}"
+
+
+class WebhookAddressRefused(ValueError):
+    """The webhook URL leads to an address caseowner must never post to."""
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (a seam for tests, which have no DNS)."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
+
+
+def webhook_url_check(url: str, *, resolve: bool) -> None:
+    """Refuse URLs that would make the worker reach inside the network it runs in: only
+    http(s), and every address the host has must be public (loopback, private, link-local
+    and reserved ranges are refused) unless ``WEBHOOK_ALLOWED_NETWORKS`` lists it. Without
+    ``resolve`` only a literal address is checked (registration need not have DNS); a
+    delivery always resolves, so a name that later points inside is refused too."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookAddressRefused("a webhook URL must be http(s)://host/…")
+    host = parts.hostname
+    try:
+        literal = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        # RFC 6761: "localhost" names are loopback whatever a resolver says.
+        literal = ["127.0.0.1"] if host == "localhost" or host.endswith(".localhost") else []
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise WebhookAddressRefused("the webhook URL has an invalid port") from None
+    if literal:
+        addresses = literal
+    elif resolve:
+        try:
+            addresses = resolve_host(host, port)
+        except OSError as exc:
+            raise TransientError(f"cannot resolve {host}: {exc}") from exc
+    else:
+        return
+    allowed = _allowed_networks()
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if any(address in network for network in allowed):
+            continue
+        if not address.is_global:
+            raise WebhookAddressRefused(f"{host} leads to a non-public address ({address})")
 
 
 class WebhookTransport:
@@ -148,11 +213,17 @@ class WebhookTransport:
         endpoint = notification.webhook_endpoint
         if endpoint is None or not endpoint.is_active:
             raise PermanentError("webhook endpoint removed or disabled")
+        try:
+            webhook_url_check(endpoint.url, resolve=True)
+        except WebhookAddressRefused as exc:
+            raise PermanentError(str(exc)) from exc
         body = webhook_body(notification)
+        timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "caseowner-webhooks/1",
-            SIGNATURE_HEADER: webhook_signature(endpoint.secret, body),
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: webhook_signature(endpoint.secret, body, timestamp),
             "X-Caseowner-Event": notification.context.get("event", notification.template),
             # The same on every retry: receivers drop a delivery they have seen.
             "X-Caseowner-Delivery": notification.message_id.strip("<>"),
@@ -169,7 +240,8 @@ class WebhookTransport:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         if 200 <= response.status_code < 300:
             return notification.message_id
-        error = f"HTTP {response.status_code}: {response.text[:200]}"
+        # Only the status: the receiver's answer is not ours to store or show.
+        error = f"HTTP {response.status_code}"
         if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
             raise PermanentError(error)
         raise TransientError(error)

@@ -128,6 +128,8 @@ def test_a_webhook_is_posted_signed_and_retried_through_the_outbox(
     from notifications.services import webhook_emit, webhook_endpoint_register
 
     secret = "integration-secret-0123456789"
+    # The receiver listens on loopback, which webhooks never reach unless allowed.
+    outbox_processes.env["WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     webhook_endpoint_register(scope="team:1", url=webhook_receiver.url, secret=secret)
     webhook_receiver.fail_first = 2
     with transaction.atomic():
@@ -145,7 +147,9 @@ def test_a_webhook_is_posted_signed_and_retried_through_the_outbox(
     [delivered] = wait_for(webhook_receiver.delivered, timeout=30)
 
     body = delivered["body"]
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    stamp = delivered["headers"]["X-Caseowner-Timestamp"]
+    signed = stamp.encode() + b"." + body
+    signature = f"t={stamp},sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     assert delivered["headers"]["X-Caseowner-Signature"] == signature
     assert json.loads(body)["data"] == {"ref": "CASE-000001"}
     assert len(webhook_receiver.requests) == 3  # two refusals, then delivered

@@ -10,6 +10,7 @@ from notifications.models import DeliveryLog, Notification, NotificationStatus
 from notifications.services import (
     Attachment,
     DeliveryOutcome,
+    Recipient,
     notification_cancel,
     notification_deliver,
     notification_retry,
@@ -312,3 +313,15 @@ def test_a_worker_lost_after_the_servers_answer_resends_with_the_same_message_id
     ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
     assert ids == [n.message_id, n.message_id]
     assert notification_deliver(notification_id=n.pk, attempt=first.attempt) == "skipped"
+
+
+def test_a_header_that_can_never_be_sent_fails_at_once(enqueue, frozen):
+    enqueue(recipient=Recipient(address="ada@example.org", name="Ada\r\nBcc: x@evil.example"))
+    [claim] = outbox_claim_batch()
+
+    assert notification_deliver(notification_id=claim.notification_id, attempt=1) == "failed"
+    row = Notification.objects.get()
+    assert row.status == NotificationStatus.FAILED
+    assert row.attempts == 1
+    assert "cannot be built" in row.last_error
+    assert not mail.outbox

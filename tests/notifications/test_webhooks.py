@@ -3,11 +3,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 
 import pytest
 import requests
 
-from notifications.models import Notification, NotificationStatus
+from notifications.models import Notification, NotificationStatus, WebhookEndpoint
 from notifications.services import (
     notification_deliver,
     outbox_claim_batch,
@@ -44,6 +45,10 @@ def posts(monkeypatch):
 
     fake_post.answer = 204
     monkeypatch.setattr("notifications.transports.requests.post", fake_post)
+    # No DNS here: every name resolves to a public address.
+    monkeypatch.setattr(
+        "notifications.transports.resolve_host", lambda host, port: ["93.184.215.14"]
+    )
     calls.fake = fake_post
     return calls
 
@@ -96,7 +101,10 @@ def test_a_webhook_is_posted_as_json_signed_with_hmac_sha256(frozen, posts):
 
     [call] = posts
     body = call["body"]
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    stamp = call["headers"]["X-Caseowner-Timestamp"]
+    assert int(stamp) == int(time.time())  # the frozen clock
+    signed = stamp.encode() + b"." + body
+    expected = f"t={stamp},sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
     assert call["headers"]["X-Caseowner-Signature"] == expected
     assert call["headers"]["X-Caseowner-Event"] == "case.opened"
     document = json.loads(body)
@@ -139,3 +147,53 @@ def test_a_disabled_endpoint_fails_its_queued_webhooks(frozen, posts):
 def test_a_short_secret_is_refused():
     with pytest.raises(ValueError):
         webhook_endpoint_register(scope="team:1", url="https://x.example.com", secret="short")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://api.localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.5/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "ftp://hooks.example.com/in",
+    ],
+)
+def test_an_endpoint_inside_the_network_is_refused_at_registration(url):
+    with pytest.raises(ValueError, match="non-public|http"):
+        _endpoint(url=url)
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_name_that_resolves_inside_is_refused_at_delivery(frozen, posts, monkeypatch):
+    _endpoint(url="https://rebound.example.com/in")
+    webhook_emit(scope="team:1", event="e", payload={}, dedupe_key="k")
+    [claim] = outbox_claim_batch()
+    monkeypatch.setattr("notifications.transports.resolve_host", lambda host, port: ["10.0.0.7"])
+
+    assert notification_deliver(notification_id=claim.notification_id, attempt=1) == "failed"
+    assert not posts
+    assert "non-public" in Notification.objects.get().last_error
+
+
+def test_an_allowed_network_may_receive_webhooks(frozen, posts, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["10.20.0.0/16"]
+    _endpoint(url="http://10.20.3.4/in")
+    webhook_emit(scope="team:1", event="e", payload={}, dedupe_key="k")
+    [claim] = outbox_claim_batch()
+
+    assert notification_deliver(notification_id=claim.notification_id, attempt=1) == "sent"
+    assert posts[0]["url"] == "http://10.20.3.4/in"
+
+
+def test_a_refusal_records_the_status_not_the_receivers_answer(frozen, posts):
+    _endpoint()
+    webhook_emit(scope="team:1", event="e", payload={}, dedupe_key="k")
+    [claim] = outbox_claim_batch()
+    posts.fake.answer = 410
+
+    notification_deliver(notification_id=claim.notification_id, attempt=1)
+    assert Notification.objects.get().last_error == "HTTP 410"
