@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, serializers, status
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -54,8 +56,24 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"code": code, "message": message, "fields": fields or {}}
 
 
+_TOO_LARGE = ("request_too_large", "The request body is larger than this server accepts.")
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with nesting too deep for the decoder answered as malformed input
+    (a ``RecursionError`` is not a ``ValueError``, so DRF let it through as a 500)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Turn every error into ``{"code", "message", "fields"}`` with a 4xx status."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body(*_TOO_LARGE), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, RuleError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -105,7 +123,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
-def _error_schema():  # noqa: ANN202
+def _error_schema() -> Any:
     from drf_spectacular.utils import inline_serializer
     from rest_framework import serializers
 
@@ -131,3 +149,37 @@ def error_responses(*codes: int) -> dict[int, Any]:
         schema = _error_schema()
         ERROR_RESPONSES.update({c: schema for c in (400, 401, 403, 404, 409, 429)})
     return {c: ERROR_RESPONSES[c] for c in codes}
+
+
+# --- errors Django answers before (or instead of) an API view ------------------------------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: the error shape on every ``/api/`` path (an id the URL pattern refuses
+    never reaches a view), Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception or Http404())
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: an over-size body or a suspicious request on ``/api/`` answers JSON."""
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(error_body(*_TOO_LARGE), status=413)
+        return JsonResponse(error_body("bad_request", "The request cannot be read."), status=400)
+    return defaults.bad_request(request, exception or SuspiciousOperation())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a client of the API gets the error shape even on our own failure."""
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            status=500,
+        )
+    return defaults.server_error(request)

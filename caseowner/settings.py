@@ -191,6 +191,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "caseowner.api.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "caseowner.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -288,9 +293,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+BEHIND_PROXY = env.bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    # Only a trusted proxy may say the original request was https.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -305,3 +313,37 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+
+# --- production refuses to start wrong ------------------------------------------------------
+def _production_problems() -> list[str]:
+    """What a production deployment left at a development default, each with what to set."""
+    problems = []
+    if not CELERY_BROKER_URL:
+        problems.append(
+            "CELERY_BROKER_URL (redis://…): without a broker tasks run inside the web request "
+            "and no sweep runs, so reminders and delay notices are never sent."
+        )
+    if not CACHE_URL:
+        problems.append(
+            "CACHE_URL (redis://…): throttles and login lockouts must count across processes."
+        )
+    if not env.str("EMAIL_URL", default="") or EMAIL_CONFIG["EMAIL_BACKEND"].rsplit(".", 2)[-2] in (
+        "console",
+        "locmem",
+        "dummy",
+        "filebased",
+    ):
+        problems.append("EMAIL_URL (smtp+tls://user:password@relay:587): customers get email.")
+    site = env.str("SITE_URL", default="")
+    if not site.startswith("https://") or any(
+        local in site for local in ("://127.", "://localhost", "://[::1]")
+    ):
+        problems.append("SITE_URL (https://your.public.host): it goes into customer links.")
+    return problems
+
+
+if PRODUCTION and (_missing := _production_problems()):
+    raise ImproperlyConfigured(
+        "Production settings are incomplete; set:\n- " + "\n- ".join(_missing)
+    )

@@ -27,3 +27,7 @@ urlpatterns = [
     path("", include("commitments.urls")),
     path("", include("cases.urls")),
 ]
+
+handler400 = "caseowner.api.bad_request"
+handler404 = "caseowner.api.not_found"
+handler500 = "caseowner.api.server_error"

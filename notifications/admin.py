@@ -64,6 +64,8 @@ class DeliveryLogAdmin(admin.ModelAdmin):
 class WebhookEndpointForm(forms.ModelForm):
     """The admin obeys the same rules as ``webhook_endpoint_register``."""
 
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
     class Meta:
         model = WebhookEndpoint
         fields = ["scope", "url", "secret", "events", "description", "is_active"]
