@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "cases",
     "commitments",
     "demo",
+    # The project last: its ready() starts the in-process scheduler once every app is ready.
+    "caseowner.apps.CaseownerConfig",
 ]
 
 MIDDLEWARE = [
