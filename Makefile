@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m mypy caseowner cases commitments notifications
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m bench --scale $(SCALE) $(BENCH_ARGS)

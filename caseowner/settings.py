@@ -37,6 +37,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public address of the site, used in links inside emails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# The demo loader is a development tool, installed only with DEBUG on (off in production).
+DEVELOPMENT_APPS = ["demo"] if DEBUG else []
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -55,7 +58,9 @@ INSTALLED_APPS = [
     "notifications",
     "cases",
     "commitments",
-    "demo",
+    *DEVELOPMENT_APPS,
+    # The project last: its ready() starts the in-process scheduler once every app is ready.
+    "caseowner.apps.CaseownerConfig",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ from cases import handoff_services as hs
 from cases import hooks, services
 from cases.errors import CaseRuleError
 from cases.models import Case, CaseEvent, EventKind, Handoff, HandoffStatus
+from commitments.models import Commitment
 from notifications.models import Notification
 from tests.cases.factories_handoff import good_summary, offer
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
@@ -152,15 +153,7 @@ def test_the_database_allows_one_open_offer_per_case(world):
         )  # fmt: skip
 
 
-def _commitments():
-    pytest.importorskip("commitments.services")
-    from commitments.models import Commitment
-
-    return Commitment
-
-
 def test_acceptance_moves_the_commitments_with_the_case(world):
-    Commitment = _commitments()
     case = world["case"]
     brief = hooks.collect_open_commitments(case)
     assert brief, "the first-response promise is open"
@@ -180,7 +173,6 @@ def test_acceptance_moves_the_commitments_with_the_case(world):
 
 
 def test_a_failure_after_the_commitments_moved_rolls_everything_back(world, monkeypatch):
-    Commitment = _commitments()
     case = world["case"]
     brief = hooks.collect_open_commitments(case)
     handoff = hs.handoff_offer(

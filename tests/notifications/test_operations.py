@@ -47,7 +47,9 @@ def test_the_command_prints_the_status(outbox, capsys):
 
 
 def test_the_health_endpoint_is_closed_to_anonymous_and_non_staff_users(outbox, client):
-    assert client.get(URL).status_code in (401, 403)
+    anonymous = client.get(URL)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"] == "Token"
     client.force_login(UserFactory())
     assert client.get(URL).status_code == 403
 

@@ -80,3 +80,28 @@ def test_the_in_process_sweep_delivers_without_a_broker(
         jobs["notifications.sweep_outbox"][0]()
     assert sweep_outbox.name == "notifications.sweep_outbox"
     assert len(mail.outbox) == 1
+
+
+def _started_by(app_label, monkeypatch, settings, *, in_process=True):
+    """The periodic jobs an app's ready() hands to the scheduler in a serving process."""
+    from django.apps import apps
+
+    started = []
+    settings.OUTBOX_IN_PROCESS = in_process
+    monkeypatch.setattr(scheduler, "should_start", lambda: True)
+    monkeypatch.setattr(scheduler, "start", lambda tasks: started.append(tasks) or True)
+    apps.get_app_config(app_label).ready()
+    return started
+
+
+def test_the_project_starts_the_scheduler_in_a_serving_process(monkeypatch, settings):
+    assert _started_by("caseowner", monkeypatch, settings) == [settings.PERIODIC_TASKS]
+
+
+def test_the_notifications_app_starts_no_scheduler(monkeypatch, settings):
+    """The scheduler runs every app's jobs: the outbox app does not own it."""
+    assert _started_by("notifications", monkeypatch, settings) == []
+
+
+def test_the_project_starts_no_scheduler_without_the_in_process_setting(monkeypatch, settings):
+    assert _started_by("caseowner", monkeypatch, settings, in_process=False) == []

@@ -13,15 +13,16 @@ import random
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from cases import handoff_services, hooks, services
 from cases.handoff_services import HandoffRubric, HandoffSummary
 from cases.hooks import PromiseBrief
-from cases.models import AgentProfile, Case, CaseStatus, Channel, Customer, Priority, Team
+from cases.models import AgentProfile, Case, CaseStatus, Channel, Priority, Team
 from commitments import services as commitment_services
 from commitments.models import Commitment, CommitmentKind, CommitmentStatus
 from notifications.services import outbox_in_flight, outbox_sweep
@@ -193,6 +194,11 @@ class Command(BaseCommand):
     help = "Load the demo organisation (idempotent), deliver its emails and print the logins."
 
     def handle(self, *args: object, **options: object) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(
+                "load_demo refuses to run with production settings (CASEOWNER_PRODUCTION=true): "
+                f"it creates users with the published password {DEMO_PASSWORD!r}."
+            )
         if Team.objects.filter(name=TEAMS[0][0]).exists():
             self.stdout.write("Demo data already loaded.")
         else:
@@ -244,7 +250,7 @@ class Command(BaseCommand):
             ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
             slug = ascii_name.lower().replace("dr ", "").replace("prof. ", "").replace("'", "")
             customers.append(
-                Customer.objects.create(
+                services.customer_create(
                     full_name=name,
                     title=title,
                     addressed_as=addressed_as,

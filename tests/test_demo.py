@@ -1,0 +1,75 @@
+"""The demo is a development tool: installed only with DEBUG on, never run on production
+settings, and built through the same services as everything else."""
+
+from __future__ import annotations
+
+import runpy
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+import caseowner
+from cases import services
+from cases.models import Customer, Team
+
+SETTINGS_FILE = Path(caseowner.__file__).parent / "settings.py"
+# The test run reads the settings with DEBUG on by default, as `make demo` does.
+needs_demo = pytest.mark.skipif(
+    not apps.is_installed("demo"), reason="the demo app is installed only with DEBUG on"
+)
+PRODUCTION_ENV = {
+    "CASEOWNER_PRODUCTION": "true",
+    "SECRET_KEY": "x" * 60,
+    "ALLOWED_HOSTS": "caseowner.example.com",
+}
+
+
+def _installed_apps(monkeypatch, **environ: str) -> list[str]:
+    """INSTALLED_APPS as the settings module computes it at import under this environment."""
+    for name in ("DEBUG", *PRODUCTION_ENV):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(SETTINGS_FILE))["INSTALLED_APPS"]
+
+
+def test_the_demo_app_is_installed_with_debug_on(monkeypatch):
+    assert "demo" in _installed_apps(monkeypatch, DEBUG="true")
+
+
+def test_the_demo_app_is_not_installed_with_debug_off(monkeypatch):
+    assert "demo" not in _installed_apps(monkeypatch, DEBUG="false")
+
+
+def test_production_settings_do_not_install_the_demo_app(monkeypatch):
+    assert "demo" not in _installed_apps(monkeypatch, **PRODUCTION_ENV)
+
+
+@needs_demo
+@pytest.mark.django_db
+def test_load_demo_refuses_production_settings(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="refuses to run with production settings"):
+        call_command("load_demo")
+    assert not Team.objects.exists()
+
+
+@needs_demo
+@pytest.mark.django_db(transaction=True)  # as `make demo` runs it: on_commit work happens
+def test_load_demo_creates_every_customer_through_the_service(monkeypatch):
+    created: list[Customer] = []
+    customer_create = services.customer_create
+
+    def spy(**fields):
+        created.append(customer_create(**fields))
+        return created[-1]
+
+    monkeypatch.setattr(services, "customer_create", spy)
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "caseowner demo" in out.getvalue()
+    assert len(created) == Customer.objects.count() > 0
