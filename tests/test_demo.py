@@ -25,6 +25,10 @@ PRODUCTION_ENV = {
     "CASEOWNER_PRODUCTION": "true",
     "SECRET_KEY": "x" * 60,
     "ALLOWED_HOSTS": "caseowner.example.com",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "EMAIL_URL": "smtp+tls://relay.example.com:587",
+    "SITE_URL": "https://caseowner.example.com",
 }
 
 
