@@ -151,8 +151,13 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # The client address comes from a proxy header only when a trusted proxy is configured.
+# Behind a proxy, the client is the address the last NUM_PROXIES trusted proxies saw (the
+# same rule for login lockouts and API throttles); directly exposed, REMOTE_ADDR only.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", False)
+NUM_PROXIES = env.int("NUM_PROXIES", default=1) if BEHIND_PROXY else 0
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env.bool("BEHIND_PROXY", False) else ["REMOTE_ADDR"]
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_PROXY else ["REMOTE_ADDR"]
 )
 
 # --- i18n -----------------------------------------------------------------------------------
@@ -191,7 +196,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 REST_FRAMEWORK = {
     # Token first: an anonymous API call gets 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "caseowner.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -213,8 +218,10 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="6000/min"),
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "customer_link": env.str("THROTTLE_CUSTOMER_LINK", default="60/min"),
+        # Wrong API tokens per client address: guessing tokens is throttled too.
+        "failed_token": env.str("THROTTLE_FAILED_TOKEN", default="20/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) if env.bool("BEHIND_PROXY", False) else 0,
+    "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -298,7 +305,6 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-BEHIND_PROXY = env.bool("BEHIND_PROXY", False)
 if BEHIND_PROXY:
     # Only a trusted proxy may say the original request was https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
