@@ -27,6 +27,8 @@ class FailedTokenThrottle(SimpleRateThrottle):
     authentication, so a request with a bad token never reached them)."""
 
     scope = "failed_token"
+    num_requests: int  # set from the rate in SimpleRateThrottle.__init__
+    duration: int
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
