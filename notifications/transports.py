@@ -23,7 +23,12 @@ SIGNATURE_HEADER = "X-Caseowner-Signature"
 
 
 class DeliveryError(Exception):
-    pass
+    """``reason`` is short and from a small set (an SMTP or HTTP code, an error's kind): the
+    failure counters are labelled with it."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class PermanentError(DeliveryError):
@@ -70,7 +75,7 @@ class EmailTransport:
                 recipient_name=notification.recipient_name,
             )
         except TemplateMissing as exc:
-            raise PermanentError(str(exc)) from exc
+            raise PermanentError(str(exc), reason="template_missing") from exc
         to = formataddr((notification.recipient_name, notification.recipient_address))
         message = EmailMultiAlternatives(
             subject=rendered.subject,
@@ -97,7 +102,9 @@ class EmailTransport:
                 # A kept-open connection the server dropped: reconnect once, then give up.
                 self._close()
                 if attempt == 2:
-                    raise TransientError(f"SMTP disconnected: {exc}") from exc
+                    raise TransientError(
+                        f"SMTP disconnected: {exc}", reason="disconnected"
+                    ) from exc
                 continue
             except smtplib.SMTPRecipientsRefused as exc:
                 self._close()
@@ -105,18 +112,22 @@ class EmailTransport:
                 detail = "; ".join(
                     f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()
                 )
+                reason = str(codes[0]) if codes else "refused"
                 if codes and all(code >= 500 for code in codes):
-                    raise PermanentError(f"recipient refused: {detail}") from exc
-                raise TransientError(f"recipient deferred: {detail}") from exc
+                    raise PermanentError(f"recipient refused: {detail}", reason=reason) from exc
+                raise TransientError(f"recipient deferred: {detail}", reason=reason) from exc
             except smtplib.SMTPResponseException as exc:
                 self._close()
                 error = f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}"
+                reason = str(exc.smtp_code)
                 if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPSenderRefused):
-                    raise PermanentError(error) from exc
-                raise TransientError(error) from exc
+                    raise PermanentError(error, reason=reason) from exc
+                raise TransientError(error, reason=reason) from exc
             except (smtplib.SMTPException, OSError) as exc:
                 self._close()
-                raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+                raise TransientError(
+                    f"{type(exc).__name__}: {exc}", reason=type(exc).__name__
+                ) from exc
             if not sent:
                 raise TransientError("the email backend reported nothing sent")
             return notification.message_id
@@ -147,7 +158,7 @@ class WebhookTransport:
     def send(self, notification: Notification) -> str:
         endpoint = notification.webhook_endpoint
         if endpoint is None or not endpoint.is_active:
-            raise PermanentError("webhook endpoint removed or disabled")
+            raise PermanentError("webhook endpoint removed or disabled", reason="endpoint_gone")
         body = webhook_body(notification)
         headers = {
             "Content-Type": "application/json",
@@ -166,13 +177,13 @@ class WebhookTransport:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+            raise TransientError(f"{type(exc).__name__}: {exc}", reason=type(exc).__name__) from exc
         if 200 <= response.status_code < 300:
             return notification.message_id
         error = f"HTTP {response.status_code}: {response.text[:200]}"
         if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
-            raise PermanentError(error)
-        raise TransientError(error)
+            raise PermanentError(error, reason=str(response.status_code))
+        raise TransientError(error, reason=str(response.status_code))
 
 
 TRANSPORTS: dict[str, Any] = {
@@ -185,4 +196,6 @@ def transport_for(channel: str) -> Any:
     try:
         return TRANSPORTS[channel]
     except KeyError:
-        raise PermanentError(f"no transport for channel {channel!r}") from None
+        raise PermanentError(
+            f"no transport for channel {channel!r}", reason="no_transport"
+        ) from None
