@@ -22,7 +22,7 @@ from notifications.models import (
     RecipientKind,
     WebhookEndpoint,
 )
-from notifications.telemetry import count_delivery, current_request_id, delivery_log_context
+from notifications.telemetry import current_request_id, delivery_log_context, delivery_record
 from notifications.transports import PermanentError, TransientError, transport_for
 
 logger = logging.getLogger(__name__)
@@ -426,10 +426,7 @@ def notification_deliver(*, notification_id: int, attempt: int) -> str:
     notification = renewed[0]
     with delivery_log_context(notification):
         outcome, reason = _send(notification, claim=claim, attempt=attempt)
-        count_delivery(channel=notification.channel, outcome=outcome, reason=reason)
-        logger.info(
-            "outbox: notification %s %s%s", notification_id, outcome, f" ({reason})" * bool(reason)
-        )
+        delivery_record(notification, outcome=outcome, reason=reason)
     return outcome
 
 
