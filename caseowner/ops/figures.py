@@ -1,10 +1,11 @@
 """Per-team figures on promises and hand-offs, computed by a periodic job, read by scrapes.
 
 Counting a team's open promises joins commitments to cases: at a million cases that is a
-few hundred milliseconds, too slow for every scrape and pointless every 15 s from every
-Prometheus replica. The ``ops.refresh_figures`` job (``OPS_FIGURES_INTERVAL``) computes them
-in five grouped queries and stores one JSON snapshot in the shared store; ``/metrics`` reads
-the snapshot and says how old it is (``caseowner_ops_figures_age_seconds``).
+second or more, too slow for every scrape and pointless every 15 s from every Prometheus
+replica. The ``ops.refresh_figures`` job (``OPS_FIGURES_INTERVAL``) computes them in four
+grouped queries (besides the teams and their calendars) and stores one JSON snapshot in the
+shared store; ``/metrics`` reads the snapshot and says how old it is
+(``caseowner_ops_figures_age_seconds``).
 
 Days are the team's local days; "within one business hour" is one hour of the team's
 working time (its calendar), as reminders count it; the daily norm of missed promises is
