@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from bench.harness import NOT_BUILT, NotBuilt, Result, measure
+from bench.ops_metrics import op_figures_refresh, op_metrics_scrape
 
 TARGETS = {
     "queue": "≤8 q, med ≤15, p95 ≤40",
@@ -529,6 +530,7 @@ READS = [
     op_commitments_report,
 ]
 WRITES = [op_handoff_offer_accept, op_commitment_create_keep]
+READS += [op_metrics_scrape, op_figures_refresh]
 
 
 def run_all(env: Env, *, redis_url: str, only: set[str] | None = None) -> list[Result]:

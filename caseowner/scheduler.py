@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from caseowner.ops.sweeps import record_run
+
 logger = logging.getLogger(__name__)
 
 _started = threading.Lock()
@@ -47,10 +49,15 @@ def run_due(jobs: dict[str, Job], next_run: dict[str, float], now: float) -> lis
         if next_run.get(name, 0.0) > now:
             continue
         next_run[name] = now + interval
+        started = time.monotonic()
+        result: object = None
+        failed = False
         try:
-            function()
+            result = function()
         except Exception:
+            failed = True
             logger.exception("scheduler: %s failed", name)
+        record_run(task=name, duration=time.monotonic() - started, result=result, failed=failed)
         ran.append(name)
     return ran
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from caseowner.ops.logs import configure_structlog, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -55,15 +57,19 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_prometheus",
+    "django_structlog",
     "notifications",
     "cases",
     "commitments",
+    "caseowner.ops",
     *DEVELOPMENT_APPS,
     # The project last: its ready() starts the in-process scheduler once every app is ready.
     "caseowner.apps.CaseownerConfig",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +80,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After authentication, so the user is known; binds request_id for every log line.
+    "django_structlog.middlewares.RequestMiddleware",
+    "caseowner.ops.middleware.request_id_header",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "caseowner.urls"
@@ -121,6 +131,10 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     _db["OPTIONS"].setdefault("timeout", 20)
 IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
+# The same backend, counting queries, errors and connections for /metrics (PostgreSQL, the
+# production database; the embedded SQLite stays plain, as test runners expect it).
+if IS_POSTGRES:
+    _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -310,20 +324,43 @@ if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers and Prometheus probe these over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- logs, metrics, health ------------------------------------------------------------------
+# "json": one JSON line per event (production default); "plain": text for people (make demo).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+configure_structlog()
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# /metrics answers a request with METRICS_TOKEN as its bearer token and/or from an address
+# in METRICS_ALLOWED_IPS (addresses or networks; REMOTE_ADDR, so behind a proxy use the
+# token): every check configured must pass, and with neither configured nobody is let in.
+# The development default lets the local machine scrape without a token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list(
+    "METRICS_ALLOWED_IPS",
+    default=[] if (PRODUCTION or METRICS_TOKEN) else ["127.0.0.1/32", "::1/128"],
+)
+# Counters, sweep timings and last-seen times shared by web, workers and beat: Redis (the
+# broker by default); empty keeps them in process memory (one process does everything).
+OPS_STORE_URL = env.str(
+    "OPS_STORE_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+OPS_STORE_RETRY_SECONDS = env.float("OPS_STORE_RETRY_SECONDS", default=10.0)
+# How often the per-team promise and hand-off figures are recomputed for /metrics.
+OPS_FIGURES_INTERVAL = env.float("OPS_FIGURES_INTERVAL", default=30.0)
+PERIODIC_TASKS["ops.refresh_figures"] = OPS_FIGURES_INTERVAL
+# /health/ready fails when the oldest due message is later than this (seconds).
+READY_MAX_OUTBOX_LAG_SECONDS = env.float("READY_MAX_OUTBOX_LAG_SECONDS", default=300.0)
+# manage.py check_workers fails when no worker or no beat was seen for this long (seconds).
+WORKER_MAX_SILENCE_SECONDS = env.float("WORKER_MAX_SILENCE_SECONDS", default=60.0)
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 
 # --- production refuses to start wrong ------------------------------------------------------

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("caseowner.ops.urls")),
     path("", include("notifications.urls")),
     path("", include("commitments.urls")),
     path("", include("cases.urls")),

@@ -100,6 +100,8 @@ class Notification(models.Model):
     provider_message_id = models.CharField(max_length=255, blank=True)
     # When the row reached a final state (sent, failed, cancelled).
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The request that queued it: its id is on every log line of the delivery.
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -180,6 +182,7 @@ class DeliveryLog(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -22,6 +22,7 @@ from notifications.models import (
     RecipientKind,
     WebhookEndpoint,
 )
+from notifications.telemetry import current_request_id, delivery_log_context, delivery_record
 from notifications.transports import (
     PermanentError,
     TransientError,
@@ -91,6 +92,7 @@ def notification_enqueue(
                 tags=tags,
                 webhook_endpoint=webhook_endpoint,
                 send_after=send_after or timezone.now(),
+                request_id=current_request_id(),
             )
             # Checked after the insert: a row being archived at this moment holds the unique
             # key until its move commits, and is then visible here.
@@ -347,6 +349,7 @@ def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None 
                     sent_at=n.sent_at,
                     finished_at=n.finished_at,
                     provider_message_id=n.provider_message_id,
+                    request_id=n.request_id,
                     created_at=n.created_at,
                 )
                 for n in rows
@@ -432,6 +435,17 @@ def notification_deliver(*, notification_id: int, attempt: int) -> str:
     if not renewed:
         return DeliveryOutcome.SKIPPED
     notification = renewed[0]
+    with delivery_log_context(notification):
+        outcome, reason = _send(notification, claim=claim, attempt=attempt)
+        delivery_record(notification, outcome=outcome, reason=reason)
+    return outcome
+
+
+def _send(
+    notification: Notification, *, claim: QuerySet[Notification], attempt: int
+) -> tuple[str, str]:
+    """Send a claimed notification and record the outcome: (outcome, failure reason)."""
+    notification_id = notification.pk
     try:
         provider_id = transport_for(notification.channel).send(notification)
     except PermanentError as exc:
@@ -442,10 +456,11 @@ def notification_deliver(*, notification_id: int, attempt: int) -> str:
             finished_at=timezone.now(),
         )
         logger.warning("outbox: notification %s failed: %s", notification_id, exc)
-        return DeliveryOutcome.FAILED
+        return DeliveryOutcome.FAILED, exc.reason or "permanent"
     except Exception as exc:  # noqa: BLE001 - anything else is worth another try
         error = str(exc) if isinstance(exc, TransientError) else f"{type(exc).__name__}: {exc}"
-        return _record_transient(claim=claim, attempt=attempt, error=error[:2000])
+        reason = (exc.reason if isinstance(exc, TransientError) else "") or type(exc).__name__
+        return _record_transient(claim=claim, attempt=attempt, error=error[:2000]), reason
     # Right after the server's answer: this is the one window for a duplicate. Any state
     # but final counts (a slow send whose lease was reclaimed still delivered).
     marked = Notification.objects.filter(
@@ -460,7 +475,7 @@ def notification_deliver(*, notification_id: int, attempt: int) -> str:
     )
     if not marked:
         logger.warning("outbox: notification %s was sent again (duplicate)", notification_id)
-    return DeliveryOutcome.SENT
+    return DeliveryOutcome.SENT, ""
 
 
 def _record_transient(*, claim: QuerySet[Notification], attempt: int, error: str) -> str:

@@ -28,7 +28,12 @@ TIMESTAMP_HEADER = "X-Caseowner-Timestamp"
 
 
 class DeliveryError(Exception):
-    pass
+    """``reason`` is short and from a small set (an SMTP or HTTP code, an error's kind): the
+    failure counters are labelled with it."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class PermanentError(DeliveryError):
@@ -75,7 +80,7 @@ class EmailTransport:
                 recipient_name=notification.recipient_name,
             )
         except TemplateMissing as exc:
-            raise PermanentError(str(exc)) from exc
+            raise PermanentError(str(exc), reason="template_missing") from exc
         to = formataddr((notification.recipient_name, notification.recipient_address))
         message = EmailMultiAlternatives(
             subject=rendered.subject,
@@ -99,7 +104,9 @@ class EmailTransport:
             # subject can never be sent, however often it is retried.
             message.message()
         except (BadHeaderError, ValueError) as exc:
-            raise PermanentError(f"the message cannot be built: {exc}") from exc
+            raise PermanentError(
+                f"the message cannot be built: {exc}", reason="bad_header"
+            ) from exc
         for attempt in (1, 2):
             try:
                 message.connection = self._connection()
@@ -108,7 +115,9 @@ class EmailTransport:
                 # A kept-open connection the server dropped: reconnect once, then give up.
                 self._close()
                 if attempt == 2:
-                    raise TransientError(f"SMTP disconnected: {exc}") from exc
+                    raise TransientError(
+                        f"SMTP disconnected: {exc}", reason="disconnected"
+                    ) from exc
                 continue
             except smtplib.SMTPRecipientsRefused as exc:
                 self._close()
@@ -116,18 +125,22 @@ class EmailTransport:
                 detail = "; ".join(
                     f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()
                 )
+                reason = str(codes[0]) if codes else "refused"
                 if codes and all(code >= 500 for code in codes):
-                    raise PermanentError(f"recipient refused: {detail}") from exc
-                raise TransientError(f"recipient deferred: {detail}") from exc
+                    raise PermanentError(f"recipient refused: {detail}", reason=reason) from exc
+                raise TransientError(f"recipient deferred: {detail}", reason=reason) from exc
             except smtplib.SMTPResponseException as exc:
                 self._close()
                 error = f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}"
+                reason = str(exc.smtp_code)
                 if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPSenderRefused):
-                    raise PermanentError(error) from exc
-                raise TransientError(error) from exc
+                    raise PermanentError(error, reason=reason) from exc
+                raise TransientError(error, reason=reason) from exc
             except (smtplib.SMTPException, OSError) as exc:
                 self._close()
-                raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+                raise TransientError(
+                    f"{type(exc).__name__}: {exc}", reason=type(exc).__name__
+                ) from exc
             if not sent:
                 raise TransientError("the email backend reported nothing sent")
             return notification.message_id
@@ -194,7 +207,7 @@ def webhook_url_check(url: str, *, resolve: bool) -> None:
         try:
             addresses = resolve_host(host, port)
         except OSError as exc:
-            raise TransientError(f"cannot resolve {host}: {exc}") from exc
+            raise TransientError(f"cannot resolve {host}: {exc}", reason="dns") from exc
     else:
         return
     allowed = _allowed_networks()
@@ -212,11 +225,11 @@ class WebhookTransport:
     def send(self, notification: Notification) -> str:
         endpoint = notification.webhook_endpoint
         if endpoint is None or not endpoint.is_active:
-            raise PermanentError("webhook endpoint removed or disabled")
+            raise PermanentError("webhook endpoint removed or disabled", reason="endpoint_gone")
         try:
             webhook_url_check(endpoint.url, resolve=True)
         except WebhookAddressRefused as exc:
-            raise PermanentError(str(exc)) from exc
+            raise PermanentError(str(exc), reason="address_refused") from exc
         body = webhook_body(notification)
         timestamp = int(time.time())
         headers = {
@@ -237,14 +250,14 @@ class WebhookTransport:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+            raise TransientError(f"{type(exc).__name__}: {exc}", reason=type(exc).__name__) from exc
         if 200 <= response.status_code < 300:
             return notification.message_id
         # Only the status: the receiver's answer is not ours to store or show.
         error = f"HTTP {response.status_code}"
         if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
-            raise PermanentError(error)
-        raise TransientError(error)
+            raise PermanentError(error, reason=str(response.status_code))
+        raise TransientError(error, reason=str(response.status_code))
 
 
 TRANSPORTS: dict[str, Any] = {
@@ -257,4 +270,6 @@ def transport_for(channel: str) -> Any:
     try:
         return TRANSPORTS[channel]
     except KeyError:
-        raise PermanentError(f"no transport for channel {channel!r}") from None
+        raise PermanentError(
+            f"no transport for channel {channel!r}", reason="no_transport"
+        ) from None

@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from notifications.models import Notification
-from notifications.selectors import outbox_status
+from notifications.selectors import outbox_health, outbox_status
 from tests.factories import UserFactory
 from tests.notifications.conftest import T0
 
@@ -29,7 +29,8 @@ def outbox(enqueue, frozen):
 
 
 def test_status_counts_by_status_and_measures_the_oldest_due_row(outbox, django_assert_num_queries):
-    with django_assert_num_queries(4):
+    # lag, lost leases, the failures, and one count per status on its partial index
+    with django_assert_num_queries(8):
         status = outbox_status()
     assert status["counts"] == {"pending": 2, "sending": 0, "sent": 0, "failed": 1, "cancelled": 0}
     assert status["oldest_due_pending_seconds"] == 600.0
@@ -63,6 +64,42 @@ def test_the_health_endpoint_answers_staff_and_says_when_it_is_late(outbox, clie
     ok = client.get(URL, {"stale_after": 3600})
     assert ok.status_code == 200
     assert ok.json()["counts"]["failed"] == 1
+
+
+@pytest.fixture
+def lost_lease(enqueue, frozen, settings):
+    """A row claimed by a worker that died: its lease ran out ten minutes ago. Nothing is
+    late: the row is no longer pending."""
+    settings.OUTBOX_SWEEP_INTERVAL = 2.0
+    lost = enqueue("lost")
+    Notification.objects.filter(pk=lost.pk).update(
+        status="sending", attempts=1, lease_expires_at=T0 - timedelta(minutes=10)
+    )
+    return lost
+
+
+def test_the_health_rule_counts_a_lease_no_sweep_reclaimed(lost_lease):
+    health = outbox_health()
+    assert (health.lag_seconds, health.expired_leases) == (0.0, 1)
+    assert health.healthy is False
+
+
+def test_the_health_rule_allows_a_lease_the_next_sweep_will_reclaim(lost_lease, settings):
+    Notification.objects.update(lease_expires_at=T0 - timedelta(seconds=1))
+    assert outbox_health().healthy is True
+
+
+def test_the_health_endpoint_answers_503_for_a_lost_lease(lost_lease, client):
+    client.force_login(UserFactory(is_staff=True))
+    answer = client.get(URL)
+    assert answer.status_code == 503
+    assert answer.json()["expired_leases"] == 1
+    assert "expired lease" in answer.json()["problems"][0]
+
+
+def test_the_command_names_the_lost_lease(lost_lease, capsys):
+    call_command("notifications_status")
+    assert "1 claimed messages with an expired lease" in capsys.readouterr().out
 
 
 def test_the_health_endpoint_accepts_a_staff_token_or_the_monitoring_token(

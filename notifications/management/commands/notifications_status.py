@@ -1,4 +1,5 @@
-"""Print the outbox's health: counts by status, how late the oldest due message is, failures."""
+"""Print the outbox's health: counts by status, how late the oldest due message is, expired
+leases, the health rule's verdict (``outbox_health``) and recent failures."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from notifications.selectors import outbox_status
+from notifications.selectors import DEFAULT_STALE_AFTER, outbox_status
 
 
 class Command(BaseCommand):
@@ -16,9 +17,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("--json", action="store_true", help="print JSON (as the endpoint)")
         parser.add_argument("--failures", type=int, default=10, help="failures to list")
+        parser.add_argument(
+            "--stale-after",
+            type=float,
+            default=DEFAULT_STALE_AFTER,
+            help="seconds the oldest due message may be late before the outbox is unhealthy",
+        )
 
     def handle(self, *args: object, **options: Any) -> None:
-        status = outbox_status(failures=int(options["failures"]))
+        status = outbox_status(
+            failures=int(options["failures"]), stale_after=float(options["stale_after"])
+        )
         if options["json"]:
             self.stdout.write(json.dumps(status, indent=2))
             return
@@ -28,6 +37,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Expired leases (worker lost, not yet reclaimed): {status['expired_leases']}"
         )
+        problems = status["problems"]
+        self.stdout.write("Health: " + ("ok" if status["healthy"] else "; ".join(problems)))
         failures = status["recent_failures"]
         self.stdout.write(f"Recent failures: {len(failures)}")
         for failure in failures:

@@ -1,0 +1,67 @@
+"""What the outbox tells operations: delivery counters and the log context of a delivery.
+
+Counters go to the shared store (``caseowner.store``: Redis across processes, else
+process memory), labelled by channel and a short reason (an SMTP or HTTP code, an error's
+kind). The request id of the call that queued a message is kept on its row, so the worker's
+log lines for its delivery carry it with the notification id and the case reference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+
+from caseowner.store import get_store, series_key
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+DELIVERIES = "caseowner_outbox_deliveries"
+FAILURES = "caseowner_outbox_failures"
+RETRIES = "caseowner_outbox_retries"
+
+
+def current_request_id() -> str:
+    """The request id bound to this context (by the request middleware), or ""."""
+    return str(structlog.contextvars.get_contextvars().get("request_id") or "")[:64]
+
+
+@contextmanager
+def delivery_log_context(notification: Notification) -> Iterator[None]:
+    """Bind the notification id, case reference and originating request id on every log
+    line written while it is delivered; the previous bindings come back afterwards."""
+    bound: dict[str, object] = {
+        "notification_id": notification.pk,
+        "channel": notification.channel,
+    }
+    case_ref = (notification.context or {}).get("case_ref")
+    if case_ref:
+        bound["case_ref"] = case_ref
+    if notification.request_id:
+        bound["request_id"] = notification.request_id
+    with structlog.contextvars.bound_contextvars(**bound):
+        yield
+
+
+def delivery_record(notification: Notification, *, outcome: str, reason: str = "") -> None:
+    """A log line and a count for one delivery attempt that ended."""
+    logger.info(
+        "outbox: notification %s %s%s", notification.pk, outcome, f" ({reason})" * bool(reason)
+    )
+    count_delivery(channel=notification.channel, outcome=outcome, reason=reason)
+
+
+def count_delivery(*, channel: str, outcome: str, reason: str = "") -> None:
+    """One delivery attempt ended: sent, failed for good, or to be retried."""
+    if outcome == "sent":
+        key = series_key(DELIVERIES, {"channel": channel})
+    elif outcome == "failed":
+        key = series_key(FAILURES, {"channel": channel, "reason": reason or "unknown"})
+    elif outcome == "retry":
+        key = series_key(RETRIES, {"channel": channel, "reason": reason or "unknown"})
+    else:
+        return
+    get_store().update(incr={key: 1.0})
