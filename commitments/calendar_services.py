@@ -52,14 +52,16 @@ def business_calendar_update(*, team: Any, by: User, changes: CalendarSettings) 
         )
     row = BusinessCalendar.objects.select_for_update().filter(team=team).first()
     row = row or BusinessCalendar(team=team)
-    for name in ("weekly_hours", "around_the_clock", "reminder_leads"):
+    for name in (
+        "weekly_hours",
+        "around_the_clock",
+        "holiday_country",
+        "holiday_subdivision",
+        "reminder_leads",
+    ):
         value = getattr(changes, name)
         if value is not None:
             setattr(row, name, value)
-    if changes.holiday_country is not None:
-        row.holiday_country = changes.holiday_country.strip().upper()
-    if changes.holiday_subdivision is not None:
-        row.holiday_subdivision = changes.holiday_subdivision.strip().upper()
     try:
         row.full_clean(exclude=["team"])
     except ValidationError as exc:

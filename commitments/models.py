@@ -49,6 +49,9 @@ class BusinessCalendar(models.Model):
         return f"Calendar of {self.team}"
 
     def clean(self) -> None:
+        # "gb" / " eng" are read as the ``holidays`` package names them: "GB", "ENG".
+        self.holiday_country = (self.holiday_country or "").strip().upper()
+        self.holiday_subdivision = (self.holiday_subdivision or "").strip().upper()
         errors: dict[str, list[str]] = {}
         try:
             intervals = self.parsed_weekly_hours()
