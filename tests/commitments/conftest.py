@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from cases import hooks
 from cases.services import case_open
@@ -56,6 +57,18 @@ def open_case(team, agent, manager):
         )
 
     return _open
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated as the given user."""
+
+    def _client(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return _client
 
 
 def pending(prefix: str = "commitment:", **filters):
