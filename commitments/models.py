@@ -164,7 +164,7 @@ class CommitmentKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-# Kinds a resolved or closed case fulfils by being resolved (see services.on_case_closed).
+# Kinds a resolved or closed case fulfils by being resolved (see handlers.on_case_closed).
 KINDS_ENDED_BY_RESOLUTION = (CommitmentKind.FIRST_RESPONSE, CommitmentKind.RESOLUTION)
 
 
