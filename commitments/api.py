@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -24,10 +24,9 @@ from rest_framework.views import APIView
 from caseowner.api import IdField, Pagination, error_responses
 from cases.selectors import case_get
 from commitments import selectors, services
-from commitments.errors import CommitmentRuleError
 from commitments.models import CommitmentKind, CommitmentStatus
+from commitments.scheduling import Due
 
-MAX_REPORT_DAYS = 366
 # Error codes per endpoint, for the schema (the body is always {"code", "message", "fields"}).
 STATE_ERRORS = "Errors: `not_case_owner` (403); `not_found` (404); `commitment_not_open` (409)."
 CREATE_ERRORS = (
@@ -81,18 +80,8 @@ class DueIn(serializers.Serializer):
     )
 
 
-def _due(data: dict) -> services.Due:
-    """Exactly one of ``due_at`` and ``within``."""
-    if ("due_at" in data) == ("within" in data):
-        message = (
-            "Give either due_at or within, not both."
-            if "due_at" in data
-            else ("Give a due time: due_at, or within (e.g. “2 business days”).")
-        )
-        raise CommitmentRuleError(
-            "due_required", message, fields={"due_at": [message], "within": [message]}
-        )
-    return data["due_at"] if "due_at" in data else data["within"]
+def _due(data: dict) -> Due:
+    return Due.parse(due_at=data.get("due_at"), within=data.get("within"))
 
 
 def _commitment(request: Request, pk: int) -> Any:
@@ -275,7 +264,12 @@ class ReportCsvRenderer(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):  # noqa: ANN001, ANN201
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out)
         if not isinstance(data, dict) or "teams" not in data:
@@ -387,23 +381,18 @@ class CommitmentReportApi(APIView):
             }
         )
         params.is_valid(raise_exception=True)
-        today = timezone.now().date()
-        end = params.validated_data.get("date_to", today)
-        start = params.validated_data.get("date_from", end - timedelta(days=29))
-        if start > end or (end - start).days >= MAX_REPORT_DAYS:
-            raise CommitmentRuleError(
-                "invalid_period",
-                f"The period must run forwards and cover at most {MAX_REPORT_DAYS} days.",
-                fields={"from": ["Check the dates."], "to": ["Check the dates."]},
-            )
+        period = selectors.ReportPeriod.parse(
+            start=params.validated_data.get("date_from"),
+            end=params.validated_data.get("date_to"),
+            today=timezone.now().date(),
+        )
         report = selectors.commitment_report(
             user=request.user,
-            period=selectors.ReportPeriod(start=start, end=end),
+            period=period,
             team_id=params.validated_data.get("team"),
         )
         response = Response(report)
         if getattr(request.accepted_renderer, "format", "") == "csv":
-            response["Content-Disposition"] = (
-                f'attachment; filename="commitments-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
-            )
+            name = f"commitments-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

@@ -10,16 +10,16 @@ class CommitmentsConfig(AppConfig):
         """Register the handlers ``cases`` calls inside its own transactions, the promises
         panel of the case page and the promise events of the timeline."""
         from cases import hooks
-        from commitments import selectors, services, views
+        from commitments import handlers, selectors, views
         from commitments.models import PromiseEventKind
 
         hooks.register_event_kinds(PromiseEventKind.choices)
-        hooks.register(hooks.case_opened, services.on_case_opened)
-        hooks.register(hooks.handoff_accepted, services.on_handoff_accepted)
-        hooks.register(hooks.case_closed, services.on_case_closed)
+        hooks.register(hooks.case_opened, handlers.on_case_opened)
+        hooks.register(hooks.handoff_accepted, handlers.on_handoff_accepted)
+        hooks.register(hooks.case_closed, handlers.on_case_closed)
         hooks.register(hooks.open_commitments, selectors.open_commitments_brief)
         hooks.register(hooks.customer_promises, selectors.customer_promises)
         hooks.register(hooks.case_detail_extras, selectors.case_detail_commitments)
         hooks.register(hooks.case_page_panels, views.commitment_panel)
-        hooks.register(hooks.business_time_add, services.business_time_add_for_team)
+        hooks.register(hooks.business_time_add, handlers.business_time_add_for_team)
         hooks.register(hooks.queue_flags, selectors.queue_flags_of_open)

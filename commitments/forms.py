@@ -1,4 +1,5 @@
-"""Forms for recording and ending promises on the case page. Rules live in the services."""
+"""Forms for recording and ending promises on the case page. Rules live in the services;
+the due time is parsed by ``Due.parse``, as the API parses it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 from django import forms
 
+from commitments.errors import CommitmentRuleError
 from commitments.models import CommitmentKind
+from commitments.scheduling import Due
 
 # The first-response promise is made by the product at intake, never by hand.
 MANUAL_KINDS = [(k, label) for k, label in CommitmentKind.choices if k != "first_response"]
@@ -30,14 +33,27 @@ class _DueFields(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if bool(data.get("due_at")) == bool((data.get("within") or "").strip()):
-            raise forms.ValidationError("Give a due time or a business-time span (one of them).")
+        if "due_at" in self.errors or "within" in self.errors:
+            return data
+        try:
+            data["due"] = Due.parse(due_at=data.get("due_at"), within=data.get("within"))
+        except CommitmentRuleError as exc:
+            _add_rule_error(self, exc)
         return data
 
     @property
-    def due(self) -> Any:
-        """What the services take: an aware instant or the business-time words."""
-        return self.cleaned_data.get("due_at") or self.cleaned_data["within"].strip()
+    def due(self) -> Due:
+        """What the services take, parsed as the API parses it."""
+        return self.cleaned_data["due"]
+
+
+def _add_rule_error(form: forms.Form, exc: CommitmentRuleError) -> None:
+    """The rule's message above the form, its field details on the fields (once each)."""
+    form.add_error(None, exc.message)
+    for name, messages in exc.fields.items():
+        for message in messages:
+            if message != exc.message:
+                form.add_error(name, message)
 
 
 class CommitmentForm(_DueFields):

@@ -49,6 +49,9 @@ class BusinessCalendar(models.Model):
         return f"Calendar of {self.team}"
 
     def clean(self) -> None:
+        # "gb" / " eng" are read as the ``holidays`` package names them: "GB", "ENG".
+        self.holiday_country = (self.holiday_country or "").strip().upper()
+        self.holiday_subdivision = (self.holiday_subdivision or "").strip().upper()
         errors: dict[str, list[str]] = {}
         try:
             intervals = self.parsed_weekly_hours()
@@ -161,7 +164,7 @@ class CommitmentKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-# Kinds a resolved or closed case fulfils by being resolved (see services.on_case_closed).
+# Kinds a resolved or closed case fulfils by being resolved (see handlers.on_case_closed).
 KINDS_ENDED_BY_RESOLUTION = (CommitmentKind.FIRST_RESPONSE, CommitmentKind.RESOLUTION)
 
 

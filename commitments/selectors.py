@@ -13,8 +13,8 @@ from django.utils import timezone
 from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case, Team
 from cases.permissions import is_team_manager, team_ids_visible, visible_cases
-from commitments.errors import NotFoundError
-from commitments.models import Commitment, CommitmentStatus
+from commitments.errors import CommitmentRuleError, NotFoundError
+from commitments.models import Commitment, CommitmentStatus, zone
 
 OPEN = CommitmentStatus.OPEN
 
@@ -39,18 +39,6 @@ def commitment_get_for_user(*, user: Any, pk: int) -> Commitment:
     if commitment is None:
         raise NotFoundError("No such commitment.")
     return commitment
-
-
-def queue_flags(case_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, QueueFlags]:
-    """Overdue and at-risk flags for the queue, in one query; every id gets an entry.
-
-    Overdue: an open promise is past its due time. At risk: an open promise is inside its
-    last reminder lead time and its owner has not confirmed it as on track.
-    """
-    ids = list(case_ids)
-    flags: dict[int, QueueFlags] = {pk: QueueFlags() for pk in ids}
-    flags.update(queue_flags_of_open(case_ids=ids, now=now))
-    return flags
 
 
 def queue_flags_of_open(
@@ -92,35 +80,44 @@ def commitment_flags(commitment: Commitment, *, now: datetime) -> QueueFlags:
     )
 
 
+def commitment_payload(commitment: Commitment) -> dict:
+    """A promise as integrators see it in webhooks (the API's field names, JSON-ready)."""
+    return {
+        "id": commitment.pk,
+        "case": commitment.case.ref,
+        "owner": {"id": commitment.owner_id},
+        "description": commitment.description,
+        "kind": commitment.kind,
+        "due_at": iso(commitment.due_at),
+        "status": commitment.status,
+        "ended_at": iso(commitment.ended_at),
+        "end_reason": commitment.end_reason,
+        "successor": commitment.successor_id,
+    }
+
+
 def commitment_as_dict(commitment: Commitment, *, now: datetime | None = None) -> dict:
-    """A promise as the API shows it (JSON-ready)."""
+    """A promise as the API shows it: the webhook payload, the owner's name, derived flags."""
     now = now or timezone.now()
     profile = getattr(commitment.owner, "agent_profile", None)
     flags = commitment_flags(commitment, now=now)
     return {
-        "id": commitment.pk,
-        "case": commitment.case.ref,
+        **commitment_payload(commitment),
         "owner": {
             "id": commitment.owner_id,
             "name": profile.display_name if profile else commitment.owner.get_username(),
         },
-        "description": commitment.description,
-        "kind": commitment.kind,
-        "due_at": _iso(commitment.due_at),
-        "status": commitment.status,
-        "ended_at": _iso(commitment.ended_at),
-        "end_reason": commitment.end_reason,
-        "successor": commitment.successor_id,
         "made_in_business_time": commitment.made_in_business_time,
         "within": commitment.business_duration,
-        "confirmed_on_track_at": _iso(commitment.confirmed_on_track_at),
-        "made_at": _iso(commitment.made_at),
+        "confirmed_on_track_at": iso(commitment.confirmed_on_track_at),
+        "made_at": iso(commitment.made_at),
         "overdue": flags.overdue,
         "at_risk": flags.at_risk,
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, as the API and webhooks give datetimes."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -156,15 +153,40 @@ def case_detail_commitments(*, case: Case, user: Any) -> dict:
 # --- the commitments report ----------------------------------------------------------------------
 
 
+MAX_REPORT_DAYS = 366
+DEFAULT_REPORT_DAYS = 30
+
+
 @dataclass(frozen=True)
 class ReportPeriod:
     start: date
     end: date  # inclusive
     tz_name: str = "UTC"
 
-    def bounds(self) -> tuple[datetime, datetime]:
-        from commitments.models import zone
+    @classmethod
+    def parse(cls, *, start: date | None, end: date | None, today: date) -> ReportPeriod:
+        """The period a caller asked for: up to ``end`` (default today), from ``start``
+        (default 30 days before), forwards and at most a year; dates whose day bounds fall
+        outside the calendar (year 1, year 9999) are refused the same way, never a 500."""
+        refused = CommitmentRuleError(
+            "invalid_period",
+            f"The period must run forwards, cover at most {MAX_REPORT_DAYS} days and lie "
+            "between the years 1 and 9999.",
+            fields={"from": ["Check the dates."], "to": ["Check the dates."]},
+        )
+        end = end or today
+        try:
+            start = start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+            period = cls(start=start, end=end)
+            for bound in period.bounds():
+                bound.astimezone(UTC)
+        except OverflowError:
+            raise refused from None
+        if start > end or (end - start).days >= MAX_REPORT_DAYS:
+            raise refused
+        return period
 
+    def bounds(self) -> tuple[datetime, datetime]:
         tz = zone(self.tz_name)
         return (
             datetime.combine(self.start, time(0), tzinfo=tz),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from commitments.services import commitments_sweep_due
+from commitments.sweep import commitments_sweep_due
 
 
 @shared_task(name="commitments.sweep_due")

@@ -7,6 +7,7 @@ request re-renders the case page with the form and the service's message.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,30 +137,32 @@ def commitment_new(request: HttpRequest, ref: str) -> HttpResponse:
     return render_case_page(request, case, page_forms={"commitment_form": form}, status=400)
 
 
-@login_required
-@require_POST
-def commitment_keep(request: HttpRequest, pk: int) -> HttpResponse:
+def _one_step(
+    request: HttpRequest, pk: int, service: Callable[..., Commitment], done: str
+) -> HttpResponse:
+    """A button with no form (keep, confirm on track): call the service, say how it went."""
     commitment = _commitment_or_404(request.user, pk)
     try:
-        services.commitment_mark_kept(commitment=commitment, by=request.user)
+        service(commitment=commitment, by=request.user)
     except RuleError as exc:
         show_rule_error(request, exc)
     else:
-        messages.success(request, "Promise kept.")
+        messages.success(request, done)
     return _back(commitment.case)
+
+
+@login_required
+@require_POST
+def commitment_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    return _one_step(request, pk, services.commitment_mark_kept, "Promise kept.")
 
 
 @login_required
 @require_POST
 def commitment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    commitment = _commitment_or_404(request.user, pk)
-    try:
-        services.commitment_confirm_on_track(commitment=commitment, by=request.user)
-    except RuleError as exc:
-        show_rule_error(request, exc)
-    else:
-        messages.success(request, "Promise confirmed on track.")
-    return _back(commitment.case)
+    return _one_step(
+        request, pk, services.commitment_confirm_on_track, "Promise confirmed on track."
+    )
 
 
 @login_required

@@ -6,9 +6,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
 
+from cases import hooks
 from cases.services import case_open
-from commitments.models import BusinessCalendar
+from commitments.models import BusinessCalendar, CommitmentKind
+from commitments.services import commitment_create
 from notifications.models import Notification, NotificationStatus
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
 
@@ -55,6 +59,18 @@ def open_case(team, agent, manager):
     return _open
 
 
+@pytest.fixture
+def client_for():
+    """An API client authenticated as the given user."""
+
+    def _client(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return _client
+
+
 def pending(prefix: str = "commitment:", **filters):
     return Notification.objects.filter(
         dedupe_key__startswith=prefix, status=NotificationStatus.PENDING, **filters
@@ -63,3 +79,23 @@ def pending(prefix: str = "commitment:", **filters):
 
 def notices(template: str, **filters):
     return Notification.objects.filter(template=f"commitments/email/{template}", **filters)
+
+
+def promise(case, by, due="2 business days", kind=CommitmentKind.CALLBACK, **kwargs):
+    """A callback promise recorded through the service."""
+    return commitment_create(
+        case=case, by=by, description="Call you back about the refund", kind=kind, due=due, **kwargs
+    )
+
+
+def reminder_times(commitment):
+    """The owner's pending reminders of a promise: (template, send_after), soonest first."""
+    return [
+        (n.template.rsplit("/", 1)[-1], n.send_after)
+        for n in pending(f"commitment:{commitment.pk}:due:")
+    ]
+
+
+def queue_flags(case_ids):
+    """The queue's flags for these cases now, as ``cases`` collects them from its hooks."""
+    return hooks.collect_queue_flags(list(case_ids), timezone.now())

@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 
 from cases.services import case_open
+from commitments.calendar_services import CalendarSettings, business_calendar_update
 from commitments.errors import CommitmentRuleError
 from commitments.models import BusinessCalendar
-from commitments.services import CalendarSettings, business_calendar_update, commitment_create
+from commitments.services import commitment_create
 from tests.commitments.conftest import london
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
 
@@ -71,12 +72,3 @@ def test_only_a_manager_changes_the_calendar(team, agent):
     other_manager = make_manager(TeamFactory())
     with pytest.raises(CommitmentRuleError):
         business_calendar_update(team=team, by=other_manager, changes=CalendarSettings())
-
-
-def test_nobody_makes_a_first_reply_promise_by_hand(time_machine, open_case, agent):
-    time_machine.move_to(london(2026, 11, 25, 10), tick=False)
-    with pytest.raises(CommitmentRuleError) as err:
-        commitment_create(
-            case=open_case(), by=agent, description="x", kind="first_response", due="1 hour"
-        )
-    assert "kind" in err.value.fields

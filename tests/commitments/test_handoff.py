@@ -7,7 +7,8 @@ import pytest
 from cases.handoff_services import HandoffSummary, handoff_accept, handoff_offer
 from cases.models import Handoff
 from commitments.models import Commitment, CommitmentStatus
-from commitments.services import commitment_create, commitments_sweep_due
+from commitments.services import commitment_create
+from commitments.sweep import commitments_sweep_due
 from tests.commitments.conftest import london, pending
 from tests.factories import make_agent
 

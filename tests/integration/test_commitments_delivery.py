@@ -94,6 +94,6 @@ def test_a_kept_promise_sends_no_later_reminder_and_a_missed_one_apologises_once
 
 
 def _local_hm(commitment) -> str:
-    from commitments.services import local_text
+    from commitments.notices import local_text
 
     return local_text(commitment.due_at, "Europe/London")

@@ -12,7 +12,8 @@ from django.utils import timezone
 from cases.models import CaseEvent
 from cases.services import case_open
 from commitments.models import BusinessCalendar, Commitment, CommitmentStatus, PromiseEventKind
-from commitments.services import commitment_create, commitment_mark_kept, commitments_sweep_due
+from commitments.services import commitment_create, commitment_mark_kept
+from commitments.sweep import commitments_sweep_due
 from notifications.models import Notification
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
 

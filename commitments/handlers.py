@@ -1,0 +1,123 @@
+"""What commitments does when ``cases`` tells it of a case event (``cases.hooks``; registered
+in ``CommitmentsConfig.ready``). Each runs inside the case's own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import F
+
+from cases.models import Case, Channel
+from cases.services import owner_contact
+from commitments.calendar_services import team_calendar
+from commitments.calendars import add_business_time
+from commitments.errors import CommitmentRuleError
+from commitments.lifecycle import User, lock_case, promise_end, promise_make
+from commitments.models import (
+    KINDS_ENDED_BY_RESOLUTION,
+    Commitment,
+    CommitmentKind,
+    CommitmentStatus,
+)
+from commitments.scheduling import DueLike, reminders_cancel, reminders_schedule
+from commitments.selectors import iso
+
+
+def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
+    """The first-response promise, from the channel's target on the team's calendar (in
+    plain time if the calendar has no working hours ahead, so a case always opens)."""
+    channel = Channel(case.channel).label.lower() if case.channel in Channel.values else "message"
+    locked = lock_case(case.pk)
+    target = case.team.first_response_target(case.channel)
+    description = f"A first reply to your {channel} from your case owner"
+
+    def make(due: DueLike) -> Commitment:
+        return promise_make(
+            case=locked,
+            by=None,
+            description=description,
+            kind=CommitmentKind.FIRST_RESPONSE,
+            due=due,
+            now=now,
+        )
+
+    try:
+        make(target)
+    except CommitmentRuleError as err:
+        if err.code != "calendar_has_no_hours":
+            raise
+        make(now + target)
+    case.next_due_at = locked.next_due_at
+
+
+def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
+    """Open promises follow the case to its new owner, reminders included; and a follow-up
+    promise ("check the hand-off worked", one business day) is made for the new owner."""
+    given, case = case, lock_case(case.pk)
+    moving = list(
+        Commitment.objects.select_for_update()
+        .filter(case=case, status=CommitmentStatus.OPEN)
+        .exclude(owner_id=case.owner_id)
+        .order_by("pk")
+    )
+    for commitment in moving:
+        reminders_cancel(commitment=commitment)
+        commitment.owner = case.owner
+        commitment.reminder_generation = F("reminder_generation") + 1
+        commitment.save(update_fields=["owner", "reminder_generation"])
+        commitment.refresh_from_db(fields=["reminder_generation"])
+        reminders_schedule(commitment=commitment, case=case, now=now)
+    calendar = team_calendar(case.team)
+    promise_make(
+        case=case,
+        by=None,
+        description=(
+            f"Check with you that the hand-off to {owner_contact(case.owner)['name']} worked"
+        ),
+        kind=CommitmentKind.UPDATE,
+        due=calendar.standard_day or timedelta(days=1),
+        now=now,
+    )
+    given.next_due_at = case.next_due_at
+
+
+def on_case_closed(*, case: Case, by: User, now: datetime) -> None:
+    """Resolving or closing a case ends the promises it fulfils as kept: the product's own
+    (first reply, hand-off follow-up, the step after a missed promise) and any "resolution"
+    promise. A promise a person made for something else — a callback, a refund, a delivery —
+    must be kept or withdrawn first (``open_commitments``, 409), so a case never closes over a
+    promise the customer is still waiting for without them being told."""
+    open_ones = list(
+        Commitment.objects.select_for_update()
+        .filter(case=case, status=CommitmentStatus.OPEN)
+        .order_by("due_at", "pk")
+    )
+    blocking = [
+        c for c in open_ones if c.made_by_id is not None and c.kind not in KINDS_ENDED_BY_RESOLUTION
+    ]
+    if blocking:
+        raise CommitmentRuleError(
+            "open_commitments",
+            "Keep or withdraw the case's open promises before resolving or closing it.",
+            fields={
+                "commitments": [f"{c.pk}: {c.description} (due {iso(c.due_at)})" for c in blocking]
+            },
+            status=409,
+        )
+    for commitment in open_ones:
+        commitment.case = case
+        promise_end(
+            commitment=commitment,
+            case=case,
+            status=CommitmentStatus.KEPT,
+            by=by,
+            now=now,
+            reason="Case resolved.",
+            data={"on_time": now <= commitment.due_at, "by_resolution": True},
+        )
+
+
+def business_time_add_for_team(*, team: Any, start: datetime, duration: timedelta) -> datetime:
+    """``duration`` of the team's business time after ``start`` (hand-off offer timers)."""
+    return add_business_time(team_calendar(team), start, duration)

@@ -1,0 +1,202 @@
+"""The steps every promise's life shares, inside the caller's transaction: lock the case and
+the promise (in that order, everywhere), check who may change it, make a promise, and end one.
+
+Making and ending keep ``Case.next_due_at`` equal to the earliest open promise, record the
+timeline event and tell integrators, so no service can forget one of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Min
+
+from cases.models import OPEN_STATUSES, Case
+from cases.permissions import can_change_case
+from cases.services import case_event_record
+from commitments.errors import CommitmentRuleError
+from commitments.models import (
+    Commitment,
+    CommitmentKind,
+    CommitmentStatus,
+    PromiseEventKind,
+)
+from commitments.notices import CustomerNotice, customer_notice_enqueue, webhook_emit
+from commitments.scheduling import (
+    DueLike,
+    due_resolve,
+    reminder_leads,
+    reminders_cancel,
+    reminders_schedule,
+)
+from commitments.selectors import iso
+
+User = Any  # the configured user model
+
+DESCRIPTION_MAX = 500
+_CASE_RELATED = ("customer", "team", "owner")
+_ENDED_EVENTS = {
+    CommitmentStatus.KEPT: PromiseEventKind.COMMITMENT_KEPT,
+    CommitmentStatus.RENEGOTIATED: PromiseEventKind.COMMITMENT_RENEGOTIATED,
+    CommitmentStatus.WITHDRAWN: PromiseEventKind.COMMITMENT_WITHDRAWN,
+    CommitmentStatus.MISSED: PromiseEventKind.COMMITMENT_MISSED,
+}
+
+
+# --- locks -------------------------------------------------------------------------------------
+
+
+def lock_case(case_id: int) -> Case:
+    """Lock the case row by its key alone, then read it with what notices need.
+
+    The lock is a plain ``SELECT … FOR UPDATE`` on one table: a joined one can come back empty
+    on PostgreSQL when another transaction updated the row meanwhile."""
+    Case.objects.select_for_update().get(pk=case_id)
+    return Case.objects.select_related(*_CASE_RELATED).get(pk=case_id)
+
+
+def try_lock_case(case_id: int) -> Case | None:
+    """``lock_case`` for the sweep: None, at once, when another transaction holds the case."""
+    locked = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id)
+    if locked.values_list("pk", flat=True).first() is None:
+        return None
+    return Case.objects.select_related(*_CASE_RELATED).get(pk=case_id)
+
+
+def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:
+    """Lock the case first, then the commitment: one order everywhere, so no deadlocks."""
+    case = lock_case(commitment.case_id)
+    locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    locked.case = case
+    return locked, case
+
+
+def lock_for_change(commitment: Commitment, *, by: User) -> tuple[Commitment, Case]:
+    """Lock an open promise that ``by`` may change (its case's owner or a team manager)."""
+    commitment, case = lock_commitment(commitment)
+    require_change(by, case)
+    if not commitment.is_open:
+        raise CommitmentRuleError(
+            "commitment_not_open",
+            f"This promise has already ended ({commitment.get_status_display().lower()}).",
+            status=409,
+        )
+    return commitment, case
+
+
+def require_change(by: User | None, case: Case) -> None:
+    """``by`` None is the product itself, which may always change a case's promises."""
+    if by is not None and not can_change_case(by, case):
+        raise CommitmentRuleError(
+            "not_case_owner",
+            "Only the case's owner or a manager of its team can change its promises.",
+            status=403,
+        )
+
+
+# --- making and ending -------------------------------------------------------------------------
+
+
+def case_next_due_refresh(*, case: Case) -> None:
+    """Keep ``Case.next_due_at`` equal to the earliest open promise, in the caller's transaction."""
+    earliest = Commitment.objects.filter(case=case, status=CommitmentStatus.OPEN).aggregate(
+        m=Min("due_at")
+    )["m"]
+    if case.next_due_at != earliest:
+        case.next_due_at = earliest
+        Case.objects.filter(pk=case.pk).update(next_due_at=earliest)
+
+
+def promise_make(
+    *, case: Case, by: User | None, description: str, kind: str, due: DueLike, now: datetime
+) -> Commitment:
+    """Make a promise on a locked, open case: its reminders, the case's next due time, the
+    timeline event and the webhook. Telling the customer is the caller's choice."""
+    description = (description or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not description:
+        errors["description"] = ["Write the promise in the customer's words."]
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = [f"At most {DESCRIPTION_MAX} characters."]
+    if kind not in CommitmentKind.values:
+        errors["kind"] = [f"One of: {', '.join(CommitmentKind.values)}."]
+    elif kind == CommitmentKind.FIRST_RESPONSE and by is not None:
+        errors["kind"] = ["The first-reply promise is made when the case opens."]
+    if errors:
+        raise CommitmentRuleError(
+            "invalid_commitment", "The promise has invalid fields.", fields=errors
+        )
+    if case.status not in OPEN_STATUSES:
+        raise CommitmentRuleError(
+            "case_not_open", "Promises can be made only on an open case.", status=409
+        )
+    resolved = due_resolve(team=case.team, due=due, now=now)
+    commitment = Commitment(
+        case=case,
+        made_by=by,
+        owner=case.owner,
+        description=description,
+        kind=kind,
+        due_at=resolved.due_at,
+        made_at=now,
+        made_in_business_time=resolved.in_business_time,
+        business_duration=resolved.words,
+        at_risk_from=resolved.due_at,
+    )
+    leads = reminder_leads(commitment=commitment, team=case.team)
+    if leads:
+        commitment.at_risk_from = leads[-1].send_at
+    commitment.save()
+    reminders_schedule(commitment=commitment, case=case, now=now)
+    case_next_due_refresh(case=case)
+    case_event_record(
+        case=case,
+        kind=PromiseEventKind.COMMITMENT_MADE,
+        actor=by,
+        at=now,
+        data={
+            "commitment_id": commitment.pk,
+            "description": commitment.description,
+            "kind": commitment.kind,
+            "due_at": iso(commitment.due_at),
+            **({"within": resolved.words} if resolved.words else {}),
+        },
+    )
+    webhook_emit(commitment=commitment, case=case, event="made")
+    return commitment
+
+
+def promise_end(
+    *,
+    commitment: Commitment,
+    case: Case,
+    status: CommitmentStatus,
+    by: User | None,
+    now: datetime,
+    reason: str = "",
+    successor: Commitment | None = None,
+    data: dict | None = None,
+    notice: CustomerNotice | None = None,
+) -> None:
+    """End a locked promise exactly once (invariant 5), the same way every time: its pending
+    reminders cancelled, the case's next due time, the timeline event (``data`` added to the
+    promise's id), the customer's notice if any, and the webhook named after the status."""
+    commitment.status = status
+    commitment.ended_at = now
+    commitment.ended_by = by
+    commitment.end_reason = reason
+    commitment.successor = successor
+    commitment.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "successor"])
+    reminders_cancel(commitment=commitment)
+    case_next_due_refresh(case=case)
+    case_event_record(
+        case=case,
+        kind=_ENDED_EVENTS[status],
+        actor=by,
+        at=now,
+        data={"commitment_id": commitment.pk, **(data or {})},
+    )
+    if notice is not None:
+        customer_notice_enqueue(case=case, notice=notice)
+    webhook_emit(commitment=commitment, case=case, event=status.value)

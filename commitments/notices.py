@@ -1,0 +1,120 @@
+"""What promises tell people: the customer's notices (a dated promise carries an iCalendar
+entry), the managers' alert when a promise is missed, and the integrators' webhooks.
+
+Every function here queues outbox rows in the caller's transaction; nothing is sent from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+from django.conf import settings
+
+import notifications.services as outbox
+from cases.models import Case
+from cases.services import agent_recipient, customer_context, customer_recipient, owner_contact
+from commitments.models import Commitment, zone
+from commitments.selectors import commitment_payload, iso
+from notifications.services import Attachment, notification_enqueue
+
+ICS_EVENT_LENGTH = timedelta(minutes=15)
+
+
+def local_text(moment: datetime, tz_name: str) -> str:
+    """``Friday 27 November 2026, 12:00 GMT`` in the reader's zone."""
+    local = moment.astimezone(zone(tz_name))
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+def promise_context(commitment: Commitment, tz_name: str, prefix: str = "") -> dict:
+    """What every email about a promise shows of it, in the reader's time zone."""
+    return {
+        f"{prefix}commitment_id": commitment.pk,
+        f"{prefix}description": commitment.description,
+        f"{prefix}due_at": iso(commitment.due_at),
+        f"{prefix}due_local": local_text(commitment.due_at, tz_name),
+    }
+
+
+def commitment_ics(*, commitment: Commitment, case: Case, now: datetime) -> Attachment:
+    """An iCalendar event at the promised time, in the customer's time zone."""
+    tz_name = case.customer.time_zone
+    start = commitment.due_at.astimezone(zone(tz_name))
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//caseowner//commitments//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"commitment-{commitment.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}")
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", start)
+    event.add(
+        "dtend", (commitment.due_at.astimezone(UTC) + ICS_EVENT_LENGTH).astimezone(start.tzinfo)
+    )
+    event.add("summary", f"[{case.ref}] {commitment.description}")
+    event.add("description", f"Promised by {owner_contact(case.owner)['name']}, case {case.ref}.")
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return Attachment(
+        filename=f"{case.ref}-promise-{commitment.pk}.ics",
+        content_type="text/calendar",
+        content=cal.to_ical().decode(),
+    )
+
+
+@dataclass(frozen=True)
+class CustomerNotice:
+    """An email to the customer about one of their promises (``commitments/email/<template>``)."""
+
+    template: str
+    dedupe_key: str
+    extra: dict = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+
+
+def customer_notice_enqueue(*, case: Case, notice: CustomerNotice) -> None:
+    """Queue the notice to the customer, naming their point of contact as it is now."""
+    notification_enqueue(
+        recipient=customer_recipient(case),
+        template=f"commitments/email/{notice.template}",
+        context={**customer_context(case), **notice.extra},
+        dedupe_key=notice.dedupe_key,
+        tags=[f"case:{case.pk}"],
+        attachments=notice.attachments,
+    )
+
+
+def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
+    """Each active manager of the team hears of a missed promise once."""
+    owner = owner_contact(commitment.owner)
+    for manager in case.team.managers.filter(is_active=True).order_by("pk"):
+        notification_enqueue(
+            recipient=agent_recipient(manager, kind="manager"),
+            template="commitments/email/missed_manager",
+            context={
+                "case_ref": case.ref,
+                "case_subject": case.subject,
+                "team_name": case.team.name,
+                "owner_name": owner["name"],
+                "owner_email": owner["email"],
+                "manager_name": owner_contact(manager)["name"],
+                **promise_context(commitment, case.team.time_zone),
+            },
+            dedupe_key=f"commitment:{commitment.pk}:missed:manager:{manager.pk}",
+            tags=[f"case:{case.pk}"],
+        )
+
+
+def webhook_emit(*, commitment: Commitment, case: Case, event: str) -> None:
+    """Tell integrators (``commitment.<event>``), when the outbox offers webhooks."""
+    emit = getattr(outbox, "webhook_emit", None)
+    if emit is None:
+        return
+    emit(
+        scope=f"team:{case.team_id}",
+        event=f"commitment.{event}",
+        payload=commitment_payload(commitment),
+        dedupe_key=f"commitment:{commitment.pk}:webhook:{event}",
+    )
