@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -22,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import IdField, Pagination, error_responses
+from caseowner.csv_export import csv_lines
 from cases.selectors import case_get
 from commitments import selectors, services
 from commitments.models import CommitmentKind, CommitmentStatus
@@ -270,27 +269,27 @@ class ReportCsvRenderer(BaseRenderer):
         accepted_media_type: str | None = None,
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
-        out = io.StringIO()
-        writer = csv.writer(out)
         if not isinstance(data, dict) or "teams" not in data:
-            writer.writerow(["code", "message"])
-            writer.writerow([data.get("code", "error"), data.get("message", "")])
-            return out.getvalue().encode()
+            error = [["code", "message"], [data.get("code", "error"), data.get("message", "")]]
+            return "".join(csv_lines(error)).encode()
         columns = ["scope", "from", "to", "team_id", "team", "agent_id", "agent_name"]
         columns += list(selectors.REPORT_COLUMNS)
-        writer.writerow(columns)
         teams = {t["team_id"]: t["team"] for t in data["teams"]}
-        for scope, rows in (("team", data["teams"]), ("agent", data["agents"])):
-            for row in rows:
-                line = {
-                    "scope": scope,
-                    "from": data["from"],
-                    "to": data["to"],
-                    "team": teams.get(row["team_id"], ""),
-                    **row,
-                }
-                writer.writerow(["" if line.get(c) is None else line.get(c, "") for c in columns])
-        return out.getvalue().encode()
+
+        def lines() -> Iterator[list[Any]]:
+            yield columns
+            for scope, rows in (("team", data["teams"]), ("agent", data["agents"])):
+                for row in rows:
+                    line = {
+                        "scope": scope,
+                        "from": data["from"],
+                        "to": data["to"],
+                        "team": teams.get(row["team_id"], ""),
+                        **row,
+                    }
+                    yield [line.get(c) for c in columns]
+
+        return "".join(csv_lines(lines())).encode()
 
 
 class FiguresOut(serializers.Serializer):

@@ -128,3 +128,13 @@ def test_a_refused_period_as_csv_is_still_an_error(history, client_for):
     response = client_for(history["manager"]).get(REPORT + "?to=0001-01-01&format=csv")
     assert response.status_code == 400
     assert "invalid_period" in response.content.decode()
+
+
+def test_a_team_name_a_spreadsheet_would_run_is_exported_as_text(history, client_for):
+    history["team"].name = '=HYPERLINK("http://evil.example","Team")'
+    history["team"].save()
+    response = client_for(history["manager"]).get(
+        "/api/v1/reports/commitments/?from=2026-11-01&to=2026-11-30&format=csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert rows[0]["team"] == "'" + history["team"].name
