@@ -1,8 +1,14 @@
-"""The back office for staff. The timeline is read-only here as everywhere."""
+"""The back office for staff. The timeline is read-only here as everywhere.
+
+Cases, hand-offs and reviews are read-only: every change to them goes through the services
+(status, priority, hand-offs and reviews from the case pages or the API), so it is checked and
+recorded on the timeline. Customers, teams and agents' profiles are plain records edited here.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cases.models import AgentProfile, Case, CaseEvent, Customer, Handoff, HandoffReview, Team
@@ -47,7 +53,7 @@ class CaseEventInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def get_queryset(self, request: HttpRequest):  # noqa: ANN201
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
         return super().get_queryset(request).select_related("actor")
 
 
@@ -66,20 +72,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "priority", "channel", "team"]
     search_fields = ["subject", "customer__full_name", "customer__email"]
     list_select_related = ["team", "owner"]
-    raw_id_fields = ["customer"]
-    # Owner, status and the rest change only through services (hand-offs, status changes).
-    readonly_fields = [
-        "ref",
-        "owner",
-        "owner_since",
-        "owner_count",
-        "status",
-        "next_due_at",
-        "created_at",
-        "updated_at",
-        "closed_at",
-        "link_generation",
-    ]
+    readonly_fields = ["ref"]
     inlines = [CaseEventInline]
     show_full_result_count = False
 
@@ -89,6 +82,11 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A case is opened through the intake service (owner by rule, acknowledgement sent).
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Team, priority and status change through the services, which record the change on
+        # the timeline (a team only moves with an accepted hand-off).
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -134,7 +132,15 @@ class HandoffAdmin(admin.ModelAdmin):
 @admin.register(HandoffReview)
 class HandoffReviewAdmin(admin.ModelAdmin):
     list_display = ["handoff", "reviewer", "reviewed_at"]
+    list_select_related = ["handoff", "reviewer"]
     raw_id_fields = ["handoff"]
+
+    # A review is written by ``handoff_review`` (a manager of the team, once, scores 1–5).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

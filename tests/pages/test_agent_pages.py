@@ -13,8 +13,7 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, CaseStatus, EventKind, Handoff, HandoffStatus
 from commitments.models import Commitment, CommitmentStatus
 from commitments.services import commitment_create
-from tests.cases.factories_handoff import good_summary, offer
-from tests.factories import CaseFactory, make_agent
+from tests.factories import CaseFactory, good_summary, make_agent, offer
 from tests.pages.conftest import client_for
 
 pytestmark = pytest.mark.django_db
