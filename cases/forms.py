@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django import forms
 
-from cases.handoff_gate import SUMMARY_FIELDS, HandoffSummary
+from cases.handoff_gate import HandoffSummary
 from cases.models import CaseStatus, Channel, Customer, HandoffReason, Priority, Team, Title
 from cases.services import CaseIntake, NewCustomer
 
@@ -85,8 +85,7 @@ class HandoffOfferForm(forms.Form):
             del self.fields["to_team"]
 
     def summary(self) -> HandoffSummary:
-        data = self.cleaned_data
-        return HandoffSummary(**{name: data[name] for name in SUMMARY_FIELDS})
+        return HandoffSummary.of(self.cleaned_data)
 
 
 class DeclineForm(forms.Form):

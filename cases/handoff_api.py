@@ -18,7 +18,7 @@ from caseowner.api import IdField, Pagination, error_responses
 from cases import handoff_selectors as selectors
 from cases import handoff_services as services
 from cases.api import PersonOut
-from cases.handoff_gate import SUMMARY_FIELDS, HandoffRubric, HandoffSummary
+from cases.handoff_gate import HandoffRubric, HandoffSummary
 from cases.models import HandoffReason, HandoffStatus
 from cases.pages import csv_download
 from cases.selectors import case_get
@@ -100,7 +100,7 @@ class CaseHandoffsApi(APIView):
             to=selectors.handoff_receiver_by_id(v["to_agent"]),
             to_team=selectors.handoff_team_by_id(v.get("to_team")),
             reason=v["reason"],
-            summary=HandoffSummary(**{name: v[name] for name in SUMMARY_FIELDS}),
+            summary=HandoffSummary.of(v),
             briefed_commitments=v["briefed_commitments"],
         )
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff.pk)
@@ -196,12 +196,7 @@ class HandoffReviewApi(APIView):
         review = services.handoff_review(
             handoff=handoff,
             by=request.user,
-            rubric=HandoffRubric(
-                context_complete=v["context_complete"],
-                next_step_clear=v["next_step_clear"],
-                commitments_carried=v["commitments_carried"],
-                customer_informed=v["customer_informed"],
-            ),
+            rubric=HandoffRubric.of(v),
             comment=v["comment"],
         )
         return Response(self.ReviewOut(review).data, status=status.HTTP_201_CREATED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,6 +83,11 @@ class HandoffSummary:
     actions_taken: str
     customer_expectations: str
     next_step: str
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> HandoffSummary:
+        """The summary from a form's or a serializer's valid data."""
+        return cls(**{name: data[name] for name in SUMMARY_FIELDS})
 
     def cleaned(self) -> HandoffSummary:
         return HandoffSummary(
@@ -253,6 +259,14 @@ def handoff_offer_flags(*, case: Case, to: User, now: datetime) -> list[str]:
     return flags
 
 
+RUBRIC_FIELDS: tuple[str, ...] = (
+    "context_complete",
+    "next_step_clear",
+    "commitments_carried",
+    "customer_informed",
+)
+
+
 @dataclass(frozen=True)
 class HandoffRubric:
     """A manager's scores of a hand-off, 1–5 each."""
@@ -262,15 +276,15 @@ class HandoffRubric:
     commitments_carried: int
     customer_informed: int
 
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> HandoffRubric:
+        """The rubric from a form's or a serializer's valid data."""
+        return cls(**{name: data[name] for name in RUBRIC_FIELDS})
+
     def errors(self) -> dict[str, list[str]]:
         """The scores out of range, by field (empty when all are 1–5)."""
         return {
             name: ["Score from 1 to 5."]
-            for name in (
-                "context_complete",
-                "next_step_clear",
-                "commitments_carried",
-                "customer_informed",
-            )
+            for name in RUBRIC_FIELDS
             if not isinstance(getattr(self, name), int) or not 1 <= getattr(self, name) <= 5
         }

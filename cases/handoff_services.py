@@ -27,7 +27,7 @@ from cases.handoff_gate import (
     handoff_summary_check,
 )
 from cases.handoff_selectors import handoff_receiver_teams
-from cases.handoff_sweep import handoff_record_commitment_missed
+from cases.handoff_sweep import handoff_record_commitment_missed, offer_end
 from cases.locking import lock_case, lock_handoff
 from cases.models import (
     OPEN_STATUSES,
@@ -340,17 +340,9 @@ def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
             "Say why you decline, so the owner can find someone else.",
             fields={"reason": ["This field may not be blank."]},
         )
-    now = timezone.now()
-    handoff.status = HandoffStatus.DECLINED
     handoff.decline_reason = reason
-    handoff.decided_at = now
-    handoff.save(update_fields=["status", "decline_reason", "decided_at"])
-    case_event_record(
-        case=case,
-        kind=EventKind.HANDOFF_DECLINED,
-        actor=by,
-        at=now,
-        data={"handoff_id": handoff.pk, "to_agent_id": by.pk, "reason": reason},
+    offer_end(
+        handoff, case=case, status=HandoffStatus.DECLINED, by=by, now=timezone.now(), reason=reason
     )
     # The owner may think the case has moved on: tell them it is still theirs.
     notification_enqueue(
@@ -383,17 +375,7 @@ def handoff_cancel(*, handoff: Handoff, by: User) -> Handoff:
             status=403,
         )
     _require_open_offer(handoff)
-    now = timezone.now()
-    handoff.status = HandoffStatus.CANCELLED
-    handoff.decided_at = now
-    handoff.save(update_fields=["status", "decided_at"])
-    case_event_record(
-        case=case,
-        kind=EventKind.HANDOFF_CANCELLED,
-        actor=by,
-        at=now,
-        data={"handoff_id": handoff.pk, "to_agent_id": handoff.to_agent_id},
-    )
+    offer_end(handoff, case=case, status=HandoffStatus.CANCELLED, by=by, now=timezone.now())
     return handoff
 
 
@@ -477,7 +459,7 @@ __all__ = [
     "HandoffRubric",
     "HandoffSummary",
     "handoff_record_commitment_missed",
-    # the writes
+    # the writes here
     "handoff_accept",
     "handoff_cancel",
     "handoff_customer_acknowledge",

@@ -3,7 +3,8 @@ escalation, an offer expiring with its case, and a carried promise missed after 
 
 These run without a person asking: from the periodic sweep (``cases.tasks``) and from the
 handlers other apps call (``hooks.case_closed``; the commitments app when it marks a promise
-missed). Locks follow ``cases.locking``'s order: the case row, then the hand-off row.
+missed). Every offer that ends unaccepted, here or in ``cases.handoff_services``, ends
+through ``offer_end``. Locks follow ``cases.locking``'s order: the case row, then the hand-off row.
 """
 
 from __future__ import annotations
@@ -25,6 +26,30 @@ from notifications.services import notification_enqueue
 User = Any  # the configured user model
 
 
+_END_EVENTS: dict[str, str] = {
+    HandoffStatus.DECLINED: EventKind.HANDOFF_DECLINED,
+    HandoffStatus.CANCELLED: EventKind.HANDOFF_CANCELLED,
+    HandoffStatus.EXPIRED: EventKind.HANDOFF_EXPIRED,
+}
+
+
+def offer_end(
+    handoff: Handoff, *, case: Case, status: str, by: User | None, now: datetime, **data: Any
+) -> None:
+    """An offer ends unaccepted (declined, cancelled, expired): its status, the moment, and
+    the timeline event naming the receiver and ``data``. The owner keeps the case."""
+    handoff.status = status
+    handoff.decided_at = now
+    handoff.save(update_fields=["status", "decided_at", "decline_reason"])
+    case_event_record(
+        case=case,
+        kind=_END_EVENTS[status],
+        actor=by,
+        at=now,
+        data={"handoff_id": handoff.pk, "to_agent_id": handoff.to_agent_id, **data},
+    )
+
+
 def handoff_on_case_closed(*, case: Case, by: User | None, now: datetime) -> Handoff | None:
     """A ``hooks.case_closed`` handler: an offer still waiting when its case is resolved or
     closed expires (nobody can accept a case that is over), in the closing transaction."""
@@ -35,16 +60,7 @@ def handoff_on_case_closed(*, case: Case, by: User | None, now: datetime) -> Han
     handoff = lock_handoff(ids[0])
     if handoff is None or handoff.status != HandoffStatus.OFFERED:
         return None
-    handoff.status = HandoffStatus.EXPIRED
-    handoff.decided_at = now
-    handoff.save(update_fields=["status", "decided_at"])
-    case_event_record(
-        case=case,
-        kind=EventKind.HANDOFF_EXPIRED,
-        actor=by,
-        at=now,
-        data={"handoff_id": handoff.pk, "to_agent_id": handoff.to_agent_id, "why": case.status},
-    )
+    offer_end(handoff, case=case, status=HandoffStatus.EXPIRED, by=by, now=now, why=case.status)
     return handoff
 
 

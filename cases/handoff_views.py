@@ -195,12 +195,7 @@ def handoff_review(request: HttpRequest, handoff_id: int) -> HttpResponse:
         handoff_services.handoff_review(
             handoff=handoff,
             by=request.user,
-            rubric=HandoffRubric(
-                context_complete=data["context_complete"],
-                next_step_clear=data["next_step_clear"],
-                commitments_carried=data["commitments_carried"],
-                customer_informed=data["customer_informed"],
-            ),
+            rubric=HandoffRubric.of(data),
             comment=data["comment"],
         )
     except RuleError as exc:
