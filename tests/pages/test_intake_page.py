@@ -78,3 +78,23 @@ def test_opening_a_case_with_an_owner_outside_the_team_shows_the_services_error(
 def test_the_customer_picker_searches_by_name(org):
     html = client_for(org["owner"]).get("/cases/new/?q=hopper").content.decode()
     assert "Grace Hopper" in html
+
+
+def test_the_form_preselects_the_agents_only_team(org):
+    html = client_for(org["owner"]).get("/cases/new/").content.decode()
+    assert f'<option value="{org["team"].pk}" selected>' in html
+
+
+def test_a_team_that_is_not_the_agents_is_refused(org):
+    response = client_for(org["owner"]).post(
+        "/cases/new/",
+        {
+            "customer": org["customer"].pk,
+            "team": org["other_team"].pk,
+            "channel": "email",
+            "subject": "Not my team",
+            "priority": "normal",
+        },
+    )
+    assert response.status_code == 400
+    assert not Case.objects.filter(subject="Not my team").exists()
