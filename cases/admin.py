@@ -14,6 +14,19 @@ from django.http import HttpRequest
 from cases.models import AgentProfile, Case, CaseEvent, Customer, Handoff, HandoffReview, Team
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here: a service writes these rows."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["full_name", "title", "addressed_as", "email", "phone", "preferred_channel"]
@@ -58,7 +71,11 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
+    """Opened by the intake service (owner by rule, acknowledgement sent); team, priority and
+    status change through the services, which record the change on the timeline (a team only
+    moves with an accepted hand-off)."""
+
     list_display = [
         "ref",
         "subject",
@@ -80,67 +97,29 @@ class CaseAdmin(admin.ModelAdmin):
     def ref(self, obj: Case) -> str:
         return obj.ref
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # A case is opened through the intake service (owner by rule, acknowledgement sent).
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Team, priority and status change through the services, which record the change on
-        # the timeline (a team only moves with an accepted hand-off).
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "case", "kind", "actor"]
     list_filter = ["kind"]
     raw_id_fields = ["case"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(ReadOnlyAdmin):
     list_display = ["id", "case", "from_agent", "to_agent", "status", "reason", "offered_at"]
     list_filter = ["status", "reason"]
     list_select_related = ["case", "from_agent", "to_agent"]
     raw_id_fields = ["case"]
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(HandoffReview)
-class HandoffReviewAdmin(admin.ModelAdmin):
+class HandoffReviewAdmin(ReadOnlyAdmin):
+    """Written by ``handoff_review``: a manager of the team, once, scores 1–5."""
+
     list_display = ["handoff", "reviewer", "reviewed_at"]
     list_select_related = ["handoff", "reviewer"]
     raw_id_fields = ["handoff"]
-
-    # A review is written by ``handoff_review`` (a manager of the team, once, scores 1–5).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
