@@ -1,11 +1,30 @@
-"""The back office for staff. The timeline is read-only here as everywhere."""
+"""The back office for staff. The timeline is read-only here as everywhere.
+
+Cases, hand-offs and reviews are read-only: every change to them goes through the services
+(status, priority, hand-offs and reviews from the case pages or the API), so it is checked and
+recorded on the timeline. Customers, teams and agents' profiles are plain records edited here.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cases.models import AgentProfile, Case, CaseEvent, Customer, Handoff, HandoffReview, Team
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here: a service writes these rows."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Customer)
@@ -47,12 +66,16 @@ class CaseEventInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def get_queryset(self, request: HttpRequest):  # noqa: ANN201
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
         return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
+    """Opened by the intake service (owner by rule, acknowledgement sent); team, priority and
+    status change through the services, which record the change on the timeline (a team only
+    moves with an accepted hand-off)."""
+
     list_display = [
         "ref",
         "subject",
@@ -66,20 +89,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "priority", "channel", "team"]
     search_fields = ["subject", "customer__full_name", "customer__email"]
     list_select_related = ["team", "owner"]
-    raw_id_fields = ["customer"]
-    # Owner, status and the rest change only through services (hand-offs, status changes).
-    readonly_fields = [
-        "ref",
-        "owner",
-        "owner_since",
-        "owner_count",
-        "status",
-        "next_due_at",
-        "created_at",
-        "updated_at",
-        "closed_at",
-        "link_generation",
-    ]
+    readonly_fields = ["ref"]
     inlines = [CaseEventInline]
     show_full_result_count = False
 
@@ -87,54 +97,29 @@ class CaseAdmin(admin.ModelAdmin):
     def ref(self, obj: Case) -> str:
         return obj.ref
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # A case is opened through the intake service (owner by rule, acknowledgement sent).
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "case", "kind", "actor"]
     list_filter = ["kind"]
     raw_id_fields = ["case"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(ReadOnlyAdmin):
     list_display = ["id", "case", "from_agent", "to_agent", "status", "reason", "offered_at"]
     list_filter = ["status", "reason"]
     list_select_related = ["case", "from_agent", "to_agent"]
     raw_id_fields = ["case"]
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(HandoffReview)
-class HandoffReviewAdmin(admin.ModelAdmin):
-    list_display = ["handoff", "reviewer", "reviewed_at"]
-    raw_id_fields = ["handoff"]
+class HandoffReviewAdmin(ReadOnlyAdmin):
+    """Written by ``handoff_review``: a manager of the team, once, scores 1–5."""
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    list_display = ["handoff", "reviewer", "reviewed_at"]
+    list_select_related = ["handoff", "reviewer"]
+    raw_id_fields = ["handoff"]

@@ -7,8 +7,6 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db import transaction
-from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -19,10 +17,9 @@ from rest_framework.views import APIView
 
 from caseowner.api import MAX_ID, IdField, Pagination, error_responses
 from caseowner.errors import NotFoundError
-from cases import hooks, selectors, services
-from cases.errors import CaseRuleError
-from cases.models import Case, CaseStatus, Channel, Customer, Priority, Team, Title
-from cases.permissions import team_ids_visible
+from cases import handoff_selectors, hooks, selectors, services
+from cases.contacts import display_name
+from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
 
 
 class PersonOut(serializers.Serializer):
@@ -30,7 +27,7 @@ class PersonOut(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user: Any) -> str:
-        return services.display_name(user)
+        return display_name(user)
 
 
 class CustomerOut(serializers.ModelSerializer):
@@ -197,63 +194,20 @@ class NoteIn(serializers.Serializer):
     text = serializers.CharField(max_length=10_000)
 
 
+# The API's detail shows the newest events of the timeline; the case page pages through them.
+API_TIMELINE_EVENTS = 50
+
+
 def case_detail_payload(*, case: Case, user: Any) -> dict:
-    """Everything the case page and the API detail show, in a fixed number of queries."""
+    """The case, its newest timeline events, hand-offs and the customer's earlier cases
+    (``selectors.case_detail``), and what later apps add; a fixed number of queries."""
+    detail = selectors.case_detail(user=user, case=case, timeline_limit=API_TIMELINE_EVENTS)
     data = CaseDetailOut(case).data
-    data["timeline"] = EventOut(selectors.case_timeline(case=case), many=True).data
-    data["handoffs"] = HandoffBriefOut(selectors.case_handoffs(case=case), many=True).data
-    data["customer_history"] = HistoryOut(selectors.customer_history(case=case), many=True).data
+    data["timeline"] = EventOut(detail.timeline.events, many=True).data
+    data["handoffs"] = HandoffBriefOut(detail.handoffs, many=True).data
+    data["customer_history"] = HistoryOut(detail.history, many=True).data
     data.update(hooks.collect_detail_extras(case, user))
     return data
-
-
-def _resolve_customer(data: dict) -> Customer:
-    if "customer" in data:
-        try:
-            return Customer.objects.get(pk=data["customer"])
-        except Customer.DoesNotExist:
-            raise CaseRuleError(
-                "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
-            ) from None
-    new = dict(data["new_customer"])
-    return services.customer_create(full_name=new.pop("name"), **new)
-
-
-def _resolve_team(user: Any, team_id: int | None) -> Team:
-    visible = team_ids_visible(user)
-    if team_id is None:
-        if len(visible) != 1:
-            raise CaseRuleError(
-                "team_required",
-                "Say which team the case belongs to.",
-                fields={"team": ["This field is required."]},
-            )
-        team_id = next(iter(visible))
-    if team_id not in visible and not user.is_superuser:
-        raise CaseRuleError(
-            "team_not_found", "No such team among yours.", fields={"team": ["Not found."]}
-        )
-    try:
-        return Team.objects.get(pk=team_id)
-    except Team.DoesNotExist:
-        raise CaseRuleError(
-            "team_not_found", "No such team among yours.", fields={"team": ["Not found."]}
-        ) from None
-
-
-def _resolve_owner(owner_id: int | None) -> Any:
-    if owner_id is None:
-        return None
-    from django.contrib.auth import get_user_model
-
-    try:
-        return get_user_model().objects.get(pk=owner_id)
-    except get_user_model().DoesNotExist:
-        raise CaseRuleError(
-            "owner_not_in_team",
-            "The owner must be an active agent of the case's team.",
-            fields={"owner": ["Not found."]},
-        ) from None
 
 
 class CaseListApi(APIView):
@@ -292,18 +246,22 @@ class CaseListApi(APIView):
         data = CaseCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        with transaction.atomic():
-            team = _resolve_team(request.user, v.get("team"))
-            case = services.case_open(
-                customer=_resolve_customer(v),
-                team=team,
+        new = v.get("new_customer")
+        case = services.case_intake(
+            intake=services.CaseIntake(
                 channel=v["channel"],
                 subject=v["subject"],
+                customer_id=v.get("customer"),
+                new_customer=services.NewCustomer(full_name=new.pop("name"), **new)
+                if new is not None
+                else None,
+                team_id=v.get("team"),
+                owner_id=v.get("owner"),
                 description=v["description"],
                 priority=v["priority"],
-                owner=_resolve_owner(v.get("owner")),
-                by=request.user,
-            )
+            ),
+            by=request.user,
+        )
         case = selectors.case_get(user=request.user, ref=case.ref)
         return Response(case_detail_payload(case=case, user=request.user), status=201)
 
@@ -361,21 +319,18 @@ class OfferWaitingOut(serializers.Serializer):
 
 
 class QueueRowOut(CaseOut):
+    # Serialises a ``selectors.QueueRow``: the case with its flags.
     overdue = serializers.BooleanField(read_only=True)
     at_risk = serializers.BooleanField(read_only=True)
 
     class Meta(CaseOut.Meta):
         fields = [*CaseOut.Meta.fields, "overdue", "at_risk"]
 
-
-def queue_rows(cases: list[Case]) -> Any:
-    """Queue rows with their flags: overdue (a promise is past due) and at risk (one is due
-    within the last reminder lead time and its owner has not confirmed it on track)."""
-    flags = selectors.queue_flags(cases=cases, now=timezone.now())
-    for case in cases:
-        case.overdue = flags[case.pk].overdue  # type: ignore[attr-defined]
-        case.at_risk = flags[case.pk].at_risk  # type: ignore[attr-defined]
-    return QueueRowOut(cases, many=True).data
+    def to_representation(self, instance: Any) -> Any:
+        # The flags are skipped on the case (it has none) and taken from the row.
+        data = super().to_representation(instance.case)
+        data["overdue"], data["at_risk"] = instance.overdue, instance.at_risk
+        return data
 
 
 class QueueApi(APIView):
@@ -399,9 +354,10 @@ class QueueApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.queue_for(user=request.user), request, self)
-        response = paginator.get_paginated_response(queue_rows(list(page or [])))
+        rows = selectors.queue_rows(cases=list(page or []))
+        response = paginator.get_paginated_response(QueueRowOut(rows, many=True).data)
         response.data["offers_waiting"] = OfferWaitingOut(
-            selectors.offers_waiting_for(user=request.user), many=True
+            handoff_selectors.handoff_offers_waiting_for(user=request.user), many=True
         ).data
         return response
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import api, handoff_api
+from cases import api, customer_api, handoff_api
 
 urlpatterns = [
     path(
@@ -33,11 +33,6 @@ urlpatterns = [
     path("cases/<str:ref>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<str:ref>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),
     path("queue/", api.QueueApi.as_view(), name="api-queue"),
-]
-
-# The customer's view behind the signed link (no login).
-from cases import customer_api  # noqa: E402
-
-urlpatterns += [
+    # The customer's view behind the signed link (no login).
     path("customer/<str:token>/", customer_api.CustomerCaseApi.as_view(), name="api-customer"),
 ]

@@ -1,6 +1,6 @@
 """The customer's view of their case over JSON, behind the signed link (no login).
 
-The same reads as the customer page (``page_selectors.customer_view``): the owner and how to
+The same reads as the customer page (``customer_selectors.customer_view``): the owner and how to
 reach them, open promises, owner changes; never internal notes. Throttled on the shared cache
 with the ``customer_link`` scope, like the page.
 """
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from caseowner.api import error_responses
 from caseowner.errors import NotFoundError
-from cases import handoff_services, page_selectors
+from cases import customer_selectors, handoff_services
 from cases.models import Case
 
 
@@ -64,7 +64,7 @@ def _utc(moment: datetime | None) -> str | None:
 
 
 def customer_payload(case: Case) -> dict:
-    view = page_selectors.customer_view(case=case)
+    view = customer_selectors.customer_view(case=case)
     return {
         "ref": case.ref,
         "subject": case.subject,
@@ -89,7 +89,7 @@ def customer_payload(case: Case) -> dict:
 
 
 def _case_for(token: str) -> Case:
-    case = page_selectors.customer_case_for_token(token)
+    case = customer_selectors.customer_case_for_token(token)
     if case is None:
         # Bad signature, expired or revoked: all look the same from outside.
         raise NotFoundError("This link is not valid any more.")

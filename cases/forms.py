@@ -8,7 +8,9 @@ from typing import Any, cast
 
 from django import forms
 
+from cases.handoff_gate import HandoffSummary
 from cases.models import CaseStatus, Channel, Customer, HandoffReason, Priority, Team, Title
+from cases.services import CaseIntake, NewCustomer
 
 
 def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
@@ -82,6 +84,9 @@ class HandoffOfferForm(forms.Form):
         else:
             del self.fields["to_team"]
 
+    def summary(self) -> HandoffSummary:
+        return HandoffSummary.of(self.cleaned_data)
+
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(label="Why you decline", max_length=1000)
@@ -149,6 +154,30 @@ class CaseOpenForm(forms.Form):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise forms.ValidationError("Unknown time zone.") from None
         return value
+
+    def intake(self) -> CaseIntake:
+        """The valid form as the intake service takes it."""
+        data = self.cleaned_data
+        new = None
+        if not data["customer"]:
+            new = NewCustomer(
+                full_name=data["new_name"],
+                title=data["new_title"],
+                addressed_as=data["new_addressed_as"],
+                email=data["new_email"],
+                phone=data["new_phone"],
+                time_zone=data["new_time_zone"],
+            )
+        return CaseIntake(
+            channel=data["channel"],
+            subject=data["subject"],
+            customer_id=data["customer"].pk if data["customer"] else None,
+            new_customer=new,
+            team_id=data["team"].pk,
+            owner_id=data["owner"],
+            description=data["description"],
+            priority=data["priority"],
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

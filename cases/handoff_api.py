@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -19,8 +18,9 @@ from caseowner.api import IdField, Pagination, error_responses
 from cases import handoff_selectors as selectors
 from cases import handoff_services as services
 from cases.api import PersonOut
-from cases.errors import CaseRuleError
-from cases.models import HandoffReason, HandoffStatus, Team
+from cases.handoff_gate import HandoffRubric, HandoffSummary
+from cases.models import HandoffReason, HandoffStatus
+from cases.pages import csv_download
 from cases.selectors import case_get
 
 
@@ -49,15 +49,6 @@ class HandoffOut(serializers.Serializer):
     escalate_at = serializers.DateTimeField(allow_null=True)
     quality_score = serializers.IntegerField(allow_null=True)
     flags = serializers.ListField(child=serializers.CharField())
-
-
-def _user_or_error(user_id: int, field: str) -> Any:
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None:
-        raise CaseRuleError(
-            "handoff_receiver_unknown", "No such agent.", fields={field: ["No such agent."]}
-        )
-    return user
 
 
 class CaseHandoffsApi(APIView):
@@ -103,25 +94,13 @@ class CaseHandoffsApi(APIView):
         data = self.OfferIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        to_team = None
-        if v.get("to_team") is not None:
-            to_team = Team.objects.filter(pk=v["to_team"]).first()
-            if to_team is None:
-                raise CaseRuleError(
-                    "handoff_team_unknown", "No such team.", fields={"to_team": ["No such team."]}
-                )
         handoff = services.handoff_offer(
             case=case,
             by=request.user,
-            to=_user_or_error(v["to_agent"], "to_agent"),
-            to_team=to_team,
+            to=selectors.handoff_receiver_by_id(v["to_agent"]),
+            to_team=selectors.handoff_team_by_id(v.get("to_team")),
             reason=v["reason"],
-            summary=services.HandoffSummary(
-                customer_needs=v["customer_needs"],
-                actions_taken=v["actions_taken"],
-                customer_expectations=v["customer_expectations"],
-                next_step=v["next_step"],
-            ),
+            summary=HandoffSummary.of(v),
             briefed_commitments=v["briefed_commitments"],
         )
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff.pk)
@@ -217,20 +196,10 @@ class HandoffReviewApi(APIView):
         review = services.handoff_review(
             handoff=handoff,
             by=request.user,
-            rubric=services.HandoffRubric(
-                context_complete=v["context_complete"],
-                next_step_clear=v["next_step_clear"],
-                commitments_carried=v["commitments_carried"],
-                customer_informed=v["customer_informed"],
-            ),
+            rubric=HandoffRubric.of(v),
             comment=v["comment"],
         )
         return Response(self.ReviewOut(review).data, status=status.HTTP_201_CREATED)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 class AuditCSVRenderer(renderers.BaseRenderer):
@@ -240,7 +209,12 @@ class AuditCSVRenderer(renderers.BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):  # noqa: ANN001, ANN201
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         # Errors on the CSV route are still the JSON error shape.
         return renderers.JSONRenderer().render(data)
 
@@ -310,14 +284,9 @@ class HandoffReportApi(APIView):
         )
         rows = selectors.handoff_audit_rows(user=request.user, filters=filters)
         if request.accepted_renderer.format == "csv":
-            writer = csv.writer(_Echo())
-            body = (
-                writer.writerow(row)
-                for row in selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500))
+            return csv_download(
+                selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)), "handoffs.csv"
             )
-            download = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
-            download["Content-Disposition"] = 'attachment; filename="handoffs.csv"'
-            return download
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         response = paginator.get_paginated_response(self.RowOut(page, many=True).data)

@@ -25,10 +25,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError
+from cases.contacts import display_name
 from cases.errors import CaseRuleError
-from cases.models import Case, Handoff, HandoffReview, HandoffStatus
-from cases.permissions import managed_team_ids, team_ids_visible
-from cases.services import display_name
+from cases.models import AgentProfile, Case, Handoff, HandoffReview, HandoffStatus, Team
+from cases.permissions import is_team_manager, managed_team_ids, team_ids_visible
+from cases.selectors import user_by_id
+
+User = Any  # the configured user model
 
 _PEOPLE = (
     "from_agent__agent_profile",
@@ -47,7 +50,8 @@ def handoff_list_for_case(*, case: Case) -> QuerySet[Handoff]:
 
 
 def handoff_offers_waiting_for(*, user: Any) -> QuerySet[Handoff]:
-    """Offers made to the user and not yet decided, oldest first (the queue shows them)."""
+    """Offers made to the user and not yet decided, oldest first (the queue shows them, on the
+    page and in the API)."""
     return (
         Handoff.objects.filter(to_agent=user, status=HandoffStatus.OFFERED)
         .select_related("case", "case__customer", "case__team", *_PEOPLE)
@@ -67,20 +71,70 @@ def handoff_get(*, user: Any, handoff_id: int) -> Handoff:
         raise NotFoundError(f"No hand-off {handoff_id}.") from None
 
 
-def handoff_pending_acknowledgement(*, case: Case) -> Handoff | None:
-    """The accepted hand-off that made the current owner, if the customer has not yet
-    acknowledged it (the customer page shows the "acknowledge" button for it)."""
-    return (
-        Handoff.objects.filter(
-            case=case,
-            status=HandoffStatus.ACCEPTED,
-            to_agent_id=case.owner_id,
-            customer_acknowledged_at__isnull=True,
-        )
-        .select_related("from_agent__agent_profile", "to_agent__agent_profile")
-        .order_by("-decided_at", "-id")
-        .first()
+# --- who may receive an offer ------------------------------------------------------------------
+
+
+def handoff_receiver_teams(*, case: Case, by: User) -> QuerySet[Team]:
+    """The teams that may take the case when ``by`` offers it: its own team; for a manager of
+    that team also the other teams they manage; for a superuser any team."""
+    if getattr(by, "is_superuser", False):
+        return Team.objects.all()
+    if is_team_manager(by, case.team_id):
+        return Team.objects.filter(pk__in={case.team_id, *managed_team_ids(by)})
+    return Team.objects.filter(pk=case.team_id)
+
+
+def handoff_receiver_by_id(user_id: int) -> User:
+    """The receiver an offer names by id; ``handoff_receiver_unknown`` for an unknown id."""
+    return user_by_id(
+        user_id,
+        field="to_agent",
+        code="handoff_receiver_unknown",
+        message="No such agent.",
+        detail="No such agent.",
     )
+
+
+def handoff_team_by_id(team_id: int | None) -> Team | None:
+    """The team a reassignment names by id (None: none named); ``handoff_team_unknown`` for an
+    unknown id."""
+    if team_id is None:
+        return None
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise CaseRuleError(
+            "handoff_team_unknown", "No such team.", fields={"to_team": ["No such team."]}
+        )
+    return team
+
+
+@dataclass(frozen=True)
+class ReceiverChoices:
+    """Whom the offer form lists: the active agents of the teams that may take the case (the
+    owner left out), and those teams when there is more than the case's own."""
+
+    agents: list[AgentProfile]
+    teams: list[Team]
+
+    @property
+    def across_teams(self) -> bool:
+        return len(self.teams) > 1
+
+
+def handoff_receiver_choices(*, case: Case, by: User) -> ReceiverChoices:
+    """The offer form's choices, by the rule ``handoff_offer`` applies (two queries at most)."""
+    teams = [case.team]
+    if getattr(by, "is_superuser", False) or (
+        is_team_manager(by, case.team_id) and managed_team_ids(by) - {case.team_id}
+    ):
+        teams = list(handoff_receiver_teams(case=case, by=by).order_by("name"))
+    agents = list(
+        AgentProfile.objects.filter(teams__in=[t.pk for t in teams], user__is_active=True)
+        .exclude(user_id=case.owner_id)
+        .distinct()
+        .order_by("display_name")
+    )
+    return ReceiverChoices(agents=agents, teams=teams if len(teams) > 1 else [])
 
 
 @dataclass(frozen=True)
@@ -95,6 +149,31 @@ class HandoffAuditFilters:
     flagged: bool | None = None
     score_below: int | None = None
     status: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditChoices:
+    """What a manager may filter the audit by: (id, name) of their teams and their agents."""
+
+    teams: list[tuple[int, str]]
+    agents: list[tuple[int, str]]
+
+
+def audit_choices(*, user: User) -> AuditChoices:
+    """The teams the user manages (every team, for a superuser) and the agents in them."""
+    teams = (
+        Team.objects.all()
+        if getattr(user, "is_superuser", False)
+        else Team.objects.filter(pk__in=managed_team_ids(user))
+    )
+    team_list = list(teams.order_by("name").values_list("pk", "name"))
+    agents = list(
+        AgentProfile.objects.filter(teams__in=[pk for pk, _ in team_list])
+        .distinct()
+        .order_by("display_name")
+        .values_list("user_id", "display_name")
+    )
+    return AuditChoices(teams=team_list, agents=agents)
 
 
 def _day_start(day: date) -> datetime:

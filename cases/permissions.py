@@ -66,3 +66,8 @@ def is_team_manager(user: Any, team: Team | int) -> bool:
 def can_change_case(user: Any, case: Case) -> bool:
     """The owner changes their case; a manager of its team changes any of the team's cases."""
     return case.owner_id == user.pk or is_team_manager(user, case.team_id)
+
+
+def manages_any_team(user: Any) -> bool:
+    """Whether the user may see the hand-off audit: a manager of some team, or a superuser."""
+    return getattr(user, "is_superuser", False) or bool(managed_team_ids(user))

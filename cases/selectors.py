@@ -1,14 +1,24 @@
-"""Reads on cases. Each list runs a fixed number of queries whatever its length."""
+"""Reads on cases: lists, one case, its detail and timeline, My queue, the intake choices.
+
+Each one runs a fixed number of queries whatever the amount of data.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from caseowner.errors import NotFoundError
 from cases import hooks
+from cases.contacts import owner_contact
+from cases.errors import CaseRuleError
 from cases.models import (
     OPEN_STATUSES,
     AgentProfile,
@@ -16,9 +26,12 @@ from cases.models import (
     CaseEvent,
     Handoff,
     HandoffStatus,
+    Team,
     parse_ref,
 )
-from cases.permissions import visible_cases
+from cases.permissions import team_ids_visible, visible_cases
+
+User = Any  # the configured user model
 
 _PEOPLE = ("customer", "team", "owner", "owner__agent_profile")
 # Columns of the joined rows no case list shows; parsing them is most of a page's cost.
@@ -31,16 +44,18 @@ _UNSHOWN = (
     "customer__created_at",
     "team__first_response_seconds",
 )
+# Events on one page of the case page's timeline.
+TIMELINE_PAGE_SIZE = 30
 
 
-def case_list(*, user: Any) -> QuerySet[Case]:
+def case_list(*, user: User) -> QuerySet[Case]:
     """Cases the user may read, with the people every row shows joined in."""
     return (
         visible_cases(user).select_related(*_PEOPLE).defer(*_UNSHOWN).order_by("-created_at", "-id")
     )
 
 
-def case_get(*, user: Any, ref: str, for_update: bool = False) -> Case:
+def case_get(*, user: User, ref: str) -> Case:
     """One case by reference, or NotFoundError — also for other teams' cases, so references
     don't leak."""
     pk = parse_ref(ref)
@@ -53,35 +68,94 @@ def case_get(*, user: Any, ref: str, for_update: bool = False) -> Case:
         raise NotFoundError(f"No case {ref}.") from None
 
 
-def case_timeline(
-    *, case: Case, limit: int = 50, before: datetime | None = None
-) -> list[CaseEvent]:
-    """The newest ``limit`` timeline events (paged by time, not loaded whole)."""
+# --- the case's detail and timeline ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """Events newest first, and the cursor of the next (older) page when there is one."""
+
+    events: list[CaseEvent]
+    older_cursor: str | None
+
+
+def timeline_page(
+    *, case: Case, before: str | None = None, limit: int = TIMELINE_PAGE_SIZE
+) -> TimelinePage:
+    """A page of the timeline, newest first.
+
+    The cursor is ``<at ISO>~<id>`` so events written in the same instant are never skipped
+    between pages; the index ``caseevent_case_at`` (case, -at, -id) serves it.
+    """
     qs = case.events.select_related("actor", "actor__agent_profile").order_by("-at", "-id")
-    if before is not None:
-        qs = qs.filter(at__lt=before)
-    return list(qs[:limit])
-
-
-def case_handoffs(*, case: Case, limit: int = 20) -> list[Handoff]:
-    return list(
-        case.handoffs.select_related(
-            "from_agent__agent_profile", "to_agent__agent_profile"
-        ).order_by("-offered_at")[:limit]
+    at_text, _, id_text = (before or "").partition("~")
+    at = parse_datetime(at_text) if at_text else None
+    if at is not None and id_text.isdigit():
+        qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=int(id_text)))
+    elif at is not None:
+        qs = qs.filter(at__lt=at)
+    events = list(qs[: limit + 1])
+    more = len(events) > limit
+    events = events[:limit]
+    last = events[-1] if events else None
+    return TimelinePage(
+        events=events, older_cursor=f"{last.at.isoformat()}~{last.pk}" if more and last else None
     )
 
 
-def customer_history(*, case: Case, limit: int = 10) -> list[Case]:
-    """The customer's other cases, newest first: the agent sees what was already said."""
-    return list(
+@dataclass(frozen=True)
+class CaseDetail:
+    """What the case page and the API's detail show of one case."""
+
+    case: Case
+    owner: dict[str, str]
+    timeline: TimelinePage
+    handoffs: list[Handoff]
+    # The customer's other cases, newest first, and the teams among them the reader may open.
+    history: list[Case]
+    history_team_ids: set[int]
+
+    @property
+    def open_offer(self) -> Handoff | None:
+        return next((h for h in self.handoffs if h.status == HandoffStatus.OFFERED), None)
+
+
+def case_detail(
+    *,
+    user: User,
+    case: Case,
+    before: str | None = None,
+    timeline_limit: int = TIMELINE_PAGE_SIZE,
+) -> CaseDetail:
+    """One case with a page of its timeline, its hand-offs and the customer's earlier cases,
+    in three queries (the reader's teams are cached on the user)."""
+    history = list(
         Case.objects.filter(customer_id=case.customer_id)
         .exclude(pk=case.pk)
         .select_related("owner__agent_profile", "team")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at")[:10]
+    )
+    handoffs = list(
+        case.handoffs.select_related(
+            "from_agent__agent_profile", "to_agent__agent_profile"
+        ).order_by("-offered_at")[:20]
+    )
+    return CaseDetail(
+        case=case,
+        owner=owner_contact(case.owner),
+        timeline=timeline_page(case=case, before=before, limit=timeline_limit),
+        handoffs=handoffs,
+        history=history,
+        history_team_ids={c.team_id for c in history}
+        if getattr(user, "is_superuser", False)
+        else team_ids_visible(user),
     )
 
 
-def queue_for(*, user: Any) -> QuerySet[Case]:
+# --- My queue --------------------------------------------------------------------------------
+
+
+def queue_for(*, user: User) -> QuerySet[Case]:
     """My queue: open cases I own, the next promise due first, cases without one last.
 
     One range scan on the partial index ``case_queue_open`` (owner, next_due_at, id).
@@ -94,30 +168,77 @@ def queue_for(*, user: Any) -> QuerySet[Case]:
     )
 
 
-def offers_waiting_for(*, user: Any) -> list[Handoff]:
-    """Hand-offs offered to the user and not yet decided, oldest first."""
-    return list(
-        Handoff.objects.filter(to_agent=user, status=HandoffStatus.OFFERED)
-        .select_related("case", "case__customer", "from_agent__agent_profile")
-        .order_by("offered_at")
-    )
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    overdue: bool = False
+    at_risk: bool = False
+
+    @property
+    def flags(self) -> list[str]:
+        return [name for name in ("overdue", "at_risk") if getattr(self, name)]
 
 
-def team_agents(*, team_id: int) -> QuerySet[AgentProfile]:
-    return (
-        AgentProfile.objects.filter(teams__id=team_id, user__is_active=True)
-        .select_related("user")
-        .order_by("display_name")
-    )
-
-
-def queue_flags(*, cases: list[Case], now: datetime) -> dict[int, hooks.QueueFlags]:
-    """Overdue and at-risk flags for a page of the queue (API and page alike): the apps
-    registered in ``hooks.queue_flags`` answer; a case none of them answers for is overdue
-    when its next promise is past due."""
+def queue_rows(*, cases: list[Case], now: datetime | None = None) -> list[QueueRow]:
+    """A page of the queue with each case's flags (API and page alike): overdue (a promise is
+    past due) and at risk. The apps registered in ``hooks.queue_flags`` answer; a case none of
+    them answers for is overdue when its next promise is past due."""
+    now = now or timezone.now()
     answered = hooks.collect_queue_flags([c.pk for c in cases], now)
-    return {
-        c.pk: answered.get(c.pk)
-        or hooks.QueueFlags(overdue=c.next_due_at is not None and c.next_due_at <= now)
-        for c in cases
-    }
+    rows = []
+    for case in cases:
+        flags = answered.get(case.pk) or hooks.QueueFlags(
+            overdue=case.next_due_at is not None and case.next_due_at <= now
+        )
+        rows.append(QueueRow(case=case, overdue=flags.overdue, at_risk=flags.at_risk))
+    return rows
+
+
+def queue_page(
+    *, user: User, page: str | int | None, per_page: int = 25
+) -> tuple[Page, list[QueueRow]]:
+    """One page of My queue (the page's paginator) with each row's flags."""
+    page_obj = Paginator(queue_for(user=user), per_page).get_page(page)
+    return page_obj, queue_rows(cases=list(page_obj.object_list))
+
+
+# --- people and teams by id, and the intake form's choices -------------------------------------
+
+
+def user_by_id(
+    user_id: int, *, field: str, code: str, message: str, detail: str = "Not found."
+) -> User:
+    """The user with this id, or the rule error the caller names (``fields[field]`` says
+    ``detail``): the API and the pages answer an unknown id with the same code."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise CaseRuleError(code, message, fields={field: [detail]})
+    return user
+
+
+def intake_default_team_id(*, user: User) -> int | None:
+    """The team a case opens in when the user names none: their only team, if they work in
+    or manage exactly one."""
+    visible = team_ids_visible(user)
+    return next(iter(visible)) if len(visible) == 1 else None
+
+
+def intake_teams(*, user: User) -> QuerySet[Team]:
+    """Teams the user may open a case for: the ones they work in or manage (any team, for a
+    superuser), by name."""
+    teams = (
+        Team.objects.all()
+        if getattr(user, "is_superuser", False)
+        else Team.objects.filter(pk__in=team_ids_visible(user))
+    )
+    return teams.order_by("name")
+
+
+def intake_owner_choices(*, user: User) -> list[tuple[int, str]]:
+    """(user id, name) of the active agents of the user's teams: who may be named owner."""
+    return [
+        (p.user_id, p.display_name)
+        for p in AgentProfile.objects.filter(teams__in=team_ids_visible(user), user__is_active=True)
+        .distinct()
+        .order_by("display_name")
+    ]

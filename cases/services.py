@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,11 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases import hooks
+from caseowner.errors import NotFoundError
+from cases import hooks, selectors
+from cases.contacts import agent_recipient, customer_recipient, owner_contact
 from cases.errors import CaseRuleError
-from cases.links import customer_url
+from cases.locking import lock_case
 from cases.models import (
     OPEN_STATUSES,
     AgentProfile,
@@ -26,8 +29,9 @@ from cases.models import (
     Team,
     Title,
 )
+from cases.notices import customer_context
 from cases.permissions import can_change_case, is_team_manager, is_team_member
-from notifications.services import Recipient, notification_enqueue
+from notifications.services import notification_enqueue
 
 User = Any  # the configured user model; kept loose for django-stubs across auth models
 
@@ -44,48 +48,6 @@ def case_event_record(
     return CaseEvent.objects.create(
         case=case, kind=kind, actor=actor, data=data or {}, at=at or timezone.now()
     )
-
-
-def display_name(user: User) -> str:
-    """How the product names a person: their profile's display name, else their name."""
-    profile: AgentProfile | None = getattr(user, "agent_profile", None)
-    if profile is not None:
-        return profile.display_name
-    return user.get_full_name() or user.get_username()
-
-
-def agent_recipient(user: User, kind: str = "agent") -> Recipient:
-    """An agent or manager as the recipient of an internal notice."""
-    contact = owner_contact(user)
-    return Recipient(address=user.email or contact["email"], name=contact["name"], kind=kind)
-
-
-def owner_contact(user: User) -> dict:
-    """The owner's details as the customer sees them (JSON-serialisable)."""
-    profile: AgentProfile | None = getattr(user, "agent_profile", None)
-    return {
-        "name": display_name(user),
-        "job_title": profile.job_title if profile else "",
-        "email": (profile.direct_email if profile else "") or user.email,
-        "phone": profile.direct_phone if profile else "",
-        "working_hours": profile.working_hours if profile else "",
-    }
-
-
-def customer_context(case: Case) -> dict:
-    """What every customer email needs: reference, greeting, owner and link."""
-    return {
-        "case_ref": case.ref,
-        "case_subject": case.subject,
-        "customer_name": case.customer.salutation_name,
-        "customer_time_zone": case.customer.time_zone,
-        "owner": owner_contact(case.owner),
-        "customer_url": customer_url(case_id=case.pk, generation=case.link_generation),
-    }
-
-
-def customer_recipient(case: Case) -> Recipient:
-    return Recipient(address=case.customer.email, name=case.customer.full_name, kind="customer")
 
 
 @transaction.atomic
@@ -230,11 +192,114 @@ def case_open(
     return case
 
 
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer met at intake, as they want to be addressed."""
+
+    full_name: str
+    title: str = ""
+    addressed_as: str = ""
+    email: str = ""
+    phone: str = ""
+    time_zone: str = "UTC"
+    language: str = "en"
+    # None: the channel the case came in on.
+    preferred_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseIntake:
+    """A new case as the intake page and the API receive it: customer, team and owner by id
+    (or a new customer)."""
+
+    channel: str
+    subject: str
+    customer_id: int | None = None
+    new_customer: NewCustomer | None = None
+    # None: the caller's team, when they work in or manage exactly one.
+    team_id: int | None = None
+    # None: the team's assignment rule chooses.
+    owner_id: int | None = None
+    description: str = ""
+    priority: str = Priority.NORMAL
+
+
+def _intake_team(*, by: User, team_id: int | None) -> Team:
+    if team_id is None:
+        team_id = selectors.intake_default_team_id(user=by)
+    if team_id is None:
+        raise CaseRuleError(
+            "team_required",
+            "Say which team the case belongs to.",
+            fields={"team": ["This field is required."]},
+        )
+    team = selectors.intake_teams(user=by).filter(pk=team_id).first()
+    if team is None:
+        raise CaseRuleError(
+            "team_not_found", "No such team among yours.", fields={"team": ["Not found."]}
+        )
+    return team
+
+
+def _intake_customer(intake: CaseIntake) -> Customer:
+    new, customer_id = intake.new_customer, intake.customer_id
+    if new is not None and customer_id is None:
+        return customer_create(
+            full_name=new.full_name,
+            title=new.title,
+            addressed_as=new.addressed_as,
+            email=new.email,
+            phone=new.phone,
+            time_zone=new.time_zone,
+            language=new.language,
+            preferred_channel=new.preferred_channel or intake.channel,
+        )
+    if customer_id is not None and new is None:
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is None:
+            raise CaseRuleError(
+                "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
+            )
+        return customer
+    raise CaseRuleError(
+        "customer_required",
+        "Give exactly one of an existing customer or a new customer.",
+        fields={"customer": ["Give exactly one of customer (an id) or new_customer."]},
+    )
+
+
+@transaction.atomic
+def case_intake(*, intake: CaseIntake, by: User) -> Case:
+    """Open a case as a person asked for it: the team (given, else the caller's only team,
+    among the teams they may open cases for), the customer (existing, or created in the same
+    transaction), the owner (given, else the team's rule); then ``case_open``."""
+    team = _intake_team(by=by, team_id=intake.team_id)
+    customer = _intake_customer(intake)
+    owner = None
+    if intake.owner_id is not None:
+        owner = selectors.user_by_id(
+            intake.owner_id,
+            field="owner",
+            code="owner_not_in_team",
+            message="The owner must be an active agent of the case's team.",
+        )
+    return case_open(
+        customer=customer,
+        team=team,
+        channel=intake.channel,
+        subject=intake.subject,
+        description=intake.description,
+        priority=intake.priority,
+        owner=owner,
+        by=by,
+    )
+
+
 def _lock(case: Case) -> Case:
-    """Lock the bare case row, then read it with its people. (Locking a joined query lets
-    PostgreSQL's recheck after a concurrent update drop the row or return stale joins.)"""
-    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).get()
-    return Case.objects.select_related("customer", "team", "owner").get(pk=case.pk)
+    locked = lock_case(case.pk)
+    if locked is None:  # pragma: no cover - cases are never deleted (PROTECT)
+        raise NotFoundError(f"No case {case.ref}.")
+    return locked
 
 
 def _require_change(by: User, case: Case) -> None:
@@ -340,3 +405,24 @@ def case_update(
     if status is None and priority is None:
         _require_change(by, case)
     return case
+
+
+__all__ = [
+    # people and notices, imported from here by the commitments app
+    "agent_recipient",
+    "customer_context",
+    "customer_recipient",
+    "owner_contact",
+    # writes
+    "CaseIntake",
+    "NewCustomer",
+    "agent_pick_by_rule",
+    "case_add_note",
+    "case_change_priority",
+    "case_change_status",
+    "case_event_record",
+    "case_intake",
+    "case_open",
+    "case_update",
+    "customer_create",
+]

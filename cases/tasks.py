@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from cases.handoff_selectors import handoff_offers_due
-from cases.handoff_services import handoff_remind_or_escalate
+from cases.handoff_sweep import handoff_remind_or_escalate
 
 log = logging.getLogger(__name__)
 

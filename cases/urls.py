@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import customer_views, handoff_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -8,13 +8,17 @@ urlpatterns = [
     path("cases/<str:ref>/", views.case_detail, name="case-detail"),
     path("cases/<str:ref>/update/", views.case_update, name="case-update"),
     path("cases/<str:ref>/notes/", views.case_note, name="case-note"),
-    path("cases/<str:ref>/handoffs/", views.case_offer, name="case-offer"),
-    path("handoffs/<id:handoff_id>/accept/", views.offer_accept, name="offer-accept"),
-    path("handoffs/<id:handoff_id>/decline/", views.offer_decline, name="offer-decline"),
-    path("handoffs/<id:handoff_id>/cancel/", views.offer_cancel, name="offer-cancel"),
-    path("c/<str:token>/", views.customer_page, name="customer-page"),
-    path("manage/handoffs/", views.handoff_audit, name="handoff-audit"),
-    path("manage/handoffs.csv", views.handoff_audit_csv, name="handoff-audit-csv"),
-    path("manage/handoffs/<id:handoff_id>/review/", views.handoff_review, name="handoff-review"),
+    path("cases/<str:ref>/handoffs/", handoff_views.case_offer, name="case-offer"),
+    path("handoffs/<id:handoff_id>/accept/", handoff_views.offer_accept, name="offer-accept"),
+    path("handoffs/<id:handoff_id>/decline/", handoff_views.offer_decline, name="offer-decline"),
+    path("handoffs/<id:handoff_id>/cancel/", handoff_views.offer_cancel, name="offer-cancel"),
+    path("c/<str:token>/", customer_views.customer_page, name="customer-page"),
+    path("manage/handoffs/", handoff_views.handoff_audit, name="handoff-audit"),
+    path("manage/handoffs.csv", handoff_views.handoff_audit_csv, name="handoff-audit-csv"),
+    path(
+        "manage/handoffs/<id:handoff_id>/review/",
+        handoff_views.handoff_review,
+        name="handoff-review",
+    ),
     path("", views.home, name="home"),
 ]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from cases.models import AgentProfile, Case, Customer, Team
+from cases import hooks
+from cases.handoff_gate import HandoffSummary
+from cases.handoff_services import handoff_offer
+from cases.models import AgentProfile, Case, Customer, Handoff, HandoffReason, HandoffStatus, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -44,18 +49,18 @@ class AgentFactory(factory.django.DjangoModelFactory):
     working_hours = "Mon–Fri 09:00–17:00 (London)"
 
     @factory.post_generation
-    def team(self, create, extracted, **kwargs):  # noqa: ANN001
+    def team(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted is not None:
             teams = extracted if isinstance(extracted, list | tuple) else [extracted]
             self.teams.add(*teams)
 
 
-def make_agent(team: Team | None = None, **kwargs):  # noqa: ANN201
+def make_agent(team: Team | None = None, **kwargs: Any) -> Any:
     """The agent's user (what cases point at), with a profile in ``team``."""
     return AgentFactory(team=team, **kwargs).user
 
 
-def make_manager(team: Team, **kwargs):  # noqa: ANN201
+def make_manager(team: Team, **kwargs: Any) -> Any:
     user = UserFactory(**kwargs)
     AgentProfile.objects.create(
         user=user, display_name=user.get_full_name(), job_title="Team Manager"
@@ -89,3 +94,56 @@ class CaseFactory(factory.django.DjangoModelFactory):
     owner_since = factory.LazyFunction(timezone.now)
     created_at = factory.LazyFunction(timezone.now)
     updated_at = factory.LazyFunction(timezone.now)
+
+
+# --- hand-offs: a summary that passes the gate, offers made through the service, and rows
+# written directly for reads and reports.
+
+
+def good_summary(**overrides: str) -> HandoffSummary:
+    fields = {
+        "customer_needs": "A refund of the duplicate charge of 42.50 on the March invoice.",
+        "actions_taken": "Confirmed both charges with billing; refund request RF-88 raised today.",
+        "customer_expectations": (
+            "Promised the money back within five days; she is annoyed: 'I have asked twice'."
+        ),
+        "next_step": "Check RF-88 is approved on Thursday and tell the customer by phone.",
+    }
+    fields.update(overrides)
+    return HandoffSummary(**fields)
+
+
+def offer(case, *, by=None, to=None, reason=HandoffReason.SHIFT_END, **kwargs) -> Handoff:
+    """An offer through the service (gate, flags, timing) from the case's owner by default,
+    with every open commitment ticked as briefed unless the test says otherwise."""
+    kwargs.setdefault("briefed_commitments", [c.id for c in hooks.collect_open_commitments(case)])
+    return handoff_offer(
+        case=case,
+        by=by or case.owner,
+        to=to or make_agent(case.team),
+        summary=kwargs.pop("summary", None) or good_summary(),
+        reason=reason,
+        **kwargs,
+    )
+
+
+class HandoffFactory(factory.django.DjangoModelFactory):
+    """A hand-off row written directly (no gate, no timeline): for reads and reports."""
+
+    class Meta:
+        model = Handoff
+
+    case = factory.SubFactory(CaseFactory)
+    from_agent = factory.LazyAttribute(lambda h: h.case.owner)
+    to_agent = factory.LazyAttribute(lambda h: make_agent(h.case.team))
+    offered_by = factory.LazyAttribute(lambda h: h.from_agent)
+    reason = HandoffReason.SHIFT_END
+    customer_needs = factory.LazyFunction(lambda: good_summary().customer_needs)
+    actions_taken = factory.LazyFunction(lambda: good_summary().actions_taken)
+    customer_expectations = factory.LazyFunction(lambda: good_summary().customer_expectations)
+    next_step = factory.LazyFunction(lambda: good_summary().next_step)
+    status = HandoffStatus.ACCEPTED
+    offered_at = factory.LazyFunction(timezone.now)
+    decided_at = factory.LazyAttribute(
+        lambda h: h.offered_at if h.status != HandoffStatus.OFFERED else None
+    )

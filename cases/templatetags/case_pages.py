@@ -6,34 +6,25 @@ from typing import Any
 
 from django import template
 
-from cases.permissions import managed_team_ids
+from cases.contacts import display_name
+from cases.permissions import manages_any_team
 
 register = template.Library()
 
 
 @register.simple_tag
 def manages_a_team(user: Any) -> bool:
-    """Whether the manager's audit belongs in the navigation (the set is cached per user)."""
-    return bool(getattr(user, "is_authenticated", False) and managed_team_ids(user))
+    """Whether the manager's audit belongs in the navigation: whoever may open it."""
+    return bool(getattr(user, "is_authenticated", False) and manages_any_team(user))
 
 
 @register.filter
 def person(user: Any) -> str:
     """A user's display name as customers and colleagues see it."""
-    if user is None:
-        return ""
-    profile = getattr(user, "agent_profile", None)
-    if profile is not None and profile.display_name:
-        return profile.display_name
-    return user.get_full_name() or user.get_username()
+    return "" if user is None else display_name(user)
 
 
 @register.filter
 def humanize_code(value: str) -> str:
     """``back_to_previous_owner`` → ``back to previous owner`` for flags and kinds."""
     return str(value or "").replace("_", " ")
-
-
-@register.filter
-def get_item(mapping: dict, key: Any) -> Any:
-    return mapping.get(key) if isinstance(mapping, dict) else None

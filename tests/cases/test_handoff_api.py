@@ -7,46 +7,18 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rest_framework.test import APIClient
 
 from cases import handoff_services as hs
-from cases import hooks
 from cases.models import Case, Handoff, HandoffReview, HandoffStatus
-from tests.cases.factories_handoff import HandoffFactory, good_summary, offer
-from tests.factories import CaseFactory, TeamFactory, make_agent, make_manager
+from tests.cases.conftest import assert_error, client_for
+from tests.factories import (
+    CaseFactory,
+    HandoffFactory,
+    good_summary,
+    offer,
+)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def isolated_hooks(monkeypatch):
-    for name in ("handoff_accepted", "open_commitments", "business_time_add"):
-        monkeypatch.setattr(hooks, name, [])
-
-
-@pytest.fixture
-def world():
-    team, other = TeamFactory(name="A"), TeamFactory(name="B")
-    owner, receiver, colleague = make_agent(team), make_agent(team), make_agent(team)
-    outsider = make_agent(other)
-    manager = make_manager(team)
-    other_manager = make_manager(other)
-    case = CaseFactory(team=team, owner=owner)
-    return locals()
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "fields"}
-    assert body["code"] == code
-    return body
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_hooks")]
 
 
 def offer_body(to, **overrides) -> dict:

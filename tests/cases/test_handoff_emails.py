@@ -10,20 +10,22 @@ import time_machine
 from django.utils import timezone
 
 from cases import handoff_services as hs
+from cases import handoff_sweep as sweep
 from cases import hooks
 from cases.hooks import PromiseBrief
 from notifications.models import Notification
 from notifications.rendering import render_email
-from tests.cases.factories_handoff import good_summary, offer
-from tests.factories import AgentFactory, CaseFactory, TeamFactory, make_agent, make_manager
+from tests.factories import (
+    AgentFactory,
+    CaseFactory,
+    TeamFactory,
+    good_summary,
+    make_agent,
+    make_manager,
+    offer,
+)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def isolated_hooks(monkeypatch):
-    for name in ("handoff_accepted", "open_commitments", "business_time_add"):
-        monkeypatch.setattr(hooks, name, [])
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_hooks")]
 
 
 @pytest.fixture
@@ -95,7 +97,7 @@ def test_the_reminder_and_escalation_render_for_staff():
     case = CaseFactory(team=team, owner=owner)
     handoff = offer(case, to=receiver)
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
-        hs.handoff_remind_or_escalate(handoff_id=handoff.pk)
+        sweep.handoff_remind_or_escalate(handoff_id=handoff.pk)
     reminder = Notification.objects.get(dedupe_key=f"handoff:{handoff.pk}:reminder")
     [escalation] = Notification.objects.filter(template="cases/email/handoff_escalation")
     for notification in (reminder, escalation):

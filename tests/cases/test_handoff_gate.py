@@ -6,13 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cases import handoff_services as hs
+from cases import handoff_gate as gate
 from cases.errors import CaseRuleError
-from cases.handoff_services import handoff_summary_check
+from cases.handoff_gate import handoff_summary_check
 from cases.hooks import PromiseBrief
 from cases.models import Handoff
-from tests.cases.factories_handoff import good_summary, offer
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, good_summary, offer
 
 COMMITMENTS = [
     PromiseBrief(
@@ -37,7 +36,7 @@ def check(summary=None, commitments=(), ticked=()):
 
 
 def test_the_minimum_length_is_forty_characters():
-    assert hs.SUMMARY_MIN_CHARS == 40
+    assert gate.SUMMARY_MIN_CHARS == 40
     assert check(good_summary(next_step="x" * 10 + " abc def ghi jkl mno pq")).errors == {
         "next_step": ["Too short: write at least 40 characters on the next step."]
     }
@@ -49,7 +48,7 @@ def test_a_good_summary_passes():
     assert result.commitments == []
 
 
-@pytest.mark.parametrize("field", hs.SUMMARY_FIELDS)
+@pytest.mark.parametrize("field", gate.SUMMARY_FIELDS)
 def test_it_requires_every_field(field):
     result = check(good_summary(**{field: "   "}))
     assert list(result.errors) == [field]

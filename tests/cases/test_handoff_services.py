@@ -8,37 +8,24 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from cases import handoff_gate as gate
 from cases import handoff_services as hs
+from cases import handoff_sweep as sweep
 from cases import hooks
 from cases.errors import CaseRuleError
 from cases.hooks import PromiseBrief
 from cases.models import Case, CaseEvent, EventKind, Handoff, HandoffReview, HandoffStatus
 from notifications.models import Notification
-from tests.cases.factories_handoff import HandoffFactory, good_summary, offer
-from tests.factories import CaseFactory, TeamFactory, make_agent, make_manager
+from tests.factories import (
+    HandoffFactory,
+    good_summary,
+    make_agent,
+    offer,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_hooks")]
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def isolated_hooks(monkeypatch):
-    """Only the handlers a test registers itself run (other apps' handlers are tested there)."""
-    for name in ("handoff_accepted", "open_commitments", "business_time_add"):
-        monkeypatch.setattr(hooks, name, [])
-
-
-@pytest.fixture
-def world():
-    team, other = TeamFactory(name="Billing"), TeamFactory(name="Repairs")
-    owner = make_agent(team)
-    receiver = make_agent(team)
-    colleague = make_agent(team)
-    outsider = make_agent(other)
-    manager = make_manager(team)
-    case = CaseFactory(team=team, owner=owner)
-    return locals()
 
 
 def events(case, kind):
@@ -256,7 +243,7 @@ def test_back_to_a_previous_owner_within_seven_days_is_flagged(world):
         case = _pass(world["case"], world["receiver"])
     with time_machine.travel(T0 + timedelta(days=6), tick=False):
         back = offer(case, to=world["owner"])
-    assert back.flags == [hs.FLAG_BACK_TO_PREVIOUS_OWNER]
+    assert back.flags == [gate.FLAG_BACK_TO_PREVIOUS_OWNER]
 
 
 def test_back_to_a_previous_owner_after_seven_days_is_not_flagged(world):
@@ -272,7 +259,7 @@ def test_the_fourth_owner_is_flagged(world):
     case = _pass(case, world["colleague"])  # third owner
     fourth = make_agent(world["team"])
     handoff = offer(case, to=fourth)
-    assert hs.FLAG_FOURTH_OWNER in handoff.flags
+    assert gate.FLAG_FOURTH_OWNER in handoff.flags
     hs.handoff_accept(handoff=handoff, by=fourth)
     assert Case.objects.get(pk=case.pk).owner_count == 4
 
@@ -318,7 +305,7 @@ def test_review_scores_are_one_to_five(world):
 
 
 def test_the_score_rewards_quick_acceptance_and_the_customers_acknowledgement(world):
-    long = good_summary(**{f: getattr(good_summary(), f) * 2 for f in hs.SUMMARY_FIELDS})
+    long = good_summary(**{f: getattr(good_summary(), f) * 2 for f in gate.SUMMARY_FIELDS})
     with time_machine.travel(T0, tick=False):
         handoff = offer(world["case"], to=world["receiver"], summary=long)
     with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
@@ -367,9 +354,9 @@ def test_a_carried_commitment_missed_later_flags_the_handoff(world, monkeypatch)
     handoff = offer(world["case"], to=world["receiver"], briefed_commitments=[7])
     hs.handoff_accept(handoff=handoff, by=world["receiver"])
     score = Handoff.objects.get(pk=handoff.pk).quality_score
-    assert hs.handoff_record_commitment_missed(case_id=world["case"].pk, commitment_id=8) is None
-    flagged = hs.handoff_record_commitment_missed(case_id=world["case"].pk, commitment_id=7)
-    assert flagged.flags == [hs.FLAG_CARRIED_COMMITMENT_MISSED]
+    assert sweep.handoff_record_commitment_missed(case_id=world["case"].pk, commitment_id=8) is None
+    flagged = sweep.handoff_record_commitment_missed(case_id=world["case"].pk, commitment_id=7)
+    assert flagged.flags == [gate.FLAG_CARRIED_COMMITMENT_MISSED]
     assert flagged.quality_score == score - 20
 
 
@@ -407,12 +394,12 @@ def test_an_offer_on_a_case_closed_meanwhile_cannot_be_accepted(world):
 def test_closing_a_case_expires_its_waiting_offer(world):
     handoff = offer(world["case"], to=world["receiver"])
     with time_machine.travel(T0, tick=False):
-        expired = hs.handoff_on_case_closed(case=world["case"], by=world["owner"], now=T0)
+        expired = sweep.handoff_on_case_closed(case=world["case"], by=world["owner"], now=T0)
     assert expired.pk == handoff.pk
     handoff.refresh_from_db()
     assert (handoff.status, handoff.decided_at) == (HandoffStatus.EXPIRED, T0)
     assert events(world["case"], EventKind.HANDOFF_EXPIRED)
-    assert hs.handoff_on_case_closed(case=world["case"], by=world["owner"], now=T0) is None
+    assert sweep.handoff_on_case_closed(case=world["case"], by=world["owner"], now=T0) is None
 
 
 def test_acceptance_tells_integrators_the_owner_changed(world):

@@ -15,11 +15,18 @@ from django.utils import timezone
 from cases import handoff_services as hs
 from cases import hooks, services
 from cases.errors import CaseRuleError
+from cases.handoff_sweep import handoff_remind_or_escalate
 from cases.models import Case, CaseEvent, EventKind, Handoff, HandoffStatus
 from commitments.models import Commitment
 from notifications.models import Notification
-from tests.cases.factories_handoff import good_summary, offer
-from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
+from tests.factories import (
+    CustomerFactory,
+    TeamFactory,
+    good_summary,
+    make_agent,
+    make_manager,
+    offer,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 
@@ -223,7 +230,7 @@ def test_the_sweep_skips_an_offer_being_decided(world):
 
     def sweep():
         with time_machine.travel(later, tick=False):
-            done.append(hs.handoff_remind_or_escalate(handoff_id=handoff.pk))
+            done.append(handoff_remind_or_escalate(handoff_id=handoff.pk))
         connection.close()
 
     with transaction.atomic():
@@ -233,7 +240,7 @@ def test_the_sweep_skips_an_offer_being_decided(world):
         thread.join(timeout=10)
     assert done == [[]]  # skipped at once, not waiting behind the lock
     with time_machine.travel(later, tick=False):
-        assert hs.handoff_remind_or_escalate(handoff_id=handoff.pk) == ["reminded", "escalated"]
+        assert handoff_remind_or_escalate(handoff_id=handoff.pk) == ["reminded", "escalated"]
 
 
 def test_sweeps_running_at_once_remind_once(world):

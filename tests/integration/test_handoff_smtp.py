@@ -8,8 +8,7 @@ import pytest
 
 from cases import handoff_services as hs
 from cases.services import case_open
-from tests.cases.factories_handoff import offer
-from tests.factories import AgentFactory, CustomerFactory, TeamFactory, make_agent
+from tests.factories import AgentFactory, CustomerFactory, TeamFactory, make_agent, offer
 from tests.integration.celery_worker import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -81,3 +81,7 @@ def client_for(user) -> Client:
 
 def token_for(case) -> str:
     return make_customer_token(case_id=case.pk, generation=case.link_generation)
+
+
+def case_url(case) -> str:
+    return f"/cases/{case.ref}/"

@@ -6,8 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import HandoffReview, HandoffStatus
-from tests.cases.factories_handoff import HandoffFactory
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, HandoffFactory
 from tests.pages.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from django.db import connections
 from cases.handoff_services import handoff_accept
 from cases.models import CaseEvent, EventKind
 from commitments.models import Commitment
-from tests.cases.factories_handoff import offer
 from tests.conftest import IN_CI
+from tests.factories import offer
 from tests.pages.conftest import token_for
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test

@@ -16,7 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from cases.handoff_services import handoff_accept
 from cases.models import Case, CaseEvent, EventKind
 from commitments.models import Commitment
-from tests.cases.factories_handoff import offer
+from tests.factories import offer
 from tests.pages.conftest import token_for
 
 pytestmark = pytest.mark.django_db

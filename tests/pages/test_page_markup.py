@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 
 from cases.models import HandoffStatus
-from tests.cases.factories_handoff import HandoffFactory
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, HandoffFactory
 from tests.pages.conftest import client_for, token_for
 
 pytestmark = pytest.mark.django_db

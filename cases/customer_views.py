@@ -1,0 +1,53 @@
+"""The customer's page behind the signed link: no login, throttled like the customer API."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from rest_framework.throttling import ScopedRateThrottle
+
+from caseowner.errors import RuleError
+from cases import customer_selectors, handoff_services
+from cases.contacts import display_name
+from cases.pages import render_in
+
+
+class _CustomerLinkScope:
+    """Lets the page share the API's ``customer_link`` throttle (same counters, same cache)."""
+
+    throttle_scope = "customer_link"
+
+
+def customer_link_throttled(request: HttpRequest) -> bool:
+    return not ScopedRateThrottle().allow_request(request, _CustomerLinkScope())  # type: ignore[arg-type]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def customer_page(request: HttpRequest, token: str) -> HttpResponse:
+    if customer_link_throttled(request):
+        return render(request, "cases/customer_throttled.html", status=429)
+    case = customer_selectors.customer_case_for_token(token)
+    if case is None:
+        return render(request, "cases/customer_link_invalid.html", status=404)
+    if request.method == "POST":
+        try:
+            handoff = handoff_services.handoff_customer_acknowledge(case=case)
+        except RuleError as exc:
+            messages.error(request, exc.message)
+        else:
+            if handoff is not None:
+                name = display_name(handoff.to_agent)
+                messages.success(request, f"Thank you. {name} knows you have their details.")
+        return redirect(reverse("customer-page", args=[token]))
+    view = customer_selectors.customer_view(case=case)
+    return render_in(
+        request,
+        "cases/customer_page.html",
+        {"view": view, "case": case, "customer": case.customer},
+        tz_name=case.customer.time_zone,
+    )

@@ -1,0 +1,155 @@
+"""The toolkit of the server-rendered pages (the commitments pages use it too): rendering in
+the reader's time zone, a service's rule error shown on its form, the case lookup and the case
+page itself, which later apps extend with panels (``hooks.case_page_panels``).
+
+Views only read forms, call one service or selector, and render. A ``RuleError`` from a
+service is shown with the same message the API returns, on the form that caused it.
+"""
+
+from __future__ import annotations
+
+import csv
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from caseowner.errors import NotFoundError, RuleError
+from cases import handoff_selectors, hooks, selectors
+from cases.forms import CaseUpdateForm, HandoffOfferForm, NoteForm
+from cases.links import customer_url
+from cases.models import Case
+from cases.permissions import can_change_case, first_team_time_zone
+
+
+def agent_time_zone(user: Any) -> str:
+    """The reader's local time for agents: the time zone of their (first) team."""
+    return first_team_time_zone(user) or settings.TIME_ZONE
+
+
+def render_in(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    tz_name: str,
+    status: int = 200,
+) -> HttpResponse:
+    """Render with every datetime shown in ``tz_name`` (the reader's local time)."""
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz, tz_name = zoneinfo.ZoneInfo("UTC"), "UTC"
+    with timezone.override(tz):
+        return render(request, template, {**context, "tz_name": tz_name}, status=status)
+
+
+FIELD_ALIASES = {"to": "to_agent", "text": "text", "due": "due_at"}
+
+
+def show_rule_error(request: HttpRequest, exc: RuleError, form: forms.Form | None = None) -> None:
+    """The service's message as a page message, its field details on the form's fields."""
+    messages.error(request, exc.message)
+    if form is None:
+        for name, msgs in exc.fields.items():
+            for msg in msgs:
+                messages.error(request, f"{name.replace('_', ' ').capitalize()}: {msg}")
+        return
+    if not hasattr(form, "cleaned_data"):
+        form.cleaned_data = {}
+    for name, msgs in exc.fields.items():
+        alias = FIELD_ALIASES.get(name, name)
+        target = alias if alias in form.fields else None
+        for msg in msgs:
+            form.add_error(target, msg)
+
+
+def case_or_404(user: Any, ref: str) -> Case:
+    try:
+        return selectors.case_get(user=user, ref=ref)
+    except NotFoundError:
+        raise Http404(f"No case {ref}.") from None
+
+
+def case_url(case: Case) -> str:
+    return reverse("case-detail", args=[case.ref])
+
+
+class _Echo:
+    """A file-like object for ``csv.writer`` that hands each line back to be streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_download(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
+    """Rows (header first) as a streamed CSV download: the pages and the API export alike."""
+    writer = csv.writer(_Echo())
+    body = (writer.writerow(row) for row in rows)
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def offer_form(case: Case, user: Any, data: Any = None) -> HandoffOfferForm:
+    """The brief form: whom the user may offer the case to (``handoff_receiver_choices``) and
+    the open promises to brief."""
+    choices = handoff_selectors.handoff_receiver_choices(case=case, by=user)
+    agents = [
+        (p.user_id, p.display_name + (f" — {p.job_title}" if p.job_title else ""))
+        for p in choices.agents
+    ]
+    teams = [(t.pk, t.name) for t in choices.teams]
+    promises = [
+        (c.id, f"{c.description} (due {timezone.localtime(c.due_at):%a %d %b %H:%M})")
+        for c in hooks.collect_open_commitments(case)
+    ]
+    return HandoffOfferForm(data, agents=agents, commitments=promises, teams=teams)
+
+
+def render_case_page(
+    request: HttpRequest,
+    case: Case,
+    *,
+    page_forms: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The case page; a POST that failed re-renders it with its bound form and errors."""
+    page_forms = page_forms or {}
+    tz_name = case.team.time_zone
+    with timezone.override(zoneinfo.ZoneInfo(tz_name)):
+        detail = selectors.case_detail(
+            user=request.user, case=case, before=request.GET.get("before")
+        )
+        can_change = can_change_case(request.user, case)
+        panels = hooks.collect_page_panels(
+            request=request, case=case, can_change=can_change, page_forms=page_forms
+        )
+        context = {
+            "case": case,
+            "customer": case.customer,
+            "owner": detail.owner,
+            "history": detail.history,
+            "events": detail.timeline.events,
+            "older_cursor": detail.timeline.older_cursor,
+            "handoffs": detail.handoffs,
+            "open_offer": detail.open_offer,
+            "panels": panels,
+            "can_change": can_change,
+            "visible_team_ids": detail.history_team_ids,
+            "customer_link": customer_url(case_id=case.pk, generation=case.link_generation),
+            "update_form": page_forms.get("update_form")
+            or CaseUpdateForm(initial={"status": case.status, "priority": case.priority}),
+            "note_form": page_forms.get("note_form") or NoteForm(),
+            "offer_form": (page_forms.get("offer_form") or offer_form(case, request.user))
+            if can_change and case.is_open
+            else None,
+        }
+        return render_in(request, "cases/case_detail.html", context, tz_name=tz_name, status=status)
