@@ -15,12 +15,12 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from caseowner.api import IdField, Pagination, error_responses
+from caseowner.csv_export import csv_response
 from cases import handoff_selectors as selectors
 from cases import handoff_services as services
 from cases.api import PersonOut
 from cases.handoff_gate import HandoffRubric, HandoffSummary
 from cases.models import HandoffReason, HandoffStatus
-from cases.pages import csv_download
 from cases.selectors import case_get
 
 
@@ -284,8 +284,9 @@ class HandoffReportApi(APIView):
         )
         rows = selectors.handoff_audit_rows(user=request.user, filters=filters)
         if request.accepted_renderer.format == "csv":
-            return csv_download(
-                selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)), "handoffs.csv"
+            return csv_response(
+                selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)),
+                filename="handoffs.csv",
             )
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)

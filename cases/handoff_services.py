@@ -27,7 +27,7 @@ from cases.handoff_gate import (
     handoff_summary_check,
 )
 from cases.handoff_selectors import handoff_receiver_teams
-from cases.handoff_sweep import handoff_record_commitment_missed, offer_end
+from cases.handoff_sweep import offer_end
 from cases.locking import lock_case, lock_handoff
 from cases.models import (
     OPEN_STATUSES,
@@ -455,11 +455,6 @@ def handoff_customer_acknowledge(*, case: Case) -> Handoff | None:
 
 
 __all__ = [
-    # imported from here by other apps: the commitments app, the demo
-    "HandoffRubric",
-    "HandoffSummary",
-    "handoff_record_commitment_missed",
-    # the writes here
     "handoff_accept",
     "handoff_cancel",
     "handoff_customer_acknowledge",

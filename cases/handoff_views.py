@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from caseowner.csv_export import csv_response
 from caseowner.errors import NotFoundError, RuleError
 from cases import handoff_selectors, handoff_services
 from cases.forms import AuditFilterForm, DeclineForm, ReviewForm
@@ -21,7 +22,6 @@ from cases.pages import (
     agent_time_zone,
     case_or_404,
     case_url,
-    csv_download,
     offer_form,
     render_case_page,
     render_in,
@@ -173,8 +173,9 @@ def handoff_audit_csv(request: HttpRequest) -> StreamingHttpResponse:
     _require_manager(request)
     _form, filters = _audit_filters(request)
     rows = handoff_selectors.handoff_audit_rows(user=request.user, filters=filters)
-    return csv_download(
-        handoff_selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)), "handoffs.csv"
+    return csv_response(
+        handoff_selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)),
+        filename="handoffs.csv",
     )
 
 

@@ -8,15 +8,13 @@ service is shown with the same message the API returns, on the form that caused 
 
 from __future__ import annotations
 
-import csv
 import zoneinfo
-from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -80,22 +78,6 @@ def case_or_404(user: Any, ref: str) -> Case:
 
 def case_url(case: Case) -> str:
     return reverse("case-detail", args=[case.ref])
-
-
-class _Echo:
-    """A file-like object for ``csv.writer`` that hands each line back to be streamed."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_download(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
-    """Rows (header first) as a streamed CSV download: the pages and the API export alike."""
-    writer = csv.writer(_Echo())
-    body = (writer.writerow(row) for row in rows)
-    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def offer_form(case: Case, user: Any, data: Any = None) -> HandoffOfferForm:

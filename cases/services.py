@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from caseowner.errors import NotFoundError
 from cases import hooks, selectors
-from cases.contacts import agent_recipient, customer_recipient, owner_contact
+from cases.contacts import customer_recipient
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
@@ -408,12 +408,6 @@ def case_update(
 
 
 __all__ = [
-    # people and notices, imported from here by the commitments app
-    "agent_recipient",
-    "customer_context",
-    "customer_recipient",
-    "owner_contact",
-    # writes
     "CaseIntake",
     "NewCustomer",
     "agent_pick_by_rule",

@@ -130,16 +130,4 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("queue" if request.user.is_authenticated else settings.LOGIN_URL)
 
 
-# The page toolkit, imported from here by the commitments pages.
-__all__ = [
-    "case_detail",
-    "case_new",
-    "case_note",
-    "case_or_404",
-    "case_update",
-    "case_url",
-    "home",
-    "queue",
-    "render_case_page",
-    "show_rule_error",
-]
+__all__ = ["case_detail", "case_new", "case_note", "case_update", "home", "queue"]

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import F
 
+from cases.contacts import owner_contact
 from cases.models import Case, Channel
-from cases.services import owner_contact
 from commitments.calendar_services import team_calendar
 from commitments.calendars import add_business_time
 from commitments.errors import CommitmentRuleError

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Min
 
+from cases import locking
 from cases.models import OPEN_STATUSES, Case
 from cases.permissions import can_change_case
 from cases.services import case_event_record
@@ -35,7 +36,6 @@ from commitments.selectors import iso
 User = Any  # the configured user model
 
 DESCRIPTION_MAX = 500
-_CASE_RELATED = ("customer", "team", "owner")
 _ENDED_EVENTS = {
     CommitmentStatus.KEPT: PromiseEventKind.COMMITMENT_KEPT,
     CommitmentStatus.RENEGOTIATED: PromiseEventKind.COMMITMENT_RENEGOTIATED,
@@ -48,20 +48,17 @@ _ENDED_EVENTS = {
 
 
 def lock_case(case_id: int) -> Case:
-    """Lock the case row by its key alone, then read it with what notices need.
-
-    The lock is a plain ``SELECT … FOR UPDATE`` on one table: a joined one can come back empty
-    on PostgreSQL when another transaction updated the row meanwhile."""
-    Case.objects.select_for_update().get(pk=case_id)
-    return Case.objects.select_related(*_CASE_RELATED).get(pk=case_id)
+    """Lock the case row (``cases.locking``: one lock helper for every app), then read it with
+    what notices need."""
+    case = locking.lock_case(case_id)
+    if case is None:
+        raise Case.DoesNotExist(f"no case {case_id}")
+    return case
 
 
 def try_lock_case(case_id: int) -> Case | None:
     """``lock_case`` for the sweep: None, at once, when another transaction holds the case."""
-    locked = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id)
-    if locked.values_list("pk", flat=True).first() is None:
-        return None
-    return Case.objects.select_related(*_CASE_RELATED).get(pk=case_id)
+    return locking.lock_case(case_id, skip_locked=True)
 
 
 def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:

@@ -13,8 +13,9 @@ import icalendar
 from django.conf import settings
 
 import notifications.services as outbox
+from cases.contacts import agent_recipient, customer_recipient, owner_contact
 from cases.models import Case
-from cases.services import agent_recipient, customer_context, customer_recipient, owner_contact
+from cases.notices import customer_context
 from commitments.models import Commitment, zone
 from commitments.selectors import commitment_payload, iso
 from notifications.services import Attachment, notification_enqueue

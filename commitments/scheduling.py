@@ -13,8 +13,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from cases.contacts import agent_recipient, owner_contact
 from cases.models import Case
-from cases.services import agent_recipient, owner_contact
 from commitments.calendar_services import business_calendar_of, team_calendar
 from commitments.calendars import (
     BusinessDuration,

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from cases.contacts import display_name
 from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case, Team
 from cases.permissions import is_team_manager, team_ids_visible, visible_cases
@@ -99,13 +100,12 @@ def commitment_payload(commitment: Commitment) -> dict:
 def commitment_as_dict(commitment: Commitment, *, now: datetime | None = None) -> dict:
     """A promise as the API shows it: the webhook payload, the owner's name, derived flags."""
     now = now or timezone.now()
-    profile = getattr(commitment.owner, "agent_profile", None)
     flags = commitment_flags(commitment, now=now)
     return {
         **commitment_payload(commitment),
         "owner": {
             "id": commitment.owner_id,
-            "name": profile.display_name if profile else commitment.owner.get_username(),
+            "name": display_name(commitment.owner),
         },
         "made_in_business_time": commitment.made_in_business_time,
         "within": commitment.business_duration,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from cases.handoff_services import handoff_record_commitment_missed
+from cases.handoff_sweep import handoff_record_commitment_missed
 from cases.models import OPEN_STATUSES, Case
 from commitments.calendar_services import team_calendar
 from commitments.lifecycle import (

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from caseowner.errors import NotFoundError, RuleError
 from cases.hooks import PagePanel
 from cases.models import Case
-from cases.views import case_or_404, case_url, render_case_page, show_rule_error
+from cases.pages import case_or_404, case_url, render_case_page, show_rule_error
 from commitments import selectors, services
 from commitments.forms import CommitmentForm, RenegotiateForm, WithdrawForm
 from commitments.models import Commitment

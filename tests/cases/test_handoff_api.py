@@ -309,3 +309,12 @@ def test_acceptance_through_the_api_and_the_customers_acknowledgement(world):
     client_for(world["receiver"]).post(f"/api/v1/handoffs/{handoff.pk}/accept/")
     hs.handoff_customer_acknowledge(case=world["case"])
     assert Handoff.objects.get(pk=handoff.pk).customer_acknowledged_at is not None
+
+
+def test_the_audit_csv_exports_a_formula_as_text(world):
+    world["team"].name = "=1+1"
+    world["team"].save()
+    _many_handoffs(world, 1)
+    response = client_for(world["manager"]).get("/api/v1/reports/handoffs/", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][2] == "'=1+1"

@@ -13,6 +13,7 @@ from cases import handoff_services as hs
 from cases import handoff_sweep as sweep
 from cases import hooks
 from cases.errors import CaseRuleError
+from cases.handoff_gate import HandoffRubric
 from cases.hooks import PromiseBrief
 from cases.models import Case, CaseEvent, EventKind, Handoff, HandoffReview, HandoffStatus
 from notifications.models import Notification
@@ -275,7 +276,7 @@ def test_a_third_owner_is_not_flagged(world):
 
 def test_a_manager_reviews_a_decided_handoff_once(world):
     handoff = offer(world["case"], to=world["receiver"])
-    rubric = hs.HandoffRubric(4, 5, 3, 4)
+    rubric = HandoffRubric(4, 5, 3, 4)
     with pytest.raises(CaseRuleError) as caught:
         hs.handoff_review(handoff=handoff, by=world["manager"], rubric=rubric)
     assert caught.value.code == "handoff_not_decided"
@@ -291,14 +292,14 @@ def test_a_manager_reviews_a_decided_handoff_once(world):
 def test_only_managers_review(world, who):
     handoff = HandoffFactory(case=world["case"])
     with pytest.raises(CaseRuleError) as caught:
-        hs.handoff_review(handoff=handoff, by=world[who], rubric=hs.HandoffRubric(3, 3, 3, 3))
+        hs.handoff_review(handoff=handoff, by=world[who], rubric=HandoffRubric(3, 3, 3, 3))
     assert (caught.value.code, caught.value.status_code) == ("handoff_review_not_manager", 403)
 
 
 def test_review_scores_are_one_to_five(world):
     handoff = HandoffFactory(case=world["case"])
     with pytest.raises(CaseRuleError) as caught:
-        hs.handoff_review(handoff=handoff, by=world["manager"], rubric=hs.HandoffRubric(0, 3, 6, 3))
+        hs.handoff_review(handoff=handoff, by=world["manager"], rubric=HandoffRubric(0, 3, 6, 3))
     assert caught.value.code == "invalid_review_scores"
     assert set(caught.value.fields) == {"context_complete", "commitments_carried"}
     assert not HandoffReview.objects.exists()

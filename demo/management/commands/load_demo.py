@@ -20,7 +20,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from cases import handoff_services, hooks, services
-from cases.handoff_services import HandoffRubric, HandoffSummary
+from cases.handoff_gate import HandoffRubric, HandoffSummary
 from cases.hooks import PromiseBrief
 from cases.models import AgentProfile, Case, CaseStatus, Channel, Priority, Team
 from commitments import services as commitment_services
