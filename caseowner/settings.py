@@ -258,6 +258,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- customers across teams -----------------------------------------------------------------
+# "organisation": every agent sees every customer and their history (the 360-degree view);
+# "team": agents see the customers of their teams' cases and only those teams' cases.
+CUSTOMER_VISIBILITY = env.str("CUSTOMER_VISIBILITY", default="organisation")
+if CUSTOMER_VISIBILITY not in ("organisation", "team"):
+    raise ImproperlyConfigured('CUSTOMER_VISIBILITY must be "organisation" or "team".')
+
 # --- customer links -------------------------------------------------------------------------
 CUSTOMER_LINK_MAX_AGE = env.int("CUSTOMER_LINK_MAX_AGE", default=60 * 60 * 24 * 90)
 

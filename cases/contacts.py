@@ -6,6 +6,8 @@ Pages (the ``person`` filter), emails, the API and the customer's page all name 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cases.models import AgentProfile, Case
@@ -45,3 +47,21 @@ def agent_recipient(user: User, kind: str = "agent") -> Recipient:
 
 def customer_recipient(case: Case) -> Recipient:
     return Recipient(address=case.customer.email, name=case.customer.full_name, kind="customer")
+
+
+@dataclass(frozen=True)
+class PointOfContact:
+    """Who the customer should reach about their case at a moment: the owner, or whoever
+    covers for them while they are away (accountability stays with the owner)."""
+
+    owner: dict[str, str]  # the owner's public card (``owner_contact``)
+    contact: dict[str, str]  # the card of the person to reach now
+    covering: bool = False  # ``contact`` is someone covering for the owner
+    owner_back_at: datetime | None = None  # when the owner is available again, if covering
+
+
+def point_of_contact(*, case: Case, at: datetime) -> PointOfContact:
+    """The one answer to "who do I talk to?" for the customer page and every customer
+    notice, computed when it is shown or sent (never when a notice was queued)."""
+    card = owner_contact(case.owner)
+    return PointOfContact(owner=card, contact=card)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from cases.models import Case, Team
+from cases.models import Case, Customer, Team
 
 
 def _visible_teams(user: Any) -> dict[int, str]:
@@ -71,3 +72,19 @@ def can_change_case(user: Any, case: Case) -> bool:
 def manages_any_team(user: Any) -> bool:
     """Whether the user may see the hand-off audit: a manager of some team, or a superuser."""
     return getattr(user, "is_superuser", False) or bool(managed_team_ids(user))
+
+
+def customers_organisation_wide() -> bool:
+    """``CUSTOMER_VISIBILITY``: "organisation" (default, the 360-degree view: every agent sees
+    every customer and their earlier cases' subjects) or "team" (only customers with a case
+    in one of the agent's teams, and only those teams' cases)."""
+    return settings.CUSTOMER_VISIBILITY == "organisation"
+
+
+def visible_customers(user: Any) -> QuerySet[Customer]:
+    """Customers the user may find, read and pick at intake, by ``CUSTOMER_VISIBILITY``."""
+    if getattr(user, "is_superuser", False) or customers_organisation_wide():
+        return Customer.objects.all()
+    return Customer.objects.filter(
+        pk__in=Case.objects.filter(team_id__in=team_ids_visible(user)).values("customer_id")
+    )

@@ -1,0 +1,159 @@
+"""Cases, their references and the append-only timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cases.models.people import Channel, Customer, Team
+
+REF_PREFIX = "CASE-"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WAITING = "waiting_on_customer", "Waiting on customer"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.WAITING)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class Case(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    subject = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    # Invariant 1: never NULL, never deleted with a user.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_cases"
+    )
+    owner_since = models.DateTimeField()
+    # How many owners the case has had (1 at intake); ping-pong shows here.
+    owner_count = models.PositiveIntegerField(default=1)
+    # The earliest open commitment's due time, kept in the same transaction as every change.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    # Bumped to revoke every customer link issued so far.
+    link_generation = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # My queue: an owner's open cases by next promise due
+            models.Index(
+                fields=["owner", "next_due_at", "id"],
+                condition=Q(status__in=["open", "waiting_on_customer"]),
+                name="case_queue_open",
+            ),
+            # case list filtered by team and status, newest first
+            models.Index(fields=["team", "status", "-created_at"], name="case_team_status"),
+            # case list filtered by team (any status), newest first
+            models.Index(fields=["team", "-created_at", "-id"], name="case_team_created"),
+            # case list of a team filtered by due_before (cases with an open promise)
+            models.Index(
+                fields=["team", "next_due_at"],
+                condition=Q(next_due_at__isnull=False),
+                name="case_team_due",
+            ),
+            # the customer's history of earlier cases
+            models.Index(fields=["customer", "-created_at"], name="case_customer_history"),
+            # case list filtered by owner, newest first
+            models.Index(fields=["owner", "-created_at"], name="case_owner_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in CaseStatus]), name="case_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(owner_count__gte=1), name="case_owner_count_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.subject}"
+
+    @property
+    def ref(self) -> str:
+        return format_ref(self.pk)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def format_ref(pk: int) -> str:
+    return f"{REF_PREFIX}{pk:06d}"
+
+
+def parse_ref(ref: str) -> int | None:
+    """``CASE-000123`` (or ``123``) → 123; None for anything else."""
+    text = ref.strip().upper()
+    if text.startswith(REF_PREFIX):
+        text = text[len(REF_PREFIX) :]
+    if not text.isdigit() or len(text) > 12:
+        return None
+    return int(text)
+
+
+class EventKind(models.TextChoices):
+    """The timeline kinds of ``cases``; later apps register theirs in ``cases.hooks``."""
+
+    OPENED = "opened", "Case opened"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    REOPENED = "reopened", "Case reopened"
+    NOTE = "note", "Internal note"
+    HANDOFF_OFFERED = "handoff_offered", "Hand-off offered"
+    HANDOFF_ACCEPTED = "handoff_accepted", "Hand-off accepted"
+    HANDOFF_DECLINED = "handoff_declined", "Hand-off declined"
+    HANDOFF_CANCELLED = "handoff_cancelled", "Hand-off cancelled"
+    HANDOFF_EXPIRED = "handoff_expired", "Hand-off expired"
+    HANDOFF_REMINDED = "handoff_reminded", "Hand-off offer reminder"
+    HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
+    OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
+
+
+class CaseEvent(models.Model):
+    """The append-only timeline (invariant 7: a PostgreSQL trigger rejects UPDATE/DELETE)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # One of the kinds registered in ``cases.hooks.event_kind_labels`` (no choices here: the
+    # apps above ``cases`` bring their own kinds).
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField()
+    # Internal notes and all structured details; never shown to customers as-is.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            # a case's timeline, newest first, paged
+            models.Index(fields=["case", "-at", "-id"], name="caseevent_case_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def kind_label(self) -> str:
+        from cases.hooks import event_kind_label
+
+        return event_kind_label(self.kind)

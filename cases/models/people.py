@@ -1,0 +1,138 @@
+"""Who the case is about and who works on it: customers, teams, agents' profiles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    CHAT = "chat", "Chat"
+    SOCIAL = "social", "Social message"
+    WEB = "web", "Web form"
+    IN_PERSON = "in_person", "In person"
+
+
+# First-response targets by channel, in seconds (the industry benchmarks the product uses).
+DEFAULT_FIRST_RESPONSE_SECONDS: dict[str, int] = {
+    Channel.EMAIL: 6 * 3600,
+    Channel.SOCIAL: 2 * 3600,
+    Channel.CHAT: 60,
+    Channel.PHONE: 60,
+    Channel.WEB: 6 * 3600,
+    Channel.IN_PERSON: 60,
+}
+
+
+class Title(models.TextChoices):
+    NONE = "", "(none)"
+    MR = "Mr", "Mr"
+    MRS = "Mrs", "Mrs"
+    MS = "Ms", "Ms"
+    MISS = "Miss", "Miss"
+    MX = "Mx", "Mx"
+    DR = "Dr", "Dr"
+    PROF = "Prof", "Prof"
+
+
+class Customer(models.Model):
+    full_name = models.CharField(max_length=200)
+    title = models.CharField(max_length=10, choices=Title.choices, blank=True)
+    # How the customer asked to be addressed, in their words ("Sam", "Dr Okafor").
+    addressed_as = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    preferred_channel = models.CharField(
+        max_length=20, choices=Channel.choices, default=Channel.EMAIL
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    language = models.CharField(max_length=16, default="en")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [
+            # customer search by email in the back office and intake de-duplication
+            models.Index(fields=["email"], name="customer_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def salutation_name(self) -> str:
+        """The name a letter opens with: their own words first, then title and surname."""
+        if self.addressed_as:
+            return self.addressed_as
+        if self.title:
+            return f"{self.title} {self.full_name.split()[-1]}"
+        return self.full_name
+
+
+class AssignmentRule(models.TextChoices):
+    LEAST_OPEN = "least_open", "Fewest open cases, ties by round robin"
+    ROUND_ROBIN = "round_robin", "Round robin"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="managed_teams", blank=True
+    )
+    assignment_rule = models.CharField(
+        max_length=20, choices=AssignmentRule.choices, default=AssignmentRule.LEAST_OPEN
+    )
+    # The agent who got the last case by rule; the next tie goes to the one after.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Per-channel overrides of DEFAULT_FIRST_RESPONSE_SECONDS: {"email": 3600, ...}.
+    first_response_seconds = models.JSONField(default=dict, blank=True)
+    # How long (business minutes) a hand-off offer may wait before the receiver is reminded;
+    # twice that escalates to the managers.
+    handoff_accept_minutes = models.PositiveIntegerField(default=120)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def first_response_target(self, channel: str) -> timedelta:
+        seconds = self.first_response_seconds.get(channel)
+        if seconds is None:
+            seconds = DEFAULT_FIRST_RESPONSE_SECONDS.get(channel, 6 * 3600)
+        return timedelta(seconds=int(seconds))
+
+
+class AgentProfile(models.Model):
+    """What a customer sees of the person who owns their case."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent_profile"
+    )
+    display_name = models.CharField(max_length=120)
+    job_title = models.CharField(max_length=120, blank=True)
+    direct_email = models.EmailField(blank=True)
+    direct_phone = models.CharField(max_length=40, blank=True)
+    # Shown to customers as written, e.g. "Mon–Fri 08:00–16:00 (London)".
+    working_hours = models.CharField(max_length=200, blank=True)
+    teams = models.ManyToManyField(Team, related_name="agents", blank=True)
+    backup_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="backing_up",
+    )
+    # An agent on leave keeps their cases but gets none by rule.
+    accepts_new_cases = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.display_name
