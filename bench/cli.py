@@ -171,7 +171,7 @@ def _purge_broker(env: dict[str, str]) -> None:
         from caseowner.celery import app
 
         app.control.purge()
-    except Exception as exc:  # noqa: BLE001 - leftover tasks are harmless; say so and go on
+    except Exception as exc:  # leftover tasks are harmless; say so and go on
         print(f"  (could not purge the broker: {exc})", file=sys.stderr)
 
 

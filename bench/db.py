@@ -71,7 +71,7 @@ def _conninfo(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
-def connect(url: str, **kwargs) -> psycopg.Connection:  # noqa: ANN003
+def connect(url: str, **kwargs) -> psycopg.Connection:
     return psycopg.connect(_conninfo(url), connect_timeout=10, **kwargs)
 
 
@@ -137,13 +137,13 @@ def drop_database(target: Target) -> None:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(target.name)))
 
 
-def marker_get(cur, key: str) -> str | None:  # noqa: ANN001 - a DB-API cursor
+def marker_get(cur, key: str) -> str | None:  # a DB-API cursor
     cur.execute(f"SELECT value FROM {MARKER_TABLE} WHERE key = %s", [key])
     row = cur.fetchone()
     return row[0] if row else None
 
 
-def marker_set(cur, key: str, value: str) -> None:  # noqa: ANN001 - a DB-API cursor
+def marker_set(cur, key: str, value: str) -> None:  # a DB-API cursor
     cur.execute(
         f"INSERT INTO {MARKER_TABLE} (key, value) VALUES (%s, %s) "
         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",

@@ -133,7 +133,7 @@ class Table:
         return count
 
 
-def _drop_secondary_indexes(cur, table: str) -> list[str]:  # noqa: ANN001 - a DB-API cursor
+def _drop_secondary_indexes(cur, table: str) -> list[str]:  # a DB-API cursor
     """Drop the table's indexes that no constraint owns; return their definitions."""
     cur.execute(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
@@ -168,7 +168,7 @@ def _fast_session() -> None:
         try:
             with transaction.atomic():
                 cur.execute("SET session_replication_role = replica")
-        except Exception:  # noqa: BLE001 - not a superuser: foreign keys are checked as usual
+        except Exception:  # not a superuser: foreign keys are checked as usual
             pass
 
 
@@ -176,7 +176,7 @@ def _normal_session() -> None:
     with connection.cursor() as cur:
         try:
             cur.execute("SET session_replication_role = DEFAULT")
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
 

@@ -115,7 +115,7 @@ def measure(
             try:
                 response = call(a)
                 good = check(response)
-            except Exception:  # noqa: BLE001 - counted and reported, the run goes on
+            except Exception:  # counted and reported, the run goes on
                 good = False
                 response = None
             times.append((time.perf_counter() - t0) * 1000.0)
@@ -129,7 +129,7 @@ def measure(
         result.status = NOT_BUILT
         result.note = str(exc)
         return result
-    except Exception as exc:  # noqa: BLE001 - one broken operation must not stop the table
+    except Exception as exc:  # one broken operation must not stop the table
         result.status = "error"
         result.note = f"{type(exc).__name__}: {exc}"[:300]
         traceback.print_exc()
@@ -159,6 +159,6 @@ def _describe(response: Any) -> str:
     body = b""
     try:
         body = response.content[:200]
-    except Exception:  # noqa: BLE001 - streaming responses
+    except Exception:  # streaming responses
         pass
     return f"HTTP {status} {body.decode('utf-8', 'replace')}"

@@ -218,7 +218,7 @@ def run(bench_env: Any, *, env: dict[str, str], seconds: int = 30) -> list[Resul
                 r.status = "errors" if r.errors else "ok"
                 r.note = f"{fig['tool']}, {CONNECTIONS} connections, {seconds}s"
                 r.extra = fig
-            except Exception as exc:  # noqa: BLE001 - report and go on
+            except Exception as exc:  # report and go on
                 r.status, r.note = "error", f"{type(exc).__name__}: {exc}"[:300]
             results.append(r)
     finally:

@@ -471,7 +471,7 @@ def op_sweep_claim(env: Env, *, redis_url: str) -> Result:
         )
     except NotBuilt as exc:
         return Result("sweep_claim", label, status=NOT_BUILT, note=str(exc))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Result("sweep_claim", label, status="error", note=f"{type(exc).__name__}: {exc}")
     return _from_outbox("sweep_claim", label, value, "rows/s")
 
@@ -515,7 +515,7 @@ def op_delivery(env: Env, *, redis_url: str) -> Result:
             _fresh_broker_connections()
     except NotBuilt as exc:
         return Result("delivery", label, status=NOT_BUILT, note=str(exc))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Result("delivery", label, status="error", note=f"{type(exc).__name__}: {exc}")
     return _from_outbox("delivery", label, value, "emails/s")
 

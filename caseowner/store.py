@@ -119,7 +119,7 @@ class RedisStore:
             return None
         try:
             return action()
-        except Exception as exc:  # noqa: BLE001 - metrics never break the work they measure
+        except Exception as exc:  # metrics never break the work they measure
             self._down_until = time.monotonic() + self.retry_after
             logger.warning(
                 "ops store: %s failed (%s); skipping for %.0f s", what, exc, self.retry_after
@@ -165,7 +165,7 @@ class RedisStore:
     def ping(self) -> bool:
         try:
             return bool(self.client.ping())
-        except Exception:  # noqa: BLE001 - reported as down
+        except Exception:  # reported as down
             return False
 
 

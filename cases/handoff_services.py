@@ -43,8 +43,8 @@ from cases.models import (
 from cases.notices import customer_context, local_time_text, staff_case_url
 from cases.permissions import is_team_manager, is_team_member
 from cases.services import case_event_record
-from notifications import services as notification_services
 from notifications.services import notification_enqueue
+from notifications.webhooks import webhook_emit
 
 User = Any  # the configured user model
 
@@ -125,11 +125,8 @@ def _parse_due(value: Any) -> datetime | None:
 
 
 def _emit_owner_changed(*, case: Case, handoff: Handoff, now: datetime) -> None:
-    """Tell integrators, when the outbox has webhooks (it is looked up at call time)."""
-    emit = getattr(notification_services, "webhook_emit", None)
-    if emit is None:
-        return
-    emit(
+    """Tell integrators through their webhooks."""
+    webhook_emit(
         scope=f"team:{case.team_id}",
         event="case.owner_changed",
         payload={

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 from django.conf import settings
 
-import notifications.services as outbox
 from cases.contacts import agent_recipient, customer_recipient, owner_contact
 from cases.models import Case
 from cases.notices import customer_context
 from commitments.models import Commitment, zone
 from commitments.selectors import commitment_payload, iso
 from notifications.services import Attachment, notification_enqueue
+from notifications.webhooks import webhook_emit as outbox_webhook_emit
 
 ICS_EVENT_LENGTH = timedelta(minutes=15)
 
@@ -109,11 +109,8 @@ def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
 
 
 def webhook_emit(*, commitment: Commitment, case: Case, event: str) -> None:
-    """Tell integrators (``commitment.<event>``), when the outbox offers webhooks."""
-    emit = getattr(outbox, "webhook_emit", None)
-    if emit is None:
-        return
-    emit(
+    """Tell integrators (``commitment.<event>``) through their webhooks."""
+    outbox_webhook_emit(
         scope=f"team:{case.team_id}",
         event=f"commitment.{event}",
         payload=commitment_payload(commitment),

@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from notifications.models import DeliveryLog, Notification, NotificationStatus, WebhookEndpoint
-from notifications.services import notification_retry, webhook_endpoint_check
+from notifications.services import notification_retry
+from notifications.webhooks import webhook_endpoint_check
 
 
 @admin.register(Notification)

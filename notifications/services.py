@@ -23,12 +23,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.telemetry import current_request_id, delivery_log_context, delivery_record
-from notifications.transports import (
-    PermanentError,
-    TransientError,
-    transport_for,
-    webhook_url_check,
-)
+from notifications.transports import PermanentError, TransientError, transport_for
 
 logger = logging.getLogger(__name__)
 
@@ -123,51 +118,6 @@ def notification_cancel(*, tag: str | None = None, key_prefix: str | None = None
     return Notification.objects.filter(condition).update(
         status=NotificationStatus.CANCELLED, finished_at=timezone.now()
     )
-
-
-# --- webhooks -------------------------------------------------------------------------------
-
-
-def webhook_endpoint_check(*, url: str, secret: str) -> None:
-    """The rules every endpoint obeys, wherever it is entered (service or admin)."""
-    if len(secret) < 16:
-        raise ValueError("a webhook secret needs at least 16 characters")
-    webhook_url_check(url, resolve=False)
-
-
-def webhook_endpoint_register(
-    *, scope: str, url: str, secret: str, events: Sequence[str] = (), description: str = ""
-) -> WebhookEndpoint:
-    """Register a URL to receive the signed events of ``scope``."""
-    webhook_endpoint_check(url=url, secret=secret)
-    return WebhookEndpoint.objects.create(
-        scope=scope, url=url, secret=secret, events=list(events), description=description
-    )
-
-
-def webhook_emit(*, scope: str, event: str, payload: dict, dedupe_key: str) -> int:
-    """Queue ``event`` for every active endpoint of ``scope``, in the caller's transaction.
-
-    Each endpoint gets its own outbox row (own retries, own dedupe key derived from
-    ``dedupe_key``); returns how many were queued. ``payload`` must be JSON-serialisable.
-    """
-    queued = 0
-    now = timezone.now()
-    for endpoint in WebhookEndpoint.objects.filter(scope=scope, is_active=True).order_by("id"):
-        if endpoint.events and event not in endpoint.events:
-            continue
-        notification = notification_enqueue(
-            recipient=Recipient(address=endpoint.url, name=scope, kind=RecipientKind.SYSTEM),
-            template=event,
-            context={"event": event, "scope": scope, "key": dedupe_key, "data": payload},
-            dedupe_key=f"{dedupe_key}:webhook:{endpoint.pk}",
-            send_after=now,
-            tags=[f"webhook:{endpoint.pk}"],
-            channel=NotificationChannel.WEBHOOK,
-            webhook_endpoint=endpoint,
-        )
-        queued += notification is not None
-    return queued
 
 
 # --- delivery -------------------------------------------------------------------------------
@@ -395,7 +345,7 @@ def retry_delay(attempt: int) -> float:
         settings.OUTBOX_RETRY_MAX_SECONDS,
         settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
     )
-    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not security
+    return step / 2 + random.uniform(0, step / 2)  # jitter, not security
 
 
 class DeliveryOutcome:
@@ -457,7 +407,7 @@ def _send(
         )
         logger.warning("outbox: notification %s failed: %s", notification_id, exc)
         return DeliveryOutcome.FAILED, exc.reason or "permanent"
-    except Exception as exc:  # noqa: BLE001 - anything else is worth another try
+    except Exception as exc:  # anything else is worth another try
         error = str(exc) if isinstance(exc, TransientError) else f"{type(exc).__name__}: {exc}"
         reason = (exc.reason if isinstance(exc, TransientError) else "") or type(exc).__name__
         return _record_transient(claim=claim, attempt=attempt, error=error[:2000]), reason

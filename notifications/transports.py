@@ -69,7 +69,7 @@ class EmailTransport:
         if connection is not None:
             try:
                 connection.close()
-            except Exception:  # noqa: BLE001 - the connection is being dropped anyway
+            except Exception:  # the connection is being dropped anyway
                 pass
 
     def build(self, notification: Notification) -> EmailMultiAlternatives:

@@ -404,7 +404,7 @@ def test_closing_a_case_expires_its_waiting_offer(world):
 
 
 def test_acceptance_tells_integrators_the_owner_changed(world):
-    from notifications.services import webhook_endpoint_register
+    from notifications.webhooks import webhook_endpoint_register
 
     webhook_endpoint_register(
         scope=f"team:{world['team'].pk}",

@@ -16,7 +16,7 @@ from commitments.services import (
 )
 from commitments.sweep import commitments_sweep_due
 from notifications.models import Notification, NotificationChannel, NotificationStatus
-from notifications.services import webhook_endpoint_register
+from notifications.webhooks import webhook_endpoint_register
 from tests.commitments.conftest import (
     london,
     notices,

@@ -56,7 +56,7 @@ class Proc:
         self.popen: subprocess.Popen | None = None
 
     def start(self) -> Proc:
-        handle = open(self.log, "ab")  # noqa: SIM115 - closed with the process
+        handle = open(self.log, "ab")  # closed with the process
         self.popen = subprocess.Popen(
             [CELERY, "-A", "caseowner", *self.args],
             cwd=ROOT,

@@ -44,13 +44,13 @@ class _Handler:
     def __init__(self, sink: SmtpSink):
         self.sink = sink
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.sink.rejected:
             return f"550 5.1.1 <{address}>: no such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         if self.sink.refuse_window and not self.sink.refuse_until:
             self.sink.refuse_until = time.monotonic() + self.sink.refuse_window
         if time.monotonic() < self.sink.refuse_until:

@@ -94,7 +94,7 @@ def test_concurrent_intakes_by_rule_do_not_pick_the_same_agent():
                 customer=customer, team=team, channel="chat", subject="Help", by=manager
             )
             owners.append(case.owner_id)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             close_old_connections()
@@ -124,7 +124,7 @@ def test_many_concurrent_intakes_spread_evenly():
             services.case_open(
                 customer=customer, team=team, channel="chat", subject="Help", by=manager
             )
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

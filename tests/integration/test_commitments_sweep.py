@@ -56,7 +56,7 @@ def run_concurrently(target, count: int) -> list:
         try:
             barrier.wait(timeout=10)
             results.append(target())
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()

@@ -75,7 +75,7 @@ def race(case: Case, *actions) -> list:
     def run(index, action):
         try:
             results[index] = action()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
+        except Exception as exc:  # reported to the test
             results[index] = exc
         finally:
             connection.close()

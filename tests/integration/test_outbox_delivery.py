@@ -125,7 +125,7 @@ def test_a_webhook_is_posted_signed_and_retried_through_the_outbox(
     import hmac
     import json
 
-    from notifications.services import webhook_emit, webhook_endpoint_register
+    from notifications.webhooks import webhook_emit, webhook_endpoint_register
 
     secret = "integration-secret-0123456789"
     # The receiver listens on loopback, which webhooks never reach unless allowed.

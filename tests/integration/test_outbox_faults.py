@@ -42,7 +42,7 @@ def report(name: str, **figures: object) -> None:
     print(f"\n[outbox fault figures] {name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
 
 
-def assert_same_message_for_each_copy(sink) -> None:  # noqa: ANN001
+def assert_same_message_for_each_copy(sink) -> None:
     by_id: dict[str, set[tuple[str, str]]] = {}
     for r in sink.snapshot():
         by_id.setdefault(r.message_id, set()).add((r.to, r.subject))

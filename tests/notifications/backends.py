@@ -9,7 +9,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 class ScriptedBackend(BaseEmailBackend):
     errors: list[Exception] = []
 
-    def send_messages(self, email_messages):  # noqa: ANN001, ANN201
+    def send_messages(self, email_messages):
         if ScriptedBackend.errors:
             raise ScriptedBackend.errors.pop(0)
         for message in email_messages:

@@ -9,12 +9,8 @@ import pytest
 import requests
 
 from notifications.models import Notification, NotificationStatus, WebhookEndpoint
-from notifications.services import (
-    notification_deliver,
-    outbox_claim_batch,
-    webhook_emit,
-    webhook_endpoint_register,
-)
+from notifications.services import notification_deliver, outbox_claim_batch
+from notifications.webhooks import webhook_emit, webhook_endpoint_register
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +32,7 @@ def posts(monkeypatch):
 
     calls = Calls()
 
-    def fake_post(url, data, headers, timeout, allow_redirects):  # noqa: ANN001
+    def fake_post(url, data, headers, timeout, allow_redirects):
         calls.append({"url": url, "body": data, "headers": headers})
         answer = fake_post.answer
         if isinstance(answer, Exception):

@@ -10,8 +10,7 @@ from caseowner import scheduler
 from caseowner.ops.figures import figures_refresh
 from cases.models import HandoffStatus
 from commitments.models import Commitment, CommitmentStatus
-from tests.cases.factories_handoff import HandoffFactory
-from tests.factories import CaseFactory, TeamFactory
+from tests.factories import CaseFactory, HandoffFactory, TeamFactory
 from tests.ops.conftest import T0, scrape
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_metrics")]

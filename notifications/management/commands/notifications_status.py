@@ -14,7 +14,7 @@ from notifications.selectors import DEFAULT_STALE_AFTER, outbox_status
 class Command(BaseCommand):
     help = "Counts by status, oldest due pending age, expired leases and recent failures."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON (as the endpoint)")
         parser.add_argument("--failures", type=int, default=10, help="failures to list")
         parser.add_argument(

@@ -15,7 +15,7 @@ from notifications.services import outbox_sweep
 class Command(BaseCommand):
     help = "Claim due notifications and hand them to the workers (once, or --loop)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--loop", action="store_true", help="sweep every interval")
         parser.add_argument("--interval", type=float, default=settings.OUTBOX_SWEEP_INTERVAL)
 
