@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from caseowner.csv_export import csv_response
 from caseowner.errors import NotFoundError, RuleError
@@ -138,6 +138,7 @@ def _audit_filters(
 
 
 @login_required
+@require_safe
 def handoff_audit(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form, filters = _audit_filters(request)
@@ -169,6 +170,7 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def handoff_audit_csv(request: HttpRequest) -> StreamingHttpResponse:
     _require_manager(request)
     _form, filters = _audit_filters(request)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from caseowner.errors import RuleError
 from cases import customer_selectors, handoff_selectors, selectors, services
@@ -30,6 +30,7 @@ from cases.pages import (
 
 
 @login_required
+@require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     page_obj, rows = selectors.queue_page(user=request.user, page=request.GET.get("page"))
     context = {
@@ -45,6 +46,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     return render_case_page(request, case_or_404(request.user, ref))
 
@@ -125,6 +127,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The site root: the queue for agents, the login page for everyone else."""
     return redirect("queue" if request.user.is_authenticated else settings.LOGIN_URL)

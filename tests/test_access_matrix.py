@@ -1,0 +1,372 @@
+"""Who may do what, for every route the URL configuration has.
+
+The matrix is generated from the URL configuration: every named route must have a rule in
+``RULES``, so a new endpoint without one fails here. Each (route, role) pair is requested
+against the same small world, inside a savepoint rolled back afterwards, and must answer
+the status the rule gives that role.
+
+Roles: anonymous; the customer (holding the case's link, no account); the case's owner; a
+colleague in the owner's team; an agent of another team; the team's manager; a manager of
+another team; a superuser (staff).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages import get_messages
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from cases import hooks, services
+from cases.handoff_services import handoff_accept
+from cases.links import make_customer_token
+from cases.models import Channel
+from commitments.models import CommitmentKind
+from commitments.services import commitment_create
+from tests.factories import (
+    CustomerFactory,
+    TeamFactory,
+    UserFactory,
+    make_agent,
+    make_manager,
+    offer,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "anonymous",
+    "customer",
+    "owner",
+    "colleague",
+    "outsider",
+    "manager",
+    "other_manager",
+    "staff",
+)
+
+
+def _named_routes(patterns: list[Any], prefix: str = "") -> dict[str, str]:
+    routes: dict[str, str] = {}
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern).startswith("admin/"):
+                continue  # Django's admin: staff only, its own permission system
+            routes.update(_named_routes(pattern.url_patterns, prefix + str(pattern.pattern)))
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            routes[pattern.name] = prefix + str(pattern.pattern)
+    return routes
+
+
+@pytest.fixture
+def world():
+    team, other_team = TeamFactory(), TeamFactory()
+    owner, colleague, spare = make_agent(team), make_agent(team), make_agent(team)
+    outsider = make_agent(other_team)
+    manager, other_manager = make_manager(team), make_manager(other_team)
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    case = services.case_open(
+        customer=CustomerFactory(email="ada@example.org"),
+        team=team,
+        channel=Channel.EMAIL,
+        subject="Charged twice",
+        by=owner,
+        owner=owner,
+    )
+    promise = commitment_create(
+        case=case,
+        by=owner,
+        description="Call back about the refund",
+        kind=CommitmentKind.CALLBACK,
+        due="2 business days",
+    )
+    handoff = offer(case, to=colleague)
+    # An accepted hand-off on a second case of the team: what managers review.
+    reviewed = offer(
+        services.case_open(
+            customer=CustomerFactory(),
+            team=team,
+            channel=Channel.PHONE,
+            subject="Router",
+            by=colleague,
+            owner=colleague,
+        ),
+        to=owner,
+    )
+    handoff_accept(handoff=reviewed, by=owner)
+    return {
+        "case": case,
+        "promise": promise,
+        "handoff": handoff,
+        "reviewed": reviewed,
+        "token": make_customer_token(case_id=case.pk, generation=case.link_generation),
+        "spare": spare,  # a receiver for new offers; no role of its own
+        "users": {
+            "owner": owner,
+            "colleague": colleague,
+            "outsider": outsider,
+            "manager": manager,
+            "other_manager": other_manager,
+            "staff": staff,
+        },
+    }
+
+
+def _path(name: str, route: str, world: dict) -> str:
+    handoff = world["reviewed"] if "review" in name else world["handoff"]
+    # a new offer goes on the case without an open one
+    case = world["reviewed"].case if name in OFFERS else world["case"]
+    values = {
+        "<str:ref>": case.ref,
+        "<id:handoff_id>": str(handoff.pk),
+        "<id:pk>": str(world["promise"].pk),
+        "<str:token>": world["token"],
+        "<uidb64>": "MQ",
+        "<token>": "set-password",
+    }
+    path = "/" + route
+    for placeholder, value in values.items():
+        path = path.replace(placeholder, value)
+    return path
+
+
+SUMMARY = {
+    "customer_needs": "A refund of the duplicate charge of 42.50 on the March invoice.",
+    "actions_taken": "Confirmed both charges with billing; refund request RF-88 raised today.",
+    "customer_expectations": "Promised the money back within five days, she is annoyed.",
+    "next_step": "Check RF-88 is approved on Thursday and tell the customer by phone.",
+}
+
+
+OFFERS = ("api-case-handoffs", "case-offer")
+
+
+def _bodies(world: dict) -> dict[str, dict]:
+    """A valid body for each writing route, so the answer shows the permission, not a
+    validation error."""
+    briefed = [p.id for p in hooks.collect_open_commitments(world["reviewed"].case)]
+    return {
+        "api-cases": {"customer": world["case"].customer_id, "channel": "email", "subject": "Hi"},
+        "api-case-detail": {"priority": "high"},
+        "api-case-notes": {"text": "Called the bank."},
+        "api-case-handoffs": {
+            "to_agent": world["spare"].pk,
+            "reason": "expertise",
+            "briefed_commitments": briefed,
+            **SUMMARY,
+        },
+        "api-case-commitments": {"description": "Send the form", "within": "1 business day"},
+        "api-commitment-renegotiate": {"within": "3 business days", "reason": "Courier late."},
+        "api-commitment-withdraw": {"reason": "Not needed any more."},
+        "api-handoff-decline": {"reason": "On leave tomorrow."},
+        "api-handoff-review": {
+            "context_complete": 4,
+            "next_step_clear": 4,
+            "commitments_carried": 4,
+            "customer_informed": 4,
+        },
+        "case-offer": {
+            "to_agent": world["spare"].pk,
+            "reason": "expertise",
+            "briefed_commitments": briefed,
+            **SUMMARY,
+        },
+        "case-update": {"status": "open", "priority": "high", "reason": ""},
+        "case-note": {"text": "Called the bank."},
+        "commitment-new": {
+            "description": "Send the form",
+            "kind": "other",
+            "within": "1 business day",
+        },
+        "commitment-renegotiate": {"within": "3 business days", "reason": "Courier late."},
+        "commitment-withdraw": {"reason": "Not needed any more."},
+        "offer-decline": {"reason": "On leave tomorrow."},
+        "handoff-review": {
+            "context_complete": 4,
+            "next_step_clear": 4,
+            "commitments_carried": 4,
+            "customer_informed": 4,
+        },
+    }
+
+
+# What a role gets: "login" (401 on the API, the login page for pages), "hidden" (404: the
+# object does not exist for them), "refused" (403, or a page's error message), "allowed"
+# (the permission holds: 2xx, a redirect without an error, or 409 for the object's state).
+LOGIN, HIDDEN, REFUSED, ALLOWED = "login", "hidden", "refused", "allowed"
+# Intake names (or defaults to) a team the caller does not work in: refused, in the body's
+# terms.
+NOT_YOURS = {"team_required", "team_not_found"}
+STAFF_ROLES = ("owner", "colleague", "outsider", "manager", "other_manager", "staff")
+
+
+def everyone(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def signed_in(**outcomes: str) -> dict[str, str]:
+    """Anonymous and the customer (no account) must log in; staff roles as given, else
+    allowed."""
+    return {"anonymous": LOGIN, "customer": LOGIN} | {
+        role: outcomes.get(role, ALLOWED) for role in STAFF_ROLES
+    }
+
+
+# Reading a case of the owner's team: the team and its managers; other teams never see it.
+CASE_READ = signed_in(outsider=HIDDEN, other_manager=HIDDEN)
+# Changing it: its owner, the team's managers (and staff); colleagues read but may not.
+CASE_WRITE = signed_in(colleague=REFUSED, outsider=HIDDEN, other_manager=HIDDEN)
+# Answering an offer: only its receiver (the colleague here); nobody answers for them.
+RECEIVER = signed_in(owner=REFUSED, manager=REFUSED, staff=REFUSED, outsider=HIDDEN,
+                     other_manager=HIDDEN)  # fmt: skip
+# Reviewing a hand-off: the team's managers; agents of the team are refused (API) or do not
+# see the page's form (404); other teams never see it.
+REVIEW_API = signed_in(owner=REFUSED, colleague=REFUSED, outsider=HIDDEN, other_manager=HIDDEN)
+REVIEW_PAGE = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN, other_manager=HIDDEN)
+ANY_AGENT = signed_in()
+MANAGERS_API = signed_in(owner=REFUSED, colleague=REFUSED, outsider=REFUSED)
+MANAGERS_PAGE = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN)
+STAFF_ONLY = signed_in(
+    owner=REFUSED, colleague=REFUSED, outsider=REFUSED, manager=REFUSED, other_manager=REFUSED
+)
+# The customer's link is its own credential: whoever holds it sees that one case.
+LINK_HOLDER = everyone(ALLOWED)
+PUBLIC = everyone(ALLOWED)
+
+RULES: dict[str, dict[str, dict[str, str]]] = {
+    # the API
+    # staff belong to no team, so intake has no team to default to
+    "api-cases": {"GET": ANY_AGENT, "POST": signed_in(staff=REFUSED)},
+    "api-case-detail": {"GET": CASE_READ, "PATCH": CASE_WRITE},
+    "api-case-notes": {"POST": CASE_WRITE},
+    "api-case-handoffs": {"GET": CASE_READ, "POST": CASE_WRITE},
+    "api-case-commitments": {"GET": CASE_READ, "POST": CASE_WRITE},
+    "api-commitment-keep": {"POST": CASE_WRITE},
+    "api-commitment-confirm-on-track": {"POST": CASE_WRITE},
+    "api-commitment-renegotiate": {"POST": CASE_WRITE},
+    "api-commitment-withdraw": {"POST": CASE_WRITE},
+    "api-handoff-accept": {"POST": RECEIVER},
+    "api-handoff-decline": {"POST": RECEIVER},
+    "api-handoff-cancel": {"POST": CASE_WRITE},
+    "api-handoff-review": {"POST": REVIEW_API},
+    "api-queue": {"GET": ANY_AGENT},
+    "api-report-handoffs": {"GET": MANAGERS_API},
+    # agents see their own row, managers their teams'
+    "api-report-commitments": {"GET": ANY_AGENT},
+    "api-customer": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    "health-notifications": {"GET": STAFF_ONLY},
+    "schema": {"GET": PUBLIC},
+    "api-docs": {"GET": PUBLIC},
+    "api-redoc": {"GET": PUBLIC},
+    # operations (metrics: the loopback allow-list of development settings; tests/ops covers
+    # the token and production rules)
+    "metrics": {"GET": PUBLIC},
+    "health-live": {"GET": PUBLIC},
+    "health-ready": {"GET": PUBLIC},
+    # the pages
+    "home": {"GET": signed_in()},
+    "queue": {"GET": ANY_AGENT},
+    "case-new": {"GET": ANY_AGENT},
+    "case-detail": {"GET": CASE_READ},
+    "case-update": {"POST": CASE_WRITE},
+    "case-note": {"POST": CASE_WRITE},
+    "case-offer": {"POST": CASE_WRITE},
+    "commitment-new": {"POST": CASE_WRITE},
+    "commitment-keep": {"POST": CASE_WRITE},
+    "commitment-confirm": {"POST": CASE_WRITE},
+    "commitment-renegotiate": {"POST": CASE_WRITE},
+    "commitment-withdraw": {"POST": CASE_WRITE},
+    "offer-accept": {"POST": RECEIVER},
+    "offer-decline": {"POST": RECEIVER},
+    "offer-cancel": {"POST": CASE_WRITE},
+    "handoff-audit": {"GET": MANAGERS_PAGE},
+    "handoff-audit-csv": {"GET": MANAGERS_PAGE},
+    "handoff-review": {"POST": REVIEW_PAGE},
+    "customer-page": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    # Django's account pages
+    "login": {"GET": PUBLIC},
+    "logout": {"POST": everyone(LOGIN)},  # logging out ends on the login page
+    "password_change": {"GET": signed_in()},
+    "password_change_done": {"GET": signed_in()},
+    "password_reset": {"GET": PUBLIC},
+    "password_reset_done": {"GET": PUBLIC},
+    "password_reset_confirm": {"GET": PUBLIC},
+    "password_reset_complete": {"GET": PUBLIC},
+}
+
+ROUTES = _named_routes(get_resolver().url_patterns)
+
+
+def test_every_route_has_a_rule():
+    assert sorted(set(ROUTES) - set(RULES)) == [], "routes without an access rule"
+    assert sorted(set(RULES) - set(ROUTES)) == [], "rules for routes that no longer exist"
+
+
+def _outcome(response: Any, *, api: bool) -> str:
+    status = response.status_code
+    if status == 401 or (
+        not api and status == 302 and response["Location"].startswith(settings.LOGIN_URL)
+    ):
+        return LOGIN
+    if status == 404:
+        return HIDDEN
+    if status == 403:
+        return REFUSED
+    if api and status == 400 and response.json().get("code") in NOT_YOURS:
+        return REFUSED
+    errors = [m for m in get_messages(response.wsgi_request) if m.level >= messages.ERROR]
+    if errors:
+        return REFUSED
+    if status < 400 or status == 409:
+        return ALLOWED
+    return f"unexpected {status}"
+
+
+def request_as(world: dict, name: str, method: str, role: str) -> str:
+    client = Client()
+    user = world["users"].get(role)
+    if user is not None:
+        client.force_login(user)
+    path = _path(name, ROUTES[name], world)
+    body = _bodies(world).get(name, {})
+    api = name.startswith("api-") or name == "health-notifications"
+    with transaction.atomic():
+        if method == "GET":
+            response = client.get(path)
+        elif api:
+            response = getattr(client, method.lower())(path, body, content_type="application/json")
+        else:
+            response = client.post(path, body)
+        outcome = _outcome(response, api=api)
+        transaction.set_rollback(True)
+    return outcome
+
+
+def test_each_role_gets_what_the_rule_says(world):
+    mismatches = []
+    for name in sorted(RULES):
+        for method, expected in RULES[name].items():
+            got = {role: request_as(world, name, method, role) for role in ROLES}
+            mismatches += [
+                f"{method} {name} as {role}: {got[role]} (rule: {expected[role]})"
+                for role in ROLES
+                if got[role] != expected[role]
+            ]
+    assert not mismatches, "\n".join(mismatches)
+
+
+# Pages that only show something answer nothing but GET and HEAD.
+READ_ONLY_PAGES = ("home", "queue", "case-detail", "handoff-audit", "handoff-audit-csv")
+
+
+@pytest.mark.parametrize("name", READ_ONLY_PAGES)
+def test_a_read_only_page_refuses_writes(world, name):
+    client = Client()
+    client.force_login(world["users"]["manager"])
+    path = _path(name, ROUTES[name], world)
+    assert client.post(path, {}).status_code == 405
