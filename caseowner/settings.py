@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "notifications",
     "cases",
     "commitments",
+    "reports",
     *DEVELOPMENT_APPS,
     # The project last: its ready() starts the in-process scheduler once every app is ready.
     "caseowner.apps.CaseownerConfig",
