@@ -477,6 +477,7 @@ def _audit_filters(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
         date_to=data.get("date_to"),
         flagged=True if data.get("flagged") else None,
         score_below=data.get("score_below"),
+        status=data.get("status") or None,
     )
     return form, filters
 

@@ -121,9 +121,7 @@ def team_for_manager(*, user: Any, team_id: int | None) -> TeamChoice:
         # navigation asks for it again on this request.
         user._caseowner_managed_ids = {t.pk for t in teams}
     if not teams and not superuser:
-        raise ReportRuleError(
-            "manager_only", "Only a team's managers see its reports.", status=403
-        )
+        raise ReportRuleError("manager_only", "Only a team's managers see its reports.", status=403)
     choices = [(t.pk, t.name) for t in teams]
     if team_id is None:
         if not teams:

@@ -87,35 +87,62 @@ def build() -> dict:
     # week 2: 1 kept on time, 1 missed (the email first reply)
     due2 = at(WEEK2, hours=15)
     promise(c, ada, status="kept", due=due2, ended=at(WEEK2, hours=9))
-    promise(email, bo, status="missed", due=due2, ended=at(due2, seconds=300), kind="first_response")
+    promise(
+        email, bo, status="missed", due=due2, ended=at(due2, seconds=300), kind="first_response"
+    )
     # outside: before the window, and another team's
     promise(c, ada, status="missed", due=at(WEEK1, days=-3), ended=at(WEEK1, seconds=-1))
-    promise(
-        CaseFactory(team=other), other_manager, status="kept", due=due, ended=at(WEEK1, days=1)
-    )
+    promise(CaseFactory(team=other), other_manager, status="kept", due=due, ended=at(WEEK1, days=1))
 
     # hand-offs, week 1: accepted after 600 s, 1200 s, 3000 s; one declined; one flagged
-    h1 = handoff(case(), ada, bo, offered=at(WEEK1, hours=9), status="accepted", seconds=600,
-                 quality_score=80, flags=["back_to_previous_owner"])
-    handoff(case(), ada, bo, offered=at(WEEK1, hours=10), status="accepted", seconds=1200,
-            quality_score=60)
+    h1 = handoff(
+        case(),
+        ada,
+        bo,
+        offered=at(WEEK1, hours=9),
+        status="accepted",
+        seconds=600,
+        quality_score=80,
+        flags=["back_to_previous_owner"],
+    )
+    handoff(
+        case(),
+        ada,
+        bo,
+        offered=at(WEEK1, hours=10),
+        status="accepted",
+        seconds=1200,
+        quality_score=60,
+    )
     handoff(case(), bo, ada, offered=at(WEEK1, days=3), status="accepted", seconds=3000)
     handoff(case(), bo, ada, offered=at(WEEK1, days=4), status="declined", seconds=100)
     reviewer2 = make_manager(team)
-    HandoffReview.objects.create(handoff=h1, reviewer=manager, context_complete=5,
-                                 next_step_clear=4, commitments_carried=5, customer_informed=4,
-                                 reviewed_at=NOW)
-    HandoffReview.objects.create(handoff=h1, reviewer=reviewer2, context_complete=3,
-                                 next_step_clear=3, commitments_carried=3, customer_informed=3,
-                                 reviewed_at=NOW)
+    HandoffReview.objects.create(
+        handoff=h1,
+        reviewer=manager,
+        context_complete=5,
+        next_step_clear=4,
+        commitments_carried=5,
+        customer_informed=4,
+        reviewed_at=NOW,
+    )
+    HandoffReview.objects.create(
+        handoff=h1,
+        reviewer=reviewer2,
+        context_complete=3,
+        next_step_clear=3,
+        commitments_carried=3,
+        customer_informed=3,
+        reviewed_at=NOW,
+    )
     # week 2: accepted after 60 s; one offer waiting for Ada
-    handoff(case(), bo, ada, offered=at(WEEK2, hours=1), status="accepted", seconds=60,
-            quality_score=90)
+    handoff(
+        case(), bo, ada, offered=at(WEEK2, hours=1), status="accepted", seconds=60, quality_score=90
+    )
     handoff(case(), bo, ada, offered=at(WEEK2, days=1), status="offered")
     # another team's hand-off in the window
     o = CaseFactory(team=other)
-    handoff(o, o.owner, other_manager, offered=at(WEEK1, hours=9), status="accepted",
-            seconds=5)
+    handoff(o, o.owner, other_manager, offered=at(WEEK1, hours=9), status="accepted", seconds=5)
 
     # today: open promises due at 15:00 today and 09:59 tomorrow (within one business day
     # of Wednesday 10:00), 10:30 tomorrow (after it) and yesterday (overdue)
@@ -128,5 +155,11 @@ def build() -> dict:
     for held in (soon, later):
         held.next_due_at = held.commitments.filter(status="open").order_by("due_at")[0].due_at
         held.save(update_fields=["next_due_at"])
-    return {"team": team, "other": other, "ada": ada, "bo": bo, "manager": manager,
-            "other_manager": other_manager}
+    return {
+        "team": team,
+        "other": other,
+        "ada": ada,
+        "bo": bo,
+        "manager": manager,
+        "other_manager": other_manager,
+    }
