@@ -8,7 +8,7 @@ from cases.models import Channel
 from commitments.models import CommitmentStatus
 from reports.selectors import DEFAULT_WEEKS, MAX_WEEKS
 
-WEEK_CHOICES = [(n, f"{n} weeks") for n in (4, 8, 13, 26) if n <= MAX_WEEKS]
+WEEK_CHOICES = [(n, f"{n} week{'' if n == 1 else 's'}") for n in range(1, MAX_WEEKS + 1)]
 
 
 class PeriodForm(forms.Form):
