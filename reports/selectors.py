@@ -479,7 +479,12 @@ def team_today(*, team: Team, now: datetime) -> Today:
     calendar = _calendar_row(team).as_calendar()
     horizon = add_business_time(calendar, now, calendar.standard_day or timedelta(days=1))
     open_cases = CaseRow.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES)
-    promises = Commitment.objects.filter(case__team=OuterRef("pk"), status=OPEN)
+    # Only cases whose earliest open promise is before the horizon can hold one: found on
+    # ``case_team_due`` instead of joining every case of the team.
+    due_cases = CaseRow.objects.filter(
+        team_id=team.pk, next_due_at__isnull=False, next_due_at__lt=horizon
+    )
+    promises = Commitment.objects.filter(case__in=due_cases.values("pk"), status=OPEN)
     row = (
         Team.objects.filter(pk=team.pk)
         .annotate(
@@ -645,15 +650,15 @@ def _score(value: Any) -> float | None:
 def team_agents(*, team: Team, window: Window) -> list[AgentFigures]:
     """Each agent of the team (and anyone else credited in the period) side by side, by
     name; four queries. A promise counts for its owner when it ended; hand-offs for the
-    sender and the receiver; open cases and waiting offers are as of now."""
+    sender and the receiver; open cases (the agent's whole queue) and offers waiting for
+    them in this team are as of now."""
     start, end = window.bounds()
     members = (
         AgentProfile.objects.filter(teams=team)
         .annotate(
+            # the agent's whole queue (any team): the partial index ``case_queue_open``
             n_open=_count(
-                CaseRow.objects.filter(
-                    owner=OuterRef("user_id"), team=team, status__in=OPEN_STATUSES
-                )
+                CaseRow.objects.filter(owner=OuterRef("user_id"), status__in=OPEN_STATUSES)
             ),
             n_waiting=_count(
                 Handoff.objects.filter(
