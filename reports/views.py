@@ -25,7 +25,7 @@ from commitments.models import zone
 from reports import charts, selectors
 from reports.errors import NotFoundError, ReportRuleError
 from reports.forms import CaseRowsForm, PeriodForm, PromiseRowsForm
-from reports.selectors import AGENT_COLUMNS, TeamChoice, Window
+from reports.selectors import AGENT_COLUMNS, DEFAULT_WEEKS, TeamChoice, Window
 
 
 def _render(request: HttpRequest, template: str, context: dict, period: Period) -> HttpResponse:
@@ -54,7 +54,7 @@ class Period:
 
 def _period(request: HttpRequest) -> Period:
     """The team and weeks asked for; an agent gets 403, another team's manager 404."""
-    form = PeriodForm(request.GET)
+    form = PeriodForm({"weeks": DEFAULT_WEEKS, **request.GET.dict()})
     if not form.is_valid():
         form = PeriodForm({})
         form.is_valid()
