@@ -1,0 +1,83 @@
+"""Reminders of a team's open promises follow its current calendar and lead times.
+
+A team's managers change its working hours, holidays, closed days or reminder lead times;
+the reminders already queued for its open promises were computed with the old ones. This
+recomputes them in the caller's transaction: pending reminders are cancelled and queued
+again at their new times (a new ``reminder_generation``, so new dedupe keys), and the at-risk
+moment moves with the last lead. Reminders already sent stay sent and are not sent again: a
+lead whose new time is not after the latest reminder that went out (or after now) is skipped.
+Due times never move: they are promises the customer was told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from cases.models import Case
+from commitments.models import Commitment, CommitmentStatus
+from commitments.services import _enqueue_reminder, reminder_leads
+from notifications.models import DeliveryLog, Notification, NotificationStatus
+from notifications.services import notification_cancel
+
+SENT = (NotificationStatus.SENT, NotificationStatus.SENDING)
+
+
+def _last_reminder_sent(commitment: Commitment) -> datetime | None:
+    """When the latest reminder of this promise was due to go out, among those that did."""
+    prefix = f"commitment:{commitment.pk}:due:"
+    times = [
+        send_after
+        for model in (Notification, DeliveryLog)
+        for key, send_after in model.objects.filter(
+            dedupe_key__startswith=prefix, status__in=SENT
+        ).values_list("dedupe_key", "send_after")
+        if ":reminder:" in key or ":at-risk:" in key
+    ]
+    return max(times, default=None)
+
+
+def reminders_reschedule_for_team(*, team: Any, now: datetime | None = None) -> int:
+    """Recompute the reminders of the team's open promises; returns how many were queued.
+
+    Call it inside the transaction that changed the calendar or the leads, with the same
+    ``team`` object (its ``calendar`` is read). Cases are locked before their promises, the
+    order every commitment service uses.
+    """
+    now = now or timezone.now()
+    case_ids = list(
+        Case.objects.select_for_update(of=("self",))
+        .filter(team=team, commitments__status=CommitmentStatus.OPEN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    commitments = list(
+        Commitment.objects.select_for_update(of=("self",))
+        .filter(case_id__in=case_ids, status=CommitmentStatus.OPEN)
+        .select_related("case", "case__customer", "owner")
+        .order_by("pk")
+    )
+    queued = 0
+    for commitment in commitments:
+        case = commitment.case
+        case.team = team
+        last_sent = _last_reminder_sent(commitment)
+        notification_cancel(tag=f"commitment:{commitment.pk}")
+        leads = reminder_leads(commitment=commitment, team=team)
+        commitment.at_risk_from = leads[-1].send_at if leads else commitment.due_at
+        commitment.reminder_generation = F("reminder_generation") + 1
+        commitment.save(update_fields=["at_risk_from", "reminder_generation"])
+        commitment.refresh_from_db(fields=["reminder_generation"])
+        floor = max(now, last_sent) if last_sent else now
+        for index, lead in enumerate(leads):
+            if lead.send_at <= floor:
+                continue
+            at_risk = index == len(leads) - 1 and commitment.confirmed_on_track_at is None
+            queued += _enqueue_reminder(
+                commitment=commitment, case=case, lead=lead, at_risk=at_risk
+            )
+    return queued
