@@ -110,17 +110,20 @@ def _figures_serializer(name: str, fields: dict) -> Any:
 
 
 _INT = serializers.IntegerField
-_RATE = {"allow_null": True}
+
+
+def _float(help_text: str = "") -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text or None)
+
+
 PromiseFiguresOut = _figures_serializer(
     "ReportPromiseFigures",
     {
         **{name: _INT() for name in selectors.PROMISE_COUNTS},
         "decided": _INT(help_text="kept + renegotiated + missed"),
-        "kept_on_time_rate": serializers.FloatField(**_RATE, help_text="kept on time / decided"),
-        "proactive_rate": serializers.FloatField(
-            **_RATE, help_text="renegotiated before due / decided"
-        ),
-        "missed_rate": serializers.FloatField(**_RATE, help_text="missed / decided"),
+        "kept_on_time_rate": _float("kept on time / decided"),
+        "proactive_rate": _float("renegotiated before due / decided"),
+        "missed_rate": _float("missed / decided"),
     },
 )
 _HANDOFF_FIELDS = {
@@ -129,11 +132,11 @@ _HANDOFF_FIELDS = {
     "declined": _INT(),
     "waiting": _INT(),
     "flagged": _INT(help_text="Ping-pong and other audit flags."),
-    "score_avg": serializers.FloatField(**_RATE, help_text="Automatic summary score, 0–100."),
+    "score_avg": _float("Automatic summary score, 0–100."),
     "reviews": _INT(),
-    "review_avg": serializers.FloatField(**_RATE, help_text="Managers' rubric average, 1–5."),
-    "accept_median_seconds": serializers.FloatField(**_RATE),
-    "accept_p90_seconds": serializers.FloatField(**_RATE),
+    "review_avg": _float("Managers' rubric average, 1–5."),
+    "accept_median_seconds": _float(),
+    "accept_p90_seconds": _float(),
 }
 HandoffFiguresOut = _figures_serializer("ReportHandoffFigures", _HANDOFF_FIELDS)
 HandoffWeekOut = _figures_serializer(
@@ -141,7 +144,7 @@ HandoffWeekOut = _figures_serializer(
     {
         **_HANDOFF_FIELDS,
         "cases": _INT(help_text="Cases handed over in the week."),
-        "per_case": serializers.FloatField(**_RATE, help_text="Hand-offs per case."),
+        "per_case": _float("Hand-offs per case."),
     },
 )
 SummaryOut = inline_serializer(
@@ -168,12 +171,12 @@ SummaryOut = inline_serializer(
             fields={
                 "channel": serializers.CharField(),
                 "target_seconds": _INT(),
-                "attainment": serializers.FloatField(**_RATE),
+                "attainment": _float(),
                 **{name: _INT() for name in selectors.PROMISE_COUNTS},
                 "decided": _INT(),
-                "kept_on_time_rate": serializers.FloatField(**_RATE),
-                "proactive_rate": serializers.FloatField(**_RATE),
-                "missed_rate": serializers.FloatField(**_RATE),
+                "kept_on_time_rate": _float(),
+                "proactive_rate": _float(),
+                "missed_rate": _float(),
             },
             many=True,
         ),
@@ -209,13 +212,13 @@ AgentsOut = inline_serializer(
                 "open_cases": _INT(),
                 **{name: _INT() for name in selectors.PROMISE_COUNTS},
                 "decided": _INT(),
-                "kept_on_time_rate": serializers.FloatField(**_RATE),
-                "proactive_rate": serializers.FloatField(**_RATE),
-                "missed_rate": serializers.FloatField(**_RATE),
+                "kept_on_time_rate": _float(),
+                "proactive_rate": _float(),
+                "missed_rate": _float(),
                 "handoffs_sent": _INT(),
-                "handoffs_sent_score_avg": serializers.FloatField(**_RATE),
+                "handoffs_sent_score_avg": _float(),
                 "handoffs_received": _INT(),
-                "handoffs_received_score_avg": serializers.FloatField(**_RATE),
+                "handoffs_received_score_avg": _float(),
                 "offers_waiting": _INT(),
             },
             many=True,

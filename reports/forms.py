@@ -14,7 +14,7 @@ WEEK_CHOICES = [(n, f"{n} week{'' if n == 1 else 's'}") for n in range(1, MAX_WE
 class PeriodForm(forms.Form):
     team = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     weeks = forms.TypedChoiceField(
-        coerce=int, required=False, empty_value=DEFAULT_WEEKS, choices=WEEK_CHOICES
+        coerce=int, required=False, empty_value=str(DEFAULT_WEEKS), choices=WEEK_CHOICES
     )
     to = forms.DateField(
         label="Up to", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -425,7 +425,7 @@ def _handoff_weeks(*, team: Team, window: Window) -> dict[date, HandoffFigures]:
             flagged=Count("pk", filter=~Q(flags=[])),
             scored=Count("quality_score"),
             score_total=Sum("quality_score"),
-            reviews=Sum("n_reviews"),
+            review_count=Sum("n_reviews"),
             review_points=Sum("n_points"),
             seconds=_ListOf(
                 _SecondsBetween("decided_at", "offered_at"),
@@ -445,7 +445,7 @@ def _handoff_weeks(*, team: Team, window: Window) -> dict[date, HandoffFigures]:
             flagged=row["flagged"],
             scored=row["scored"],
             score_total=float(row["score_total"] or 0),
-            reviews=int(row["reviews"] or 0),
+            reviews=int(row["review_count"] or 0),
             review_points=int(row["review_points"] or 0),
             accept_seconds=_floats(row["seconds"]),
         )

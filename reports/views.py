@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -61,7 +61,7 @@ def _period(request: HttpRequest) -> Period:
     data = form.cleaned_data
     try:
         choice = selectors.team_for_manager(user=request.user, team_id=data.get("team"))
-        window = Window.ending(data.get("to") or timezone.now().date(), data["weeks"])
+        window = Window.ending(data.get("to") or timezone.now().date(), int(data["weeks"]))
     except NotFoundError:
         raise Http404("No such team.") from None
     except ReportRuleError as exc:
@@ -237,7 +237,7 @@ AGENT_HEADINGS = [
 
 
 @login_required
-def agents(request: HttpRequest) -> HttpResponse:
+def agents(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     period = _period(request)
     sort = request.GET.get("sort", "name")
     rows = selectors.sort_agents(
