@@ -59,6 +59,7 @@ class _Csv(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
+    key = ""  # the body's list this renderer writes out
 
     def rows(self, data: dict) -> list[list[Any]]:
         raise NotImplementedError
@@ -66,8 +67,10 @@ class _Csv(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
     ) -> Any:
-        if not isinstance(data, dict) or "code" in data:
-            table = [["code", "message"], [data.get("code", "error"), data.get("message", "")]]
+        if not isinstance(data, dict) or self.key not in data:
+            # an error, or what OPTIONS describes: the code and message, if any
+            body = data if isinstance(data, dict) else {}
+            table = [["code", "message"], [body.get("code", ""), body.get("message", "")]]
         else:
             table = self.rows(data)
         return "".join(csv_lines(table)).encode()
@@ -79,6 +82,8 @@ def _flat(prefix: str, figures: dict) -> dict:
 
 class SummaryCsvRenderer(_Csv):
     """One row per week, then one for the period; promise and hand-off columns side by side."""
+
+    key = "weeks"
 
     def rows(self, data: dict) -> list[list[Any]]:
         lines = [
@@ -101,6 +106,8 @@ class SummaryCsvRenderer(_Csv):
 
 
 class AgentsCsvRenderer(_Csv):
+    key = "agents"
+
     def rows(self, data: dict) -> list[list[Any]]:
         return [list(AGENT_COLUMNS), *([a[c] for c in AGENT_COLUMNS] for a in data["agents"])]
 
