@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m mypy caseowner cases commitments notifications
+	$(PY) -m mypy caseowner cases commitments notifications reports demo
 	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)

@@ -28,6 +28,9 @@ TARGETS = {
     "handoff_audit_page": "≤8 q, p95 ≤150",
     "handoff_report": "≤8 q, p95 ≤150",
     "commitments_report": "≤8 q",
+    "team_dashboard": "≤8 q, p95 ≤150",
+    "team_summary_report": "≤8 q, p95 ≤150",
+    "team_agents_report": "≤8 q, p95 ≤150",
     "sweep_claim": "≤50 ms / 1,000",
     "delivery": "≥300 emails/s",
 }
@@ -267,6 +270,48 @@ def op_commitments_report(env: Env) -> Result:
     return measure(
         "commitments_report",
         "commitments report (API, team, 90 days)",
+        call,
+        n=env.n,
+        warmup=env.warmup,
+    )
+
+
+def op_team_dashboard(env: Env) -> Result:
+    client = Client()
+    client.force_login(env.manager)
+
+    def call(i: int) -> Any:
+        return client.get(route(f"/manage/?team={env.team_id}&weeks=8"))
+
+    return measure(
+        "team_dashboard", "team dashboard page (team, 8 weeks)", call, n=env.n, warmup=env.warmup
+    )
+
+
+def op_team_summary_report(env: Env) -> Result:
+    client = env.api(env.manager)
+
+    def call(i: int) -> Any:
+        return client.get(route(f"/api/v1/reports/teams/{env.team_id}/summary/?weeks=8"))
+
+    return measure(
+        "team_summary_report",
+        "team summary report (API, 8 weeks)",
+        call,
+        n=env.n,
+        warmup=env.warmup,
+    )
+
+
+def op_team_agents_report(env: Env) -> Result:
+    client = env.api(env.manager)
+
+    def call(i: int) -> Any:
+        return client.get(route(f"/api/v1/reports/teams/{env.team_id}/agents/?weeks=8"))
+
+    return measure(
+        "team_agents_report",
+        "team agents report (API, 8 weeks)",
         call,
         n=env.n,
         warmup=env.warmup,
@@ -528,6 +573,9 @@ READS = [
     op_handoff_audit_page,
     op_handoff_report,
     op_commitments_report,
+    op_team_dashboard,
+    op_team_summary_report,
+    op_team_agents_report,
 ]
 WRITES = [op_handoff_offer_accept, op_commitment_create_keep]
 READS += [op_metrics_scrape, op_figures_refresh]

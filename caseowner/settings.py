@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "cases",
     "commitments",
     "caseowner.ops",
+    "reports",
     *DEVELOPMENT_APPS,
     # The project last: its ready() starts the in-process scheduler once every app is ready.
     "caseowner.apps.CaseownerConfig",
@@ -157,7 +158,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/queue/"
+LOGIN_REDIRECT_URL = "/start/"  # managers land on their dashboard, agents on their queue
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("cases.api_urls")),
     path("", include("commitments.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("reports.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("caseowner.ops.urls")),
+    path("", include("reports.urls")),
     path("", include("notifications.urls")),
     path("", include("commitments.urls")),
     path("", include("cases.urls")),

@@ -9,7 +9,16 @@ from typing import Any, cast
 from django import forms
 
 from cases.handoff_gate import HandoffSummary
-from cases.models import CaseStatus, Channel, Customer, HandoffReason, Priority, Team, Title
+from cases.models import (
+    CaseStatus,
+    Channel,
+    Customer,
+    HandoffReason,
+    HandoffStatus,
+    Priority,
+    Team,
+    Title,
+)
 from cases.services import CaseIntake, NewCustomer
 
 
@@ -212,6 +221,8 @@ class AuditFilterForm(forms.Form):
     score_below = forms.IntegerField(
         label="Score below", required=False, min_value=0, max_value=101
     )
+    # the dashboard's links open one outcome (declined, waiting …)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *HandoffStatus.choices])
 
     def __init__(
         self,

@@ -133,6 +133,7 @@ def _audit_filters(
         date_to=data.get("date_to"),
         flagged=True if data.get("flagged") else None,
         score_below=data.get("score_below"),
+        status=data.get("status") or None,
     )
     return form, filters
 

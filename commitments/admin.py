@@ -13,7 +13,8 @@ from django.http import HttpRequest
 
 from cases.models import Team
 from cases.permissions import is_team_manager, managed_team_ids
-from commitments.calendar_services import CalendarSettings, business_calendar_update
+from commitments.calendar_changes import business_calendar_update
+from commitments.calendar_services import CalendarSettings
 from commitments.errors import CommitmentRuleError
 from commitments.models import BusinessCalendar, ClosedDay, Commitment
 

@@ -219,7 +219,7 @@ def reminders_schedule(*, commitment: Commitment, case: Case, now: datetime) -> 
         if lead.send_at <= now:
             continue
         at_risk = index == len(leads) - 1 and commitment.confirmed_on_track_at is None
-        queued += _reminder_enqueue(commitment=commitment, case=case, lead=lead, at_risk=at_risk)
+        queued += reminder_enqueue(commitment=commitment, case=case, lead=lead, at_risk=at_risk)
     return queued
 
 
@@ -228,7 +228,7 @@ def reminders_confirmed_on_track(*, commitment: Commitment, case: Case, now: dat
     notification_cancel(tag=f"{_tag(commitment)}:at-risk")
     leads = reminder_leads(commitment=commitment, team=case.team)
     if leads and leads[-1].send_at > now:
-        _reminder_enqueue(commitment=commitment, case=case, lead=leads[-1], at_risk=False)
+        reminder_enqueue(commitment=commitment, case=case, lead=leads[-1], at_risk=False)
 
 
 def reminders_cancel(*, commitment: Commitment) -> None:
@@ -240,7 +240,7 @@ def _tag(commitment: Commitment) -> str:
     return f"commitment:{commitment.pk}"
 
 
-def _reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk: bool) -> int:
+def reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk: bool) -> int:
     what = "at-risk" if at_risk else "reminder"
     # A new due time or a new generation (a new owner) makes new keys, so new rows.
     dedupe_key = (

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 import commitments.admin
-from commitments.calendar_services import business_calendar_update
+from commitments.calendar_changes import business_calendar_update
 from commitments.models import BusinessCalendar, ClosedDay, Commitment
 from tests.commitments.conftest import london
 from tests.factories import TeamFactory

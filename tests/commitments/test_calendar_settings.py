@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from cases.services import case_open
-from commitments.calendar_services import CalendarSettings, business_calendar_update
+from commitments.calendar_changes import business_calendar_update
+from commitments.calendar_services import CalendarSettings
 from commitments.errors import CommitmentRuleError
 from commitments.models import BusinessCalendar
 from commitments.services import commitment_create

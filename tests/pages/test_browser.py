@@ -81,7 +81,8 @@ def log_in(page, base: str, user) -> None:
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill("pw-for-tests-only")
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/queue/")
+    # agents land on their queue, managers on their team's dashboard
+    page.wait_for_url(lambda url: url.endswith(("/queue/", "/manage/")))
 
 
 def test_an_agent_logs_in_opens_a_case_from_the_queue_and_adds_a_note(

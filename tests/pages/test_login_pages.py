@@ -22,7 +22,10 @@ def test_logging_in_leads_to_the_queue(org):
         "/accounts/login/",
         {"username": org["owner"].username, "password": "pw-for-tests-only"},
     )
-    assert response.status_code == 302 and response["Location"] == "/queue/"
+    assert response.status_code == 302 and response["Location"] == "/start/"
+    landing = Client()
+    landing.force_login(org["owner"])
+    assert landing.get("/start/")["Location"] == "/queue/"
 
 
 def test_logout_is_a_post_form_in_the_header(org):

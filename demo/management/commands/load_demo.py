@@ -1,33 +1,47 @@
-"""Load a believable small organisation: 3 teams, 10 agents, 40 customers, 120 cases.
+"""Load a believable small organisation with eight weeks of history: 3 teams, 10 agents,
+40 customers, 120 cases opened on working days.
 
-Everything goes through the same services the API uses: owners are chosen by the teams'
-rules, first replies are promised and kept, agents make, keep and renegotiate promises, hand
-cases over with a summary, and managers review hand-offs. Customers are notified as in
+Everything goes through the same services the API uses, with a clock that moves
+(time-machine, a development dependency): owners are chosen by the teams' rules, first
+replies are promised and kept (or missed), agents make, keep, renegotiate and miss promises,
+hand cases over with good and weak summaries, managers review hand-offs, and the due-promise
+sweep runs through the weeks as it would in production. The team gets better week by week,
+so every chart of the dashboard shows a trend. Whatever would happen after the real "now" has
+not happened yet: those promises and offers are still open. Customers are notified as in
 production (the outbox is delivered to the console before the server starts). Running it
 twice does nothing the second time.
 """
 
 from __future__ import annotations
 
+import heapq
 import random
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from cases import handoff_services, hooks, services
 from cases.handoff_gate import HandoffRubric, HandoffSummary
 from cases.hooks import PromiseBrief
-from cases.models import AgentProfile, Case, CaseStatus, Channel, Priority, Team
+from cases.models import AgentProfile, Case, CaseStatus, Channel, Handoff, Priority, Team
 from commitments import services as commitment_services
 from commitments.models import Commitment, CommitmentKind, CommitmentStatus
+from commitments.sweep import commitments_sweep_due
 from notifications.services import outbox_in_flight, outbox_sweep
 
 DEMO_PASSWORD = "caseowner-demo"
+HISTORY_WEEKS = 8
+LIVE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.IN_PERSON)
 
 TEAMS = [
     ("Billing", "Europe/London", "Mon–Fri 08:00–18:00 (London)"),
@@ -188,6 +202,47 @@ SUMMARY = HandoffSummary(
         "with its date so reminders go out."
     ),
 )
+# A hurried hand-off: each field just past the gate's minimum, so the automatic score is low.
+WEAK_SUMMARY = HandoffSummary(
+    customer_needs="Customer is unhappy about {subject} and wants it fixed.",
+    actions_taken="Looked at the account, nothing obvious found so far.",
+    customer_expectations="Expects someone to get back to them about it soon.",
+    next_step="Pick it up and call them when you have a moment today.",
+)
+
+
+Action = Callable[[datetime], None]
+
+
+class Story:
+    """Events in time order: each runs with the clock set to its moment and may schedule
+    later ones; nothing at or after ``until`` (the real now) happens."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        self._events: list[tuple[datetime, int, Action]] = []
+        self._seq = 0
+
+    def at(self, moment: datetime, action: Action) -> None:
+        if moment < self.until:
+            self._seq += 1
+            heapq.heappush(self._events, (moment, self._seq, action))
+
+    def run(self) -> None:
+        import time_machine
+
+        while self._events:
+            moment, _seq, action = heapq.heappop(self._events)
+            with time_machine.travel(moment, tick=False):
+                action(moment)
+
+
+@contextmanager
+def _clock(moment: datetime) -> Iterator[None]:
+    import time_machine
+
+    with time_machine.travel(moment, tick=False):
+        yield
 
 
 class Command(BaseCommand):
@@ -199,6 +254,13 @@ class Command(BaseCommand):
                 "load_demo refuses to run with production settings (CASEOWNER_PRODUCTION=true): "
                 f"it creates users with the published password {DEMO_PASSWORD!r}."
             )
+        try:
+            import time_machine  # noqa: F401
+        except ImportError:
+            raise CommandError(
+                "load_demo needs the development dependencies (pip install -e '.[dev]'): it "
+                "moves the clock with time-machine to build weeks of history."
+            ) from None
         if Team.objects.filter(name=TEAMS[0][0]).exists():
             self.stdout.write("Demo data already loaded.")
         else:
@@ -209,6 +271,48 @@ class Command(BaseCommand):
     @transaction.atomic
     def _load(self) -> None:
         rng = random.Random(20261125)
+        now = timezone.now().replace(microsecond=0)
+        monday = (now - timedelta(days=now.weekday())).date()
+        start = datetime.combine(
+            monday - timedelta(weeks=HISTORY_WEEKS - 1), time(6), tzinfo=now.tzinfo
+        )
+        with _clock(start - timedelta(days=3)):
+            teams, agents, managers, customers = self._organisation(rng)
+        story = Story(until=now)
+        plan = STATUS_PLAN[:]
+        rng.shuffle(plan)
+        days = [
+            start.date() + timedelta(days=d)
+            for d in range((now.date() - start.date()).days + 1)
+            if (start.date() + timedelta(days=d)).weekday() < 5
+        ]
+        for i, target in enumerate(plan):
+            day = days[min(i * len(days) // len(plan), len(days) - 1)]
+            team_i = i % 3
+            local = datetime.combine(day, time(9), tzinfo=ZoneInfo(TEAMS[team_i][1]))
+            opens = local + timedelta(minutes=rng.randint(0, 420))
+            story.at(
+                opens,
+                self._case_story(
+                    rng,
+                    story,
+                    n=i,
+                    target=target,
+                    team=teams[team_i],
+                    customer=customers[(i * 7) % len(customers)],
+                    manager=managers[team_i],
+                    progress=lambda at: min(max((at - start) / (now - start), 0.0), 1.0),
+                ),
+            )
+        # the due-promise sweep, as production runs it (every few seconds there; hourly here)
+        moment = start
+        while moment < now:
+            story.at(moment, self._hourly)
+            moment += timedelta(hours=1)
+        story.run()
+        self._offers_waiting_for_amelia(rng, managers)
+
+    def _organisation(self, rng: random.Random) -> tuple[list, list, list, list]:
         User = get_user_model()
         teams = [Team.objects.create(name=n, time_zone=tz) for n, tz, _ in TEAMS]
 
@@ -260,132 +364,272 @@ class Command(BaseCommand):
                     time_zone=rng.choice(ZONES),
                 )
             )
+        return teams, agents, managers, customers
 
-        plan = STATUS_PLAN[:]
-        rng.shuffle(plan)
-        cases: list[tuple[Case, str]] = []  # (case, the status it ends in)
-        for i, target in enumerate(plan):
-            team_i = i % 3
+    def _case_story(
+        self,
+        rng: random.Random,
+        story: Story,
+        *,
+        n: int,
+        target: str,
+        team: Team,
+        customer: Any,
+        manager: Any,
+        progress: Callable[[datetime], float],
+    ) -> Action:
+        """One case from intake to its end: first reply, a promise kept, renegotiated or
+        missed, perhaps a hand-off (accepted faster and better briefed as weeks pass) and a
+        review, then resolution for the cases that end resolved or closed. ``progress(at)``
+        runs from 0 to 1 over the history: the team gets better."""
+        team_i = [t[0] for t in TEAMS].index(team.name)
+
+        def opened(at: datetime) -> None:
             case = services.case_open(
-                customer=customers[(i * 7) % len(customers)],
-                team=teams[team_i],
+                customer=customer,
+                team=team,
                 channel=rng.choice(CHANNELS),
                 subject=rng.choice(SUBJECTS[team_i]),
                 description="Customer contacted us; details in the first note.",
                 priority=rng.choice(
                     [Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.LOW, Priority.URGENT]
                 ),
-                by=managers[team_i],
+                by=manager,
             )
-            # The owner answers: the first-reply promise is kept (fast channels always).
             first = Commitment.objects.get(case=case, kind=CommitmentKind.FIRST_RESPONSE)
-            if case.channel not in (Channel.EMAIL, Channel.WEB) or rng.random() < 0.7:
-                commitment_services.commitment_mark_kept(commitment=first, by=case.owner)
-            services.case_add_note(
-                case=case,
-                by=case.owner,
-                text="Spoke to the customer, confirmed account details and the problem.",
-            )
-            cases.append((case, target))
-
-        self._promises(rng, cases)
-        self._handoffs(rng, cases, teams, managers)
-        for case, target in cases:
+            if case.channel in LIVE_CHANNELS:
+                reply = timedelta(seconds=rng.randint(15, 50))
+            elif rng.random() < 0.65 + 0.3 * progress(at):
+                reply = (first.due_at - at) * rng.uniform(0.1, 0.9)
+            else:
+                reply = None  # not answered in time: the sweep marks the promise missed
+            if reply is not None:
+                story.at(at + reply, keep(first.pk))
+            story.at(at + timedelta(minutes=rng.randint(20, 50)), noted(case.pk))
+            if n % 5 != 4:
+                story.at(at + timedelta(hours=1), promised(case.pk))
+            if rng.random() < 0.6:
+                story.at(at + timedelta(hours=rng.uniform(2, 30)), handed_over(case.pk))
             if target != CaseStatus.OPEN:
-                case.refresh_from_db()
-                self._end_open_promises(case)
-                services.case_change_status(case=case, status=target, by=case.owner)
+                story.at(at + timedelta(days=rng.uniform(4, 9)), ended(case.pk))
 
-    def _promises(self, rng: random.Random, cases: list[tuple[Case, str]]) -> None:
-        for n, (case, _target) in enumerate(cases):
-            if n % 5 == 4:
-                continue  # some cases carry only their first-reply promise
-            description, kind, within = PROMISES[n % len(PROMISES)]
-            commitment = commitment_services.commitment_create(
-                case=case, by=case.owner, description=description, kind=kind, due=within
-            )
-            if n % 9 == 0:
-                commitment_services.commitment_renegotiate(
-                    commitment=commitment,
+        def noted(case_id: int) -> Action:
+            def run(at: datetime) -> None:
+                case = Case.objects.get(pk=case_id)
+                services.case_add_note(
+                    case=case,
                     by=case.owner,
-                    due="5 business days",
+                    text="Spoke to the customer, confirmed account details and the problem.",
+                )
+
+            return run
+
+        def keep(commitment_id: int, *, then_promise: bool = False) -> Action:
+            def run(at: datetime) -> None:
+                commitment = Commitment.objects.select_related("case").get(pk=commitment_id)
+                if commitment.status == CommitmentStatus.OPEN:
+                    commitment_services.commitment_mark_kept(
+                        commitment=commitment, by=commitment.case.owner
+                    )
+                    if then_promise and target == CaseStatus.OPEN and rng.random() < 0.95:
+                        # the case goes on: the owner promises the next step
+                        story.at(at + timedelta(hours=rng.uniform(1, 24)), promised(case_id(at)))
+
+            def case_id(at: datetime) -> int:
+                return Commitment.objects.values_list("case_id", flat=True).get(pk=commitment_id)
+
+            return run
+
+        def promised(case_id: int) -> Action:
+            def run(at: datetime) -> None:
+                case = Case.objects.get(pk=case_id)
+                if not case.is_open:
+                    return
+                description, kind, within = PROMISES[n % len(PROMISES)]
+                commitment = commitment_services.commitment_create(
+                    case=case, by=case.owner, description=description, kind=kind, due=within
+                )
+                span = commitment.due_at - at
+                luck, missed, renegotiate = (
+                    rng.random(),
+                    0.3 - 0.25 * progress(at),
+                    0.06 + 0.1 * progress(at),
+                )
+                if luck < missed:
+                    # missed: the sweep finds it due; the owner promises again after the call
+                    if target == CaseStatus.OPEN:
+                        story.at(commitment.due_at + timedelta(days=1), promised(case_id))
+                    return
+                if luck < missed + renegotiate:
+                    story.at(at + span * rng.uniform(0.5, 0.9), renegotiated(commitment.pk))
+                else:
+                    story.at(
+                        at + span * rng.uniform(0.2, 0.95), keep(commitment.pk, then_promise=True)
+                    )
+
+            return run
+
+        def renegotiated(commitment_id: int) -> Action:
+            def run(at: datetime) -> None:
+                commitment = Commitment.objects.select_related("case").get(pk=commitment_id)
+                if commitment.status != CommitmentStatus.OPEN:
+                    return
+                successor = commitment_services.commitment_renegotiate(
+                    commitment=commitment,
+                    by=commitment.case.owner,
+                    due="3 business days",
                     reason="The supplier needs two more days to confirm; I did not want you "
                     "to find out on the day.",
                 )
-            elif n % 7 == 0:
-                commitment_services.commitment_mark_kept(commitment=commitment, by=case.owner)
+                new = Commitment.objects.get(pk=successor.pk) if successor else None
+                if new is not None and new.is_open:
+                    story.at(
+                        at + (new.due_at - at) * rng.uniform(0.3, 0.9),
+                        keep(new.pk, then_promise=True),
+                    )
 
-    def _handoffs(
-        self,
-        rng: random.Random,
-        cases: list[tuple[Case, str]],
-        teams: list[Team],
-        managers: list[Any],
-    ) -> None:
-        """Accepted hand-offs (some acknowledged and reviewed), one declined, and offers
-        waiting for Amelia so her queue shows them."""
-        amelia = get_user_model().objects.get(username="amelia")
-        done = waiting_for_amelia = 0
-        for case, target in cases:
-            if target != CaseStatus.OPEN:
-                continue
-            case.refresh_from_db()
-            colleagues = list(
-                AgentProfile.objects.filter(teams=case.team)
-                .exclude(user=case.owner)
-                .exclude(user__in=managers)
-                .values_list("user", flat=True)
-            )
-            to_amelia = amelia.pk in colleagues and waiting_for_amelia < 2
-            receiver = get_user_model().objects.get(pk=amelia.pk if to_amelia else colleagues[0])
-            briefed = [c.id for c in _open_brief(case)]
-            summary = HandoffSummary(
-                customer_needs=SUMMARY.customer_needs.format(
-                    name=case.customer.salutation_name, subject=case.subject
-                ),
-                actions_taken=SUMMARY.actions_taken,
-                customer_expectations=SUMMARY.customer_expectations,
-                next_step=SUMMARY.next_step,
-            )
-            offer = handoff_services.handoff_offer(
-                case=case,
-                by=case.owner,
-                to=receiver,
-                summary=summary,
-                reason=rng.choice(["shift_end", "expertise", "workload"]),
-                briefed_commitments=briefed,
-            )
-            if to_amelia:
-                waiting_for_amelia += 1
-                continue  # left waiting in Amelia's queue
-            done += 1
-            if done == 1:
-                handoff_services.handoff_decline(
-                    handoff=offer,
-                    by=receiver,
-                    reason="I am on leave from tomorrow; please offer it to someone on shift.",
+            return run
+
+        def handed_over(case_id: int) -> Action:
+            def run(at: datetime) -> None:
+                case = Case.objects.select_related("customer", "team").get(pk=case_id)
+                if not case.is_open or case.handoffs.filter(status="offered").exists():
+                    return
+                colleagues = list(
+                    AgentProfile.objects.filter(teams=case.team, accepts_new_cases=True)
+                    .exclude(user=case.owner)
+                    .values_list("user", flat=True)
                 )
-                continue
-            handoff_services.handoff_accept(handoff=offer, by=receiver)
-            if done % 2:
-                case.refresh_from_db()
+                weak = rng.random() < 0.6 - 0.45 * progress(at)
+                base = WEAK_SUMMARY if weak else SUMMARY
+                summary = HandoffSummary(
+                    customer_needs=base.customer_needs.format(
+                        name=case.customer.salutation_name, subject=case.subject
+                    ),
+                    actions_taken=base.actions_taken,
+                    customer_expectations=base.customer_expectations,
+                    next_step=base.next_step,
+                )
+                offer = handoff_services.handoff_offer(
+                    case=case,
+                    by=case.owner,
+                    to=get_user_model().objects.get(pk=rng.choice(colleagues)),
+                    summary=summary,
+                    reason=rng.choice(["shift_end", "expertise", "workload"]),
+                    briefed_commitments=[c.id for c in _open_brief(case)],
+                )
+                if rng.random() < 0.12:
+                    story.at(at + timedelta(minutes=rng.randint(10, 90)), declined(offer.pk))
+                    return
+                # minutes to accept: slow and scattered at first, quicker as weeks pass
+                wait = rng.lognormvariate(0, 0.8) * (200 - 170 * progress(at))
+                story.at(at + timedelta(minutes=wait), accepted(offer.pk, weak))
+
+            return run
+
+        def declined(handoff_id: int) -> Action:
+            def run(at: datetime) -> None:
+                offer = Handoff.objects.get(pk=handoff_id)
+                if offer.status == "offered":
+                    handoff_services.handoff_decline(
+                        handoff=offer,
+                        by=offer.to_agent,
+                        reason="I am on leave from tomorrow; please offer it to someone on shift.",
+                    )
+
+            return run
+
+        def accepted(handoff_id: int, weak: bool) -> Action:
+            def run(at: datetime) -> None:
+                offer = Handoff.objects.get(pk=handoff_id)
+                if offer.status != "offered":
+                    return
+                handoff_services.handoff_accept(handoff=offer, by=offer.to_agent)
+                if rng.random() < 0.6:
+                    story.at(at + timedelta(hours=rng.uniform(1, 20)), acknowledged(offer.case_id))
+                if rng.random() < 0.6:
+                    story.at(at + timedelta(days=rng.uniform(1, 3)), reviewed(handoff_id, weak))
+
+            return run
+
+        def acknowledged(case_id: int) -> Action:
+            def run(at: datetime) -> None:
+                case = Case.objects.get(pk=case_id)
                 handoff_services.handoff_customer_acknowledge(case=case)
-            if done % 3 == 0:
-                offer.refresh_from_db()
-                manager = case.team.managers.first()
+
+            return run
+
+        def reviewed(handoff_id: int, weak: bool) -> Action:
+            def run(at: datetime) -> None:
+                offer = Handoff.objects.get(pk=handoff_id)
+                low = 2 if weak else 4
                 handoff_services.handoff_review(
                     handoff=offer,
                     by=manager,
                     rubric=HandoffRubric(
-                        context_complete=5,
-                        next_step_clear=4,
-                        commitments_carried=5,
-                        customer_informed=4 if done % 2 else 3,
+                        context_complete=rng.randint(low, low + 1),
+                        next_step_clear=rng.randint(low - 1, low + 1),
+                        commitments_carried=rng.randint(low, low + 1),
+                        customer_informed=rng.randint(low - 1, low + 1),
                     ),
-                    comment="Clear brief; the customer knew who to call next.",
+                    comment="Thin brief: the customer had to repeat themselves."
+                    if weak
+                    else "Clear brief; the customer knew who to call next.",
                 )
-            if done >= 14:
-                break
+
+            return run
+
+        def ended(case_id: int) -> Action:
+            def run(at: datetime) -> None:
+                case = Case.objects.get(pk=case_id)
+                if not case.is_open or case.handoffs.filter(status="offered").exists():
+                    return
+                self._end_open_promises(case)
+                services.case_change_status(case=case, status=target, by=case.owner)
+
+            return run
+
+        return opened
+
+    def _hourly(self, at: datetime) -> None:
+        """Owners do the follow-ups the product set them (the check after a hand-off, the
+        recovery call after a miss) a few hours on; then the sweep marks what is due missed."""
+        follow_ups = Commitment.objects.filter(
+            status=CommitmentStatus.OPEN,
+            made_by__isnull=True,
+            made_at__lte=at - timedelta(hours=3),
+        ).exclude(kind=CommitmentKind.FIRST_RESPONSE)
+        for commitment in follow_ups.select_related("case__owner"):
+            commitment_services.commitment_mark_kept(
+                commitment=commitment, by=commitment.case.owner
+            )
+        commitments_sweep_due(now=at)
+
+    def _offers_waiting_for_amelia(self, rng: random.Random, managers: list[Any]) -> None:
+        """Two offers made this morning wait in Amelia's queue."""
+        amelia = get_user_model().objects.get(username="amelia")
+        cases = (
+            Case.objects.filter(team__name=TEAMS[0][0], status=CaseStatus.OPEN)
+            .exclude(owner=amelia)
+            .exclude(handoffs__status="offered")
+            .order_by("-created_at")[:2]
+        )
+        for case in cases:
+            handoff_services.handoff_offer(
+                case=case,
+                by=case.owner,
+                to=amelia,
+                summary=HandoffSummary(
+                    customer_needs=SUMMARY.customer_needs.format(
+                        name=case.customer.salutation_name, subject=case.subject
+                    ),
+                    actions_taken=SUMMARY.actions_taken,
+                    customer_expectations=SUMMARY.customer_expectations,
+                    next_step=SUMMARY.next_step,
+                ),
+                reason="workload",
+                briefed_commitments=[c.id for c in _open_brief(case)],
+            )
 
     def _end_open_promises(self, case: Case) -> None:
         """Before a case is resolved, its owner keeps the promises still open."""

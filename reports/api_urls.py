@@ -1,0 +1,16 @@
+from django.urls import path
+
+from reports import api
+
+urlpatterns = [
+    path(
+        "reports/teams/<id:team_id>/summary/",
+        api.TeamSummaryApi.as_view(),
+        name="api-report-team-summary",
+    ),
+    path(
+        "reports/teams/<id:team_id>/agents/",
+        api.TeamAgentsApi.as_view(),
+        name="api-report-team-agents",
+    ),
+]
