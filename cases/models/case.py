@@ -102,7 +102,8 @@ def parse_ref(ref: str) -> int | None:
     text = ref.strip().upper()
     if text.startswith(REF_PREFIX):
         text = text[len(REF_PREFIX) :]
-    if not text.isdigit() or len(text) > 12:
+    # ASCII digits only: ``str.isdigit`` also takes "²" or "١", which ``int`` refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         return None
     return int(text)
 
