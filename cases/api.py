@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from caseowner import text
 from caseowner.api import MAX_ID, IdField, Pagination, error_responses
 from caseowner.errors import NotFoundError
 from cases import handoff_selectors, hooks, selectors, services
@@ -136,11 +137,15 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class NewCustomerIn(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=text.NAME_MAX, validators=[text.single_line])
     title = serializers.ChoiceField(choices=Title.choices, required=False, default="")
-    addressed_as = serializers.CharField(max_length=200, required=False, default="")
+    addressed_as = serializers.CharField(
+        max_length=text.NAME_MAX, required=False, default="", validators=[text.single_line]
+    )
     email = serializers.EmailField(required=False, default="")
-    phone = serializers.CharField(max_length=40, required=False, default="")
+    phone = serializers.CharField(
+        max_length=40, required=False, default="", validators=[text.single_line]
+    )
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     time_zone = serializers.CharField(max_length=64, required=False, default="UTC")
     language = serializers.CharField(max_length=16, required=False, default="en")
@@ -162,8 +167,14 @@ class CaseCreateIn(serializers.Serializer):
         required=False, help_text="Defaults to the caller's team when they have exactly one."
     )
     channel = serializers.ChoiceField(choices=Channel.choices)
-    subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, default="", allow_blank=True)
+    subject = serializers.CharField(max_length=text.SUBJECT_MAX, validators=[text.single_line])
+    description = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=text.DESCRIPTION_MAX,
+        validators=[text.multi_line],
+    )
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     owner = IdField(
         required=False, help_text="The owner's user id; omitted: the team's assignment rule."
@@ -180,7 +191,13 @@ class CaseCreateIn(serializers.Serializer):
 class CasePatchIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    reason = serializers.CharField(required=False, default="", allow_blank=True)
+    reason = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=text.REASON_MAX,
+        validators=[text.multi_line],
+    )
 
     def validate(self, attrs: dict) -> dict:
         if "status" not in attrs and "priority" not in attrs:
@@ -191,7 +208,7 @@ class CasePatchIn(serializers.Serializer):
 
 
 class NoteIn(serializers.Serializer):
-    text = serializers.CharField(max_length=10_000)
+    text = serializers.CharField(max_length=text.NOTE_MAX, validators=[text.multi_line])
 
 
 # The API's detail shows the newest events of the timeline; the case page pages through them.

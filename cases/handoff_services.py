@@ -16,10 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError
+from caseowner.text import REASON_MAX, SUMMARY_MAX, require_clean_text
 from cases import hooks
 from cases.contacts import agent_recipient, customer_recipient, owner_contact
 from cases.errors import CaseRuleError
 from cases.handoff_gate import (
+    SUMMARY_FIELDS,
     HandoffRubric,
     HandoffSummary,
     handoff_offer_flags,
@@ -160,6 +162,9 @@ def handoff_offer(
 ) -> Handoff:
     """Offer the case to ``to`` with the context summary; the owner stays accountable until
     the receiver accepts."""
+    require_clean_text(
+        {name: (getattr(summary, name) or "", SUMMARY_MAX, True) for name in SUMMARY_FIELDS}
+    )
     locked = lock_case(case.pk)
     if locked is None:
         raise NotFoundError(f"No case {case.ref}.")
@@ -327,6 +332,7 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
 @transaction.atomic
 def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     """The receiver says no, with a reason; the owner keeps the case."""
+    require_clean_text({"reason": (reason or "", REASON_MAX, True)})
     case, handoff = _locked_pair(handoff)
     if by.pk != handoff.to_agent_id:
         raise CaseRuleError(
@@ -384,6 +390,7 @@ def handoff_review(
     *, handoff: Handoff, by: User, rubric: HandoffRubric, comment: str = ""
 ) -> HandoffReview:
     """A manager of the case's team scores a decided hand-off (once per manager)."""
+    require_clean_text({"comment": (comment or "", REASON_MAX, True)})
     case, handoff = _locked_pair(handoff)
     if not is_team_manager(by, case.team_id):
         raise CaseRuleError(

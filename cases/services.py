@@ -11,7 +11,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from caseowner import text
 from caseowner.errors import NotFoundError
+from caseowner.text import NOTE_MAX, require_clean_text
 from cases import hooks, selectors
 from cases.contacts import customer_recipient
 from cases.errors import CaseRuleError
@@ -63,6 +65,14 @@ def customer_create(
     language: str = "en",
 ) -> Customer:
     """A customer as they want to be addressed, reachable by email or phone."""
+    require_clean_text(
+        {
+            "name": (full_name, text.NAME_MAX, False),
+            "addressed_as": (addressed_as, text.NAME_MAX, False),
+            "email": (email, 254, False),
+            "phone": (phone, 40, False),
+        }
+    )
     errors: dict[str, list[str]] = {}
     if not full_name.strip():
         errors["name"] = ["Give the customer's name."]
@@ -141,6 +151,12 @@ def case_open(
         raise CaseRuleError(
             "not_in_team", "You can open cases only for your own teams.", status=403
         )
+    require_clean_text(
+        {
+            "subject": (subject, text.SUBJECT_MAX, False),
+            "description": (description, text.DESCRIPTION_MAX, True),
+        }
+    )
     if channel not in Channel.values:
         raise CaseRuleError(
             "invalid_channel",
@@ -314,6 +330,7 @@ def _require_change(by: User, case: Case) -> None:
 @transaction.atomic
 def case_change_status(*, case: Case, status: str, by: User, reason: str = "") -> Case:
     """Move a case between open, waiting, resolved and closed; reopening needs a reason."""
+    require_clean_text({"reason": (reason, text.REASON_MAX, True)})
     case = _lock(case)
     _require_change(by, case)
     if status not in CaseStatus.values:
@@ -375,6 +392,7 @@ def case_change_priority(*, case: Case, priority: str, by: User) -> Case:
 @transaction.atomic
 def case_add_note(*, case: Case, by: User, text: str) -> CaseEvent:
     """An internal note: on the timeline for agents and managers, never shown to customers."""
+    require_clean_text({"text": (text, NOTE_MAX, True)})
     case = _lock(case)
     _require_change(by, case)
     if not text.strip():

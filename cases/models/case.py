@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
+from caseowner import text
 from cases.models.people import Channel, Customer, Team
 
 REF_PREFIX = "CASE-"
@@ -32,8 +34,12 @@ class Case(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    subject = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    subject = models.CharField(max_length=text.SUBJECT_MAX, validators=[text.single_line])
+    description = models.TextField(
+        blank=True,
+        max_length=text.DESCRIPTION_MAX,
+        validators=[MaxLengthValidator(text.DESCRIPTION_MAX), text.multi_line],
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     # Invariant 1: never NULL, never deleted with a user.
