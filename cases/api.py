@@ -20,6 +20,7 @@ from caseowner.api import MAX_ID, IdField, Pagination, error_responses
 from caseowner.errors import NotFoundError
 from cases import handoff_selectors, hooks, selectors, services
 from cases.contacts import display_name
+from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
 
 
@@ -326,6 +327,26 @@ class CaseNoteApi(APIView):
         return Response(EventOut(event).data, status=status.HTTP_201_CREATED)
 
 
+class CustomerLinkOut(serializers.Serializer):
+    generation = serializers.IntegerField(help_text="Links of earlier generations no longer open.")
+    url = serializers.URLField(help_text="A new link for the customer, of this generation.")
+
+
+class CustomerLinkRevokeApi(APIView):
+    @extend_schema(
+        operation_id="cases_customer_link_revoke",
+        request=None,
+        responses={200: CustomerLinkOut, **error_responses(401, 403, 404, 429)},
+        description="The case's owner or a manager of its team revokes every customer link "
+        "sent so far (`not_case_owner`, 403, for anyone else).",
+    )
+    def post(self, request: Request, ref: str) -> Response:
+        case = selectors.case_get(user=request.user, ref=ref)
+        case = services.customer_links_revoke(case=case, by=request.user)
+        url = customer_url(case_id=case.pk, generation=case.link_generation)
+        return Response({"generation": case.link_generation, "url": url})
+
+
 class OfferWaitingOut(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.CharField(source="case.ref")
@@ -379,4 +400,11 @@ class QueueApi(APIView):
         return response
 
 
-__all__ = ["CaseListApi", "CaseDetailApi", "CaseNoteApi", "QueueApi", "NotFoundError"]
+__all__ = [
+    "CaseDetailApi",
+    "CaseListApi",
+    "CaseNoteApi",
+    "CustomerLinkRevokeApi",
+    "NotFoundError",
+    "QueueApi",
+]

@@ -407,6 +407,25 @@ def case_add_note(*, case: Case, by: User, text: str) -> CaseEvent:
 
 
 @transaction.atomic
+def customer_links_revoke(*, case: Case, by: User) -> Case:
+    """Every customer link issued for the case so far stops working (a link sent to the wrong
+    address, a forwarded email). Links made from now on carry the next generation."""
+    case = _lock(case)
+    _require_change(by, case)
+    case.link_generation += 1
+    case.updated_at = timezone.now()
+    case.save(update_fields=["link_generation", "updated_at"])
+    case_event_record(
+        case=case,
+        kind=EventKind.CUSTOMER_LINK_REVOKED,
+        actor=by,
+        at=case.updated_at,
+        data={"generation": case.link_generation},
+    )
+    return case
+
+
+@transaction.atomic
 def case_update(
     *,
     case: Case,
@@ -437,4 +456,5 @@ __all__ = [
     "case_open",
     "case_update",
     "customer_create",
+    "customer_links_revoke",
 ]

@@ -88,6 +88,21 @@ def case_note(request: HttpRequest, ref: str) -> HttpResponse:
     return render_case_page(request, case, page_forms={"note_form": form}, status=400)
 
 
+@login_required
+@require_POST
+def customer_link_revoke(request: HttpRequest, ref: str) -> HttpResponse:
+    case = case_or_404(request.user, ref)
+    try:
+        services.customer_links_revoke(case=case, by=request.user)
+    except RuleError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "Every customer link sent so far stops working; the link below is new."
+        )
+    return redirect(case_url(case) + "#customer-link")
+
+
 # --- open a case -----------------------------------------------------------------------------
 
 
@@ -130,4 +145,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("queue" if request.user.is_authenticated else settings.LOGIN_URL)
 
 
-__all__ = ["case_detail", "case_new", "case_note", "case_update", "home", "queue"]
+__all__ = [
+    "case_detail",
+    "case_new",
+    "case_note",
+    "case_update",
+    "customer_link_revoke",
+    "home",
+    "queue",
+]

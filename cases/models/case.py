@@ -130,6 +130,7 @@ class EventKind(models.TextChoices):
     HANDOFF_REMINDED = "handoff_reminded", "Hand-off offer reminder"
     HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
     OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
+    CUSTOMER_LINK_REVOKED = "customer_link_revoked", "Customer links revoked"
 
 
 class CaseEvent(models.Model):

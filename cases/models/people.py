@@ -104,6 +104,9 @@ class Team(models.Model):
     # How long (business minutes) a hand-off offer may wait before the receiver is reminded;
     # twice that escalates to the managers.
     handoff_accept_minutes = models.PositiveIntegerField(default=120)
+    # Days a customer link keeps working after its case is closed; checked when the link is
+    # opened (no sweep), so changing it applies at once to every closed case of the team.
+    customer_link_grace_days = models.PositiveIntegerField(default=14)
 
     def __str__(self) -> str:
         return self.name
