@@ -18,7 +18,7 @@ from django.utils import timezone
 from caseowner.errors import NotFoundError
 from caseowner.text import REASON_MAX, SUMMARY_MAX, require_clean_text
 from cases import hooks
-from cases.contacts import agent_recipient, customer_recipient, owner_contact
+from cases.contacts import agent_recipient, owner_contact
 from cases.errors import CaseRuleError
 from cases.handoff_gate import (
     SUMMARY_FIELDS,
@@ -42,7 +42,7 @@ from cases.models import (
     HandoffStatus,
     Team,
 )
-from cases.notices import customer_context, local_time_text, staff_case_url
+from cases.notices import customer_context, customer_notice_enqueue, local_time_text, staff_case_url
 from cases.permissions import is_team_manager, is_team_member
 from cases.services import case_event_record
 from notifications import services as notification_services
@@ -314,8 +314,10 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
         }
         for item in handoff.briefed_commitments or []
     ]
-    notification_enqueue(
-        recipient=customer_recipient(case),
+    # The product's own notice (by=None): a spam limit must never hold back an ownership move.
+    customer_notice_enqueue(
+        case=case,
+        by=None,
         template="cases/email/handoff_introduction",
         context={
             **customer_context(case),
@@ -323,7 +325,7 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
             "promises": promises,
         },
         dedupe_key=f"handoff:{handoff.pk}:introduction",
-        tags=[f"case:{case.pk}", f"handoff:{handoff.pk}"],
+        tags=[f"handoff:{handoff.pk}"],
     )
     _emit_owner_changed(case=case, handoff=handoff, now=now)
     return handoff

@@ -15,7 +15,6 @@ from caseowner import text
 from caseowner.errors import NotFoundError
 from caseowner.text import NOTE_MAX, require_clean_text
 from cases import hooks, selectors
-from cases.contacts import customer_recipient
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
@@ -31,9 +30,8 @@ from cases.models import (
     Team,
     Title,
 )
-from cases.notices import customer_context
+from cases.notices import customer_context, customer_notice_enqueue
 from cases.permissions import can_change_case, is_team_manager, is_team_member
-from notifications.services import notification_enqueue
 
 User = Any  # the configured user model; kept loose for django-stubs across auth models
 
@@ -198,12 +196,12 @@ def case_open(
         data={"owner_id": owner.pk, "channel": channel, "assigned_by_rule": by != owner},
     )
     hooks.run(hooks.case_opened, case=case, by=by, now=now)
-    notification_enqueue(
-        recipient=customer_recipient(case),
+    customer_notice_enqueue(
+        case=case,
+        by=by,
         template="cases/email/case_opened",
         context=customer_context(case),
         dedupe_key=f"case:{case.pk}:opened",
-        tags=[f"case:{case.pk}"],
     )
     return case
 

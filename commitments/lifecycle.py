@@ -197,5 +197,5 @@ def promise_end(
         data={"commitment_id": commitment.pk, **(data or {})},
     )
     if notice is not None:
-        customer_notice_enqueue(case=case, notice=notice)
+        customer_notice_enqueue(case=case, notice=notice, by=by)
     webhook_emit(commitment=commitment, case=case, event=status.value)

@@ -61,7 +61,7 @@ def commitment_create(
             extra=promise_context(commitment, case.customer.time_zone),
             attachments=(commitment_ics(commitment=commitment, case=case, now=now),),
         )
-        customer_notice_enqueue(case=case, notice=notice)
+        customer_notice_enqueue(case=case, notice=notice, by=by)
     return commitment
 
 

@@ -165,3 +165,24 @@ class CaseEvent(models.Model):
         from cases.hooks import event_kind_label
 
         return event_kind_label(self.kind)
+
+
+class CustomerNoticeSent(models.Model):
+    """One customer notice an agent's action caused: the ledger the per-case and per-agent
+    daily limits count (``cases.notices.customer_notice_enqueue``). Written in the same
+    transaction as the notice, so a refused or rolled-back action leaves no row."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # the per-case limit: a case's notices in the last 24 hours
+            models.Index(fields=["case", "at"], name="noticesent_case_at"),
+            # the per-agent limit: an agent's notices in the last 24 hours
+            models.Index(fields=["agent", "at"], name="noticesent_agent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice on case {self.case_id} by {self.agent_id} @ {self.at:%Y-%m-%d %H:%M}"
