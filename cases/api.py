@@ -90,12 +90,22 @@ class HandoffBriefOut(serializers.Serializer):
 
 
 class HistoryOut(serializers.Serializer):
+    """An earlier case of the customer. Its owner is given only for the reader's own teams'
+    cases; another team's case (seen with ``CUSTOMER_VISIBILITY=organisation``) shows what it
+    was about, not who works it."""
+
     ref = serializers.CharField()
     subject = serializers.CharField()
     status = serializers.CharField()
     channel = serializers.CharField()
     created_at = serializers.DateTimeField()
-    owner = PersonOut()
+    owner = PersonOut(allow_null=True, help_text="Null for another team's case.")
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        if instance.team_id not in self.context.get("team_ids", set()):
+            data["owner"] = None
+        return data
 
 
 class CaseDetailOut(CaseOut):
@@ -223,7 +233,9 @@ def case_detail_payload(*, case: Case, user: Any) -> dict:
     data = CaseDetailOut(case).data
     data["timeline"] = EventOut(detail.timeline.events, many=True).data
     data["handoffs"] = HandoffBriefOut(detail.handoffs, many=True).data
-    data["customer_history"] = HistoryOut(detail.history, many=True).data
+    data["customer_history"] = HistoryOut(
+        detail.history, many=True, context={"team_ids": detail.history_team_ids}
+    ).data
     data.update(hooks.collect_detail_extras(case, user))
     return data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -12,7 +13,8 @@ from django.utils import timezone
 from cases import hooks
 from cases.contacts import display_name, point_of_contact
 from cases.links import read_customer_token
-from cases.models import Case, CaseStatus, Customer, Handoff, HandoffStatus
+from cases.models import Case, CaseStatus, Handoff, HandoffStatus
+from cases.permissions import visible_customers
 
 # Customers the intake picker lists at most.
 PICKER_SIZE = 50
@@ -104,10 +106,12 @@ def customer_view(*, case: Case) -> CustomerView:
     )
 
 
-def customer_choices(*, query: str, chosen: str | None = None) -> list[tuple[int, str]]:
-    """The intake picker: customers matching the search by name or email (else the newest),
-    with the one already chosen first when the list would leave it out."""
-    qs = Customer.objects.order_by("-created_at", "-id")
+def customer_choices(*, user: Any, query: str, chosen: str | None = None) -> list[tuple[int, str]]:
+    """The intake picker: customers the user may see (``CUSTOMER_VISIBILITY``) matching the
+    search by name or email (else the newest), with the one already chosen first when the
+    list would leave it out."""
+    visible = visible_customers(user)
+    qs = visible.order_by("-created_at", "-id")
     if query:
         qs = qs.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
     options = [
@@ -115,7 +119,7 @@ def customer_choices(*, query: str, chosen: str | None = None) -> list[tuple[int
         for c in qs.only("pk", "full_name", "email")[:PICKER_SIZE]
     ]
     if chosen and chosen.isdigit() and all(str(pk) != chosen for pk, _ in options):
-        picked = Customer.objects.filter(pk=int(chosen)).only("pk", "full_name").first()
+        picked = visible.filter(pk=int(chosen)).only("pk", "full_name").first()
         if picked is not None:
             options.insert(0, (picked.pk, picked.full_name))
     return options

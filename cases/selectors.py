@@ -29,7 +29,7 @@ from cases.models import (
     Team,
     parse_ref,
 )
-from cases.permissions import team_ids_visible, visible_cases
+from cases.permissions import customers_organisation_wide, team_ids_visible, visible_cases
 
 User = Any  # the configured user model
 
@@ -143,9 +143,13 @@ def case_detail(
 ) -> CaseDetail:
     """One case with a page of its timeline, its hand-offs and the customer's earlier cases,
     in three queries (the reader's teams are cached on the user)."""
+    # ``CUSTOMER_VISIBILITY``: organisation-wide, every team's earlier cases (the owner shown
+    # only for the reader's own teams' cases); team-scoped, only the reader's teams' cases.
+    earlier = (Case.objects.all() if customers_organisation_wide() else visible_cases(user)).filter(
+        customer_id=case.customer_id
+    )
     history = list(
-        Case.objects.filter(customer_id=case.customer_id)
-        .exclude(pk=case.pk)
+        earlier.exclude(pk=case.pk)
         .select_related("owner__agent_profile", "team")
         .order_by("-created_at")[:10]
     )

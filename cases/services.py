@@ -31,7 +31,12 @@ from cases.models import (
     Title,
 )
 from cases.notices import customer_context, customer_notice_enqueue
-from cases.permissions import can_change_case, is_team_manager, is_team_member
+from cases.permissions import (
+    can_change_case,
+    is_team_manager,
+    is_team_member,
+    visible_customers,
+)
 
 User = Any  # the configured user model; kept loose for django-stubs across auth models
 
@@ -255,7 +260,7 @@ def _intake_team(*, by: User, team_id: int | None) -> Team:
     return team
 
 
-def _intake_customer(intake: CaseIntake) -> Customer:
+def _intake_customer(intake: CaseIntake, *, by: User) -> Customer:
     new, customer_id = intake.new_customer, intake.customer_id
     if new is not None and customer_id is None:
         return customer_create(
@@ -269,7 +274,8 @@ def _intake_customer(intake: CaseIntake) -> Customer:
             preferred_channel=new.preferred_channel or intake.channel,
         )
     if customer_id is not None and new is None:
-        customer = Customer.objects.filter(pk=customer_id).first()
+        # Another team's customer is "not found" when customers are team-scoped.
+        customer = visible_customers(by).filter(pk=customer_id).first()
         if customer is None:
             raise CaseRuleError(
                 "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
@@ -288,7 +294,7 @@ def case_intake(*, intake: CaseIntake, by: User) -> Case:
     among the teams they may open cases for), the customer (existing, or created in the same
     transaction), the owner (given, else the team's rule); then ``case_open``."""
     team = _intake_team(by=by, team_id=intake.team_id)
-    customer = _intake_customer(intake)
+    customer = _intake_customer(intake, by=by)
     owner = None
     if intake.owner_id is not None:
         owner = selectors.user_by_id(
