@@ -250,6 +250,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "caseowner.api.document_every_answer",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "cases.models.Channel",
         "CommitmentStatusEnum": "commitments.models.CommitmentStatus",

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner import text
-from caseowner.api import MAX_ID, IdField, Pagination, error_responses
+from caseowner.api import MAX_ID, IdField, Pagination, error_responses, paginated
 from caseowner.errors import NotFoundError
 from cases import handoff_selectors, hooks, selectors, services
 from cases.contacts import display_name
@@ -255,7 +255,7 @@ class CaseListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: CaseOut(many=True), **error_responses(400, 401)},
+        responses={200: paginated(CaseOut, name="PaginatedCaseList"), **error_responses(400, 401)},
     )
     def get(self, request: Request) -> Response:
         filterset = CaseFilter(
@@ -308,7 +308,9 @@ class CaseDetailApi(APIView):
     @extend_schema(
         operation_id="cases_partial_update",
         request=CasePatchIn,
-        responses={200: CaseDetailOut, **error_responses(400, 401, 403, 404)},
+        responses={200: CaseDetailOut, **error_responses(400, 401, 403, 404, 409)},
+        description="Errors: `open_commitments` (409) when resolving or closing a case that "
+        "still has open promises; `reopen_reason_required` (400).",
     )
     def patch(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)

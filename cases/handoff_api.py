@@ -15,7 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from caseowner import text
-from caseowner.api import IdField, Pagination, error_responses
+from caseowner.api import IdField, Pagination, error_responses, paginated
 from caseowner.csv_export import csv_response
 from cases import handoff_selectors as selectors
 from cases import handoff_services as services
@@ -80,7 +80,10 @@ class CaseHandoffsApi(APIView):
 
     @extend_schema(
         operation_id="cases_handoffs_list",
-        responses={200: HandoffOut(many=True), **error_responses(401, 404)},
+        responses={
+            200: paginated(HandoffOut, name="PaginatedHandoffList"),
+            **error_responses(401, 404),
+        },
     )
     def get(self, request: Request, ref: str) -> Response:
         case = case_get(user=request.user, ref=ref)
