@@ -151,6 +151,58 @@ def error_responses(*codes: int) -> dict[int, Any]:
     return {c: ERROR_RESPONSES[c] for c in codes}
 
 
+def paginated(item: Any, *, name: str) -> Any:
+    """The schema of a ``Pagination`` answer: ``{count, next, previous, results: [item…]}``
+    (what every list answers; documenting a bare array broke clients made from the schema)."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(min_value=0),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
+# Answers any API operation may give besides its own, added to the schema by
+# ``document_every_answer`` when the operation does not describe them itself.
+_COMMON_ANSWERS = {
+    "401": "Not authenticated: no valid session or token (`not_authenticated`, "
+    "`authentication_failed`).",
+    "403": "Not allowed for this caller (`permission_denied`, a rule's own code, or a "
+    "session request without its CSRF token).",
+    "404": "Not found for this caller (`not_found`), including a page number past the end "
+    '("Invalid page") on lists.',
+    "429": "Too many requests (`throttled`; `notice_limit_reached` when the action would "
+    "send the customer more notices than the daily limits allow).",
+}
+
+
+def document_every_answer(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular post-processing hook: every ``/api/`` operation documents, in the error
+    shape, the answers the framework can give whatever the view says: 401 and 403 where it
+    needs authentication, 404 (unknown objects; "Invalid page" on lists), 429 where throttles
+    apply (all but the health check). The schema then describes every answer."""
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            # ``auth=[]`` (the customer's link) leaves no security requirement at all.
+            anonymous = not operation.get("security") or operation["security"] == [{}]
+            health = path.startswith("/api/v1/health/")
+            wanted = ["404"] if anonymous else ["401", "403", "404"]
+            if not health:
+                wanted.append("429")
+            for code in wanted:
+                responses.setdefault(code, {"description": _COMMON_ANSWERS[code], **error})
+    return result
+
+
 # --- errors Django answers before (or instead of) an API view ------------------------------
 
 

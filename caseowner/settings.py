@@ -251,6 +251,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "caseowner.api.document_every_answer",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "cases.models.Channel",
         "CommitmentStatusEnum": "commitments.models.CommitmentStatus",
@@ -268,6 +272,13 @@ if CUSTOMER_VISIBILITY not in ("organisation", "team"):
 
 # --- customer links -------------------------------------------------------------------------
 CUSTOMER_LINK_MAX_AGE = env.int("CUSTOMER_LINK_MAX_AGE", default=60 * 60 * 24 * 90)
+
+# --- customer notices an agent's actions may send, over any 24 hours ------------------------
+# Past either limit the action answers 429 ``notice_limit_reached`` and writes nothing. The
+# product's own notices (the apology for a missed promise, the first-reply promise) never
+# count and are never held back.
+CUSTOMER_NOTICES_PER_CASE_PER_DAY = env.int("CUSTOMER_NOTICES_PER_CASE_PER_DAY", default=10)
+CUSTOMER_NOTICES_PER_AGENT_PER_DAY = env.int("CUSTOMER_NOTICES_PER_AGENT_PER_DAY", default=200)
 
 # --- Celery and the scheduler ---------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -15,10 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import MAX_ID, IdField, Pagination, error_responses
+from caseowner import text
+from caseowner.api import MAX_ID, IdField, Pagination, error_responses, paginated
 from caseowner.errors import NotFoundError
 from cases import handoff_selectors, hooks, selectors, services
 from cases.contacts import display_name
+from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
 
 
@@ -88,12 +90,22 @@ class HandoffBriefOut(serializers.Serializer):
 
 
 class HistoryOut(serializers.Serializer):
+    """An earlier case of the customer. Its owner is given only for the reader's own teams'
+    cases; another team's case (seen with ``CUSTOMER_VISIBILITY=organisation``) shows what it
+    was about, not who works it."""
+
     ref = serializers.CharField()
     subject = serializers.CharField()
     status = serializers.CharField()
     channel = serializers.CharField()
     created_at = serializers.DateTimeField()
-    owner = PersonOut()
+    owner = PersonOut(allow_null=True, help_text="Null for another team's case.")
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        if instance.team_id not in self.context.get("team_ids", set()):
+            data["owner"] = None
+        return data
 
 
 class CaseDetailOut(CaseOut):
@@ -136,11 +148,15 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class NewCustomerIn(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=text.NAME_MAX, validators=[text.single_line])
     title = serializers.ChoiceField(choices=Title.choices, required=False, default="")
-    addressed_as = serializers.CharField(max_length=200, required=False, default="")
+    addressed_as = serializers.CharField(
+        max_length=text.NAME_MAX, required=False, default="", validators=[text.single_line]
+    )
     email = serializers.EmailField(required=False, default="")
-    phone = serializers.CharField(max_length=40, required=False, default="")
+    phone = serializers.CharField(
+        max_length=40, required=False, default="", validators=[text.single_line]
+    )
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     time_zone = serializers.CharField(max_length=64, required=False, default="UTC")
     language = serializers.CharField(max_length=16, required=False, default="en")
@@ -162,8 +178,14 @@ class CaseCreateIn(serializers.Serializer):
         required=False, help_text="Defaults to the caller's team when they have exactly one."
     )
     channel = serializers.ChoiceField(choices=Channel.choices)
-    subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, default="", allow_blank=True)
+    subject = serializers.CharField(max_length=text.SUBJECT_MAX, validators=[text.single_line])
+    description = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=text.DESCRIPTION_MAX,
+        validators=[text.multi_line],
+    )
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     owner = IdField(
         required=False, help_text="The owner's user id; omitted: the team's assignment rule."
@@ -180,7 +202,13 @@ class CaseCreateIn(serializers.Serializer):
 class CasePatchIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    reason = serializers.CharField(required=False, default="", allow_blank=True)
+    reason = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=text.REASON_MAX,
+        validators=[text.multi_line],
+    )
 
     def validate(self, attrs: dict) -> dict:
         if "status" not in attrs and "priority" not in attrs:
@@ -191,7 +219,7 @@ class CasePatchIn(serializers.Serializer):
 
 
 class NoteIn(serializers.Serializer):
-    text = serializers.CharField(max_length=10_000)
+    text = serializers.CharField(max_length=text.NOTE_MAX, validators=[text.multi_line])
 
 
 # The API's detail shows the newest events of the timeline; the case page pages through them.
@@ -205,7 +233,9 @@ def case_detail_payload(*, case: Case, user: Any) -> dict:
     data = CaseDetailOut(case).data
     data["timeline"] = EventOut(detail.timeline.events, many=True).data
     data["handoffs"] = HandoffBriefOut(detail.handoffs, many=True).data
-    data["customer_history"] = HistoryOut(detail.history, many=True).data
+    data["customer_history"] = HistoryOut(
+        detail.history, many=True, context={"team_ids": detail.history_team_ids}
+    ).data
     data.update(hooks.collect_detail_extras(case, user))
     return data
 
@@ -225,7 +255,7 @@ class CaseListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: CaseOut(many=True), **error_responses(400, 401)},
+        responses={200: paginated(CaseOut, name="PaginatedCaseList"), **error_responses(400, 401)},
     )
     def get(self, request: Request) -> Response:
         filterset = CaseFilter(
@@ -278,7 +308,9 @@ class CaseDetailApi(APIView):
     @extend_schema(
         operation_id="cases_partial_update",
         request=CasePatchIn,
-        responses={200: CaseDetailOut, **error_responses(400, 401, 403, 404)},
+        responses={200: CaseDetailOut, **error_responses(400, 401, 403, 404, 409)},
+        description="Errors: `open_commitments` (409) when resolving or closing a case that "
+        "still has open promises; `reopen_reason_required` (400).",
     )
     def patch(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)
@@ -307,6 +339,26 @@ class CaseNoteApi(APIView):
         data.is_valid(raise_exception=True)
         event = services.case_add_note(case=case, by=request.user, text=data.validated_data["text"])
         return Response(EventOut(event).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerLinkOut(serializers.Serializer):
+    generation = serializers.IntegerField(help_text="Links of earlier generations no longer open.")
+    url = serializers.URLField(help_text="A new link for the customer, of this generation.")
+
+
+class CustomerLinkRevokeApi(APIView):
+    @extend_schema(
+        operation_id="cases_customer_link_revoke",
+        request=None,
+        responses={200: CustomerLinkOut, **error_responses(401, 403, 404, 429)},
+        description="The case's owner or a manager of its team revokes every customer link "
+        "sent so far (`not_case_owner`, 403, for anyone else).",
+    )
+    def post(self, request: Request, ref: str) -> Response:
+        case = selectors.case_get(user=request.user, ref=ref)
+        case = services.customer_links_revoke(case=case, by=request.user)
+        url = customer_url(case_id=case.pk, generation=case.link_generation)
+        return Response({"generation": case.link_generation, "url": url})
 
 
 class OfferWaitingOut(serializers.Serializer):
@@ -362,4 +414,11 @@ class QueueApi(APIView):
         return response
 
 
-__all__ = ["CaseListApi", "CaseDetailApi", "CaseNoteApi", "QueueApi", "NotFoundError"]
+__all__ = [
+    "CaseDetailApi",
+    "CaseListApi",
+    "CaseNoteApi",
+    "CustomerLinkRevokeApi",
+    "NotFoundError",
+    "QueueApi",
+]

@@ -32,6 +32,11 @@ urlpatterns = [
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
     path("cases/<str:ref>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<str:ref>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),
+    path(
+        "cases/<str:ref>/customer-link/revoke/",
+        api.CustomerLinkRevokeApi.as_view(),
+        name="api-customer-link-revoke",
+    ),
     path("queue/", api.QueueApi.as_view(), name="api-queue"),
     # The customer's view behind the signed link (no login).
     path("customer/<str:token>/", customer_api.CustomerCaseApi.as_view(), name="api-customer"),

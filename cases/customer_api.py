@@ -38,10 +38,17 @@ class PromiseOut(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
 
 
+class PersonNameOut(serializers.Serializer):
+    name = serializers.CharField()
+
+
 class OwnerChangeOut(serializers.Serializer):
     at = serializers.DateTimeField()
     from_name = serializers.CharField()
-    to = ContactOut()
+    to = PersonNameOut(
+        help_text="The new owner by name only: direct details are given for the current "
+        "point of contact (`owner`) alone, never for a former owner."
+    )
     acknowledged = serializers.BooleanField()
 
 
@@ -51,7 +58,7 @@ class CustomerCaseOut(serializers.Serializer):
     status = serializers.CharField()
     customer_name = serializers.CharField(help_text="The name the customer asked to be called.")
     time_zone = serializers.CharField(help_text="The customer's time zone, for showing times.")
-    owner = ContactOut()
+    owner = ContactOut(help_text="The current point of contact: the owner, or who covers.")
     promises = PromiseOut(many=True)
     owner_changes = OwnerChangeOut(many=True, help_text="Newest first.")
     acknowledgement_pending = serializers.BooleanField(
@@ -79,7 +86,7 @@ def customer_payload(case: Case) -> dict:
             {
                 "at": _utc(ch.handoff.decided_at),
                 "from_name": ch.from_name,
-                "to": ch.to_contact,
+                "to": {"name": ch.to_name},
                 "acknowledged": ch.acknowledged,
             }
             for ch in view.owner_changes

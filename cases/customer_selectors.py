@@ -4,13 +4,17 @@ and the intake form's customer picker. Each runs a fixed number of queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from cases import hooks
-from cases.contacts import owner_contact
+from cases.contacts import display_name, point_of_contact
 from cases.links import read_customer_token
-from cases.models import Case, Customer, Handoff, HandoffStatus
+from cases.models import Case, CaseStatus, Handoff, HandoffStatus
+from cases.permissions import visible_customers
 
 # Customers the intake picker lists at most.
 PICKER_SIZE = 50
@@ -18,15 +22,19 @@ PICKER_SIZE = 50
 
 @dataclass
 class OwnerChange:
+    """A change of owner as the customer sees it: names only. Only the current point of
+    contact's direct details are ever shown, never a former owner's."""
+
     handoff: Handoff
     from_name: str
-    to_contact: dict
+    to_name: str
     acknowledged: bool
 
 
 @dataclass
 class CustomerView:
     case: Case
+    # The card of whom to reach now (``contacts.point_of_contact``).
     owner: dict
     promises: list[hooks.CustomerPromise]
     owner_changes: list[OwnerChange]
@@ -36,8 +44,10 @@ class CustomerView:
 
 
 def customer_case_for_token(token: str) -> Case | None:
-    """The case a customer link opens: None when the signature is bad, the link expired or
-    its generation was revoked (``Case.link_generation`` moved on)."""
+    """The case a customer link opens: None when the signature is bad, the link expired, its
+    generation was revoked (``Case.link_generation`` moved on), or the case has been closed
+    for longer than its team's ``customer_link_grace_days``. The grace is checked here, when
+    the link is opened, so no sweep has to revoke anything."""
     read = read_customer_token(token)
     if read is None:
         return None
@@ -49,7 +59,16 @@ def customer_case_for_token(token: str) -> Case | None:
     )
     if case is None or case.link_generation != generation:
         return None
+    if link_expired_after_close(case=case, now=timezone.now()):
+        return None
     return case
+
+
+def link_expired_after_close(*, case: Case, now: datetime) -> bool:
+    """Closed for longer than the team's grace period (a reopened case has no ``closed_at``)."""
+    if case.status != CaseStatus.CLOSED or case.closed_at is None:
+        return False
+    return now >= case.closed_at + timedelta(days=case.team.customer_link_grace_days)
 
 
 def customer_view(*, case: Case) -> CustomerView:
@@ -62,8 +81,8 @@ def customer_view(*, case: Case) -> CustomerView:
     changes = [
         OwnerChange(
             handoff=h,
-            from_name=owner_contact(h.from_agent)["name"],
-            to_contact=owner_contact(h.to_agent),
+            from_name=display_name(h.from_agent),
+            to_name=display_name(h.to_agent),
             acknowledged=h.customer_acknowledged_at is not None,
         )
         for h in handoffs
@@ -80,17 +99,19 @@ def customer_view(*, case: Case) -> CustomerView:
     )
     return CustomerView(
         case=case,
-        owner=owner_contact(case.owner),
+        owner=point_of_contact(case=case, at=timezone.now()).contact,
         promises=hooks.collect_customer_promises(case),
         owner_changes=list(reversed(changes)),
         to_acknowledge=to_ack,
     )
 
 
-def customer_choices(*, query: str, chosen: str | None = None) -> list[tuple[int, str]]:
-    """The intake picker: customers matching the search by name or email (else the newest),
-    with the one already chosen first when the list would leave it out."""
-    qs = Customer.objects.order_by("-created_at", "-id")
+def customer_choices(*, user: Any, query: str, chosen: str | None = None) -> list[tuple[int, str]]:
+    """The intake picker: customers the user may see (``CUSTOMER_VISIBILITY``) matching the
+    search by name or email (else the newest), with the one already chosen first when the
+    list would leave it out."""
+    visible = visible_customers(user)
+    qs = visible.order_by("-created_at", "-id")
     if query:
         qs = qs.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
     options = [
@@ -98,7 +119,7 @@ def customer_choices(*, query: str, chosen: str | None = None) -> list[tuple[int
         for c in qs.only("pk", "full_name", "email")[:PICKER_SIZE]
     ]
     if chosen and chosen.isdigit() and all(str(pk) != chosen for pk, _ in options):
-        picked = Customer.objects.filter(pk=int(chosen)).only("pk", "full_name").first()
+        picked = visible.filter(pk=int(chosen)).only("pk", "full_name").first()
         if picked is not None:
             options.insert(0, (picked.pk, picked.full_name))
     return options

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django import forms
 
+from caseowner import text
 from cases.handoff_gate import HandoffSummary
 from cases.models import (
     CaseStatus,
@@ -51,17 +52,26 @@ class HandoffOfferForm(forms.Form):
     to_agent = forms.TypedChoiceField(label="Hand the case to", coerce=int)
     reason = forms.ChoiceField(choices=HandoffReason.choices)
     customer_needs = forms.CharField(
-        label="What the customer needs", widget=forms.Textarea(attrs={"rows": 3})
+        label="What the customer needs",
+        max_length=text.SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     actions_taken = forms.CharField(
-        label="What has been done so far", widget=forms.Textarea(attrs={"rows": 3})
+        label="What has been done so far",
+        max_length=text.SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     customer_expectations = forms.CharField(
         label="What the customer was promised and expects",
         help_text="Including how they feel about it, in their words.",
+        max_length=text.SUMMARY_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    next_step = forms.CharField(label="The next step", widget=forms.Textarea(attrs={"rows": 2}))
+    next_step = forms.CharField(
+        label="The next step",
+        max_length=text.SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     to_team = forms.TypedChoiceField(
         label="Team that takes the case",
         coerce=int,
@@ -111,13 +121,18 @@ class CaseOpenForm(forms.Form):
         help_text="Or leave empty and fill in the new customer below.",
     )
     new_name = forms.CharField(
-        label="Full name", required=False, max_length=200, help_text="Needed for a new customer."
+        label="Full name",
+        required=False,
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+        help_text="Needed for a new customer.",
     )
     new_title = forms.ChoiceField(label="Title", choices=Title.choices, required=False)
     new_addressed_as = forms.CharField(
         label="How they want to be addressed",
         required=False,
-        max_length=200,
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
         help_text='In their words, e.g. "Sam" or "Dr Okafor".',
     )
     new_email = forms.EmailField(label="Email", required=False)
@@ -127,8 +142,13 @@ class CaseOpenForm(forms.Form):
     )
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     channel = forms.ChoiceField(choices=Channel.choices)
-    subject = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    subject = forms.CharField(max_length=text.SUBJECT_MAX, validators=[text.single_line])
+    description = forms.CharField(
+        required=False,
+        max_length=text.DESCRIPTION_MAX,
+        validators=[text.multi_line],
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
     owner = forms.TypedChoiceField(
         coerce=int,
@@ -205,7 +225,9 @@ class ReviewForm(forms.Form):
     next_step_clear = forms.TypedChoiceField(choices=SCORES, coerce=int)
     commitments_carried = forms.TypedChoiceField(choices=SCORES, coerce=int)
     customer_informed = forms.TypedChoiceField(choices=SCORES, coerce=int)
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        required=False, max_length=text.REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AuditFilterForm(forms.Form):

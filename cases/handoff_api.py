@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from caseowner.api import IdField, Pagination, error_responses
+from caseowner import text
+from caseowner.api import IdField, Pagination, error_responses, paginated
 from caseowner.csv_export import csv_response
 from cases import handoff_selectors as selectors
 from cases import handoff_services as services
@@ -51,6 +52,17 @@ class HandoffOut(serializers.Serializer):
     flags = serializers.ListField(child=serializers.CharField())
 
 
+def SummaryField() -> serializers.CharField:  # noqa: N802 - reads like a field class
+    """One field of the hand-off summary (the gate says what is missing)."""
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=text.SUMMARY_MAX,
+        validators=[text.multi_line],
+    )
+
+
 class CaseHandoffsApi(APIView):
     class OfferIn(serializers.Serializer):
         to_agent = IdField(help_text="The receiver's user id.")
@@ -60,15 +72,18 @@ class CaseHandoffsApi(APIView):
             help_text="A manager's reassignment across teams: the team that takes the case.",
         )
         reason = serializers.ChoiceField(choices=HandoffReason.choices)
-        customer_needs = serializers.CharField(required=False, allow_blank=True, default="")
-        actions_taken = serializers.CharField(required=False, allow_blank=True, default="")
-        customer_expectations = serializers.CharField(required=False, allow_blank=True, default="")
-        next_step = serializers.CharField(required=False, allow_blank=True, default="")
+        customer_needs = SummaryField()
+        actions_taken = SummaryField()
+        customer_expectations = SummaryField()
+        next_step = SummaryField()
         briefed_commitments = serializers.ListField(child=IdField(), required=False, default=list)
 
     @extend_schema(
         operation_id="cases_handoffs_list",
-        responses={200: HandoffOut(many=True), **error_responses(401, 404)},
+        responses={
+            200: paginated(HandoffOut, name="PaginatedHandoffList"),
+            **error_responses(401, 404),
+        },
     )
     def get(self, request: Request, ref: str) -> Response:
         case = case_get(user=request.user, ref=ref)
@@ -125,7 +140,13 @@ class HandoffAcceptApi(APIView):
 
 class HandoffDeclineApi(APIView):
     class DeclineIn(serializers.Serializer):
-        reason = serializers.CharField(required=False, allow_blank=True, default="")
+        reason = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=text.REASON_MAX,
+            validators=[text.multi_line],
+        )
 
     @extend_schema(
         operation_id="handoffs_decline",
@@ -166,7 +187,13 @@ class HandoffReviewApi(APIView):
         next_step_clear = serializers.IntegerField(help_text="1–5")
         commitments_carried = serializers.IntegerField(help_text="1–5")
         customer_informed = serializers.IntegerField(help_text="1–5")
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=text.REASON_MAX,
+            validators=[text.multi_line],
+        )
 
     class ReviewOut(serializers.Serializer):
         id = serializers.IntegerField()

@@ -197,7 +197,8 @@ def _audit_filtered(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Hand
         qs = qs.filter(Q(from_agent_id=filters.agent_id) | Q(to_agent_id=filters.agent_id))
     if filters.date_from is not None:
         qs = qs.filter(offered_at__gte=_day_start(filters.date_from))
-    if filters.date_to is not None:
+    if filters.date_to is not None and filters.date_to < date.max:
+        # The last day of the calendar has no next day: up to it means no upper bound.
         qs = qs.filter(offered_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     if filters.flagged is True:
         qs = qs.exclude(flags=[])

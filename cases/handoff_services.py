@@ -16,10 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError
+from caseowner.text import REASON_MAX, SUMMARY_MAX, require_clean_text
 from cases import hooks
-from cases.contacts import agent_recipient, customer_recipient, owner_contact
+from cases.contacts import agent_recipient, owner_contact
 from cases.errors import CaseRuleError
 from cases.handoff_gate import (
+    SUMMARY_FIELDS,
     HandoffRubric,
     HandoffSummary,
     handoff_offer_flags,
@@ -40,7 +42,7 @@ from cases.models import (
     HandoffStatus,
     Team,
 )
-from cases.notices import customer_context, local_time_text, staff_case_url
+from cases.notices import customer_context, customer_notice_enqueue, local_time_text, staff_case_url
 from cases.permissions import is_team_manager, is_team_member
 from cases.services import case_event_record
 from notifications.services import notification_enqueue
@@ -157,6 +159,9 @@ def handoff_offer(
 ) -> Handoff:
     """Offer the case to ``to`` with the context summary; the owner stays accountable until
     the receiver accepts."""
+    require_clean_text(
+        {name: (getattr(summary, name) or "", SUMMARY_MAX, True) for name in SUMMARY_FIELDS}
+    )
     locked = lock_case(case.pk)
     if locked is None:
         raise NotFoundError(f"No case {case.ref}.")
@@ -306,8 +311,10 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
         }
         for item in handoff.briefed_commitments or []
     ]
-    notification_enqueue(
-        recipient=customer_recipient(case),
+    # The product's own notice (by=None): a spam limit must never hold back an ownership move.
+    customer_notice_enqueue(
+        case=case,
+        by=None,
         template="cases/email/handoff_introduction",
         context={
             **customer_context(case),
@@ -315,7 +322,7 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
             "promises": promises,
         },
         dedupe_key=f"handoff:{handoff.pk}:introduction",
-        tags=[f"case:{case.pk}", f"handoff:{handoff.pk}"],
+        tags=[f"handoff:{handoff.pk}"],
     )
     _emit_owner_changed(case=case, handoff=handoff, now=now)
     return handoff
@@ -324,6 +331,7 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
 @transaction.atomic
 def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     """The receiver says no, with a reason; the owner keeps the case."""
+    require_clean_text({"reason": (reason or "", REASON_MAX, True)})
     case, handoff = _locked_pair(handoff)
     if by.pk != handoff.to_agent_id:
         raise CaseRuleError(
@@ -381,6 +389,7 @@ def handoff_review(
     *, handoff: Handoff, by: User, rubric: HandoffRubric, comment: str = ""
 ) -> HandoffReview:
     """A manager of the case's team scores a decided hand-off (once per manager)."""
+    require_clean_text({"comment": (comment or "", REASON_MAX, True)})
     case, handoff = _locked_pair(handoff)
     if not is_team_manager(by, case.team_id):
         raise CaseRuleError(

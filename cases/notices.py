@@ -1,16 +1,78 @@
-"""What the cases app's notices share: the customer email's context, times written in the
-reader's zone, and the staff page a notice links to."""
+"""What the cases app's notices share: the one door every customer notice goes through (with
+its daily limits), the customer email's context, times written in the reader's zone, and the
+staff page a notice links to."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import timezone
 
-from cases.contacts import owner_contact
+from cases.contacts import customer_recipient, owner_contact
+from cases.errors import CaseRuleError
 from cases.links import customer_url
-from cases.models import Case
+from cases.models import Case, CustomerNoticeSent
+from notifications.models import Notification
+from notifications.services import Attachment, notification_enqueue
+
+User = Any  # the configured user model
+
+
+def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
+    """Refuse (429 ``notice_limit_reached``) a notice the agent's action would cause past the
+    per-case or per-agent limit of any 24 hours: a flood of renegotiations, or cases opened
+    for any address, cannot turn the product into a mailer."""
+    since = now - timedelta(days=1)
+    per_case = settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY
+    per_agent = settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY
+    recent = CustomerNoticeSent.objects.filter(at__gt=since)
+    if recent.filter(case_id=case.pk).count() >= per_case:
+        raise CaseRuleError(
+            "notice_limit_reached",
+            f"This case's customer has had {per_case} notices in the last 24 hours; "
+            "call them instead, or try again later.",
+            status=429,
+        )
+    if recent.filter(agent_id=by.pk).count() >= per_agent:
+        raise CaseRuleError(
+            "notice_limit_reached",
+            f"Your actions have sent customers {per_agent} notices in the last 24 hours, "
+            "the most allowed; a manager can help if this is real work.",
+            status=429,
+        )
+
+
+def customer_notice_enqueue(
+    *,
+    case: Case,
+    by: User | None,
+    template: str,
+    context: dict,
+    dedupe_key: str,
+    attachments: Iterable[Attachment] = (),
+    tags: Iterable[str] = (),
+) -> Notification | None:
+    """The one door for every customer notice. ``by`` is the agent whose action causes it;
+    None for the product's own notices (an apology, a first-reply promise), which are never
+    held back. Call it inside the action's transaction: a refusal undoes the whole action."""
+    now = timezone.now()
+    if by is not None:
+        customer_notice_limit_check(case=case, by=by, now=now)
+    notification = notification_enqueue(
+        recipient=customer_recipient(case),
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        tags=[f"case:{case.pk}", *tags],
+        attachments=attachments,
+    )
+    if notification is not None and by is not None:
+        CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
+    return notification
 
 
 def customer_context(case: Case) -> dict:

@@ -6,7 +6,7 @@ Each one runs a fixed number of queries whatever the amount of data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -29,7 +29,7 @@ from cases.models import (
     Team,
     parse_ref,
 )
-from cases.permissions import team_ids_visible, visible_cases
+from cases.permissions import customers_organisation_wide, team_ids_visible, visible_cases
 
 User = Any  # the configured user model
 
@@ -79,6 +79,21 @@ class TimelinePage:
     older_cursor: str | None
 
 
+def _read_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
+    """(instant in UTC, event id) of a ``<at ISO>~<id>`` cursor; a part that is unreadable or
+    beyond what the database stores is ignored (the first page), never an error."""
+    at_text, _, id_text = (cursor or "").partition("~")
+    try:
+        at = parse_datetime(at_text) if at_text else None
+        if at is not None:
+            at = (at if timezone.is_aware(at) else timezone.make_aware(at, UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        # A well-formed but impossible date, or an offset that pushes it past year 9999.
+        at = None
+    ok_id = id_text.isascii() and id_text.isdigit() and len(id_text) <= 18
+    return at, int(id_text) if ok_id else None
+
+
 def timeline_page(
     *, case: Case, before: str | None = None, limit: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
@@ -88,10 +103,9 @@ def timeline_page(
     between pages; the index ``caseevent_case_at`` (case, -at, -id) serves it.
     """
     qs = case.events.select_related("actor", "actor__agent_profile").order_by("-at", "-id")
-    at_text, _, id_text = (before or "").partition("~")
-    at = parse_datetime(at_text) if at_text else None
-    if at is not None and id_text.isdigit():
-        qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=int(id_text)))
+    at, before_id = _read_cursor(before)
+    if at is not None and before_id is not None:
+        qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=before_id))
     elif at is not None:
         qs = qs.filter(at__lt=at)
     events = list(qs[: limit + 1])
@@ -129,9 +143,13 @@ def case_detail(
 ) -> CaseDetail:
     """One case with a page of its timeline, its hand-offs and the customer's earlier cases,
     in three queries (the reader's teams are cached on the user)."""
+    # ``CUSTOMER_VISIBILITY``: organisation-wide, every team's earlier cases (the owner shown
+    # only for the reader's own teams' cases); team-scoped, only the reader's teams' cases.
+    earlier = (Case.objects.all() if customers_organisation_wide() else visible_cases(user)).filter(
+        customer_id=case.customer_id
+    )
     history = list(
-        Case.objects.filter(customer_id=case.customer_id)
-        .exclude(pk=case.pk)
+        earlier.exclude(pk=case.pk)
         .select_related("owner__agent_profile", "team")
         .order_by("-created_at")[:10]
     )

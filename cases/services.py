@@ -11,9 +11,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from caseowner import text
 from caseowner.errors import NotFoundError
+from caseowner.text import NOTE_MAX, require_clean_text
 from cases import hooks, selectors
-from cases.contacts import customer_recipient
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
@@ -29,9 +30,13 @@ from cases.models import (
     Team,
     Title,
 )
-from cases.notices import customer_context
-from cases.permissions import can_change_case, is_team_manager, is_team_member
-from notifications.services import notification_enqueue
+from cases.notices import customer_context, customer_notice_enqueue
+from cases.permissions import (
+    can_change_case,
+    is_team_manager,
+    is_team_member,
+    visible_customers,
+)
 
 User = Any  # the configured user model; kept loose for django-stubs across auth models
 
@@ -63,6 +68,14 @@ def customer_create(
     language: str = "en",
 ) -> Customer:
     """A customer as they want to be addressed, reachable by email or phone."""
+    require_clean_text(
+        {
+            "name": (full_name, text.NAME_MAX, False),
+            "addressed_as": (addressed_as, text.NAME_MAX, False),
+            "email": (email, 254, False),
+            "phone": (phone, 40, False),
+        }
+    )
     errors: dict[str, list[str]] = {}
     if not full_name.strip():
         errors["name"] = ["Give the customer's name."]
@@ -141,6 +154,12 @@ def case_open(
         raise CaseRuleError(
             "not_in_team", "You can open cases only for your own teams.", status=403
         )
+    require_clean_text(
+        {
+            "subject": (subject, text.SUBJECT_MAX, False),
+            "description": (description, text.DESCRIPTION_MAX, True),
+        }
+    )
     if channel not in Channel.values:
         raise CaseRuleError(
             "invalid_channel",
@@ -182,12 +201,12 @@ def case_open(
         data={"owner_id": owner.pk, "channel": channel, "assigned_by_rule": by != owner},
     )
     hooks.run(hooks.case_opened, case=case, by=by, now=now)
-    notification_enqueue(
-        recipient=customer_recipient(case),
+    customer_notice_enqueue(
+        case=case,
+        by=by,
         template="cases/email/case_opened",
         context=customer_context(case),
         dedupe_key=f"case:{case.pk}:opened",
-        tags=[f"case:{case.pk}"],
     )
     return case
 
@@ -241,7 +260,7 @@ def _intake_team(*, by: User, team_id: int | None) -> Team:
     return team
 
 
-def _intake_customer(intake: CaseIntake) -> Customer:
+def _intake_customer(intake: CaseIntake, *, by: User) -> Customer:
     new, customer_id = intake.new_customer, intake.customer_id
     if new is not None and customer_id is None:
         return customer_create(
@@ -255,7 +274,8 @@ def _intake_customer(intake: CaseIntake) -> Customer:
             preferred_channel=new.preferred_channel or intake.channel,
         )
     if customer_id is not None and new is None:
-        customer = Customer.objects.filter(pk=customer_id).first()
+        # Another team's customer is "not found" when customers are team-scoped.
+        customer = visible_customers(by).filter(pk=customer_id).first()
         if customer is None:
             raise CaseRuleError(
                 "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
@@ -274,7 +294,7 @@ def case_intake(*, intake: CaseIntake, by: User) -> Case:
     among the teams they may open cases for), the customer (existing, or created in the same
     transaction), the owner (given, else the team's rule); then ``case_open``."""
     team = _intake_team(by=by, team_id=intake.team_id)
-    customer = _intake_customer(intake)
+    customer = _intake_customer(intake, by=by)
     owner = None
     if intake.owner_id is not None:
         owner = selectors.user_by_id(
@@ -314,6 +334,7 @@ def _require_change(by: User, case: Case) -> None:
 @transaction.atomic
 def case_change_status(*, case: Case, status: str, by: User, reason: str = "") -> Case:
     """Move a case between open, waiting, resolved and closed; reopening needs a reason."""
+    require_clean_text({"reason": (reason, text.REASON_MAX, True)})
     case = _lock(case)
     _require_change(by, case)
     if status not in CaseStatus.values:
@@ -375,6 +396,7 @@ def case_change_priority(*, case: Case, priority: str, by: User) -> Case:
 @transaction.atomic
 def case_add_note(*, case: Case, by: User, text: str) -> CaseEvent:
     """An internal note: on the timeline for agents and managers, never shown to customers."""
+    require_clean_text({"text": (text, NOTE_MAX, True)})
     case = _lock(case)
     _require_change(by, case)
     if not text.strip():
@@ -386,6 +408,25 @@ def case_add_note(*, case: Case, by: User, text: str) -> CaseEvent:
     case.updated_at = timezone.now()
     case.save(update_fields=["updated_at"])
     return case_event_record(case=case, kind=EventKind.NOTE, actor=by, data={"text": text.strip()})
+
+
+@transaction.atomic
+def customer_links_revoke(*, case: Case, by: User) -> Case:
+    """Every customer link issued for the case so far stops working (a link sent to the wrong
+    address, a forwarded email). Links made from now on carry the next generation."""
+    case = _lock(case)
+    _require_change(by, case)
+    case.link_generation += 1
+    case.updated_at = timezone.now()
+    case.save(update_fields=["link_generation", "updated_at"])
+    case_event_record(
+        case=case,
+        kind=EventKind.CUSTOMER_LINK_REVOKED,
+        actor=by,
+        at=case.updated_at,
+        data={"generation": case.link_generation},
+    )
+    return case
 
 
 @transaction.atomic
@@ -419,4 +460,5 @@ __all__ = [
     "case_open",
     "case_update",
     "customer_create",
+    "customer_links_revoke",
 ]

@@ -8,6 +8,11 @@ urlpatterns = [
     path("cases/<str:ref>/", views.case_detail, name="case-detail"),
     path("cases/<str:ref>/update/", views.case_update, name="case-update"),
     path("cases/<str:ref>/notes/", views.case_note, name="case-note"),
+    path(
+        "cases/<str:ref>/customer-link/revoke/",
+        views.customer_link_revoke,
+        name="customer-link-revoke",
+    ),
     path("cases/<str:ref>/handoffs/", handoff_views.case_offer, name="case-offer"),
     path("handoffs/<id:handoff_id>/accept/", handoff_views.offer_accept, name="offer-accept"),
     path("handoffs/<id:handoff_id>/decline/", handoff_views.offer_decline, name="offer-decline"),

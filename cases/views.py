@@ -90,6 +90,21 @@ def case_note(request: HttpRequest, ref: str) -> HttpResponse:
     return render_case_page(request, case, page_forms={"note_form": form}, status=400)
 
 
+@login_required
+@require_POST
+def customer_link_revoke(request: HttpRequest, ref: str) -> HttpResponse:
+    case = case_or_404(request.user, ref)
+    try:
+        services.customer_links_revoke(case=case, by=request.user)
+    except RuleError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "Every customer link sent so far stops working; the link below is new."
+        )
+    return redirect(case_url(case) + "#customer-link")
+
+
 # --- open a case -----------------------------------------------------------------------------
 
 
@@ -100,7 +115,9 @@ def case_new(request: HttpRequest) -> HttpResponse:
     teams = selectors.intake_teams(user=request.user)
     owners = selectors.intake_owner_choices(user=request.user)
     customers = customer_selectors.customer_choices(
-        query=query, chosen=request.POST.get("customer") if request.method == "POST" else None
+        user=request.user,
+        query=query,
+        chosen=request.POST.get("customer") if request.method == "POST" else None,
     )
     if request.method == "POST":
         form = CaseOpenForm(request.POST, teams=teams, customers=customers, owners=owners)
@@ -133,4 +150,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("queue" if request.user.is_authenticated else settings.LOGIN_URL)
 
 
-__all__ = ["case_detail", "case_new", "case_note", "case_update", "home", "queue"]
+__all__ = [
+    "case_detail",
+    "case_new",
+    "case_note",
+    "case_update",
+    "customer_link_revoke",
+    "home",
+    "queue",
+]

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import IdField, Pagination, error_responses
+from caseowner.api import IdField, Pagination, error_responses, paginated
 from caseowner.csv_export import csv_lines
 from cases.selectors import case_get
 from commitments import selectors, services
@@ -122,7 +122,10 @@ class CaseCommitmentsApi(APIView):
             OpenApiParameter("page_size", OpenApiTypes.INT),
         ],
         description="Errors: `not_found` (404, also for other teams' cases).",
-        responses={200: CommitmentOut(many=True), **error_responses(401, 404)},
+        responses={
+            200: paginated(CommitmentOut, name="PaginatedCommitmentList"),
+            **error_responses(401, 404),
+        },
         tags=["commitments"],
     )
     def get(self, request: Request, ref: str) -> Response:

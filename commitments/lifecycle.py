@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Min
 
+from caseowner.text import require_clean_text
 from cases import locking
 from cases.models import OPEN_STATUSES, Case
 from cases.permissions import can_change_case
@@ -110,6 +111,7 @@ def promise_make(
 ) -> Commitment:
     """Make a promise on a locked, open case: its reminders, the case's next due time, the
     timeline event and the webhook. Telling the customer is the caller's choice."""
+    require_clean_text({"description": (description or "", DESCRIPTION_MAX, True)})
     description = (description or "").strip()
     errors: dict[str, list[str]] = {}
     if not description:
@@ -195,5 +197,5 @@ def promise_end(
         data={"commitment_id": commitment.pk, **(data or {})},
     )
     if notice is not None:
-        customer_notice_enqueue(case=case, notice=notice)
+        customer_notice_enqueue(case=case, notice=notice, by=by)
     webhook_emit(commitment=commitment, case=case, event=status.value)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import icalendar
 from django.conf import settings
 
-from cases.contacts import agent_recipient, customer_recipient, owner_contact
+from cases import notices as cases_notices
+from cases.contacts import agent_recipient, owner_contact
 from cases.models import Case
 from cases.notices import customer_context
 from commitments.models import Commitment, zone
@@ -75,14 +77,16 @@ class CustomerNotice:
     attachments: tuple[Attachment, ...] = ()
 
 
-def customer_notice_enqueue(*, case: Case, notice: CustomerNotice) -> None:
-    """Queue the notice to the customer, naming their point of contact as it is now."""
-    notification_enqueue(
-        recipient=customer_recipient(case),
+def customer_notice_enqueue(*, case: Case, notice: CustomerNotice, by: Any | None) -> None:
+    """Queue the notice to the customer, naming their point of contact as it is now, through
+    the cases app's one door (``by``, the agent whose action causes it, counts against the
+    daily limits; None, the product's own notice, never does)."""
+    cases_notices.customer_notice_enqueue(
+        case=case,
+        by=by,
         template=f"commitments/email/{notice.template}",
         context={**customer_context(case), **notice.extra},
         dedupe_key=notice.dedupe_key,
-        tags=[f"case:{case.pk}"],
         attachments=notice.attachments,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from caseowner.text import REASON_MAX, require_clean_text
 from cases.models import Case
 from cases.services import case_event_record
 from commitments.errors import CommitmentRuleError
@@ -60,7 +61,7 @@ def commitment_create(
             extra=promise_context(commitment, case.customer.time_zone),
             attachments=(commitment_ics(commitment=commitment, case=case, now=now),),
         )
-        customer_notice_enqueue(case=case, notice=notice)
+        customer_notice_enqueue(case=case, notice=notice, by=by)
     return commitment
 
 
@@ -176,6 +177,7 @@ def commitment_confirm_on_track(*, commitment: Commitment, by: User) -> Commitme
 
 
 def _require_reason(reason: str) -> str:
+    require_clean_text({"reason": (reason or "", REASON_MAX, True)})
     reason = (reason or "").strip()
     if not reason:
         raise CommitmentRuleError(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
+from caseowner import text
 from cases.models.people import Channel, Customer, Team
 
 REF_PREFIX = "CASE-"
@@ -32,8 +34,12 @@ class Case(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    subject = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    subject = models.CharField(max_length=text.SUBJECT_MAX, validators=[text.single_line])
+    description = models.TextField(
+        blank=True,
+        max_length=text.DESCRIPTION_MAX,
+        validators=[MaxLengthValidator(text.DESCRIPTION_MAX), text.multi_line],
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     # Invariant 1: never NULL, never deleted with a user.
@@ -102,7 +108,8 @@ def parse_ref(ref: str) -> int | None:
     text = ref.strip().upper()
     if text.startswith(REF_PREFIX):
         text = text[len(REF_PREFIX) :]
-    if not text.isdigit() or len(text) > 12:
+    # ASCII digits only: ``str.isdigit`` also takes "²" or "١", which ``int`` refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         return None
     return int(text)
 
@@ -123,6 +130,7 @@ class EventKind(models.TextChoices):
     HANDOFF_REMINDED = "handoff_reminded", "Hand-off offer reminder"
     HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
     OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
+    CUSTOMER_LINK_REVOKED = "customer_link_revoked", "Customer links revoked"
 
 
 class CaseEvent(models.Model):
@@ -157,3 +165,24 @@ class CaseEvent(models.Model):
         from cases.hooks import event_kind_label
 
         return event_kind_label(self.kind)
+
+
+class CustomerNoticeSent(models.Model):
+    """One customer notice an agent's action caused: the ledger the per-case and per-agent
+    daily limits count (``cases.notices.customer_notice_enqueue``). Written in the same
+    transaction as the notice, so a refused or rolled-back action leaves no row."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # the per-case limit: a case's notices in the last 24 hours
+            models.Index(fields=["case", "at"], name="noticesent_case_at"),
+            # the per-agent limit: an agent's notices in the last 24 hours
+            models.Index(fields=["agent", "at"], name="noticesent_agent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice on case {self.case_id} by {self.agent_id} @ {self.at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
+from caseowner import text
+
 
 class Channel(models.TextChoices):
     PHONE = "phone", "Phone"
@@ -41,10 +43,12 @@ class Title(models.TextChoices):
 
 
 class Customer(models.Model):
-    full_name = models.CharField(max_length=200)
+    full_name = models.CharField(max_length=text.NAME_MAX, validators=[text.single_line])
     title = models.CharField(max_length=10, choices=Title.choices, blank=True)
     # How the customer asked to be addressed, in their words ("Sam", "Dr Okafor").
-    addressed_as = models.CharField(max_length=200, blank=True)
+    addressed_as = models.CharField(
+        max_length=text.NAME_MAX, blank=True, validators=[text.single_line]
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     preferred_channel = models.CharField(
@@ -100,6 +104,9 @@ class Team(models.Model):
     # How long (business minutes) a hand-off offer may wait before the receiver is reminded;
     # twice that escalates to the managers.
     handoff_accept_minutes = models.PositiveIntegerField(default=120)
+    # Days a customer link keeps working after its case is closed; checked when the link is
+    # opened (no sweep), so changing it applies at once to every closed case of the team.
+    customer_link_grace_days = models.PositiveIntegerField(default=14)
 
     def __str__(self) -> str:
         return self.name

@@ -1,0 +1,63 @@
+"""The schema describes what the API answers: lists as their envelope, and every error the
+framework or a rule can give (the fuzz run in test_api_fuzz checks the rest)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker) -> dict:
+    with django_db_blocker.unblock():
+        return APIClient().get("/api/schema/", {"format": "json"}).json()
+
+
+def _ok_schema(schema: dict, path: str, method: str = "get") -> dict:
+    answer = schema["paths"][path][method]["responses"]["200"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    return schema["components"]["schemas"][ref]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cases/",
+        "/api/v1/cases/{ref}/commitments/",
+        "/api/v1/cases/{ref}/handoffs/",
+        "/api/v1/queue/",
+        "/api/v1/reports/handoffs/",
+    ],
+)
+def test_every_paginated_list_is_documented_as_its_envelope(schema, path):
+    envelope = _ok_schema(schema, path)
+    assert envelope["type"] == "object"
+    assert {"count", "next", "previous", "results"} <= set(envelope["properties"])
+    assert envelope["properties"]["results"]["type"] == "array"
+
+
+def test_closing_a_case_with_open_promises_is_documented(schema):
+    assert "409" in schema["paths"]["/api/v1/cases/{ref}/"]["patch"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/", "/api/v1/reports/handoffs/"])
+def test_an_invalid_page_is_documented(schema, path):
+    assert "404" in schema["paths"][path]["get"]["responses"]
+
+
+def test_the_health_check_documents_its_refusals(schema):
+    responses = schema["paths"]["/api/v1/health/notifications/"]["get"]["responses"]
+    assert {"401", "403"} <= set(responses)
+
+
+def test_every_operation_documents_the_frameworks_answers(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert "404" in codes, (method, path)
+            if not path.startswith("/api/v1/health/"):
+                assert "429" in codes, (method, path)
+            if not path.startswith("/api/v1/customer/"):
+                assert {"401", "403"} <= codes, (method, path)
