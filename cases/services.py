@@ -14,6 +14,7 @@ from django.utils import timezone
 from caseowner.errors import NotFoundError
 from cases import hooks, selectors
 from cases.contacts import customer_recipient
+from cases.customer_checks import customer_existing, customer_exists_error, phone_or_error
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
@@ -30,7 +31,12 @@ from cases.models import (
     Title,
 )
 from cases.notices import customer_context
-from cases.permissions import can_change_case, is_team_manager, is_team_member
+from cases.permissions import (
+    can_change_case,
+    is_team_manager,
+    is_team_member,
+    visible_customers,
+)
 from notifications.services import notification_enqueue
 
 User = Any  # the configured user model; kept loose for django-stubs across auth models
@@ -50,19 +56,10 @@ def case_event_record(
     )
 
 
-@transaction.atomic
-def customer_create(
-    *,
-    full_name: str,
-    email: str = "",
-    phone: str = "",
-    title: str = "",
-    addressed_as: str = "",
-    preferred_channel: str = Channel.EMAIL,
-    time_zone: str = "UTC",
-    language: str = "en",
-) -> Customer:
-    """A customer as they want to be addressed, reachable by email or phone."""
+def customer_field_errors(
+    *, full_name: str, title: str, preferred_channel: str, time_zone: str
+) -> dict[str, list[str]]:
+    """What is wrong with a customer's details (``customer_create`` and ``customer_update``)."""
     errors: dict[str, list[str]] = {}
     if not full_name.strip():
         errors["name"] = ["Give the customer's name."]
@@ -74,12 +71,33 @@ def customer_create(
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         errors["time_zone"] = ["Unknown time zone."]
+    return errors
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    full_name: str,
+    email: str = "",
+    phone: str = "",
+    title: str = "",
+    addressed_as: str = "",
+    preferred_channel: str = Channel.EMAIL,
+    time_zone: str = "UTC",
+    language: str = "en",
+    phone_region: str | None = None,
+) -> Customer:
+    """A customer as they want to be addressed, reachable by email or phone (stored in E.164,
+    read in ``phone_region`` when typed without a country code)."""
+    errors = customer_field_errors(
+        full_name=full_name, title=title, preferred_channel=preferred_channel, time_zone=time_zone
+    )
     if errors:
         raise CaseRuleError("invalid_customer", "The customer has invalid fields.", fields=errors)
     return Customer.objects.create(
         full_name=full_name.strip(),
         email=email.strip(),
-        phone=phone.strip(),
+        phone=phone_or_error(phone, region=phone_region),
         title=title,
         addressed_as=addressed_as.strip(),
         preferred_channel=preferred_channel,
@@ -205,6 +223,8 @@ class NewCustomer:
     language: str = "en"
     # None: the channel the case came in on.
     preferred_channel: str | None = None
+    # True: the caller says this is not the customer on file with the same email or phone.
+    different_person: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,10 +261,16 @@ def _intake_team(*, by: User, team_id: int | None) -> Team:
     return team
 
 
-def _intake_customer(intake: CaseIntake) -> Customer:
+def _intake_customer(intake: CaseIntake, *, by: User, team: Team) -> Customer:
     new, customer_id = intake.new_customer, intake.customer_id
     if new is not None and customer_id is None:
+        phone = phone_or_error(new.phone, region=team.phone_region)
+        if not new.different_person:
+            existing = customer_existing(user=by, email=new.email, phone=phone)
+            if existing is not None:
+                raise customer_exists_error(existing, email=new.email)
         return customer_create(
+            phone_region=team.phone_region,
             full_name=new.full_name,
             title=new.title,
             addressed_as=new.addressed_as,
@@ -255,7 +281,12 @@ def _intake_customer(intake: CaseIntake) -> Customer:
             preferred_channel=new.preferred_channel or intake.channel,
         )
     if customer_id is not None and new is None:
-        customer = Customer.objects.filter(pk=customer_id).first()
+        customer = visible_customers(by).filter(pk=customer_id).first()
+        # A record merged into another opens the case for the survivor.
+        for _ in range(5):
+            if customer is None or customer.merged_into_id is None:
+                break
+            customer = Customer.objects.filter(pk=customer.merged_into_id).first()
         if customer is None:
             raise CaseRuleError(
                 "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
@@ -274,7 +305,7 @@ def case_intake(*, intake: CaseIntake, by: User) -> Case:
     among the teams they may open cases for), the customer (existing, or created in the same
     transaction), the owner (given, else the team's rule); then ``case_open``."""
     team = _intake_team(by=by, team_id=intake.team_id)
-    customer = _intake_customer(intake)
+    customer = _intake_customer(intake, by=by, team=team)
     owner = None
     if intake.owner_id is not None:
         owner = selectors.user_by_id(
@@ -419,4 +450,5 @@ __all__ = [
     "case_open",
     "case_update",
     "customer_create",
+    "customer_field_errors",
 ]

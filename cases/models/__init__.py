@@ -12,6 +12,7 @@ from cases.models.case import (
     parse_ref,
 )
 from cases.models.handoff import Handoff, HandoffReason, HandoffReview, HandoffStatus
+from cases.models.merge import CustomerMerge
 from cases.models.people import AgentProfile, AssignmentRule, Channel, Customer, Team, Title
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "CaseStatus",
     "Channel",
     "Customer",
+    "CustomerMerge",
     "EventKind",
     "Handoff",
     "HandoffReason",

@@ -123,6 +123,9 @@ class EventKind(models.TextChoices):
     HANDOFF_REMINDED = "handoff_reminded", "Hand-off offer reminder"
     HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
     OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
+    CUSTOMER_UPDATED = "customer_updated", "Customer details corrected"
+    CUSTOMER_MERGED = "customer_merged", "Customer records merged"
+    CUSTOMER_UNMERGED = "customer_unmerged", "Customer merge undone"
 
 
 class CaseEvent(models.Model):
