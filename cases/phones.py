@@ -11,6 +11,7 @@ from __future__ import annotations
 import phonenumbers
 from django.conf import settings
 
+_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 PHONE_ERROR = "Not a phone number we can read; include the country code, e.g. +44 7700 900021."
 
 
@@ -35,7 +36,8 @@ def to_e164(raw: str, region: str | None = None) -> str:
         number = phonenumbers.parse(text, (region or default_region()).upper())
     except phonenumbers.NumberParseException:
         raise InvalidPhone(PHONE_ERROR) from None
-    if not phonenumbers.is_possible_number(number):
+    # Reachable from anywhere: not a local-only fragment ("0770", "7946 0000").
+    if phonenumbers.is_possible_number_with_reason(number) != _POSSIBLE:
         raise InvalidPhone(PHONE_ERROR)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -98,7 +98,9 @@ def case_new(request: HttpRequest) -> HttpResponse:
     teams = selectors.intake_teams(user=request.user)
     owners = selectors.intake_owner_choices(user=request.user)
     customers = customer_selectors.customer_choices(
-        query=query, chosen=request.POST.get("customer") if request.method == "POST" else None
+        user=request.user,
+        query=query,
+        chosen=request.POST.get("customer") if request.method == "POST" else None,
     )
     if request.method == "POST":
         form = CaseOpenForm(request.POST, teams=teams, customers=customers, owners=owners)

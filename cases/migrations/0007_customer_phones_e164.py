@@ -34,7 +34,8 @@ def forwards(apps, schema_editor):
                 number = phonenumbers.parse(phone, regions.get(pk, default))
             except phonenumbers.NumberParseException:
                 continue
-            if not phonenumbers.is_possible_number(number):
+            possible = phonenumbers.ValidationResult.IS_POSSIBLE
+            if phonenumbers.is_possible_number_with_reason(number) != possible:
                 continue
             e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
             if e164 != phone:
