@@ -59,11 +59,16 @@ class CustomerMatchOut(serializers.Serializer):
     matched_on = serializers.ChoiceField(choices=["email", "phone"])
 
 
-class CustomerExistsOut(serializers.Serializer):
-    code = serializers.CharField(help_text="customer_exists")
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    match = CustomerMatchOut(help_text="The customer already on file.")
+# The 409 of intake: the error shape plus the record on file.
+CustomerExistsOut = inline_serializer(
+    name="CustomerExists",
+    fields={
+        "code": serializers.CharField(help_text="customer_exists"),
+        "message": serializers.CharField(),
+        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        "match": CustomerMatchOut(help_text="The customer already on file."),
+    },
+)
 
 
 class TeamOut(serializers.Serializer):
