@@ -161,8 +161,14 @@ def _customer_rows(user: Any, reading: _Reading) -> list[Customer]:
     qs: QuerySet[Customer] = visible_customers(user).filter(merged_into__isnull=True)
     order: list[Any] = []
     if reading.text:
+        # Each word typed is near a word of the name (the index intersects one scan per
+        # word): "alex nugyen" is not every Alex and every Nguyen.
+        folded_words = [w for w in words(reading.text) if len(w) > 1] or words(reading.text)
+        each_word = Q()
+        for word in folded_words:
+            each_word &= Q(NameSimilar(Value(word, output_field=CharField()), Fold(F("full_name"))))
+        condition |= each_word
         folded = Value(fold(reading.text), output_field=CharField())
-        condition |= Q(NameSimilar(folded, Fold(F("full_name"))))
         qs = qs.annotate(similarity=NameSimilarity(folded, Fold(F("full_name"))))
         order.append(F("similarity").desc())
     elif not (reading.email or reading.phone):

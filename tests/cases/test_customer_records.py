@@ -19,7 +19,7 @@ from cases.errors import CaseRuleError
 from cases.models import Case, CaseEvent, CaseStatus, Customer, CustomerMerge, EventKind
 from cases.services import CaseIntake, NewCustomer, case_intake, customer_create
 from tests.cases.conftest import assert_error, client_for
-from tests.factories import CaseFactory, CustomerFactory
+from tests.factories import CaseFactory, CustomerFactory, TeamFactory
 
 
 def intake(by, team, **customer):
@@ -304,3 +304,31 @@ def test_api_customers_follow_team_visibility(world, settings):
     assert mine.pk in ids and theirs.pk not in ids
     assert_error(client_for(world["owner"]).get(f"/api/v1/customers/{theirs.pk}/"), 404)
     assert Customer.objects.filter(pk=theirs.pk).exists()
+
+
+def test_existing_phones_are_normalised_by_the_migration_where_they_parse(db):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cases.migrations.0007_customer_phones_e164")
+    team = TeamFactory(phone_region="US")
+    american = CaseFactory(team=team, customer=CustomerFactory(phone="(212) 555-0100")).customer
+    british = CustomerFactory(phone="07700 900021")
+    unreadable = CustomerFactory(phone="ask reception")
+    migration.forwards(apps, None)
+    for c in (american, british, unreadable):
+        c.refresh_from_db()
+    assert (american.phone, british.phone) == ("+12125550100", "+447700900021")
+    assert unreadable.phone == "ask reception"
+
+
+def test_team_visibility_hides_other_teams_customers_at_intake(world, settings):
+    settings.CUSTOMER_VISIBILITY = "team"
+    theirs = CaseFactory(team=world["other"]).customer
+    with pytest.raises(CaseRuleError) as exc:
+        case_intake(
+            intake=CaseIntake(channel="email", subject="x", customer_id=theirs.pk),
+            by=world["owner"],
+        )
+    assert exc.value.code == "customer_not_found"
