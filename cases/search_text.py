@@ -34,22 +34,35 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def trigrams(text: str) -> set[str]:
-    """pg_trgm's trigrams: each word padded with two spaces before and one after."""
-    grams: set[str] = set()
+def _trigram_list(text: str) -> list[str]:
+    """pg_trgm's trigrams in text order: each word padded with two spaces before, one after."""
+    grams: list[str] = []
     for word in words(text):
         padded = f"  {word} "
-        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+        grams.extend(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
 
 
+def trigrams(text: str) -> set[str]:
+    return set(_trigram_list(text))
+
+
 def word_similarity(query: str, text: str) -> float:
-    """pg_trgm's ``word_similarity(query, text)``: the share of the query's trigrams found in
-    the text."""
+    """pg_trgm's ``word_similarity(query, text)``: the best similarity between the query's
+    trigrams and a continuous extent of the text's trigrams, |common| / |query ∪ extent|."""
     wanted = trigrams(query)
-    if not wanted:
-        return 0.0
-    return len(wanted & trigrams(text)) / len(wanted)
+    grams = _trigram_list(text)
+    best = 0.0
+    for start in range(len(grams)):
+        if grams[start] not in wanted:
+            continue
+        extent: set[str] = set()
+        for gram in grams[start:]:
+            extent.add(gram)
+            if gram in wanted:
+                common = len(extent & wanted)
+                best = max(best, common / (len(wanted) + len(extent) - common))
+    return best
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
