@@ -332,7 +332,7 @@ def generate_base(counts: Counts, now: datetime, rng: random.Random) -> None:
                 titles[cid % len(titles)],
                 "",
                 f"customer{cid}@example.com",
-                f"+44 7700 {cid % 1000000:06d}",
+                f"+447700{cid % 1000000:06d}",  # E.164, as the services store it
                 "email",
                 "Europe/London",
                 "en",

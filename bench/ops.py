@@ -19,6 +19,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 
 from bench.harness import NOT_BUILT, NotBuilt, Result, measure
 from bench.ops_metrics import op_figures_refresh, op_metrics_scrape
+from bench.ops_search import op_search_name, op_search_phone, op_search_ref
 
 TARGETS = {
     "queue": "≤8 q, med ≤15, p95 ≤40",
@@ -579,6 +580,7 @@ READS = [
 ]
 WRITES = [op_handoff_offer_accept, op_commitment_create_keep]
 READS += [op_metrics_scrape, op_figures_refresh]
+READS += [op_search_name, op_search_phone, op_search_ref]
 
 
 def run_all(env: Env, *, redis_url: str, only: set[str] | None = None) -> list[Result]:

@@ -6,6 +6,8 @@ lives; the API's exception handler and the HTML pages show ``code`` and ``messag
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RuleError(Exception):
     """A business rule refused the request. ``code`` is stable snake_case, never renamed."""
@@ -19,11 +21,15 @@ class RuleError(Exception):
         *,
         fields: dict[str, list[str]] | None = None,
         status: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = fields or {}
+        # More keys of the error body for the codes that document them (``customer_exists``
+        # carries ``match``: the existing record).
+        self.extra = extra or {}
         if status is not None:
             self.status_code = status
 

@@ -269,6 +269,10 @@ SPECTACULAR_SETTINGS = {
 CUSTOMER_VISIBILITY = env.str("CUSTOMER_VISIBILITY", default="organisation")
 if CUSTOMER_VISIBILITY not in ("organisation", "team"):
     raise ImproperlyConfigured('CUSTOMER_VISIBILITY must be "organisation" or "team".')
+# Phone numbers typed without a country code are read in the team's region, else this one.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="GB")
+# Undoing a merge of two customer records is possible for this many days.
+CUSTOMER_UNMERGE_DAYS = env.int("CUSTOMER_UNMERGE_DAYS", default=30)
 
 # --- customer links -------------------------------------------------------------------------
 CUSTOMER_LINK_MAX_AGE = env.int("CUSTOMER_LINK_MAX_AGE", default=60 * 60 * 24 * 90)

@@ -34,10 +34,43 @@ class PersonOut(serializers.Serializer):
 
 class CustomerOut(serializers.ModelSerializer):
     name = serializers.CharField(source="full_name")
+    phone = serializers.CharField(help_text="E.164, e.g. +447700900021.")
+    phone_national = serializers.CharField(help_text="As the customer's country writes it.")
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "title", "addressed_as", "email", "phone", "time_zone", "language"]
+        fields = [
+            "id",
+            "name",
+            "title",
+            "addressed_as",
+            "email",
+            "phone",
+            "phone_national",
+            "time_zone",
+            "language",
+        ]
+
+
+class CustomerMatchOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    phone_national = serializers.CharField()
+    matched_on = serializers.ChoiceField(choices=["email", "phone"])
+
+
+# The 409 of intake: the error shape plus the record on file.
+CustomerExistsOut = inline_serializer(
+    name="CustomerExists",
+    fields={
+        "code": serializers.CharField(help_text="customer_exists"),
+        "message": serializers.CharField(),
+        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        "match": CustomerMatchOut(help_text="The customer already on file."),
+    },
+)
 
 
 class TeamOut(serializers.Serializer):
@@ -160,6 +193,12 @@ class NewCustomerIn(serializers.Serializer):
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     time_zone = serializers.CharField(max_length=64, required=False, default="UTC")
     language = serializers.CharField(max_length=16, required=False, default="en")
+    different_person = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: create a new record although a customer with this email or phone "
+        "exists (otherwise 409 customer_exists with the match).",
+    )
 
     def validate_time_zone(self, value: str) -> str:
         import zoneinfo
@@ -270,7 +309,10 @@ class CaseListApi(APIView):
     @extend_schema(
         operation_id="cases_create",
         request=CaseCreateIn,
-        responses={201: CaseDetailOut, **error_responses(400, 401, 403)},
+        responses={201: CaseDetailOut, 409: CustomerExistsOut, **error_responses(400, 401, 403)},
+        description="A new customer whose email or phone is already on file answers 409 "
+        "``customer_exists`` with the match, unless ``new_customer.different_person`` is true. "
+        "A phone number that cannot be read answers 400 ``invalid_phone``.",
     )
     def post(self, request: Request) -> Response:
         data = CaseCreateIn(data=request.data)

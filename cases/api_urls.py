@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import api, customer_api, handoff_api
+from cases import api, customer_api, customer_record_api, handoff_api
 
 urlpatterns = [
     path(
@@ -38,6 +38,23 @@ urlpatterns = [
         name="api-customer-link-revoke",
     ),
     path("queue/", api.QueueApi.as_view(), name="api-queue"),
+    path("search/", customer_record_api.SearchApi.as_view(), name="api-search"),
+    path("customers/", customer_record_api.CustomerListApi.as_view(), name="api-customers"),
+    path(
+        "customers/<id:customer_id>/",
+        customer_record_api.CustomerDetailApi.as_view(),
+        name="api-customer-detail",
+    ),
+    path(
+        "customers/<id:customer_id>/merge/",
+        customer_record_api.CustomerMergeApi.as_view(),
+        name="api-customer-merge",
+    ),
+    path(
+        "customers/<id:customer_id>/unmerge/",
+        customer_record_api.CustomerUnmergeApi.as_view(),
+        name="api-customer-unmerge",
+    ),
     # The customer's view behind the signed link (no login).
     path("customer/<str:token>/", customer_api.CustomerCaseApi.as_view(), name="api-customer"),
 ]

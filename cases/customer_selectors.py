@@ -7,14 +7,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case as DbCase
+from django.db.models import Q, QuerySet, When
 from django.utils import timezone
 
+from caseowner.errors import NotFoundError
 from cases import hooks
 from cases.contacts import display_name, point_of_contact
 from cases.links import read_customer_token
-from cases.models import Case, CaseStatus, Handoff, HandoffStatus
-from cases.permissions import visible_customers
+from cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Customer,
+    CustomerMerge,
+    Handoff,
+    HandoffStatus,
+)
+from cases.permissions import visible_cases, visible_customers
 
 # Customers the intake picker lists at most.
 PICKER_SIZE = 50
@@ -109,9 +119,9 @@ def customer_view(*, case: Case) -> CustomerView:
 def customer_choices(*, user: Any, query: str, chosen: str | None = None) -> list[tuple[int, str]]:
     """The intake picker: customers the user may see (``CUSTOMER_VISIBILITY``) matching the
     search by name or email (else the newest), with the one already chosen first when the
-    list would leave it out."""
+    list would leave it out; records merged into another are left out."""
     visible = visible_customers(user)
-    qs = visible.order_by("-created_at", "-id")
+    qs = visible.filter(merged_into__isnull=True).order_by("-created_at", "-id")
     if query:
         qs = qs.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
     options = [
@@ -123,3 +133,52 @@ def customer_choices(*, user: Any, query: str, chosen: str | None = None) -> lis
         if picked is not None:
             options.insert(0, (picked.pk, picked.full_name))
     return options
+
+
+# --- the staff's reads of customer records ---------------------------------------------------
+
+# Cases the customer page and the API's detail list, newest first.
+CUSTOMER_CASES_SHOWN = 25
+
+
+def customer_get(*, user: Any, pk: int) -> Customer:
+    """A customer the user may see (tombstones too: they redirect), or NotFoundError."""
+    customer = visible_customers(user).filter(pk=pk).first()
+    if customer is None:
+        raise NotFoundError("No such customer.")
+    return customer
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    customer: Customer
+    # Their cases the reader may see, open ones first, then newest.
+    cases: list[Case]
+    # Merges into this record not undone, newest first (the manager may undo them).
+    merges_in: list[CustomerMerge]
+
+
+def customer_record(*, user: Any, customer: Customer) -> CustomerRecord:
+    """The customer with their cases and the merges into them: two queries (with the
+    reader's teams cached)."""
+    cases = list(
+        visible_cases(user)
+        .filter(customer_id=customer.pk)
+        .select_related("owner__agent_profile", "team")
+        .order_by(
+            DbCase(When(status__in=OPEN_STATUSES, then=0), default=1),
+            "-created_at",
+            "-pk",
+        )[:CUSTOMER_CASES_SHOWN]
+    )
+    merges = list(
+        CustomerMerge.objects.filter(survivor_id=customer.pk, undone_at__isnull=True)
+        .select_related("merged")
+        .order_by("-at")[:20]
+    )
+    return CustomerRecord(customer=customer, cases=cases, merges_in=merges)
+
+
+def customer_list(*, user: Any) -> QuerySet[Customer]:
+    """Customers the user may see, live records first by name (the API's list)."""
+    return visible_customers(user).order_by("full_name", "pk")

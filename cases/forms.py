@@ -140,6 +140,10 @@ class CaseOpenForm(forms.Form):
     new_time_zone = forms.CharField(
         label="Time zone", required=False, max_length=64, initial="Europe/London"
     )
+    new_different_person = forms.BooleanField(
+        label="A different person from the customer on file with this email or phone",
+        required=False,
+    )
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     channel = forms.ChoiceField(choices=Channel.choices)
     subject = forms.CharField(max_length=text.SUBJECT_MAX, validators=[text.single_line])
@@ -196,6 +200,7 @@ class CaseOpenForm(forms.Form):
                 email=data["new_email"],
                 phone=data["new_phone"],
                 time_zone=data["new_time_zone"],
+                different_person=data["new_different_person"],
             )
         return CaseIntake(
             channel=data["channel"],
@@ -256,3 +261,33 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         _choice(self, "team").choices = [("", "All my teams"), *teams]
         _choice(self, "agent").choices = [("", "Everyone"), *agents]
+
+
+class CustomerEditForm(forms.Form):
+    """The details an agent corrects; the service checks them and records the change."""
+
+    full_name = forms.CharField(max_length=200)
+    title = forms.ChoiceField(choices=Title.choices, required=False)
+    addressed_as = forms.CharField(
+        label="How they want to be addressed", max_length=200, required=False
+    )
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=40, required=False, help_text="Any format.")
+    preferred_channel = forms.ChoiceField(choices=Channel.choices)
+    time_zone = forms.CharField(max_length=64)
+    language = forms.CharField(max_length=16)
+
+    @classmethod
+    def for_customer(cls, customer: Customer) -> CustomerEditForm:
+        initial = {name: getattr(customer, name) for name in cls.base_fields}
+        initial["phone"] = customer.phone_national
+        return cls(initial=initial)
+
+
+class MergeForm(forms.Form):
+    other = forms.IntegerField(
+        label="Customer number of the duplicate",
+        min_value=1,
+        help_text="Its cases move to this record; it stays as a pointer here. "
+        "Can be undone for 30 days.",
+    )

@@ -77,6 +77,13 @@ business_time_add: list[Callable[..., datetime]] = []
 # queue, in one query; cases it leaves out fall back to ``Case.next_due_at``.
 queue_flags: list[Callable[..., dict[int, QueueFlags]]] = []
 
+# handler(merged=Customer, survivor=Customer) -> {"<rows>": [ids…]} — move rows that point at
+# a customer (and not only through its cases) to the survivor of a merge; what it returns is
+# kept on the merge so that ``customer_unmerge`` can move exactly those rows back.
+customer_merge_move: list[Callable[..., dict[str, list[int]]]] = []
+# handler(moved={"<rows>": [ids…]}, merged=Customer, survivor=Customer) — move them back.
+customer_unmerge_move: list[Callable[..., None]] = []
+
 # Timeline event kinds and their labels: ``cases`` registers its own (``EventKind``); later
 # apps register theirs from ``ready()`` with ``register_event_kinds``.
 event_kind_labels: dict[str, str] = {}

@@ -10,18 +10,31 @@ from django.db.models import Q, QuerySet
 from cases.models import Case, Customer, Team
 
 
-def _visible_teams(user: Any) -> dict[int, str]:
-    """{team id: time zone} of the teams the user works in or manages; one query, cached on
-    the user object for the request."""
-    cached = getattr(user, "_caseowner_teams", None)
+def _team_rows(user: Any) -> dict[int, tuple[str, str]]:
+    """{team id: (time zone, phone region)} of the teams the user works in or manages; one
+    query, cached on the user object for the request."""
+    cached = getattr(user, "_caseowner_team_rows", None)
     if cached is None:
-        cached = dict(
-            Team.objects.filter(Q(agents__user=user) | Q(managers=user))
-            .values_list("id", "time_zone")
+        cached = {
+            pk: (tz, region)
+            for pk, tz, region in Team.objects.filter(Q(agents__user=user) | Q(managers=user))
+            .values_list("id", "time_zone", "phone_region")
             .distinct()
-        )
-        user._caseowner_teams = cached
+        }
+        user._caseowner_team_rows = cached
     return cached
+
+
+def _visible_teams(user: Any) -> dict[int, str]:
+    """{team id: time zone} of the teams the user works in or manages (cached, one query)."""
+    return {pk: tz for pk, (tz, _) in _team_rows(user).items()}
+
+
+def phone_region_for(user: Any) -> str:
+    """Where the user types phone numbers without a country code: their (first) team's
+    region, else ``PHONE_DEFAULT_REGION``."""
+    rows = _team_rows(user) if getattr(user, "is_authenticated", False) else {}
+    return rows[min(rows)][1] if rows else settings.PHONE_DEFAULT_REGION
 
 
 def team_ids_visible(user: Any) -> set[int]:
@@ -88,3 +101,10 @@ def visible_customers(user: Any) -> QuerySet[Customer]:
     return Customer.objects.filter(
         pk__in=Case.objects.filter(team_id__in=team_ids_visible(user)).values("customer_id")
     )
+
+
+def can_edit_customer(user: Any, customer: Customer) -> bool:
+    """Agents (and managers) of a team with a case of the customer correct their details."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return Case.objects.filter(customer_id=customer.pk, team_id__in=team_ids_visible(user)).exists()

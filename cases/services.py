@@ -15,6 +15,7 @@ from caseowner import text
 from caseowner.errors import NotFoundError
 from caseowner.text import NOTE_MAX, require_clean_text
 from cases import hooks, selectors
+from cases.customer_checks import customer_existing, customer_exists_error, phone_or_error
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
@@ -55,27 +56,10 @@ def case_event_record(
     )
 
 
-@transaction.atomic
-def customer_create(
-    *,
-    full_name: str,
-    email: str = "",
-    phone: str = "",
-    title: str = "",
-    addressed_as: str = "",
-    preferred_channel: str = Channel.EMAIL,
-    time_zone: str = "UTC",
-    language: str = "en",
-) -> Customer:
-    """A customer as they want to be addressed, reachable by email or phone."""
-    require_clean_text(
-        {
-            "name": (full_name, text.NAME_MAX, False),
-            "addressed_as": (addressed_as, text.NAME_MAX, False),
-            "email": (email, 254, False),
-            "phone": (phone, 40, False),
-        }
-    )
+def customer_field_errors(
+    *, full_name: str, title: str, preferred_channel: str, time_zone: str
+) -> dict[str, list[str]]:
+    """What is wrong with a customer's details (``customer_create`` and ``customer_update``)."""
     errors: dict[str, list[str]] = {}
     if not full_name.strip():
         errors["name"] = ["Give the customer's name."]
@@ -87,12 +71,41 @@ def customer_create(
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         errors["time_zone"] = ["Unknown time zone."]
+    return errors
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    full_name: str,
+    email: str = "",
+    phone: str = "",
+    title: str = "",
+    addressed_as: str = "",
+    preferred_channel: str = Channel.EMAIL,
+    time_zone: str = "UTC",
+    language: str = "en",
+    phone_region: str | None = None,
+) -> Customer:
+    """A customer as they want to be addressed, reachable by email or phone (stored in E.164,
+    read in ``phone_region`` when typed without a country code)."""
+    require_clean_text(
+        {
+            "name": (full_name, text.NAME_MAX, False),
+            "addressed_as": (addressed_as, text.NAME_MAX, False),
+            "email": (email, 254, False),
+            "phone": (phone, 40, False),
+        }
+    )
+    errors = customer_field_errors(
+        full_name=full_name, title=title, preferred_channel=preferred_channel, time_zone=time_zone
+    )
     if errors:
         raise CaseRuleError("invalid_customer", "The customer has invalid fields.", fields=errors)
     return Customer.objects.create(
         full_name=full_name.strip(),
         email=email.strip(),
-        phone=phone.strip(),
+        phone=phone_or_error(phone, region=phone_region),
         title=title,
         addressed_as=addressed_as.strip(),
         preferred_channel=preferred_channel,
@@ -224,6 +237,8 @@ class NewCustomer:
     language: str = "en"
     # None: the channel the case came in on.
     preferred_channel: str | None = None
+    # True: the caller says this is not the customer on file with the same email or phone.
+    different_person: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,10 +275,16 @@ def _intake_team(*, by: User, team_id: int | None) -> Team:
     return team
 
 
-def _intake_customer(intake: CaseIntake, *, by: User) -> Customer:
+def _intake_customer(intake: CaseIntake, *, by: User, team: Team) -> Customer:
     new, customer_id = intake.new_customer, intake.customer_id
     if new is not None and customer_id is None:
+        phone = phone_or_error(new.phone, region=team.phone_region)
+        if not new.different_person:
+            existing = customer_existing(user=by, email=new.email, phone=phone)
+            if existing is not None:
+                raise customer_exists_error(existing, email=new.email)
         return customer_create(
+            phone_region=team.phone_region,
             full_name=new.full_name,
             title=new.title,
             addressed_as=new.addressed_as,
@@ -274,8 +295,12 @@ def _intake_customer(intake: CaseIntake, *, by: User) -> Customer:
             preferred_channel=new.preferred_channel or intake.channel,
         )
     if customer_id is not None and new is None:
-        # Another team's customer is "not found" when customers are team-scoped.
         customer = visible_customers(by).filter(pk=customer_id).first()
+        # A record merged into another opens the case for the survivor.
+        for _ in range(5):
+            if customer is None or customer.merged_into_id is None:
+                break
+            customer = Customer.objects.filter(pk=customer.merged_into_id).first()
         if customer is None:
             raise CaseRuleError(
                 "customer_not_found", "No such customer.", fields={"customer": ["Not found."]}
@@ -294,7 +319,7 @@ def case_intake(*, intake: CaseIntake, by: User) -> Case:
     among the teams they may open cases for), the customer (existing, or created in the same
     transaction), the owner (given, else the team's rule); then ``case_open``."""
     team = _intake_team(by=by, team_id=intake.team_id)
-    customer = _intake_customer(intake, by=by)
+    customer = _intake_customer(intake, by=by, team=team)
     owner = None
     if intake.owner_id is not None:
         owner = selectors.user_by_id(
@@ -461,4 +486,5 @@ __all__ = [
     "case_update",
     "customer_create",
     "customer_links_revoke",
+    "customer_field_errors",
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import customer_views, handoff_views, views
+from cases import customer_record_views, customer_views, handoff_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -24,6 +24,27 @@ urlpatterns = [
         "manage/handoffs/<id:handoff_id>/review/",
         handoff_views.handoff_review,
         name="handoff-review",
+    ),
+    path("search/", customer_record_views.search_page, name="search"),
+    path(
+        "customers/<id:customer_id>/",
+        customer_record_views.customer_detail,
+        name="customer-detail",
+    ),
+    path(
+        "customers/<id:customer_id>/edit/",
+        customer_record_views.customer_edit,
+        name="customer-edit",
+    ),
+    path(
+        "customers/<id:customer_id>/merge/",
+        customer_record_views.customer_merge,
+        name="customer-merge",
+    ),
+    path(
+        "customers/<id:customer_id>/unmerge/",
+        customer_record_views.customer_unmerge,
+        name="customer-unmerge",
     ),
     path("", views.home, name="home"),
 ]

@@ -112,6 +112,7 @@ def customer_link_revoke(request: HttpRequest, ref: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
+    existing, existing_fields = None, []
     teams = selectors.intake_teams(user=request.user)
     owners = selectors.intake_owner_choices(user=request.user)
     customers = customer_selectors.customer_choices(
@@ -126,6 +127,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 case = services.case_intake(intake=form.intake(), by=request.user)
             except RuleError as exc:
                 show_rule_error(request, exc, form)
+                existing = exc.extra.get("match")
+                # The record on file, offered with the case as typed (the page's answer
+                # to the API's 409 ``customer_exists``).
+                existing_fields = [
+                    (k, v)
+                    for k, v in request.POST.items()
+                    if k not in ("customer", "csrfmiddlewaretoken") and not k.startswith("new_")
+                ]
             else:
                 messages.success(request, f"{case.ref} opened; {display_name(case.owner)} owns it.")
                 return redirect(case_url(case))
@@ -138,7 +147,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render_in(
         request,
         "cases/case_new.html",
-        {"form": form, "q": query},
+        {"form": form, "q": query, "existing": existing, "existing_fields": existing_fields},
         tz_name=agent_time_zone(request.user),
         status=status,
     )

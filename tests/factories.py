@@ -76,7 +76,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     full_name = factory.Faker("name")
     title = "Ms"
     email = factory.Sequence(lambda n: f"customer{n}@example.org")
-    phone = "+44 7700 900123"
+    phone = "+447700900123"
     time_zone = "Europe/London"
 
 

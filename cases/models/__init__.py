@@ -13,6 +13,7 @@ from cases.models.case import (
     parse_ref,
 )
 from cases.models.handoff import Handoff, HandoffReason, HandoffReview, HandoffStatus
+from cases.models.merge import CustomerMerge
 from cases.models.people import AgentProfile, AssignmentRule, Channel, Customer, Team, Title
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Channel",
     "Customer",
     "CustomerNoticeSent",
+    "CustomerMerge",
     "EventKind",
     "Handoff",
     "HandoffReason",

@@ -131,6 +131,9 @@ class EventKind(models.TextChoices):
     HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
     OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
     CUSTOMER_LINK_REVOKED = "customer_link_revoked", "Customer links revoked"
+    CUSTOMER_UPDATED = "customer_updated", "Customer details corrected"
+    CUSTOMER_MERGED = "customer_merged", "Customer records merged"
+    CUSTOMER_UNMERGED = "customer_unmerged", "Customer merge undone"
 
 
 class CaseEvent(models.Model):

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models import Q
+from django.db.models.functions import Now, Upper
 
 from caseowner import text
 
@@ -50,6 +51,7 @@ class Customer(models.Model):
         max_length=text.NAME_MAX, blank=True, validators=[text.single_line]
     )
     email = models.EmailField(blank=True)
+    # E.164 ("+447700900021"), checked by the services (``cases.phones``); shown nationally.
     phone = models.CharField(max_length=40, blank=True)
     preferred_channel = models.CharField(
         max_length=20, choices=Channel.choices, default=Channel.EMAIL
@@ -57,15 +59,36 @@ class Customer(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC")
     language = models.CharField(max_length=16, default="en")
     created_at = models.DateTimeField(db_default=Now())
+    # A record merged into another is kept as a tombstone pointing at the survivor
+    # (``customer_merge``; ``customer_unmerge`` clears it).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
 
     class Meta:
         indexes = [
             # customer search by email in the back office and intake de-duplication
             models.Index(fields=["email"], name="customer_email"),
+            # search and intake de-duplication by email, any case (``email__iexact``)
+            models.Index(Upper("email"), name="customer_email_upper"),
+            # search and intake de-duplication by phone (E.164), live records only
+            models.Index(
+                fields=["phone"],
+                condition=Q(merged_into__isnull=True) & ~Q(phone=""),
+                name="customer_phone_live",
+            ),
         ]
+        # (PostgreSQL also has ``customer_name_trgm``, a GIN trigram index on the folded
+        # name, made by migration 0006: name search in ``cases.search``.)
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def phone_national(self) -> str:
+        from cases.phones import national
+
+        return national(self.phone)
 
     @property
     def salutation_name(self) -> str:
@@ -85,6 +108,8 @@ class AssignmentRule(models.TextChoices):
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC")
+    # ISO 3166 region in which the team's agents type phone numbers without a country code.
+    phone_region = models.CharField(max_length=2, default="GB")
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="managed_teams", blank=True
     )
