@@ -119,7 +119,7 @@ def test_an_smtp_server_refusing_for_a_while_is_retried_then_delivered(outbox_pr
 
 
 def test_a_webhook_is_posted_signed_and_retried_through_the_outbox(
-    outbox_processes, webhook_receiver
+    outbox_processes, webhook_receiver, settings
 ):
     import hashlib
     import hmac
@@ -128,7 +128,9 @@ def test_a_webhook_is_posted_signed_and_retried_through_the_outbox(
     from notifications.webhooks import webhook_emit, webhook_endpoint_register
 
     secret = "integration-secret-0123456789"
-    # The receiver listens on loopback, which webhooks never reach unless allowed.
+    # The receiver listens on loopback, which webhooks never reach unless allowed: here and
+    # in the worker processes.
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     outbox_processes.env["WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     webhook_endpoint_register(scope="team:1", url=webhook_receiver.url, secret=secret)
     webhook_receiver.fail_first = 2
