@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import api, customer_api, handoff_api
+from cases import api, conversation_api, customer_api, handoff_api
 
 urlpatterns = [
     path(
@@ -32,6 +32,12 @@ urlpatterns = [
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
     path("cases/<str:ref>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<str:ref>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),
+    path(
+        "cases/<str:ref>/contacts/",
+        conversation_api.CaseContactsApi.as_view(),
+        name="api-case-contacts",
+    ),
+    path("inbound/email/", conversation_api.InboundEmailApi.as_view(), name="api-inbound-email"),
     path("queue/", api.QueueApi.as_view(), name="api-queue"),
     # The customer's view behind the signed link (no login).
     path("customer/<str:token>/", customer_api.CustomerCaseApi.as_view(), name="api-customer"),

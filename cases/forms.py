@@ -223,3 +223,16 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         _choice(self, "team").choices = [("", "All my teams"), *teams]
         _choice(self, "agent").choices = [("", "Everyone"), *agents]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Sent by email from you; the customer's answer comes back to this case.",
+    )
+
+
+class InboundAttachForm(forms.Form):
+    case = forms.CharField(label="Case reference", max_length=30, help_text="e.g. CASE-000123")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import customer_views, handoff_views, views
+from cases import conversation_views, customer_views, handoff_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -8,6 +8,13 @@ urlpatterns = [
     path("cases/<str:ref>/", views.case_detail, name="case-detail"),
     path("cases/<str:ref>/update/", views.case_update, name="case-update"),
     path("cases/<str:ref>/notes/", views.case_note, name="case-note"),
+    path("cases/<str:ref>/reply/", conversation_views.case_reply, name="case-reply"),
+    path("manage/inbound/", conversation_views.inbound_mail, name="inbound-mail"),
+    path(
+        "manage/inbound/<id:message_id>/attach/",
+        conversation_views.inbound_attach,
+        name="inbound-attach",
+    ),
     path("cases/<str:ref>/handoffs/", handoff_views.case_offer, name="case-offer"),
     path("handoffs/<id:handoff_id>/accept/", handoff_views.offer_accept, name="offer-accept"),
     path("handoffs/<id:handoff_id>/decline/", handoff_views.offer_decline, name="offer-decline"),

@@ -11,10 +11,22 @@ from cases.models.case import (
     format_ref,
     parse_ref,
 )
+from cases.models.conversation import (
+    CONTACT_BODY_MAX,
+    CONTACT_EXTERNAL_ID_MAX,
+    CONTACT_SUMMARY_MAX,
+    Contact,
+    ContactDirection,
+    InboundMessage,
+    InboundStatus,
+)
 from cases.models.handoff import Handoff, HandoffReason, HandoffReview, HandoffStatus
 from cases.models.people import AgentProfile, AssignmentRule, Channel, Customer, Team, Title
 
 __all__ = [
+    "CONTACT_BODY_MAX",
+    "CONTACT_EXTERNAL_ID_MAX",
+    "CONTACT_SUMMARY_MAX",
     "OPEN_STATUSES",
     "REF_PREFIX",
     "AgentProfile",
@@ -23,12 +35,16 @@ __all__ = [
     "CaseEvent",
     "CaseStatus",
     "Channel",
+    "Contact",
+    "ContactDirection",
     "Customer",
     "EventKind",
     "Handoff",
     "HandoffReason",
     "HandoffReview",
     "HandoffStatus",
+    "InboundMessage",
+    "InboundStatus",
     "Priority",
     "Team",
     "Title",
