@@ -153,7 +153,11 @@ def new_text(text: str) -> str:
         reply = EmailReplyParser(languages=_REPLY_LANGUAGES).parse_reply(text=text)
     except Exception:  # noqa: BLE001 - a parser failure keeps the whole text, never loses it
         reply = ""
-    return (reply or text).strip()
+    lines = (reply or text).strip().splitlines()
+    # A quoted block at the end with no "On … wrote:" line above it is history too.
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith(">")):
+        lines.pop()
+    return "\n".join(lines).strip() or text.strip()
 
 
 def mail_parse(

@@ -353,3 +353,14 @@ def test_staff_cannot_attach_to_another_teams_case_from_the_page(world, client):
     client.post(f"/manage/inbound/{message.pk}/attach/", {"case": elsewhere.ref})
     message.refresh_from_db()
     assert message.case is None
+
+
+def test_a_quoted_block_at_the_end_is_history_too(world):
+    text = "Yes, Thursday suits me.\n\n> Dear Dr Okafor,\n> Thank you.\n"
+    receive(raw_mail(to=reply_address(world["case"].pk), text=text))
+    assert Contact.objects.get().body == "Yes, Thursday suits me."
+
+
+def test_a_message_that_is_all_quotes_keeps_its_text(world):
+    receive(raw_mail(to=reply_address(world["case"].pk), text="> only a quote\n"))
+    assert Contact.objects.get().body == "> only a quote"
