@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from bench.harness import NOT_BUILT, NotBuilt, Result, measure
+from bench.ops_conversation import op_contact_record, op_inbound_ingest
 from bench.ops_metrics import op_figures_refresh, op_metrics_scrape
 
 TARGETS = {
@@ -529,7 +530,7 @@ READS = [
     op_handoff_report,
     op_commitments_report,
 ]
-WRITES = [op_handoff_offer_accept, op_commitment_create_keep]
+WRITES = [op_handoff_offer_accept, op_commitment_create_keep, op_contact_record, op_inbound_ingest]
 READS += [op_metrics_scrape, op_figures_refresh]
 
 

@@ -29,7 +29,7 @@ from cases.models import (
 )
 
 
-class ContactOut(serializers.Serializer):
+class CaseContactOut(serializers.Serializer):
     id = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=ContactDirection.choices)
     channel = serializers.ChoiceField(choices=Channel.choices)
@@ -74,7 +74,7 @@ class CaseContactsApi(APIView):
     @extend_schema(
         operation_id="cases_contacts_list",
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses={200: ContactOut(many=True), **error_responses(401, 404)},
+        responses={200: CaseContactOut(many=True), **error_responses(401, 404)},
     )
     def get(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)
@@ -82,15 +82,15 @@ class CaseContactsApi(APIView):
         page = paginator.paginate_queryset(
             conversation_selectors.case_contacts(case=case), request, view=self
         )
-        return paginator.get_paginated_response(ContactOut(page, many=True).data)
+        return paginator.get_paginated_response(CaseContactOut(page, many=True).data)
 
     @extend_schema(
         operation_id="cases_contacts_create",
         request=ContactIn,
         responses={
-            201: OpenApiResponse(ContactOut, description="Recorded."),
+            201: OpenApiResponse(CaseContactOut, description="Recorded."),
             200: OpenApiResponse(
-                ContactOut, description="This external id was recorded before: that record."
+                CaseContactOut, description="This external id was recorded before: that record."
             ),
             **error_responses(400, 401, 403, 404),
         },
@@ -125,7 +125,7 @@ class CaseContactsApi(APIView):
             conversation_selectors.case_contacts(case=case).filter(pk=recorded.contact.pk).get()
         )
         return Response(
-            ContactOut(contact).data,
+            CaseContactOut(contact).data,
             status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK,
         )
 

@@ -113,7 +113,7 @@ def auto_reason(message: EmailMessage, *, mail_from: str | None) -> str:
         return "empty Return-Path (a bounce)"
     if (
         message.get_content_type() == "multipart/report"
-        and (message.get_param("report-type") or "").lower() == "delivery-status"
+        and str(message.get_param("report-type") or "").lower() == "delivery-status"
     ):
         return "delivery status notification"
     for name in ("X-Autoreply", "X-Autorespond"):
