@@ -76,7 +76,10 @@ class Notification(models.Model):
     attachments = models.JSONField(default=list, blank=True)
     # What an email says beside the defaults (``services.EmailHeaders.as_json``): the sender's
     # display name, Reply-To, the thread (In-Reply-To, References), Auto-Submitted.
-    headers = models.JSONField(default=dict, blank=True)
+    # The database default lets rows written with plain SQL (COPY, bulk loads) omit it.
+    headers = models.JSONField(
+        default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
+    )
     # The same key never produces a second notification (checked against DeliveryLog too).
     dedupe_key = models.CharField(max_length=255, unique=True)
     # Opaque labels for cancelling together, e.g. "commitment:42" (indexed in NotificationTag).
