@@ -245,7 +245,16 @@ def _envelope(raw: bytes, mail_from: str = "ada@example.org", rcpt: str = "suppo
     return SimpleNamespace(original_content=raw, content=raw, mail_from=mail_from, rcpt_tos=[rcpt])
 
 
-def test_the_smtp_receiver_answers_250_only_once_stored(world):
+@pytest.fixture
+def keep_test_connection(monkeypatch):
+    """The receiver drops stale connections around each message (a long-running process);
+    called directly here, that would close the test's own transaction."""
+    import cases.mail_receiver as receiver
+
+    monkeypatch.setattr(receiver, "close_old_connections", lambda: None)
+
+
+def test_the_smtp_receiver_answers_250_only_once_stored(world, keep_test_connection):
     handler = InboundHandler()
     raw = raw_mail(to=reply_address(world["case"].pk))
     answer = handler.deliver(raw=raw, mail_from="ada@example.org", rcpt_tos=["x@y"])
@@ -253,13 +262,15 @@ def test_the_smtp_receiver_answers_250_only_once_stored(world):
     assert "delivered before" in handler.deliver(raw=raw, mail_from="ada@example.org", rcpt_tos=[])
 
 
-def test_the_smtp_receiver_refuses_oversize_with_552(world, settings):
+def test_the_smtp_receiver_refuses_oversize_with_552(world, settings, keep_test_connection):
     settings.INBOUND_MAIL_MAX_BYTES = 500
     answer = InboundHandler().deliver(raw=raw_mail(text="x" * 1000), mail_from="a@x", rcpt_tos=[])
     assert answer.startswith("552 ")
 
 
-def test_the_smtp_receiver_asks_for_a_retry_when_storing_fails(world, monkeypatch):
+def test_the_smtp_receiver_asks_for_a_retry_when_storing_fails(
+    world, monkeypatch, keep_test_connection
+):
     import cases.mail_receiver as receiver
 
     def broken(**kwargs):
