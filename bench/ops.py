@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from bench.harness import NOT_BUILT, NotBuilt, Result, measure
+from bench.ops_conversation import op_contact_record, op_inbound_ingest
 from bench.ops_metrics import op_figures_refresh, op_metrics_scrape
 from bench.ops_search import op_search_name, op_search_phone, op_search_ref
 
@@ -578,7 +579,7 @@ READS = [
     op_team_summary_report,
     op_team_agents_report,
 ]
-WRITES = [op_handoff_offer_accept, op_commitment_create_keep]
+WRITES = [op_handoff_offer_accept, op_commitment_create_keep, op_contact_record, op_inbound_ingest]
 READS += [op_metrics_scrape, op_figures_refresh]
 READS += [op_search_name, op_search_phone, op_search_ref]
 

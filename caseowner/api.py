@@ -12,7 +12,6 @@ from django.views import defaults
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from caseowner.errors import RuleError
 
@@ -72,6 +71,11 @@ class JSONParser(parsers.JSONParser):
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Turn every error into ``{"code", "message", "fields"}`` with a 4xx status."""
+    # Imported here: ``rest_framework.views`` reads DEFAULT_PARSER_CLASSES (this module's
+    # JSONParser) when it loads, so importing it at the top made the two modules a cycle
+    # whenever DRF's settings happened to import this module first (e.g. a system check).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body(*_TOO_LARGE), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, RuleError):

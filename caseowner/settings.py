@@ -206,6 +206,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The domain used on the right of Message-IDs, so a resend carries the same id.
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="caseowner.local")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Replies from a case go out from "<owner> via <ORGANISATION_NAME>".
+ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="caseowner")
+
+# --- inbound email --------------------------------------------------------------------------
+# Replies come back to reply+<signed token>@INBOUND_DOMAIN (the centre's mail server forwards
+# that domain to ``manage.py receive_mail`` or posts it to /api/v1/inbound/email/).
+INBOUND_DOMAIN = env.str("INBOUND_DOMAIN", default="reply.caseowner.test").lower()
+# The shared secret of the HTTP endpoint (``Authorization: Bearer …``); empty: endpoint off.
+INBOUND_MAIL_SECRET = env.str("INBOUND_MAIL_SECRET", default="")
+# Larger messages are refused (SMTP 552, HTTP 413) and never stored.
+INBOUND_MAIL_MAX_BYTES = env.int("INBOUND_MAIL_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -11,7 +11,17 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from cases.models import AgentProfile, Case, CaseEvent, Customer, Handoff, HandoffReview, Team
+from cases.models import (
+    AgentProfile,
+    Case,
+    CaseEvent,
+    Contact,
+    Customer,
+    Handoff,
+    HandoffReview,
+    InboundMessage,
+    Team,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -123,3 +133,24 @@ class HandoffReviewAdmin(ReadOnlyAdmin):
     list_display = ["handoff", "reviewer", "reviewed_at"]
     list_select_related = ["handoff", "reviewer"]
     raw_id_fields = ["handoff"]
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyAdmin):
+    list_display = ["case", "direction", "channel", "at", "agent", "summary", "auto_submitted"]
+    list_filter = ["direction", "channel", "auto_submitted"]
+    search_fields = ["external_id", "message_id"]
+    list_select_related = ["case", "agent"]
+    raw_id_fields = ["case", "agent", "inbound"]
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    """Every message as received. Unmatched ones are routed on the "Unmatched mail" page,
+    where the attach goes through the service (a contact on the case's timeline)."""
+
+    list_display = ["received_at", "from_address", "subject", "status", "case", "auto_reason"]
+    list_filter = ["status", "via", "matched_by"]
+    search_fields = ["from_address", "subject", "message_id"]
+    list_select_related = ["case"]
+    exclude = ["raw", "html"]

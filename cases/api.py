@@ -416,14 +416,18 @@ class QueueRowOut(CaseOut):
     # Serialises a ``selectors.QueueRow``: the case with its flags.
     overdue = serializers.BooleanField(read_only=True)
     at_risk = serializers.BooleanField(read_only=True)
+    customer_replied = serializers.BooleanField(
+        read_only=True, help_text="The customer wrote and nobody has answered them since."
+    )
 
     class Meta(CaseOut.Meta):
-        fields = [*CaseOut.Meta.fields, "overdue", "at_risk"]
+        fields = [*CaseOut.Meta.fields, "overdue", "at_risk", "customer_replied"]
 
     def to_representation(self, instance: Any) -> Any:
         # The flags are skipped on the case (it has none) and taken from the row.
         data = super().to_representation(instance.case)
         data["overdue"], data["at_risk"] = instance.overdue, instance.at_risk
+        data["customer_replied"] = instance.customer_replied
         return data
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import api, customer_api, customer_record_api, handoff_api
+from cases import api, conversation_api, customer_api, customer_record_api, handoff_api
 
 urlpatterns = [
     path(
@@ -37,6 +37,12 @@ urlpatterns = [
         api.CustomerLinkRevokeApi.as_view(),
         name="api-customer-link-revoke",
     ),
+    path(
+        "cases/<str:ref>/contacts/",
+        conversation_api.CaseContactsApi.as_view(),
+        name="api-case-contacts",
+    ),
+    path("inbound/email/", conversation_api.InboundEmailApi.as_view(), name="api-inbound-email"),
     path("queue/", api.QueueApi.as_view(), name="api-queue"),
     path("search/", customer_record_api.SearchApi.as_view(), name="api-search"),
     path("customers/", customer_record_api.CustomerListApi.as_view(), name="api-customers"),

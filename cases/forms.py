@@ -291,3 +291,16 @@ class MergeForm(forms.Form):
         help_text="Its cases move to this record; it stays as a pointer here. "
         "Can be undone for 30 days.",
     )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Sent by email from you; the customer's answer comes back to this case.",
+    )
+
+
+class InboundAttachForm(forms.Form):
+    case = forms.CharField(label="Case reference", max_length=30, help_text="e.g. CASE-000123")

@@ -57,6 +57,10 @@ class PagePanel:
 case_opened: list[Callable[..., Any]] = []
 # handler(case=..., handoff=..., now=datetime) — ownership moved; case.owner is the new owner.
 handoff_accepted: list[Callable[..., Any]] = []
+# handler(case=..., contact=Contact, now=datetime) — a contact with the customer was just
+# recorded on the (locked) case, in its transaction; never called for an automatic message
+# (an auto-reply or a bounce changes nothing). ``contact.direction`` says which way it went.
+contact_recorded: list[Callable[..., Any]] = []
 # handler(case=..., by=user, now=datetime) — the case was resolved or closed.
 case_closed: list[Callable[..., Any]] = []
 # handler(case=...) -> list[PromiseBrief] — open promises a hand-off must brief.

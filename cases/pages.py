@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from caseowner.errors import NotFoundError, RuleError
 from cases import handoff_selectors, hooks, selectors
-from cases.forms import CaseUpdateForm, HandoffOfferForm, NoteForm
+from cases.forms import CaseUpdateForm, HandoffOfferForm, NoteForm, ReplyForm
 from cases.links import customer_url
 from cases.models import Case
 from cases.permissions import can_change_case, first_team_time_zone
@@ -130,6 +130,12 @@ def render_case_page(
             "update_form": page_forms.get("update_form")
             or CaseUpdateForm(initial={"status": case.status, "priority": case.priority}),
             "note_form": page_forms.get("note_form") or NoteForm(),
+            "reply_form": (
+                page_forms.get("reply_form")
+                or ReplyForm(initial={"body": f"Dear {case.customer.salutation_name},\n\n"})
+            )
+            if can_change and case.customer.email
+            else None,
             "offer_form": (page_forms.get("offer_form") or offer_form(case, request.user))
             if can_change and case.is_open
             else None,

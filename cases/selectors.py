@@ -193,8 +193,14 @@ class QueueRow:
     at_risk: bool = False
 
     @property
+    def customer_replied(self) -> bool:
+        """The customer wrote and nobody has answered them since."""
+        return self.case.awaiting_reply_since is not None
+
+    @property
     def flags(self) -> list[str]:
-        return [name for name in ("overdue", "at_risk") if getattr(self, name)]
+        names = ("customer_replied", "overdue", "at_risk")
+        return [name for name in names if getattr(self, name)]
 
 
 def queue_rows(*, cases: list[Case], now: datetime | None = None) -> list[QueueRow]:

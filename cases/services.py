@@ -380,7 +380,10 @@ def case_change_status(*, case: Case, status: str, by: User, reason: str = "") -
     case.status = status
     case.updated_at = now
     case.closed_at = now if status == CaseStatus.CLOSED else None
-    case.save(update_fields=["status", "updated_at", "closed_at"])
+    if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        # A resolved case waits for no answer; a reply after this flags it afresh.
+        case.awaiting_reply_since = None
+    case.save(update_fields=["status", "updated_at", "closed_at", "awaiting_reply_since"])
     case_event_record(
         case=case,
         kind=EventKind.REOPENED if reopening else EventKind.STATUS_CHANGED,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import customer_record_views, customer_views, handoff_views, views
+from cases import conversation_views, customer_record_views, customer_views, handoff_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -12,6 +12,13 @@ urlpatterns = [
         "cases/<str:ref>/customer-link/revoke/",
         views.customer_link_revoke,
         name="customer-link-revoke",
+    ),
+    path("cases/<str:ref>/reply/", conversation_views.case_reply, name="case-reply"),
+    path("manage/inbound/", conversation_views.inbound_mail, name="inbound-mail"),
+    path(
+        "manage/inbound/<id:message_id>/attach/",
+        conversation_views.inbound_attach,
+        name="inbound-attach",
     ),
     path("cases/<str:ref>/handoffs/", handoff_views.case_offer, name="case-offer"),
     path("handoffs/<id:handoff_id>/accept/", handoff_views.offer_accept, name="offer-accept"),

@@ -17,6 +17,7 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.case_opened, handlers.on_case_opened)
         hooks.register(hooks.handoff_accepted, handlers.on_handoff_accepted)
         hooks.register(hooks.case_closed, handlers.on_case_closed)
+        hooks.register(hooks.contact_recorded, handlers.on_contact_recorded)
         hooks.register(hooks.open_commitments, selectors.open_commitments_brief)
         hooks.register(hooks.customer_promises, selectors.customer_promises)
         hooks.register(hooks.case_detail_extras, selectors.case_detail_commitments)

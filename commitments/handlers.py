@@ -118,6 +118,33 @@ def on_case_closed(*, case: Case, by: User, now: datetime) -> None:
         )
 
 
+def on_contact_recorded(*, case: Case, contact: Any, now: datetime) -> None:
+    """The first contact to the customer keeps the first-response promise: the reply is the
+    proof, nobody has to click "keep"."""
+    if not contact.to_customer:
+        return
+    first = list(
+        Commitment.objects.select_for_update().filter(
+            case=case, kind=CommitmentKind.FIRST_RESPONSE, status=CommitmentStatus.OPEN
+        )
+    )
+    for commitment in first:
+        commitment.case = case
+        promise_end(
+            commitment=commitment,
+            case=case,
+            status=CommitmentStatus.KEPT,
+            by=contact.agent,
+            now=now,
+            reason="Answered by the first contact to the customer.",
+            data={
+                "description": commitment.description,
+                "on_time": contact.at <= commitment.due_at,
+                "by_contact": contact.pk,
+            },
+        )
+
+
 def business_time_add_for_team(*, team: Any, start: datetime, duration: timedelta) -> datetime:
     """``duration`` of the team's business time after ``start`` (hand-off offer timers)."""
     return add_business_time(team_calendar(team), start, duration)

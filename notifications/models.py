@@ -74,6 +74,12 @@ class Notification(models.Model):
     context = models.JSONField(default=dict, blank=True)
     # [{"filename", "content_type", "content"}] — content is text (e.g. an .ics).
     attachments = models.JSONField(default=list, blank=True)
+    # What an email says beside the defaults (``services.EmailHeaders.as_json``): the sender's
+    # display name, Reply-To, the thread (In-Reply-To, References), Auto-Submitted.
+    # The database default lets rows written with plain SQL (COPY, bulk loads) omit it.
+    headers = models.JSONField(
+        default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
+    )
     # The same key never produces a second notification (checked against DeliveryLog too).
     dedupe_key = models.CharField(max_length=255, unique=True)
     # Opaque labels for cancelling together, e.g. "commitment:42" (indexed in NotificationTag).
@@ -140,7 +146,22 @@ class Notification(models.Model):
     @property
     def message_id(self) -> str:
         """Stable Message-ID: a resend of this notification is recognisably the same mail."""
-        return f"<notification-{self.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+        return notification_message_id(self.pk)
+
+
+def notification_message_id(pk: int) -> str:
+    return f"<notification-{pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+def notification_id_from_message_id(message_id: str) -> int | None:
+    """The notification a Message-ID of ours names (``<notification-42@domain>`` → 42), or
+    None for anyone else's."""
+    text = message_id.strip().strip("<>").lower()
+    local, _, domain = text.partition("@")
+    if domain != settings.EMAIL_MESSAGE_ID_DOMAIN.lower() or not local.startswith("notification-"):
+        return None
+    number = local.removeprefix("notification-")
+    return int(number) if number.isdigit() and len(number) < 19 else None
 
 
 class NotificationTag(models.Model):

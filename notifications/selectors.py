@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.models import Notification, NotificationStatus
+from notifications.models import DeliveryLog, Notification, NotificationStatus
 
 # How late the oldest due message may be before the outbox counts as unhealthy.
 DEFAULT_STALE_AFTER = 300.0
@@ -125,3 +125,15 @@ def outbox_status(
         "healthy": health.healthy,
         "problems": list(health.problems),
     }
+
+
+def notification_tags(ids: list[int]) -> dict[int, list[str]]:
+    """{notification id: its tags} for these ids, wherever the row is now (the hot outbox or
+    the delivery log): two indexed primary-key lookups whatever the number of ids."""
+    if not ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    for model in (Notification, DeliveryLog):
+        for pk, tags in model.objects.filter(pk__in=ids).values_list("pk", "tags"):
+            found.setdefault(pk, list(tags or []))
+    return found

@@ -49,6 +49,29 @@ class Attachment:
         }
 
 
+@dataclass(frozen=True)
+class EmailHeaders:
+    """What an email says beside the defaults. ``from_name`` is the display name before the
+    organisation's own address (the address never changes: it is the one SPF and DKIM
+    vouch for); ``auto_submitted`` is RFC 3834's field ("no" for a person's own words)."""
+
+    from_name: str = ""
+    reply_to: str = ""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    auto_submitted: str = "auto-generated"
+
+    def as_json(self) -> dict:
+        data = {
+            "from_name": self.from_name,
+            "reply_to": self.reply_to,
+            "in_reply_to": self.in_reply_to,
+            "references": list(self.references),
+            "auto_submitted": self.auto_submitted,
+        }
+        return {k: v for k, v in data.items() if v}
+
+
 class _Duplicate(Exception):
     """The dedupe key is already in the delivery log: undo the insert."""
 
@@ -64,6 +87,7 @@ def notification_enqueue(
     attachments: Iterable[Attachment] = (),
     channel: str = NotificationChannel.EMAIL,
     webhook_endpoint: WebhookEndpoint | None = None,
+    headers: EmailHeaders | None = None,
 ) -> Notification | None:
     """Queue one message in the caller's transaction; None if the key was used before.
 
@@ -83,6 +107,7 @@ def notification_enqueue(
                 template=template,
                 context=context,
                 attachments=[a.as_json() for a in attachments],
+                headers=headers.as_json() if headers else {},
                 dedupe_key=dedupe_key,
                 tags=tags,
                 webhook_endpoint=webhook_endpoint,

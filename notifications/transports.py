@@ -11,7 +11,7 @@ import smtplib
 import socket
 import threading
 import time
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,11 +82,29 @@ class EmailTransport:
         except TemplateMissing as exc:
             raise PermanentError(str(exc), reason="template_missing") from exc
         to = formataddr((notification.recipient_name, notification.recipient_address))
+        options = notification.headers or {}
+        headers = {
+            "Message-ID": notification.message_id,
+            # RFC 3834: notices are automatic, so another system's auto-reply never answers
+            # them; a person's reply says "no".
+            "Auto-Submitted": options.get("auto_submitted") or "auto-generated",
+        }
+        if options.get("in_reply_to"):
+            headers["In-Reply-To"] = options["in_reply_to"]
+        if options.get("references"):
+            headers["References"] = " ".join(options["references"])
+        from_email = None
+        if options.get("from_name"):
+            from_email = formataddr(
+                (options["from_name"], parseaddr(settings.DEFAULT_FROM_EMAIL)[1])
+            )
         message = EmailMultiAlternatives(
             subject=rendered.subject,
             body=rendered.text,
+            from_email=from_email,
             to=[to],
-            headers={"Message-ID": notification.message_id},
+            reply_to=[options["reply_to"]] if options.get("reply_to") else None,
+            headers=headers,
         )
         if rendered.html:
             message.attach_alternative(rendered.html, "text/html")

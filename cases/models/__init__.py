@@ -12,11 +12,23 @@ from cases.models.case import (
     format_ref,
     parse_ref,
 )
+from cases.models.conversation import (
+    CONTACT_BODY_MAX,
+    CONTACT_EXTERNAL_ID_MAX,
+    CONTACT_SUMMARY_MAX,
+    Contact,
+    ContactDirection,
+    InboundMessage,
+    InboundStatus,
+)
 from cases.models.handoff import Handoff, HandoffReason, HandoffReview, HandoffStatus
 from cases.models.merge import CustomerMerge
 from cases.models.people import AgentProfile, AssignmentRule, Channel, Customer, Team, Title
 
 __all__ = [
+    "CONTACT_BODY_MAX",
+    "CONTACT_EXTERNAL_ID_MAX",
+    "CONTACT_SUMMARY_MAX",
     "OPEN_STATUSES",
     "REF_PREFIX",
     "AgentProfile",
@@ -25,6 +37,8 @@ __all__ = [
     "CaseEvent",
     "CaseStatus",
     "Channel",
+    "Contact",
+    "ContactDirection",
     "Customer",
     "CustomerNoticeSent",
     "CustomerMerge",
@@ -33,6 +47,8 @@ __all__ = [
     "HandoffReason",
     "HandoffReview",
     "HandoffStatus",
+    "InboundMessage",
+    "InboundStatus",
     "Priority",
     "Team",
     "Title",

@@ -51,6 +51,9 @@ class Case(models.Model):
     owner_count = models.PositiveIntegerField(default=1)
     # The earliest open commitment's due time, kept in the same transaction as every change.
     next_due_at = models.DateTimeField(null=True, blank=True)
+    # When the customer wrote and nobody has answered them since ("customer replied" in the
+    # queue); cleared by the next contact to the customer, or by resolving the case.
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
     # Bumped to revoke every customer link issued so far.
     link_generation = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
@@ -134,6 +137,9 @@ class EventKind(models.TextChoices):
     CUSTOMER_UPDATED = "customer_updated", "Customer details corrected"
     CUSTOMER_MERGED = "customer_merged", "Customer records merged"
     CUSTOMER_UNMERGED = "customer_unmerged", "Customer merge undone"
+    CONTACT_TO_CUSTOMER = "contact_to_customer", "Contact to the customer"
+    CONTACT_FROM_CUSTOMER = "contact_from_customer", "Customer got in touch"
+    CONTACT_AUTOMATIC = "contact_automatic", "Automatic message received"
 
 
 class CaseEvent(models.Model):
