@@ -23,7 +23,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from cases import hooks, services
+from cases.customer_services import customer_merge
 from cases.handoff_services import handoff_accept
+from cases.inbound import inbound_mail_receive
 from cases.links import make_customer_token
 from cases.models import Channel
 from commitments.models import CommitmentKind
@@ -99,11 +101,23 @@ def world():
         to=owner,
     )
     handoff_accept(handoff=reviewed, by=owner)
+    # a second record of the case's customer, for merges; one unmatched inbound message
+    duplicate = CustomerFactory(full_name=case.customer.full_name)
+    merged = CustomerFactory(full_name=case.customer.full_name)
+    customer_merge(survivor=case.customer, merged=merged, by=manager)
+    unmatched = inbound_mail_receive(
+        raw=b"From: someone@example.org\r\nTo: support@caseowner.test\r\n"
+        b"Subject: hello\r\nMessage-ID: <m1@example.org>\r\n\r\nWho handles this?\r\n",
+        via="http",
+    ).message
     return {
         "case": case,
         "promise": promise,
         "handoff": handoff,
         "reviewed": reviewed,
+        "duplicate": duplicate,
+        "merged": merged,
+        "unmatched": unmatched,
         "token": make_customer_token(case_id=case.pk, generation=case.link_generation),
         "spare": spare,  # a receiver for new offers; no role of its own
         "users": {
@@ -126,12 +140,19 @@ def _path(name: str, route: str, world: dict) -> str:
         "<id:handoff_id>": str(handoff.pk),
         "<id:pk>": str(world["promise"].pk),
         "<str:token>": world["token"],
+        "<id:customer_id>": str(
+            world["merged"].pk if "unmerge" in name else world["case"].customer_id
+        ),
+        "<id:team_id>": str(world["case"].team_id),
+        "<id:message_id>": str(world["unmatched"].pk),
         "<uidb64>": "MQ",
         "<token>": "set-password",
     }
     path = "/" + route
     for placeholder, value in values.items():
         path = path.replace(placeholder, value)
+    if name.startswith("reports-"):
+        path += f"?team={world['case'].team_id}"  # the case's team, whoever asks
     return path
 
 
@@ -177,6 +198,26 @@ def _bodies(world: dict) -> dict[str, dict]:
             **SUMMARY,
         },
         "case-update": {"status": "open", "priority": "high", "reason": ""},
+        "api-case-contacts": {
+            "direction": "from_customer",
+            "channel": "phone",
+            "summary": "Asked for an update.",
+        },
+        "case-reply": {"body": "Dear Ada, the refund is on its way."},
+        "api-customer-detail": {"addressed_as": "Ada"},
+        "customer-edit": {
+            "full_name": world["case"].customer.full_name,
+            "title": "",
+            "addressed_as": "Ada",
+            "email": world["case"].customer.email,
+            "phone": "",
+            "preferred_channel": "email",
+            "time_zone": "Europe/London",
+            "language": "en",
+        },
+        "api-customer-merge": {"other": world["duplicate"].pk},
+        "customer-merge": {"other": world["duplicate"].pk},
+        "inbound-attach": {"case": world["case"].ref},
         "case-note": {"text": "Called the bank."},
         "commitment-new": {
             "description": "Send the form",
@@ -234,6 +275,13 @@ MANAGERS_PAGE = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN)
 STAFF_ONLY = signed_in(
     owner=REFUSED, colleague=REFUSED, outsider=REFUSED, manager=REFUSED, other_manager=REFUSED
 )
+CUSTOMER_EDIT = signed_in(outsider=REFUSED, other_manager=REFUSED)
+# Customer records are the organisation's: any manager merges duplicates and undoes a merge.
+ANY_MANAGER = signed_in(owner=REFUSED, colleague=REFUSED, outsider=REFUSED)
+# Unmatched mail waits for any manager; they route it only to their own teams' cases.
+MAIL_ROUTING = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN, other_manager=REFUSED)
+# A team's figures: its managers; agents are refused, other teams' managers never see it.
+TEAM_FIGURES = signed_in(owner=REFUSED, colleague=REFUSED, outsider=REFUSED, other_manager=HIDDEN)
 # The customer's link is its own credential: whoever holds it sees that one case.
 LINK_HOLDER = everyone(ALLOWED)
 PUBLIC = everyone(ALLOWED)
@@ -259,6 +307,20 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     # agents see their own row, managers their teams'
     "api-report-commitments": {"GET": ANY_AGENT},
     "api-customer": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    "api-customer-link-revoke": {"POST": CASE_WRITE},
+    # contacts: the team records what happened (integrations log calls as a team member)
+    "api-case-contacts": {"GET": CASE_READ, "POST": CASE_READ},
+    # inbound mail over HTTP: the shared secret, never a user; none configured here
+    "api-inbound-email": {"POST": everyone(REFUSED)},
+    "api-search": {"GET": ANY_AGENT},
+    "api-customers": {"GET": ANY_AGENT},
+    # CUSTOMER_VISIBILITY "organisation" (the default): every agent reads every customer;
+    # correcting one is for agents and managers of a team with one of their cases
+    "api-customer-detail": {"GET": ANY_AGENT, "PATCH": CUSTOMER_EDIT},
+    "api-customer-merge": {"POST": ANY_MANAGER},
+    "api-customer-unmerge": {"POST": ANY_MANAGER},
+    "api-report-team-summary": {"GET": TEAM_FIGURES},
+    "api-report-team-agents": {"GET": TEAM_FIGURES},
     "health-notifications": {"GET": STAFF_ONLY},
     "schema": {"GET": PUBLIC},
     "api-docs": {"GET": PUBLIC},
@@ -288,6 +350,20 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "handoff-audit-csv": {"GET": MANAGERS_PAGE},
     "handoff-review": {"POST": REVIEW_PAGE},
     "customer-page": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    "customer-link-revoke": {"POST": CASE_WRITE},
+    "case-reply": {"POST": CASE_WRITE},
+    "inbound-mail": {"GET": MANAGERS_PAGE},
+    "inbound-attach": {"POST": MAIL_ROUTING},
+    "search": {"GET": ANY_AGENT},
+    "customer-detail": {"GET": ANY_AGENT},
+    "customer-edit": {"POST": CUSTOMER_EDIT},
+    "customer-merge": {"POST": ANY_MANAGER},
+    "customer-unmerge": {"POST": ANY_MANAGER},
+    "landing": {"GET": signed_in()},
+    "reports-dashboard": {"GET": TEAM_FIGURES},
+    "reports-agents": {"GET": TEAM_FIGURES},
+    "reports-promises": {"GET": TEAM_FIGURES},
+    "reports-open-cases": {"GET": TEAM_FIGURES},
     # Django's account pages
     "login": {"GET": PUBLIC},
     "logout": {"POST": everyone(LOGIN)},  # logging out ends on the login page
@@ -338,6 +414,9 @@ def request_as(world: dict, name: str, method: str, role: str) -> str:
     with transaction.atomic():
         if method == "GET":
             response = client.get(path)
+        elif name == "api-inbound-email":
+            raw = b"From: a@example.org\r\nSubject: hi\r\n\r\nHello\r\n"
+            response = client.post(path, raw, content_type="message/rfc822")
         elif api:
             response = getattr(client, method.lower())(path, body, content_type="application/json")
         else:
