@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 
 from cases import hooks
-from cases.contacts import owner_contact
+from cases.contacts import PointOfContact, owner_contact, point_of_contact
 from cases.links import read_customer_token
 from cases.models import Case, Customer, Handoff, HandoffStatus
 
@@ -28,6 +29,8 @@ class OwnerChange:
 class CustomerView:
     case: Case
     owner: dict
+    # Who to reach now: the owner, or while they are away who covers (and their return).
+    contact: PointOfContact
     promises: list[hooks.CustomerPromise]
     owner_changes: list[OwnerChange]
     # The latest accepted hand-off to the current owner that the customer has not yet
@@ -81,6 +84,7 @@ def customer_view(*, case: Case) -> CustomerView:
     return CustomerView(
         case=case,
         owner=owner_contact(case.owner),
+        contact=point_of_contact(case=case, at=timezone.now()),
         promises=hooks.collect_customer_promises(case),
         owner_changes=list(reversed(changes)),
         to_acknowledge=to_ack,

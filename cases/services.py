@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from caseowner.errors import NotFoundError
 from cases import hooks, selectors
-from cases.contacts import customer_recipient
+from cases.contacts import agent_recipient, customer_recipient, display_name
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
     OPEN_STATUSES,
+    Absence,
     AgentProfile,
     Case,
     CaseEvent,
@@ -29,7 +30,7 @@ from cases.models import (
     Team,
     Title,
 )
-from cases.notices import customer_context
+from cases.notices import customer_context, staff_case_url
 from cases.permissions import can_change_case, is_team_manager, is_team_member
 from notifications.services import notification_enqueue
 
@@ -89,14 +90,21 @@ def customer_create(
 
 
 def agent_pick_by_rule(*, team: Team) -> User:
-    """The team's next owner: fewest open cases, ties broken round robin after the last pick.
+    """The team's next owner among its agents present now (not away, not absent): fewest
+    open cases, ties broken round robin after the last pick.
 
     The team row is locked for the rest of the transaction, so two intakes at once take
     turns: the second one counts the first one's case and picks differently when it should.
     """
     team = Team.objects.select_for_update().get(pk=team.pk)
+    now = timezone.now()
     candidates = list(
-        AgentProfile.objects.filter(teams=team, accepts_new_cases=True, user__is_active=True)
+        AgentProfile.objects.filter(
+            teams=team, accepts_new_cases=True, user__is_active=True, away_since__isnull=True
+        )
+        .exclude(
+            user__in=Absence.objects.filter(starts_at__lte=now, ends_at__gt=now).values("agent")
+        )
         .annotate(
             open_cases=Count(
                 "user__owned_cases",
@@ -153,6 +161,7 @@ def case_open(
             "A case needs a subject.",
             fields={"subject": ["This field may not be blank."]},
         )
+    by_rule = owner is None
     if owner is None:
         owner = agent_pick_by_rule(team=team)
     elif not owner.is_active or not is_team_member(owner, team):
@@ -189,7 +198,29 @@ def case_open(
         dedupe_key=f"case:{case.pk}:opened",
         tags=[f"case:{case.pk}"],
     )
+    if by_rule:
+        _tell_assigned_owner(case)
     return case
+
+
+def _tell_assigned_owner(case: Case) -> None:
+    """The agent the rule chose hears of their new case at once (the queue shows it too)."""
+    notification_enqueue(
+        recipient=agent_recipient(case.owner),
+        template="cases/email/case_assigned",
+        context={
+            "agent_name": display_name(case.owner),
+            "case_ref": case.ref,
+            "case_subject": case.subject,
+            "case_url": staff_case_url(case),
+            "customer_full_name": case.customer.full_name,
+            "customer_email": case.customer.email,
+            "channel": case.get_channel_display(),
+            "description": case.description,
+        },
+        dedupe_key=f"case:{case.pk}:assigned:{case.owner_id}",
+        tags=[f"case:{case.pk}"],
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The models of ``cases``, one module per family; import them from ``cases.models``."""
 
+from cases.models.away import Absence
 from cases.models.case import (
     OPEN_STATUSES,
     REF_PREFIX,
@@ -17,6 +18,7 @@ from cases.models.people import AgentProfile, AssignmentRule, Channel, Customer,
 __all__ = [
     "OPEN_STATUSES",
     "REF_PREFIX",
+    "Absence",
     "AgentProfile",
     "AssignmentRule",
     "Case",

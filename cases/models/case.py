@@ -123,6 +123,8 @@ class EventKind(models.TextChoices):
     HANDOFF_REMINDED = "handoff_reminded", "Hand-off offer reminder"
     HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
     OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
+    COVER_STARTED = "cover_started", "Cover arranged while the owner is away"
+    COVER_ENDED = "cover_ended", "Owner back; cover ended"
 
 
 class CaseEvent(models.Model):
