@@ -275,7 +275,10 @@ def agent_set_away(*, agent: User, by: User, away: bool, note: str = "") -> Agen
 def agent_deactivate(*, agent: User, by: User) -> User:
     """An agent leaves: refused (409 ``agent_owns_open_cases``, with the cases) while they
     own open cases; hand them off first. The admin and the API both deactivate through here."""
-    if not (getattr(by, "is_superuser", False) or (by.pk != agent.pk and may_plan_for(by, agent))):
+    staff = getattr(by, "is_staff", False) and by.has_perm(
+        f"{agent._meta.app_label}.change_{agent._meta.model_name}"
+    )
+    if not (staff or (by.pk != agent.pk and may_plan_for(by, agent))):
         raise CaseRuleError(
             "not_team_manager",
             "Only a manager of the agent's team can deactivate them.",
