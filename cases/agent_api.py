@@ -151,7 +151,7 @@ class MyAvailabilityApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(
-            AvailabilityOut(availability_payload(_agent(int(request.user.pk), request.user))).data
+            AvailabilityOut(availability_payload(_agent(request.user.pk or 0, request.user))).data
         )
 
     @extend_schema(
@@ -161,7 +161,7 @@ class MyAvailabilityApi(APIView):
         description='The "away now" switch: cover starts at once and lasts until switched off.',
     )
     def post(self, request: Request) -> Response:
-        me = _agent(int(request.user.pk), request.user)
+        me = _agent(request.user.pk or 0, request.user)
         data = self.AwayIn(data=request.data)
         data.is_valid(raise_exception=True)
         away_services.agent_set_away(agent=me, by=request.user, **data.validated_data)
