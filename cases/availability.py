@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.db.models import Q
 from django.utils import timezone
 
 from cases import hooks
-from cases.models import Absence, AgentProfile, Case, Team
+from cases.models import OPEN_STATUSES, Absence, AgentProfile, Case, Team
 
 User = Any  # the configured user model
 
@@ -159,3 +160,28 @@ def owner_back_text(moment: datetime | None, tz_name: str) -> str:
     if local - timezone.now() < timedelta(days=6):
         return f"{local:%A %H:%M}"
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
+
+
+def cover_duties(*, user: User, at: datetime) -> list[Case]:
+    """Open cases whose owner is away at ``at`` and whom ``user`` covers (as their backup, or
+    as the team's on-duty agent when the backup is away too): the agent's page lists them."""
+    candidates = (
+        Case.objects.filter(status__in=OPEN_STATUSES)
+        .filter(Q(owner__agent_profile__backup_agent=user) | Q(team__on_duty=user))
+        .exclude(owner=user)
+        .filter(
+            Q(owner__agent_profile__away_since__lte=at)
+            | Q(owner__absences__starts_at__lte=at, owner__absences__ends_at__gt=at)
+        )
+        .select_related(
+            "owner__agent_profile__backup_agent__agent_profile", "team__on_duty", "customer"
+        )
+        .distinct()
+        .order_by("next_due_at", "id")[:100]
+    )
+    duties = []
+    for case in candidates:
+        cover = owner_cover(owner=case.owner, team=case.team, at=at)
+        if cover is not None and cover.agent.pk == user.pk:
+            duties.append(case)
+    return duties

@@ -182,6 +182,35 @@ def absence_alert_if_uncovered(*, absence: Absence, now: datetime) -> bool:
     return True
 
 
+def absences_to_check(*, limit: int = 500) -> list[int]:
+    """Absences not yet alerted that start within the alert horizon's outer bound (a week
+    of plain time covers two business days on any calendar with weekends)."""
+    now = timezone.now()
+    return list(
+        Absence.objects.filter(
+            uncovered_alerted_at__isnull=True,
+            starts_at__lte=now + timedelta(days=7),
+            ends_at__gt=now,
+        )
+        .order_by("starts_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def absence_alert_once(*, absence_id: int) -> bool:
+    """The sweep's step for one absence, with its row locked (skipped when another holds it)."""
+    absence = (
+        Absence.objects.select_for_update(skip_locked=True)
+        .select_related("agent")
+        .filter(pk=absence_id)
+        .first()
+    )
+    if absence is None:
+        return False
+    return absence_alert_if_uncovered(absence=absence, now=timezone.now())
+
+
 @transaction.atomic
 def absence_record(
     *, agent: User, by: User, starts_at: datetime, ends_at: datetime, note: str = ""

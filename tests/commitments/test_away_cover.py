@@ -142,3 +142,25 @@ def test_a_customer_sees_only_the_public_fields_of_the_cover(team, agent, open_c
     assert contact["covering"] is True
     assert set(contact["contact"]) == {"name", "job_title", "email", "phone", "working_hours"}
     assert "ben.login" not in str(body) and backup.email not in str(body)
+
+
+def test_an_absence_leaving_promises_uncovered_alerts_the_managers_once(
+    team, agent, manager, open_case
+):
+    from cases.tasks import sweep_absences
+
+    with time_machine.travel(MONDAY, tick=False):
+        case = open_case()
+        promise(case, agent, due=london(2026, 3, 25, 12))
+        # starts in a week: too early to alert
+        plan = absence_record(
+            agent=agent, by=agent, starts_at=london(2026, 3, 23, 9), ends_at=london(2026, 3, 27)
+        )
+        assert not plan.managers_alerted and plan.uncovered_case_ids == [case.pk]
+    alerts = Notification.objects.filter(template="cases/email/absence_uncovered")
+    with time_machine.travel(london(2026, 3, 19, 12), tick=False):  # Thursday: 2 business days
+        assert sweep_absences() == 1
+        assert sweep_absences() == 0
+    assert list(alerts.values_list("recipient_address", flat=True)) == [manager.email]
+    email = render_email(template="cases/email/absence_uncovered", context=alerts.get().context)
+    assert case.ref in email.text and "Call you back about the refund" in email.text
