@@ -12,7 +12,6 @@ from django.views import defaults
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from caseowner.errors import RuleError
 
@@ -90,6 +89,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+
+    # Imported here: ``rest_framework.views`` reads DEFAULT_PARSER_CLASSES (this module) while
+    # it loads, so importing it at the top is a cycle whenever Django's checks (a set, in no
+    # fixed order) load this module before DRF's views, as a Celery worker's start-up can.
+    from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
