@@ -96,6 +96,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    # Imported here: ``rest_framework.views`` reads DEFAULT_PARSER_CLASSES (this module) while
+    # it loads, so importing it at the top is a cycle whenever Django's checks (a set, in no
+    # fixed order) load this module before DRF's views, as a Celery worker's start-up can.
+
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

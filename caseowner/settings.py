@@ -336,6 +336,7 @@ PERIODIC_TASKS: dict[str, float] = {
     "notifications.sweep_outbox": OUTBOX_SWEEP_INTERVAL,
     "commitments.sweep_due": OUTBOX_SWEEP_INTERVAL,
     "cases.sweep_handoff_offers": 30.0,
+    "cases.sweep_absences": 300.0,
 }
 
 # --- security headers -----------------------------------------------------------------------

@@ -7,11 +7,18 @@ recorded on the timeline. Customers, teams and agents' profiles are plain record
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from cases.away_services import agent_deactivate, agent_open_case_refs
 from cases.models import (
+    Absence,
     AgentProfile,
     Case,
     CaseEvent,
@@ -64,6 +71,17 @@ class AgentProfileAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "user__username", "direct_email"]
     filter_horizontal = ["teams"]
     raw_id_fields = ["user", "backup_agent"]
+    readonly_fields = ["away_since", "away_note"]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(ReadOnlyAdmin):
+    """Recorded and ended through the service (API or the agent's page), which re-addresses
+    reminders and records the cover on the timeline."""
+
+    list_display = ["agent", "starts_at", "ends_at", "note", "ended_at"]
+    list_select_related = ["agent"]
+    show_full_result_count = False
 
 
 class CaseEventInline(admin.TabularInline):
@@ -154,3 +172,48 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     search_fields = ["from_address", "subject", "message_id"]
     list_select_related = ["case"]
     exclude = ["raw", "html"]
+
+
+User = get_user_model()
+
+
+class AgentUserAdmin(UserAdmin):
+    """Django's user admin, except that an agent who owns open cases cannot be deactivated
+    here either (``away_services.agent_deactivate``, as in the API): the form says which
+    cases to hand off first, and nothing is saved."""
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class DeactivationForm(base):  # type: ignore[valid-type,misc]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                if obj is not None and obj.is_active and data.get("is_active") is False:
+                    refs = agent_open_case_refs(obj)
+                    if refs:
+                        raise ValidationError(
+                            {
+                                "is_active": (
+                                    f"{obj.get_username()} owns {len(refs)} open case(s); hand "
+                                    f"them off first: {', '.join(refs)}."
+                                )
+                            },
+                            code="agent_owns_open_cases",
+                        )
+                return data
+
+        return DeactivationForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.is_active = True  # the service deactivates, under lock, checking again
+            super().save_model(request, obj, form, change)
+            agent_deactivate(agent=obj, by=request.user)
+            obj.is_active = False
+            return
+        super().save_model(request, obj, form, change)
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, AgentUserAdmin)

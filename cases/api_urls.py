@@ -1,6 +1,13 @@
 from django.urls import path
 
-from cases import api, conversation_api, customer_api, customer_record_api, handoff_api
+from cases import (
+    agent_api,
+    api,
+    conversation_api,
+    customer_api,
+    customer_record_api,
+    handoff_api,
+)
 
 urlpatterns = [
     path(
@@ -29,6 +36,31 @@ urlpatterns = [
         name="api-handoff-review",
     ),
     path("reports/handoffs/", handoff_api.HandoffReportApi.as_view(), name="api-report-handoffs"),
+    path(
+        "agents/me/availability/",
+        agent_api.MyAvailabilityApi.as_view(),
+        name="api-my-availability",
+    ),
+    path(
+        "agents/<id:agent_id>/absences/",
+        agent_api.AgentAbsencesApi.as_view(),
+        name="api-agent-absences",
+    ),
+    path(
+        "agents/<id:agent_id>/absences/<id:absence_id>/end/",
+        agent_api.AbsenceEndApi.as_view(),
+        name="api-agent-absence-end",
+    ),
+    path(
+        "agents/<id:agent_id>/deactivate/",
+        agent_api.AgentDeactivateApi.as_view(),
+        name="api-agent-deactivate",
+    ),
+    path(
+        "agents/<id:agent_id>/cover-for/",
+        agent_api.CoverForApi.as_view(),
+        name="api-agent-cover-for",
+    ),
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
     path("cases/<str:ref>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<str:ref>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cases.availability import owner_cover
 from cases.models import AgentProfile, Case
 from notifications.services import Recipient
 
@@ -62,6 +63,16 @@ class PointOfContact:
 
 def point_of_contact(*, case: Case, at: datetime) -> PointOfContact:
     """The one answer to "who do I talk to?" for the customer page and every customer
-    notice, computed when it is shown or sent (never when a notice was queued)."""
+    notice, computed when it is shown or sent (never when a notice was queued): the owner,
+    or while the owner is away (``cases.availability``) their backup, else the team's
+    on-duty agent, with the owner's return."""
     card = owner_contact(case.owner)
-    return PointOfContact(owner=card, contact=card)
+    cover = owner_cover(owner=case.owner, team=case.team, at=at)
+    if cover is None:
+        return PointOfContact(owner=card, contact=card)
+    return PointOfContact(
+        owner=card,
+        contact=owner_contact(cover.agent),
+        covering=True,
+        owner_back_at=cover.owner_back_at,
+    )

@@ -52,13 +52,22 @@ class OwnerChangeOut(serializers.Serializer):
     acknowledged = serializers.BooleanField()
 
 
+class PointOfContactOut(serializers.Serializer):
+    contact = ContactOut(help_text="Who to reach now: the owner, or who covers while away.")
+    covering = serializers.BooleanField(help_text="True while someone covers for the owner.")
+    owner_back_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the owner is back, while covering (if known)."
+    )
+
+
 class CustomerCaseOut(serializers.Serializer):
     ref = serializers.CharField()
     subject = serializers.CharField()
     status = serializers.CharField()
     customer_name = serializers.CharField(help_text="The name the customer asked to be called.")
     time_zone = serializers.CharField(help_text="The customer's time zone, for showing times.")
-    owner = ContactOut(help_text="The current point of contact: the owner, or who covers.")
+    owner = ContactOut()
+    point_of_contact = PointOfContactOut()
     promises = PromiseOut(many=True)
     owner_changes = OwnerChangeOut(many=True, help_text="Newest first.")
     acknowledgement_pending = serializers.BooleanField(
@@ -79,6 +88,11 @@ def customer_payload(case: Case) -> dict:
         "customer_name": case.customer.salutation_name,
         "time_zone": case.customer.time_zone,
         "owner": view.owner,
+        "point_of_contact": {
+            "contact": view.contact.contact,
+            "covering": view.contact.covering,
+            "owner_back_at": _utc(view.contact.owner_back_at),
+        },
         "promises": [
             {"description": p.description, "due_at": _utc(p.due_at)} for p in view.promises
         ],

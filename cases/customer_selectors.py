@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from caseowner.errors import NotFoundError
 from cases import hooks
-from cases.contacts import display_name, point_of_contact
+from cases.contacts import PointOfContact, display_name, owner_contact, point_of_contact
 from cases.links import read_customer_token
 from cases.models import (
     OPEN_STATUSES,
@@ -46,6 +46,8 @@ class CustomerView:
     case: Case
     # The card of whom to reach now (``contacts.point_of_contact``).
     owner: dict
+    # Who to reach now: the owner, or while they are away who covers (and their return).
+    contact: PointOfContact
     promises: list[hooks.CustomerPromise]
     owner_changes: list[OwnerChange]
     # The latest accepted hand-off to the current owner that the customer has not yet
@@ -109,7 +111,8 @@ def customer_view(*, case: Case) -> CustomerView:
     )
     return CustomerView(
         case=case,
-        owner=point_of_contact(case=case, at=timezone.now()).contact,
+        owner=owner_contact(case.owner),
+        contact=point_of_contact(case=case, at=timezone.now()),
         promises=hooks.collect_customer_promises(case),
         owner_changes=list(reversed(changes)),
         to_acknowledge=to_ack,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from caseowner.errors import NotFoundError
 from caseowner.text import REASON_MAX, SUMMARY_MAX, require_clean_text
 from cases import hooks
-from cases.contacts import agent_recipient, owner_contact
+from cases.contacts import agent_recipient, display_name, owner_contact
 from cases.errors import CaseRuleError
 from cases.handoff_gate import (
     SUMMARY_FIELDS,
@@ -254,7 +254,34 @@ def handoff_offer(
             **({"to_team_id": target_team.pk} if target_team else {}),
         },
     )
+    _tell_receiver(handoff, case=case, template="handoff_offered", by=by)
     return handoff
+
+
+def _tell_receiver(handoff: Handoff, *, case: Case, template: str, by: User) -> None:
+    """The receiver hears of an offer at once (with the brief), and of its withdrawal."""
+    notification_enqueue(
+        recipient=agent_recipient(handoff.to_agent),
+        template=f"cases/email/{template}",
+        context={
+            "case_ref": case.ref,
+            "case_subject": case.subject,
+            "case_url": staff_case_url(case),
+            "customer_full_name": case.customer.full_name,
+            "receiver_name": display_name(handoff.to_agent),
+            "sender_name": display_name(handoff.from_agent),
+            "owner_name": display_name(case.owner),
+            "offered_by_name": display_name(handoff.offered_by),
+            "cancelled_by_name": display_name(by),
+            "reason": handoff.get_reason_display(),
+            "customer_needs": handoff.customer_needs,
+            "actions_taken": handoff.actions_taken,
+            "customer_expectations": handoff.customer_expectations,
+            "next_step": handoff.next_step,
+        },
+        dedupe_key=f"handoff:{handoff.pk}:{template.removeprefix('handoff_')}:receiver",
+        tags=[f"handoff:{handoff.pk}"],
+    )
 
 
 @transaction.atomic
@@ -381,6 +408,7 @@ def handoff_cancel(*, handoff: Handoff, by: User) -> Handoff:
         )
     _require_open_offer(handoff)
     offer_end(handoff, case=case, status=HandoffStatus.CANCELLED, by=by, now=timezone.now())
+    _tell_receiver(handoff, case=case, template="handoff_cancelled", by=by)
     return handoff
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -42,6 +42,25 @@ class CustomerPromise:
 class QueueFlags:
     overdue: bool = False
     at_risk: bool = False
+
+
+@dataclass(frozen=True)
+class DuePromise:
+    """An open promise of an agent's case that falls due in a window (planning an absence)."""
+
+    case_id: int
+    id: int
+    description: str
+    due_at: datetime
+
+
+class WorkingTime(Protocol):
+    """An agent's working hours as a later app computes them (a business calendar)."""
+
+    def is_working(self, at: datetime) -> bool: ...
+
+    def next_opening(self, after: datetime) -> datetime | None:
+        """The first working instant at or after ``after`` (None: no working time ahead)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,17 @@ business_time_add: list[Callable[..., datetime]] = []
 # handler(case_ids=[...], now=datetime) -> {case_id: QueueFlags} — flags for a page of the
 # queue, in one query; cases it leaves out fall back to ``Case.next_due_at``.
 queue_flags: list[Callable[..., dict[int, QueueFlags]]] = []
+# handler(team=..., tz_name=str, weekly_hours=dict) -> WorkingTime — an agent's working hours:
+# the team's calendar (holidays, closed days) in ``tz_name``, with ``weekly_hours`` instead of
+# the team's when not empty (the first handler answers). With none: always working.
+working_time: list[Callable[..., WorkingTime]] = []
+# handler(agent=user, start=datetime, end=datetime | None, now=datetime) — the agent's
+# availability changed for [start, end) (an absence recorded or ended, the "away now" switch):
+# reminders of their promises due then are re-addressed, in the same transaction.
+availability_changed: list[Callable[..., Any]] = []
+# handler(owner_id=int, start=datetime, end=datetime) -> list[DuePromise] — the open
+# promises of the owner's cases due in [start, end), in one query.
+promises_due_between: list[Callable[..., list[DuePromise]]] = []
 
 # handler(merged=Customer, survivor=Customer) -> {"<rows>": [ids…]} — move rows that point at
 # a customer (and not only through its cases) to the survivor of a merge; what it returns is
@@ -130,6 +160,19 @@ def add_business_time(team: Any, start: datetime, duration: timedelta) -> dateti
     for handler in business_time_add:
         return handler(team=team, start=start, duration=duration)
     return start + duration
+
+
+def agent_working_time(team: Any, tz_name: str, weekly_hours: dict) -> WorkingTime | None:
+    for handler in working_time:
+        return handler(team=team, tz_name=tz_name, weekly_hours=weekly_hours)
+    return None
+
+
+def collect_promises_due(owner_id: int, start: datetime, end: datetime) -> list[DuePromise]:
+    items: list[DuePromise] = []
+    for handler in promises_due_between:
+        items.extend(handler(owner_id=owner_id, start=start, end=end))
+    return sorted(items, key=lambda p: (p.due_at, p.id))
 
 
 def collect_detail_extras(case: Case, user: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from cases.contacts import customer_recipient, owner_contact
+from cases.availability import owner_back_text
+from cases.contacts import PointOfContact, customer_recipient, point_of_contact
 from cases.errors import CaseRuleError
 from cases.links import customer_url
 from cases.models import Case, CustomerNoticeSent
@@ -76,14 +77,30 @@ def customer_notice_enqueue(
 
 
 def customer_context(case: Case) -> dict:
-    """What every customer email needs: reference, greeting, owner and link."""
-    return {
+    """What every customer email needs: reference, greeting, owner and link; and, while the
+    owner is away, who covers and until when (``cover`` and ``owner_back`` for the layout's
+    cover sentence)."""
+    contact = point_of_contact(case=case, at=timezone.now())
+    context = {
         "case_ref": case.ref,
         "case_subject": case.subject,
         "customer_name": case.customer.salutation_name,
         "customer_time_zone": case.customer.time_zone,
-        "owner": owner_contact(case.owner),
+        "owner": contact.owner,
         "customer_url": customer_url(case_id=case.pk, generation=case.link_generation),
+    }
+    if contact.covering:
+        context.update(cover_context(contact, case.customer.time_zone))
+    return context
+
+
+def cover_context(contact: PointOfContact, tz_name: str) -> dict:
+    """The keys the email layout's cover sentence reads: ``covering``, ``cover`` (the
+    cover's public card) and ``owner_back`` (the owner's return, in the reader's zone)."""
+    return {
+        "covering": True,
+        "cover": contact.contact,
+        "owner_back": owner_back_text(contact.owner_back_at, tz_name),
     }
 
 

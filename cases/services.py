@@ -15,11 +15,13 @@ from caseowner import text
 from caseowner.errors import NotFoundError
 from caseowner.text import NOTE_MAX, require_clean_text
 from cases import hooks, selectors
+from cases.contacts import agent_recipient, display_name
 from cases.customer_checks import customer_existing, customer_exists_error, phone_or_error
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
     OPEN_STATUSES,
+    Absence,
     AgentProfile,
     Case,
     CaseEvent,
@@ -31,13 +33,14 @@ from cases.models import (
     Team,
     Title,
 )
-from cases.notices import customer_context, customer_notice_enqueue
+from cases.notices import customer_context, customer_notice_enqueue, staff_case_url
 from cases.permissions import (
     can_change_case,
     is_team_manager,
     is_team_member,
     visible_customers,
 )
+from notifications.services import notification_enqueue
 
 User = Any  # the configured user model; kept loose for django-stubs across auth models
 
@@ -115,14 +118,21 @@ def customer_create(
 
 
 def agent_pick_by_rule(*, team: Team) -> User:
-    """The team's next owner: fewest open cases, ties broken round robin after the last pick.
+    """The team's next owner among its agents present now (not away, not absent): fewest
+    open cases, ties broken round robin after the last pick.
 
     The team row is locked for the rest of the transaction, so two intakes at once take
     turns: the second one counts the first one's case and picks differently when it should.
     """
     team = Team.objects.select_for_update().get(pk=team.pk)
+    now = timezone.now()
     candidates = list(
-        AgentProfile.objects.filter(teams=team, accepts_new_cases=True, user__is_active=True)
+        AgentProfile.objects.filter(
+            teams=team, accepts_new_cases=True, user__is_active=True, away_since__isnull=True
+        )
+        .exclude(
+            user__in=Absence.objects.filter(starts_at__lte=now, ends_at__gt=now).values("agent")
+        )
         .annotate(
             open_cases=Count(
                 "user__owned_cases",
@@ -185,6 +195,7 @@ def case_open(
             "A case needs a subject.",
             fields={"subject": ["This field may not be blank."]},
         )
+    by_rule = owner is None
     if owner is None:
         owner = agent_pick_by_rule(team=team)
     elif not owner.is_active or not is_team_member(owner, team):
@@ -221,7 +232,29 @@ def case_open(
         context=customer_context(case),
         dedupe_key=f"case:{case.pk}:opened",
     )
+    if by_rule:
+        _tell_assigned_owner(case)
     return case
+
+
+def _tell_assigned_owner(case: Case) -> None:
+    """The agent the rule chose hears of their new case at once (the queue shows it too)."""
+    notification_enqueue(
+        recipient=agent_recipient(case.owner),
+        template="cases/email/case_assigned",
+        context={
+            "agent_name": display_name(case.owner),
+            "case_ref": case.ref,
+            "case_subject": case.subject,
+            "case_url": staff_case_url(case),
+            "customer_full_name": case.customer.full_name,
+            "customer_email": case.customer.email,
+            "channel": case.get_channel_display(),
+            "description": case.description,
+        },
+        dedupe_key=f"case:{case.pk}:assigned:{case.owner_id}",
+        tags=[f"case:{case.pk}"],
+    )
 
 
 @dataclass(frozen=True)

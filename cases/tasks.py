@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from cases.away_services import absence_alert_once, absences_to_check
 from cases.handoff_selectors import handoff_offers_due
 from cases.handoff_sweep import handoff_remind_or_escalate
 
@@ -31,3 +32,16 @@ def sweep_handoff_offers() -> dict[str, int]:
         for step in done:
             counts[step] += 1
     return counts
+
+
+@shared_task(name="cases.sweep_absences", ignore_result=True)
+def sweep_absences() -> int:
+    """Alert managers (once per absence) about absences starting within two business days
+    that leave promises uncovered; each absence is its own short transaction."""
+    alerted = 0
+    for absence_id in absences_to_check():
+        try:
+            alerted += absence_alert_once(absence_id=absence_id)
+        except Exception:  # one bad row must not stop the others; the next sweep retries it
+            log.exception("absence sweep failed for absence %s", absence_id)
+    return alerted

@@ -1,9 +1,17 @@
 from django.urls import path
 
-from cases import conversation_views, customer_record_views, customer_views, handoff_views, views
+from cases import (
+    away_views,
+    conversation_views,
+    customer_record_views,
+    customer_views,
+    handoff_views,
+    views,
+)
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("me/availability/", away_views.my_availability, name="my-availability"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<str:ref>/", views.case_detail, name="case-detail"),
     path("cases/<str:ref>/update/", views.case_update, name="case-update"),

@@ -24,3 +24,6 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.case_page_panels, views.commitment_panel)
         hooks.register(hooks.business_time_add, handlers.business_time_add_for_team)
         hooks.register(hooks.queue_flags, selectors.queue_flags_of_open)
+        hooks.register(hooks.working_time, handlers.working_time_for_agent)
+        hooks.register(hooks.availability_changed, handlers.on_availability_changed)
+        hooks.register(hooks.promises_due_between, handlers.promises_due_for_owner)

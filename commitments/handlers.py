@@ -3,19 +3,22 @@ in ``CommitmentsConfig.ready``). Each runs inside the case's own transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import F
 
 from cases.contacts import owner_contact
+from cases.hooks import DuePromise
 from cases.models import Case, Channel
-from commitments.calendar_services import team_calendar
-from commitments.calendars import add_business_time
+from commitments.calendar_services import business_calendar_of, team_calendar
+from commitments.calendars import Calendar, add_business_time
 from commitments.errors import CommitmentRuleError
 from commitments.lifecycle import User, lock_case, promise_end, promise_make
 from commitments.models import (
     KINDS_ENDED_BY_RESOLUTION,
+    BusinessCalendar,
     Commitment,
     CommitmentKind,
     CommitmentStatus,
@@ -148,3 +151,59 @@ def on_contact_recorded(*, case: Case, contact: Any, now: datetime) -> None:
 def business_time_add_for_team(*, team: Any, start: datetime, duration: timedelta) -> datetime:
     """``duration`` of the team's business time after ``start`` (hand-off offer timers)."""
     return add_business_time(team_calendar(team), start, duration)
+
+
+@dataclass(frozen=True)
+class CalendarWorkingTime:
+    """An agent's working hours on a business calendar (``hooks.WorkingTime``); an
+    interval's end is not working time (back at 17:00 means back on the next opening)."""
+
+    calendar: Calendar
+
+    def next_opening(self, after: datetime) -> datetime | None:
+        try:
+            opens, _closes = next(self.calendar.intervals_from(after))
+        except ValueError:
+            return None
+        return opens
+
+    def is_working(self, at: datetime) -> bool:
+        return self.next_opening(at) == at
+
+
+def working_time_for_agent(*, team: Any, tz_name: str, weekly_hours: dict) -> CalendarWorkingTime:
+    """The team's calendar (holidays, closed days) in the agent's zone, with the agent's own
+    weekly hours when they have some."""
+    row = business_calendar_of(team)
+    calendar = row.as_calendar(tz_name)
+    if weekly_hours:
+        own = BusinessCalendar(weekly_hours=weekly_hours).parsed_weekly_hours()
+        calendar = replace(calendar, weekly=own, around_the_clock=False)
+    return CalendarWorkingTime(calendar)
+
+
+def on_availability_changed(
+    *, agent: Any, start: datetime, end: datetime | None, now: datetime
+) -> int:
+    """Reminders of the agent's open promises due in [start, end) are queued again, so they
+    go to whoever covers then (``cases.availability.case_attention_recipients``); the ones
+    already sent are not sent again (a past lead is skipped)."""
+    due = Commitment.objects.filter(owner=agent, status=CommitmentStatus.OPEN, due_at__gte=start)
+    if end is not None:
+        due = due.filter(due_at__lt=end)
+    moved = 0
+    for commitment in due.select_related("case__team", "case__owner").order_by("pk"):
+        reminders_cancel(commitment=commitment)
+        commitment.reminder_generation = F("reminder_generation") + 1
+        commitment.save(update_fields=["reminder_generation"])
+        commitment.refresh_from_db(fields=["reminder_generation"])
+        reminders_schedule(commitment=commitment, case=commitment.case, now=now)
+        moved += 1
+    return moved
+
+
+def promises_due_for_owner(*, owner_id: int, start: datetime, end: datetime) -> list[DuePromise]:
+    rows = Commitment.objects.filter(
+        owner_id=owner_id, status=CommitmentStatus.OPEN, due_at__gte=start, due_at__lt=end
+    ).values_list("case_id", "pk", "description", "due_at")
+    return [DuePromise(case_id=c, id=i, description=d, due_at=t) for c, i, d, t in rows]

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from cases.availability import case_attention_recipients
 from cases.contacts import agent_recipient, owner_contact
 from cases.models import Case
 from commitments.calendar_services import business_calendar_of, team_calendar
@@ -241,24 +242,33 @@ def _tag(commitment: Commitment) -> str:
 
 
 def reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk: bool) -> int:
+    """One reminder per person who must hear of the promise: the owner, and, when the owner
+    is away at the due time, the cover (first: the at-risk alert is theirs to act on)."""
     what = "at-risk" if at_risk else "reminder"
     # A new due time or a new generation (a new owner) makes new keys, so new rows.
     dedupe_key = (
         f"commitment:{commitment.pk}:due:{commitment.due_at.isoformat()}:"
         f"g{commitment.reminder_generation}:{what}:{lead.words.replace(' ', '-')}"
     )
-    created = notification_enqueue(
-        recipient=agent_recipient(commitment.owner),
-        template=f"commitments/email/{'at_risk' if at_risk else 'reminder'}",
-        context={
-            "case_ref": case.ref,
-            "case_subject": case.subject,
-            "owner_name": owner_contact(commitment.owner)["name"],
-            "lead": lead.words,
-            **promise_context(commitment, case.team.time_zone),
-        },
-        dedupe_key=dedupe_key,
-        send_after=lead.send_at,
-        tags=[_tag(commitment), f"{_tag(commitment)}:{what}"],
-    )
-    return 1 if created else 0
+    owner_name = owner_contact(commitment.owner)["name"]
+    created = 0
+    for person in case_attention_recipients(case, commitment.due_at):
+        covering = person.pk != commitment.owner_id
+        created += bool(
+            notification_enqueue(
+                recipient=agent_recipient(person),
+                template=f"commitments/email/{'at_risk' if at_risk else 'reminder'}",
+                context={
+                    "case_ref": case.ref,
+                    "case_subject": case.subject,
+                    "owner_name": owner_contact(person)["name"] if covering else owner_name,
+                    "covering_for": owner_name if covering else "",
+                    "lead": lead.words,
+                    **promise_context(commitment, case.team.time_zone),
+                },
+                dedupe_key=f"{dedupe_key}:cover:{person.pk}" if covering else dedupe_key,
+                send_after=lead.send_at,
+                tags=[_tag(commitment), f"{_tag(commitment)}:{what}"],
+            )
+        )
+    return created

@@ -12,6 +12,7 @@ another team; a superuser (staff).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,8 +22,10 @@ from django.contrib.messages import get_messages
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from cases import hooks, services
+from cases.away_services import absence_record
 from cases.customer_services import customer_merge
 from cases.handoff_services import handoff_accept
 from cases.inbound import inbound_mail_receive
@@ -103,6 +106,12 @@ def world():
     handoff_accept(handoff=reviewed, by=owner)
     # a second record of the case's customer, for merges; one unmatched inbound message
     duplicate = CustomerFactory(full_name=case.customer.full_name)
+    absence = absence_record(
+        agent=owner,
+        by=owner,
+        starts_at=timezone.now() + timedelta(days=20),
+        ends_at=timezone.now() + timedelta(days=25),
+    ).absence
     merged = CustomerFactory(full_name=case.customer.full_name)
     customer_merge(survivor=case.customer, merged=merged, by=manager)
     unmatched = inbound_mail_receive(
@@ -117,6 +126,7 @@ def world():
         "reviewed": reviewed,
         "duplicate": duplicate,
         "merged": merged,
+        "absence": absence,
         "unmatched": unmatched,
         "token": make_customer_token(case_id=case.pk, generation=case.link_generation),
         "spare": spare,  # a receiver for new offers; no role of its own
@@ -145,6 +155,8 @@ def _path(name: str, route: str, world: dict) -> str:
         ),
         "<id:team_id>": str(world["case"].team_id),
         "<id:message_id>": str(world["unmatched"].pk),
+        "<id:agent_id>": str(world["users"]["owner"].pk),
+        "<id:absence_id>": str(world["absence"].pk),
         "<uidb64>": "MQ",
         "<token>": "set-password",
     }
@@ -218,6 +230,22 @@ def _bodies(world: dict) -> dict[str, dict]:
         "api-customer-merge": {"other": world["duplicate"].pk},
         "customer-merge": {"other": world["duplicate"].pk},
         "inbound-attach": {"case": world["case"].ref},
+        "api-agent-absences": {
+            "starts_at": (timezone.now() + timedelta(days=40)).isoformat(),
+            "ends_at": (timezone.now() + timedelta(days=41)).isoformat(),
+        },
+        "api-my-availability": {"away": True, "note": "Unwell"},
+        "api-agent-cover-for": {
+            "receivers": [world["spare"].pk],
+            "cases": [
+                {
+                    "case": case.ref,
+                    "briefed_commitments": [p.id for p in hooks.collect_open_commitments(case)],
+                    **SUMMARY,
+                }
+                for case in (world["reviewed"].case,)  # the owner's case without an offer
+            ],
+        },
         "case-note": {"text": "Called the bank."},
         "commitment-new": {
             "description": "Send the form",
@@ -282,6 +310,12 @@ ANY_MANAGER = signed_in(owner=REFUSED, colleague=REFUSED, outsider=REFUSED)
 MAIL_ROUTING = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN, other_manager=REFUSED)
 # A team's figures: its managers; agents are refused, other teams' managers never see it.
 TEAM_FIGURES = signed_in(owner=REFUSED, colleague=REFUSED, outsider=REFUSED, other_manager=HIDDEN)
+# The agent (the owner, here) and the managers of their team plan the agent's absences.
+PLANNERS = signed_in(colleague=HIDDEN, outsider=HIDDEN, other_manager=HIDDEN)
+MANAGER_OF_THE_AGENT = signed_in(
+    owner=REFUSED, colleague=HIDDEN, outsider=HIDDEN, other_manager=HIDDEN
+)
+AGENTS_ONLY = signed_in(staff=HIDDEN)
 # The customer's link is its own credential: whoever holds it sees that one case.
 LINK_HOLDER = everyone(ALLOWED)
 PUBLIC = everyone(ALLOWED)
@@ -319,6 +353,14 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "api-customer-detail": {"GET": ANY_AGENT, "PATCH": CUSTOMER_EDIT},
     "api-customer-merge": {"POST": ANY_MANAGER},
     "api-customer-unmerge": {"POST": ANY_MANAGER},
+    # an agent's absences: the agent and the managers of their team; colleagues never see
+    # them (the case page shows who covers), other teams never
+    "api-agent-absences": {"GET": PLANNERS, "POST": PLANNERS},
+    "api-agent-absence-end": {"POST": PLANNERS},
+    "api-agent-cover-for": {"POST": MANAGER_OF_THE_AGENT},
+    "api-agent-deactivate": {"POST": MANAGER_OF_THE_AGENT},
+    # one's own availability (staff without an agent profile have none)
+    "api-my-availability": {"GET": AGENTS_ONLY, "POST": AGENTS_ONLY},
     "api-report-team-summary": {"GET": TEAM_FIGURES},
     "api-report-team-agents": {"GET": TEAM_FIGURES},
     "health-notifications": {"GET": STAFF_ONLY},
@@ -360,6 +402,7 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "customer-merge": {"POST": ANY_MANAGER},
     "customer-unmerge": {"POST": ANY_MANAGER},
     "landing": {"GET": signed_in()},
+    "my-availability": {"GET": ANY_AGENT},
     "reports-dashboard": {"GET": TEAM_FIGURES},
     "reports-agents": {"GET": TEAM_FIGURES},
     "reports-promises": {"GET": TEAM_FIGURES},

@@ -1,5 +1,6 @@
 """The models of ``cases``, one module per family; import them from ``cases.models``."""
 
+from cases.models.away import Absence
 from cases.models.case import (
     OPEN_STATUSES,
     REF_PREFIX,
@@ -31,6 +32,7 @@ __all__ = [
     "CONTACT_SUMMARY_MAX",
     "OPEN_STATUSES",
     "REF_PREFIX",
+    "Absence",
     "AgentProfile",
     "AssignmentRule",
     "Case",

@@ -140,6 +140,8 @@ class EventKind(models.TextChoices):
     CONTACT_TO_CUSTOMER = "contact_to_customer", "Contact to the customer"
     CONTACT_FROM_CUSTOMER = "contact_from_customer", "Customer got in touch"
     CONTACT_AUTOMATIC = "contact_automatic", "Automatic message received"
+    COVER_STARTED = "cover_started", "Cover arranged while the owner is away"
+    COVER_ENDED = "cover_ended", "Owner back; cover ended"
 
 
 class CaseEvent(models.Model):

@@ -132,6 +132,14 @@ class Team(models.Model):
     # Days a customer link keeps working after its case is closed; checked when the link is
     # opened (no sweep), so changing it applies at once to every closed case of the team.
     customer_link_grace_days = models.PositiveIntegerField(default=14)
+    # Who the customer reaches when an owner and their backup are both away.
+    on_duty = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="on_duty_for",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -165,6 +173,13 @@ class AgentProfile(models.Model):
     )
     # An agent on leave keeps their cases but gets none by rule.
     accepts_new_cases = models.BooleanField(default=True)
+    # Their own zone and weekly hours ({"0": [["08:00", "16:00"]], …}, Monday "0"); blank:
+    # their first team's calendar and zone.
+    time_zone = models.CharField(max_length=64, blank=True)
+    weekly_hours = models.JSONField(default=dict, blank=True)
+    # The "away now" switch for the unplanned: set while away, None when back.
+    away_since = models.DateTimeField(null=True, blank=True)
+    away_note = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return self.display_name

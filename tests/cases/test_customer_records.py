@@ -311,7 +311,7 @@ def test_existing_phones_are_normalised_by_the_migration_where_they_parse(db):
 
     from django.apps import apps
 
-    migration = importlib.import_module("cases.migrations.0007_customer_phones_e164")
+    migration = importlib.import_module("cases.migrations.0010_customer_phones_e164")
     team = TeamFactory(phone_region="US")
     american = CaseFactory(team=team, customer=CustomerFactory(phone="(212) 555-0100")).customer
     british = CustomerFactory(phone="07700 900021")
