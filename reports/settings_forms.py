@@ -31,12 +31,7 @@ DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 
 
 def _hours_field(day: int) -> forms.CharField:
-    return forms.CharField(
-        label=DAY_NAMES[day],
-        required=False,
-        max_length=200,
-        help_text="e.g. “09:00–12:30, 13:30–17:00”; empty when closed." if day == 0 else "",
-    )
+    return forms.CharField(label=DAY_NAMES[day], required=False, max_length=200)
 
 
 def _first_response_field(channel: str, label: str) -> forms.IntegerField:
