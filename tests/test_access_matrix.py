@@ -184,6 +184,12 @@ def _bodies(world: dict) -> dict[str, dict]:
     validation error."""
     briefed = [p.id for p in hooks.collect_open_commitments(world["reviewed"].case)]
     return {
+        "reports-settings": {
+            **{f"hours_{day}": "09:00–17:00" for day in range(5)},
+            "reminder_leads": "1 business day, 1 business hour",
+            "handoff_accept_minutes": "90",
+            "assignment_rule": "round_robin",
+        },
         "api-cases": {"customer": world["case"].customer_id, "channel": "email", "subject": "Hi"},
         "api-case-detail": {"priority": "high"},
         "api-case-notes": {"text": "Called the bank."},
@@ -407,6 +413,8 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "reports-agents": {"GET": TEAM_FIGURES},
     "reports-promises": {"GET": TEAM_FIGURES},
     "reports-open-cases": {"GET": TEAM_FIGURES},
+    # A team's settings: its managers change them (and staff); agents refused, others hidden.
+    "reports-settings": {"GET": TEAM_FIGURES, "POST": TEAM_FIGURES},
     # Django's account pages
     "login": {"GET": PUBLIC},
     "logout": {"POST": everyone(LOGIN)},  # logging out ends on the login page

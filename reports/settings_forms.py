@@ -1,0 +1,193 @@
+"""The team settings form: reads what a manager types into the shapes the service takes.
+
+The rules (a day's intervals in order and apart, lead times that parse, a country the
+holidays package knows, targets within a week) are the services' and the calendar model's;
+the form only reads text, checks each weekday with the calendar's own parser so an error
+lands on that day, and shows the service's field errors on the matching fields.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from cases.models import AssignmentRule, Channel
+from cases.models.people import DEFAULT_FIRST_RESPONSE_SECONDS
+from commitments.calendar_services import CalendarSettings
+from commitments.models import BusinessCalendar
+from reports.settings_selectors import duration_text
+from reports.settings_services import (
+    MAX_FIRST_RESPONSE_SECONDS,
+    MAX_HANDOFF_ACCEPT_MINUTES,
+    TeamSettings,
+)
+
+_INTERVAL = re.compile(r"^\s*(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2})\s*$")
+_CLOSED = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(.*?)\s*$")
+DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _hours_field(day: int) -> forms.CharField:
+    return forms.CharField(label=DAY_NAMES[day], required=False, max_length=200)
+
+
+def _first_response_field(channel: str, label: str) -> forms.IntegerField:
+    default = DEFAULT_FIRST_RESPONSE_SECONDS.get(channel, 6 * 3600)
+    return forms.IntegerField(
+        label=f"{label} (minutes)",
+        required=False,
+        min_value=1,
+        max_value=MAX_FIRST_RESPONSE_SECONDS // 60,
+        help_text=f"Empty: the benchmark, {duration_text(default)}.",
+    )
+
+
+class TeamSettingsForm(forms.Form):
+    around_the_clock = forms.BooleanField(
+        label="The team works around the clock (business time is plain elapsed time)",
+        required=False,
+    )
+    holiday_country = forms.CharField(
+        label="Public holidays of",
+        required=False,
+        max_length=8,
+        help_text="Country code, e.g. GB, DE, US; empty for none.",
+    )
+    holiday_subdivision = forms.CharField(
+        label="Region",
+        required=False,
+        max_length=16,
+        help_text="e.g. ENG, SCT for GB; BY for DE; empty for the whole country.",
+    )
+    closed_days = forms.CharField(
+        label="Closed days",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One a line, date then name: “2026-12-24 Christmas Eve”.",
+    )
+    reminder_leads = forms.CharField(
+        label="Remind the owner before a promise is due",
+        max_length=200,
+        help_text="Comma-separated, e.g. “1 business day, 1 business hour”; the last one is "
+        "also when a promise counts as at risk.",
+    )
+    handoff_accept_minutes = forms.IntegerField(
+        label="Hand-off wait (business minutes)",
+        min_value=1,
+        max_value=MAX_HANDOFF_ACCEPT_MINUTES,
+        help_text="An offer waiting this long reminds the receiver; twice as long tells the "
+        "managers.",
+    )
+    assignment_rule = forms.ChoiceField(label="New cases go to", choices=AssignmentRule.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for day in range(7):
+            self.fields[f"hours_{day}"] = _hours_field(day)
+        for channel, label in Channel.choices:
+            self.fields[f"first_response_{channel}"] = _first_response_field(channel, label)
+
+    @classmethod
+    def initial_from(cls, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """The form's values from ``team_settings_snapshot``."""
+        initial: dict[str, Any] = {
+            key: snapshot[key]
+            for key in (
+                "around_the_clock",
+                "holiday_country",
+                "holiday_subdivision",
+                "handoff_accept_minutes",
+                "assignment_rule",
+            )
+        }
+        weekly = snapshot["weekly_hours"]
+        for day in range(7):
+            intervals = weekly.get(str(day), [])
+            initial[f"hours_{day}"] = ", ".join(f"{a}–{b}" for a, b in intervals)
+        initial["closed_days"] = "\n".join(f"{d} {n}".strip() for d, n in snapshot["closed_days"])
+        initial["reminder_leads"] = ", ".join(snapshot["reminder_leads"])
+        for channel, seconds in snapshot["first_response_seconds"].items():
+            initial[f"first_response_{channel}"] = max(1, round(seconds / 60))
+        return initial
+
+    def hours_fields(self) -> list[forms.BoundField]:
+        return [self[f"hours_{day}"] for day in range(7)]
+
+    def first_response_fields(self) -> list[forms.BoundField]:
+        return [self[f"first_response_{channel}"] for channel in Channel.values]
+
+    def calendar_fields(self) -> list[forms.BoundField]:
+        names = ["around_the_clock", "holiday_country", "holiday_subdivision", "closed_days"]
+        return [self[name] for name in names]
+
+    def _clean_day(self, day: int) -> list[list[str]]:
+        text = self.cleaned_data.get(f"hours_{day}", "")
+        intervals = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            match = _INTERVAL.match(part)
+            if not match:
+                raise forms.ValidationError(f"Cannot read {part!r}: write “09:00–17:00”.")
+            intervals.append([match[1].zfill(5), match[2].zfill(5)])
+        try:  # the calendar's own reading: times, order, overlaps
+            BusinessCalendar(weekly_hours={str(day): intervals}).parsed_weekly_hours()
+        except (TypeError, ValueError):
+            raise forms.ValidationError(
+                "Each interval opens before it closes, and they do not overlap."
+            ) from None
+        return intervals
+
+    def clean_closed_days(self) -> list[tuple[date, str]]:
+        days = []
+        for line in filter(None, (x.strip() for x in self.cleaned_data["closed_days"].split("\n"))):
+            match = _CLOSED.match(line)
+            try:
+                day = date.fromisoformat(match[1]) if match else None
+            except ValueError:
+                day = None
+            if day is None:
+                raise forms.ValidationError(f"Cannot read {line!r}: write “2026-12-24 Name”.")
+            days.append((day, match[2][:120] if match else ""))
+        return days
+
+    def clean_reminder_leads(self) -> list[str]:
+        return [p.strip() for p in self.cleaned_data["reminder_leads"].split(",") if p.strip()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        weekly: dict[str, list[list[str]]] = {}
+        for day in range(7):
+            try:
+                intervals = self._clean_day(day)
+            except forms.ValidationError as exc:
+                self.add_error(f"hours_{day}", exc)
+            else:
+                if intervals:
+                    weekly[str(day)] = intervals
+        data["weekly_hours"] = weekly
+        return data
+
+    def changes(self) -> TeamSettings:
+        """What the service takes, from a valid form: every setting, as the page shows them
+        all (the service records only those that changed)."""
+        data = self.cleaned_data
+        targets = {
+            channel: data[f"first_response_{channel}"] * 60
+            for channel in Channel.values
+            if data.get(f"first_response_{channel}") is not None
+        }
+        return TeamSettings(
+            calendar=CalendarSettings(
+                weekly_hours=data["weekly_hours"],
+                around_the_clock=data["around_the_clock"],
+                holiday_country=data["holiday_country"].strip().upper(),
+                holiday_subdivision=data["holiday_subdivision"].strip().upper(),
+                reminder_leads=data["reminder_leads"],
+                closed_days=data["closed_days"],
+            ),
+            first_response_seconds=targets,
+            handoff_accept_minutes=data["handoff_accept_minutes"],
+            assignment_rule=data["assignment_rule"],
+        )

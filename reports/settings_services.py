@@ -1,0 +1,157 @@
+"""A team's settings, changed by its managers in one place.
+
+The settings are the team's business calendar and reminder lead times (owned by
+``commitments``: changing them moves the reminders already queued for the team's open
+promises) and the team's own fields: first-response targets per channel, how long a hand-off
+offer may wait, and the assignment rule. ``team_settings_update`` changes any of them in one
+transaction and records a ``TeamSettingsChange`` with the settings that changed, before and
+after; bad input writes nothing, and every field's errors come back together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from cases.models import AssignmentRule, Channel, Team
+from cases.permissions import is_team_manager
+from commitments.calendar_changes import business_calendar_update
+from commitments.calendar_services import CalendarSettings, business_calendar_of
+from commitments.errors import CommitmentRuleError
+from reports.errors import ReportRuleError
+from reports.models import TeamSettingsChange
+
+User = Any  # the configured user model
+
+# A first reply promised more than a week out, or an offer left waiting longer than a week,
+# is a typing slip, not a policy.
+MAX_FIRST_RESPONSE_SECONDS = 7 * 24 * 3600
+MAX_HANDOFF_ACCEPT_MINUTES = 7 * 24 * 60
+
+CALENDAR_KEYS = (
+    "weekly_hours",
+    "around_the_clock",
+    "holiday_country",
+    "holiday_subdivision",
+    "closed_days",
+    "reminder_leads",
+)
+TEAM_KEYS = ("first_response_seconds", "handoff_accept_minutes", "assignment_rule")
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """A change to a team's settings; None leaves a setting as it is.
+
+    ``first_response_seconds`` replaces the team's per-channel overrides: a channel left out
+    uses the product's benchmark (``cases.models.DEFAULT_FIRST_RESPONSE_SECONDS``).
+    """
+
+    calendar: CalendarSettings | None = None
+    first_response_seconds: dict[str, int] | None = None
+    handoff_accept_minutes: int | None = None
+    assignment_rule: str | None = None
+
+
+def team_settings_snapshot(team: Team) -> dict[str, Any]:
+    """Every setting of the page as JSON values: what the history records and the form shows."""
+    calendar = business_calendar_of(team)
+    closed = (
+        [[d.isoformat(), name] for d, name in calendar.closed_days.values_list("day", "name")]
+        if calendar.pk
+        else []
+    )
+    return {
+        "weekly_hours": calendar.weekly_hours,
+        "around_the_clock": calendar.around_the_clock,
+        "holiday_country": calendar.holiday_country,
+        "holiday_subdivision": calendar.holiday_subdivision,
+        "closed_days": closed,
+        "reminder_leads": list(calendar.reminder_leads),
+        "first_response_seconds": dict(sorted(team.first_response_seconds.items())),
+        "handoff_accept_minutes": team.handoff_accept_minutes,
+        "assignment_rule": team.assignment_rule,
+    }
+
+
+def _calendar_wanted(changes: CalendarSettings) -> dict[str, Any]:
+    """The calendar settings the change gives, in the snapshot's shape."""
+    wanted = {
+        key: getattr(changes, key)
+        for key in CALENDAR_KEYS
+        if key != "closed_days" and getattr(changes, key) is not None
+    }
+    if changes.closed_days is not None:
+        wanted["closed_days"] = sorted([d.isoformat(), name] for d, name in changes.closed_days)
+    return wanted
+
+
+def _team_errors(changes: TeamSettings) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if changes.assignment_rule is not None and changes.assignment_rule not in AssignmentRule:
+        errors["assignment_rule"] = [f"Choose one of: {', '.join(AssignmentRule.values)}."]
+    minutes = changes.handoff_accept_minutes
+    if minutes is not None and not 1 <= minutes <= MAX_HANDOFF_ACCEPT_MINUTES:
+        errors["handoff_accept_minutes"] = [
+            f"Between 1 and {MAX_HANDOFF_ACCEPT_MINUTES} minutes (a week)."
+        ]
+    for channel, seconds in (changes.first_response_seconds or {}).items():
+        if channel not in Channel:
+            errors.setdefault("first_response_seconds", []).append(f"No channel {channel!r}.")
+        elif not isinstance(seconds, int) or not 1 <= seconds <= MAX_FIRST_RESPONSE_SECONDS:
+            errors.setdefault("first_response_seconds", []).append(
+                f"{Channel(channel).label}: between 1 second and a week."
+            )
+    return errors
+
+
+@transaction.atomic
+def team_settings_update(
+    *, team: Team, by: User, changes: TeamSettings
+) -> TeamSettingsChange | None:
+    """A manager changes the team's settings. The calendar part goes through
+    ``business_calendar_update`` (which moves queued reminders in this same transaction);
+    the record names who changed what. Returns it, or None when nothing changed."""
+    if not is_team_manager(by, team):
+        raise ReportRuleError(
+            "not_team_manager", "Only a manager of the team can change its settings.", status=403
+        )
+    locked = Team.objects.select_for_update().get(pk=team.pk)
+    before = team_settings_snapshot(locked)
+    errors = _team_errors(changes)
+    if changes.calendar is not None:
+        wanted = _calendar_wanted(changes.calendar)
+        if any(before[key] != value for key, value in wanted.items()):
+            try:
+                with transaction.atomic():
+                    locked.calendar = business_calendar_update(
+                        team=locked, by=by, changes=changes.calendar
+                    )
+            except CommitmentRuleError as exc:
+                if not exc.fields:
+                    raise ReportRuleError(exc.code, exc.message, status=exc.status_code) from None
+                errors.update(exc.fields)
+    if errors:
+        raise ReportRuleError(
+            "invalid_settings",
+            "Some settings are not valid; nothing was changed.",
+            fields=errors,
+        )
+    for key in TEAM_KEYS:
+        value = getattr(changes, key)
+        if value is not None:
+            setattr(locked, key, value)
+    locked.save(update_fields=list(TEAM_KEYS))
+    after = team_settings_snapshot(locked)
+    changed = [key for key in before if before[key] != after[key]]
+    if not changed:
+        return None
+    team.refresh_from_db()
+    return TeamSettingsChange.objects.create(
+        team=locked,
+        changed_by=by,
+        before={key: before[key] for key in changed},
+        after={key: after[key] for key in changed},
+    )
