@@ -24,3 +24,4 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.case_page_panels, views.commitment_panel)
         hooks.register(hooks.business_time_add, handlers.business_time_add_for_team)
         hooks.register(hooks.queue_flags, selectors.queue_flags_of_open)
+        hooks.register(hooks.customer_erased, handlers.on_customer_erased)

@@ -148,3 +148,14 @@ def on_contact_recorded(*, case: Case, contact: Any, now: datetime) -> None:
 def business_time_add_for_team(*, team: Any, start: datetime, duration: timedelta) -> datetime:
     """``duration`` of the team's business time after ``start`` (hand-off offer timers)."""
     return add_business_time(team_calendar(team), start, duration)
+
+
+def on_customer_erased(*, case_ids: list[int], placeholder: str) -> list[str]:
+    """The customer's words go from their promises (descriptions, the reasons they were
+    told); status, dates, owners and successors stay, so the commitments report is unchanged.
+    The tags name the reminders and notices that quote them."""
+    promises = Commitment.objects.filter(case_id__in=case_ids)
+    ids = list(promises.order_by("pk").values_list("pk", flat=True))
+    promises.update(description=placeholder)
+    promises.exclude(end_reason="").update(end_reason=placeholder)
+    return [f"commitment:{pk}" for pk in ids]
