@@ -143,7 +143,9 @@ def _redact_timeline(case_ids: list[int]) -> int:
     return len(changed)
 
 
-def _redact_handoffs(case_ids: list[int]) -> None:
+def _redact_handoffs(case_ids: list[int]) -> list[str]:
+    """The summaries, decline reasons, briefs and review comments; the tags of the offer
+    notices that quote them."""
     handoffs = Handoff.objects.filter(case_id__in=case_ids)
     handoffs.update(
         customer_needs=ERASED_TEXT,
@@ -159,6 +161,7 @@ def _redact_handoffs(case_ids: list[int]) -> None:
     HandoffReview.objects.filter(handoff__case_id__in=case_ids).exclude(comment="").update(
         comment=ERASED_TEXT
     )
+    return [f"handoff:{pk}" for pk in handoffs.order_by("pk").values_list("pk", flat=True)]
 
 
 def _redact_conversation(case_ids: list[int], addresses: list[str]) -> None:
@@ -202,9 +205,9 @@ def customer_erase(*, customer: Customer, by: User) -> Customer:
     Case.objects.filter(pk__in=case_ids).update(
         subject=ERASED_TEXT, description="", link_generation=F("link_generation") + 1
     )
-    _redact_handoffs(case_ids)
-    _redact_conversation(case_ids, addresses)
     tags = [f"case:{pk}" for pk in case_ids]
+    tags.extend(_redact_handoffs(case_ids))
+    _redact_conversation(case_ids, addresses)
     for handler in hooks.customer_erased:
         tags.extend(handler(case_ids=case_ids, placeholder=ERASED_TEXT))
     notifications_redact(addresses=addresses, tags=tags, redact_context=redact_json, now=now)
