@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
@@ -17,6 +17,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cases.away_services import agent_deactivate, agent_open_case_refs
+from cases.erasure import customer_erase
+from cases.errors import CaseRuleError
 from cases.models import (
     Absence,
     AgentProfile,
@@ -46,9 +48,34 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "title", "addressed_as", "email", "phone", "preferred_channel"]
+    list_display = [
+        "full_name",
+        "title",
+        "addressed_as",
+        "email",
+        "phone",
+        "preferred_channel",
+        "erased_at",
+    ]
     search_fields = ["full_name", "email", "phone"]
     list_filter = ["preferred_channel", "language"]
+    readonly_fields = ["erased_at", "merged_into"]
+    actions = ["erase_personal_data"]
+
+    @admin.action(
+        description="Erase the selected customers' personal data (cannot be undone)",
+        permissions=["change"],
+    )
+    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+        erased = 0
+        for customer in queryset.order_by("pk"):
+            try:
+                customer_erase(customer=customer, by=request.user)
+            except CaseRuleError as err:
+                self.message_user(request, f"Customer {customer.pk}: {err}", messages.WARNING)
+            else:
+                erased += 1
+        self.message_user(request, f"{erased} customer(s) erased.", messages.SUCCESS)
 
 
 @admin.register(Team)

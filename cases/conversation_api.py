@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import IdField, Pagination, error_body, error_responses
+from caseowner.api import IdField, Pagination, error_body, error_responses, paginated
 from cases import conversation_selectors, selectors
 from cases.api import PersonOut
 from cases.conversation import NewContact, contact_record
@@ -74,7 +74,10 @@ class CaseContactsApi(APIView):
     @extend_schema(
         operation_id="cases_contacts_list",
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses={200: CaseContactOut(many=True), **error_responses(401, 404)},
+        responses={
+            200: paginated(CaseContactOut, name="PaginatedContactList"),
+            **error_responses(401, 404),
+        },
     )
     def get(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)

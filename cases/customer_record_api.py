@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import IdField, Pagination, error_responses
+from caseowner.api import IdField, Pagination, error_responses, paginated
 from cases import customer_selectors, customer_services
 from cases.api import PersonOut
 from cases.customer_services import CustomerChanges, customer_unmerge_until
@@ -222,7 +222,10 @@ class CustomerListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: CustomerRecordOut(many=True), **error_responses(400, 401)},
+        responses={
+            200: paginated(CustomerRecordOut, name="PaginatedCustomerList"),
+            **error_responses(400, 401),
+        },
     )
     def get(self, request: Request) -> Response:
         filterset = CustomerFilter(

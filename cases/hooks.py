@@ -117,6 +117,11 @@ promises_due_between: list[Callable[..., list[DuePromise]]] = []
 customer_merge_move: list[Callable[..., dict[str, list[int]]]] = []
 # handler(moved={"<rows>": [ids…]}, merged=Customer, survivor=Customer) — move them back.
 customer_unmerge_move: list[Callable[..., None]] = []
+# handler(case_ids=[...], placeholder=str) -> [tags…] — a customer's personal data is being
+# erased: replace the free text of rows on these cases with ``placeholder`` (keep every id,
+# status, date and figure) and name the tags of notifications that carry that text, so the
+# outbox redacts them too. Runs inside ``customer_erase``'s transaction.
+customer_erased: list[Callable[..., list[str]]] = []
 
 # Timeline event kinds and their labels: ``cases`` registers its own (``EventKind``); later
 # apps register theirs from ``ready()`` with ``register_event_kinds``.

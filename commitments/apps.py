@@ -27,3 +27,4 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.working_time, handlers.working_time_for_agent)
         hooks.register(hooks.availability_changed, handlers.on_availability_changed)
         hooks.register(hooks.promises_due_between, handlers.promises_due_for_owner)
+        hooks.register(hooks.customer_erased, handlers.on_customer_erased)

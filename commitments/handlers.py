@@ -207,3 +207,14 @@ def promises_due_for_owner(*, owner_id: int, start: datetime, end: datetime) -> 
         owner_id=owner_id, status=CommitmentStatus.OPEN, due_at__gte=start, due_at__lt=end
     ).values_list("case_id", "pk", "description", "due_at")
     return [DuePromise(case_id=c, id=i, description=d, due_at=t) for c, i, d, t in rows]
+
+
+def on_customer_erased(*, case_ids: list[int], placeholder: str) -> list[str]:
+    """The customer's words go from their promises (descriptions, the reasons they were
+    told); status, dates, owners and successors stay, so the commitments report is unchanged.
+    The tags name the reminders and notices that quote them."""
+    promises = Commitment.objects.filter(case_id__in=case_ids)
+    ids = list(promises.order_by("pk").values_list("pk", flat=True))
+    promises.update(description=placeholder)
+    promises.exclude(end_reason="").update(end_reason=placeholder)
+    return [f"commitment:{pk}" for pk in ids]

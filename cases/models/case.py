@@ -137,6 +137,7 @@ class EventKind(models.TextChoices):
     CUSTOMER_UPDATED = "customer_updated", "Customer details corrected"
     CUSTOMER_MERGED = "customer_merged", "Customer records merged"
     CUSTOMER_UNMERGED = "customer_unmerged", "Customer merge undone"
+    CUSTOMER_ERASED = "customer_erased", "Customer's personal data erased"
     CONTACT_TO_CUSTOMER = "contact_to_customer", "Contact to the customer"
     CONTACT_FROM_CUSTOMER = "contact_from_customer", "Customer got in touch"
     CONTACT_AUTOMATIC = "contact_automatic", "Automatic message received"

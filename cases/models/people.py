@@ -64,6 +64,9 @@ class Customer(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
     )
+    # When the customer's personal data was erased (``cases.erasure.customer_erase``); the
+    # record stays, as "Erased customer", so their cases keep their figures.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -1,0 +1,84 @@
+"""Redacting the outbox for a person's right to erasure.
+
+The caller says which rows concern the person (their addresses, and the tags of rows about
+them) and how to redact a context; notifications knows nothing of what the context means.
+Every id, status, attempt count, date and dedupe key stays, so delivery figures and
+Message-IDs are unchanged; what a person could be recognised by goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
+from notifications.models import (
+    DeliveryLog,
+    Notification,
+    NotificationStatus,
+    NotificationTag,
+    RecipientKind,
+)
+
+
+@dataclass(frozen=True)
+class OutboxRedaction:
+    notifications: int
+    cancelled: int
+    delivery_log: int
+
+
+def _addressed_to(addresses: Sequence[str]) -> Q:
+    wanted = [Q(recipient_address__iexact=a) for a in dict.fromkeys(addresses) if a]
+    if not wanted:
+        return Q(pk__in=[])
+    return Q(recipient_kind=RecipientKind.CUSTOMER) & reduce(or_, wanted)
+
+
+def notifications_redact(
+    *,
+    addresses: Sequence[str],
+    tags: Sequence[str],
+    redact_context: Callable[[dict], dict],
+    now: datetime,
+) -> OutboxRedaction:
+    """In the caller's transaction: customer rows addressed to ``addresses`` or carrying one
+    of ``tags`` lose the address, the name, the last error and the attachments, and pending
+    ones are cancelled (there is no one left to send them to); other rows with those tags
+    (messages to staff about the person) keep their recipient but get ``redact_context`` of
+    their context and no attachments. Delivery log rows addressed to them lose the address
+    and the name."""
+    to_them = _addressed_to(addresses)
+    tagged = Q(pk__in=NotificationTag.objects.filter(tag__in=list(tags)).values("notification"))
+    rows = list(Notification.objects.select_for_update().filter(to_them | tagged).order_by("pk"))
+    cancelled = 0
+    for row in rows:
+        row.context = redact_context(row.context)
+        row.attachments = []
+        # Customer rows among them are to the person (the tags are of rows about them).
+        if row.recipient_kind == RecipientKind.CUSTOMER:
+            row.recipient_address = row.recipient_name = row.last_error = ""
+            if row.status == NotificationStatus.PENDING:
+                row.status, row.finished_at = NotificationStatus.CANCELLED, now
+                cancelled += 1
+    Notification.objects.bulk_update(
+        rows,
+        [
+            "context",
+            "attachments",
+            "recipient_address",
+            "recipient_name",
+            "last_error",
+            "status",
+            "finished_at",
+        ],
+        batch_size=500,
+    )
+    logged = DeliveryLog.objects.filter(_addressed_to(addresses)).update(
+        recipient_address="", recipient_name=""
+    )
+    return OutboxRedaction(notifications=len(rows), cancelled=cancelled, delivery_log=logged)
