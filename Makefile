@@ -20,8 +20,12 @@ demo: $(STAMP)
 	$(PY) manage.py load_demo
 	OUTBOX_IN_PROCESS=true $(PY) manage.py runserver 127.0.0.1:8000
 
+# Two passes: what runs inside one process is spread over both cores; the tests that start
+# Celery workers, race connections or crash processes run alone (they share the broker).
 test: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n 2 --ignore=tests/integration \
+		--ignore=tests/reliability $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider tests/integration tests/reliability $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

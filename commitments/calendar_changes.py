@@ -97,12 +97,14 @@ def reminders_reschedule_for_team(*, team: Any, now: datetime | None = None) -> 
     order every commitment service uses.
     """
     now = now or timezone.now()
+    # PostgreSQL locks no DISTINCT result: lock the team's cases that have an open promise
+    # through a subquery, in key order (the order every commitment service locks in).
+    with_open = Commitment.objects.filter(status=CommitmentStatus.OPEN).values("case_id")
     case_ids = list(
-        Case.objects.select_for_update(of=("self",))
-        .filter(team=team, commitments__status=CommitmentStatus.OPEN)
+        Case.objects.select_for_update()
+        .filter(team=team, pk__in=with_open)
         .order_by("pk")
         .values_list("pk", flat=True)
-        .distinct()
     )
     commitments = list(
         Commitment.objects.select_for_update(of=("self",))
