@@ -27,9 +27,12 @@ def json_lines():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)  # whatever LOG_LEVEL the run was started with
     root.addHandler(handler)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     root.removeHandler(handler)
+    root.setLevel(level)
 
 
 def test_a_standard_library_log_call_is_one_json_line_with_the_bound_context(json_lines):
