@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from caseowner import text
 from caseowner.api import MAX_ID, IdField, Pagination, error_responses, paginated
 from caseowner.errors import NotFoundError
-from cases import handoff_selectors, hooks, selectors, services
+from cases import handoff_selectors, hooks, intake, selectors, services
 from cases.contacts import display_name
 from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
@@ -319,12 +319,12 @@ class CaseListApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         new = v.get("new_customer")
-        case = services.case_intake(
-            intake=services.CaseIntake(
+        case = intake.case_intake(
+            intake=intake.CaseIntake(
                 channel=v["channel"],
                 subject=v["subject"],
                 customer_id=v.get("customer"),
-                new_customer=services.NewCustomer(full_name=new.pop("name"), **new)
+                new_customer=intake.NewCustomer(full_name=new.pop("name"), **new)
                 if new is not None
                 else None,
                 team_id=v.get("team"),

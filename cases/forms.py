@@ -10,6 +10,7 @@ from django import forms
 
 from caseowner import text
 from cases.handoff_gate import HandoffSummary
+from cases.intake import CaseIntake, NewCustomer
 from cases.models import (
     CaseStatus,
     Channel,
@@ -20,7 +21,6 @@ from cases.models import (
     Team,
     Title,
 )
-from cases.services import CaseIntake, NewCustomer
 
 
 def _choice(form: forms.Form, name: str) -> forms.ChoiceField:

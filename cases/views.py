@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from caseowner.errors import RuleError
-from cases import customer_selectors, handoff_selectors, selectors, services
+from cases import customer_selectors, handoff_selectors, intake, selectors, services
 from cases.contacts import display_name
 from cases.forms import CaseOpenForm, CaseUpdateForm, DeclineForm, NoteForm
 from cases.pages import (
@@ -124,7 +124,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         form = CaseOpenForm(request.POST, teams=teams, customers=customers, owners=owners)
         if form.is_valid():
             try:
-                case = services.case_intake(intake=form.intake(), by=request.user)
+                case = intake.case_intake(intake=form.intake(), by=request.user)
             except RuleError as exc:
                 show_rule_error(request, exc, form)
                 existing = exc.extra.get("match")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cases.errors import CaseRuleError
+from cases.intake import CaseIntake, NewCustomer, case_intake
 from cases.models import Case, Customer
-from cases.services import CaseIntake, NewCustomer, case_intake
 from tests.factories import CustomerFactory, make_agent
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,9 @@ from cases.customer_services import (
     customer_update,
 )
 from cases.errors import CaseRuleError
+from cases.intake import CaseIntake, NewCustomer, case_intake
 from cases.models import Case, CaseEvent, CaseStatus, Customer, CustomerMerge, EventKind
-from cases.services import CaseIntake, NewCustomer, case_intake, customer_create
+from cases.services import customer_create
 from tests.cases.conftest import assert_error, client_for
 from tests.factories import CaseFactory, CustomerFactory, TeamFactory
 

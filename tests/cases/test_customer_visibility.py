@@ -78,7 +78,7 @@ def test_the_intake_picker_follows_the_setting(shared_customer, settings):
 
 def test_team_scoped_intake_by_id_of_another_teams_customer_is_not_found(shared_customer, settings):
     from cases.errors import CaseRuleError
-    from cases.services import CaseIntake, case_intake
+    from cases.intake import CaseIntake, case_intake
 
     settings.CUSTOMER_VISIBILITY = "team"
     intake = CaseIntake(

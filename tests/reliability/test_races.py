@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from cases import handoff_services as hs
 from cases import hooks
+from cases.intake import CaseIntake, case_intake
 from cases.models import OPEN_STATUSES, AgentProfile, Case, Handoff, Team
-from cases.services import CaseIntake, case_intake, case_open
+from cases.services import case_open
 from commitments.models import Commitment
 from commitments.services import commitment_create, commitment_mark_kept, commitment_renegotiate
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager, offer
