@@ -337,6 +337,8 @@ PERIODIC_TASKS: dict[str, float] = {
     "commitments.sweep_due": OUTBOX_SWEEP_INTERVAL,
     "cases.sweep_handoff_offers": 30.0,
     "cases.sweep_absences": 300.0,
+    # housekeeping: the notice-limit ledger's rows past the 24-hour window
+    "cases.prune_notice_ledger": 3600.0,
 }
 
 # --- security headers -----------------------------------------------------------------------

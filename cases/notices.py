@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from cases.availability import owner_back_text
@@ -23,11 +24,15 @@ from notifications.services import Attachment, notification_enqueue
 User = Any  # the configured user model
 
 
+NOTICE_LIMIT_WINDOW = timedelta(days=1)
+NOTICE_LEDGER_PRUNE_BATCH = 1000
+
+
 def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
     """Refuse (429 ``notice_limit_reached``) a notice the agent's action would cause past the
     per-case or per-agent limit of any 24 hours: a flood of renegotiations, or cases opened
     for any address, cannot turn the product into a mailer."""
-    since = now - timedelta(days=1)
+    since = now - NOTICE_LIMIT_WINDOW
     per_case = settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY
     per_agent = settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY
     recent = CustomerNoticeSent.objects.filter(at__gt=since)
@@ -74,6 +79,28 @@ def customer_notice_enqueue(
     if notification is not None and by is not None:
         CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
     return notification
+
+
+def customer_notice_ledger_prune(
+    *, now: datetime | None = None, batch_size: int = NOTICE_LEDGER_PRUNE_BATCH
+) -> int:
+    """Delete the ledger rows older than the limits' window (they no longer count towards any
+    limit), ``batch_size`` rows per short transaction so the table is never locked long.
+    Returns how many rows went."""
+    cutoff = (now or timezone.now()) - NOTICE_LIMIT_WINDOW
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                CustomerNoticeSent.objects.filter(at__lte=cutoff)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return deleted
+            deleted += CustomerNoticeSent.objects.filter(pk__in=ids).delete()[0]
+        if len(ids) < batch_size:
+            return deleted
 
 
 def customer_context(case: Case) -> dict:

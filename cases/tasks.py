@@ -9,6 +9,7 @@ from celery import shared_task
 from cases.away_services import absence_alert_once, absences_to_check
 from cases.handoff_selectors import handoff_offers_due
 from cases.handoff_sweep import handoff_remind_or_escalate
+from cases.notices import customer_notice_ledger_prune
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +46,10 @@ def sweep_absences() -> int:
         except Exception:  # one bad row must not stop the others; the next sweep retries it
             log.exception("absence sweep failed for absence %s", absence_id)
     return alerted
+
+
+@shared_task(name="cases.prune_notice_ledger", ignore_result=True)
+def prune_notice_ledger() -> dict[str, int]:
+    """Housekeeping: the notice-limit ledger keeps only the rows its 24-hour window counts;
+    older ones go in batches."""
+    return {"pruned": customer_notice_ledger_prune()}
