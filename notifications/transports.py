@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import os
 import smtplib
 import socket
 import threading
@@ -15,7 +16,8 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
@@ -200,12 +202,15 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
 
 
-def webhook_url_check(url: str, *, resolve: bool) -> None:
+def webhook_url_check(url: str, *, resolve: bool) -> list[str]:
     """Refuse URLs that would make the worker reach inside the network it runs in: only
     http(s), and every address the host has must be public (loopback, private, link-local
     and reserved ranges are refused) unless ``WEBHOOK_ALLOWED_NETWORKS`` lists it. Without
     ``resolve`` only a literal address is checked (registration need not have DNS); a
-    delivery always resolves, so a name that later points inside is refused too."""
+    delivery always resolves, so a name that later points inside is refused too.
+
+    Returns the checked addresses (none when a name was not resolved): a delivery connects
+    to one of these, never to what a second lookup might answer."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookAddressRefused("a webhook URL must be http(s)://host/…")
@@ -226,8 +231,10 @@ def webhook_url_check(url: str, *, resolve: bool) -> None:
             addresses = resolve_host(host, port)
         except OSError as exc:
             raise TransientError(f"cannot resolve {host}: {exc}", reason="dns") from exc
+        if not addresses:
+            raise TransientError(f"cannot resolve {host}: no address", reason="dns")
     else:
-        return
+        return []
     allowed = _allowed_networks()
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
@@ -235,6 +242,56 @@ def webhook_url_check(url: str, *, resolve: bool) -> None:
             continue
         if not address.is_global:
             raise WebhookAddressRefused(f"{host} leads to a non-public address ({address})")
+    return addresses
+
+
+def _ca_bundle() -> str:
+    """The certificates a webhook's server is verified against: the bundle named by
+    ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` (as HTTP clients read them), else certifi's."""
+    named = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    return named or certifi.where()
+
+
+def webhook_post(
+    url: str, *, address: str, body: bytes, headers: dict[str, str], timeout: float
+) -> int:
+    """POST ``body`` to ``url`` over a connection to ``address``, the one address the check
+    approved, and answer the status code. The URL's host is looked up no second time, so a
+    name whose DNS answer changes between the check and the connection (DNS rebinding)
+    cannot send the request inside. The request still names the URL's host: ``Host`` for
+    the server, and for https the TLS server name (SNI) and the certificate is verified
+    for that name, not for the address. No redirects, no retries (the outbox retries)."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host = parts.hostname or ""
+    pool: urllib3.HTTPConnectionPool
+    if https:
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            timeout=timeout,
+            retries=False,
+            maxsize=1,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=_ca_bundle(),
+            server_hostname=host,
+            assert_hostname=host,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            path,
+            body=body,
+            headers={**headers, "Host": parts.netloc.rpartition("@")[2]},
+            redirect=False,
+            retries=False,
+            assert_same_host=False,
+        )
+        return int(response.status)
 
 
 class WebhookTransport:
@@ -245,7 +302,7 @@ class WebhookTransport:
         if endpoint is None or not endpoint.is_active:
             raise PermanentError("webhook endpoint removed or disabled", reason="endpoint_gone")
         try:
-            webhook_url_check(endpoint.url, resolve=True)
+            addresses = webhook_url_check(endpoint.url, resolve=True)
         except WebhookAddressRefused as exc:
             raise PermanentError(str(exc), reason="address_refused") from exc
         body = webhook_body(notification)
@@ -260,22 +317,22 @@ class WebhookTransport:
             "X-Caseowner-Delivery": notification.message_id.strip("<>"),
         }
         try:
-            response = requests.post(
+            status = webhook_post(
                 endpoint.url,
-                data=body,
+                address=addresses[0],
+                body=body,
                 headers=headers,
                 timeout=settings.WEBHOOK_TIMEOUT,
-                allow_redirects=False,
             )
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}", reason=type(exc).__name__) from exc
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             return notification.message_id
         # Only the status: the receiver's answer is not ours to store or show.
-        error = f"HTTP {response.status_code}"
-        if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
-            raise PermanentError(error, reason=str(response.status_code))
-        raise TransientError(error, reason=str(response.status_code))
+        error = f"HTTP {status}"
+        if 400 <= status < 500 and status not in (408, 425, 429):
+            raise PermanentError(error, reason=str(status))
+        raise TransientError(error, reason=str(status))
 
 
 TRANSPORTS: dict[str, Any] = {

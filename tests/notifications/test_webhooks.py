@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-import requests
+import urllib3
 
 from notifications.models import Notification, NotificationStatus, WebhookEndpoint
 from notifications.services import notification_deliver, outbox_claim_batch
@@ -15,12 +15,6 @@ from notifications.webhooks import webhook_emit, webhook_endpoint_register
 pytestmark = pytest.mark.django_db
 
 SECRET = "s3cret-s3cret-s3cret"
-
-
-class FakeResponse:
-    def __init__(self, status_code: int, text: str = ""):
-        self.status_code = status_code
-        self.text = text
 
 
 @pytest.fixture
@@ -32,15 +26,15 @@ def posts(monkeypatch):
 
     calls = Calls()
 
-    def fake_post(url, data, headers, timeout, allow_redirects):
-        calls.append({"url": url, "body": data, "headers": headers})
+    def fake_post(url, *, address, body, headers, timeout):
+        calls.append({"url": url, "address": address, "body": body, "headers": headers})
         answer = fake_post.answer
         if isinstance(answer, Exception):
             raise answer
-        return FakeResponse(answer, "nope")
+        return answer
 
     fake_post.answer = 204
-    monkeypatch.setattr("notifications.transports.requests.post", fake_post)
+    monkeypatch.setattr("notifications.transports.webhook_post", fake_post)
     # No DNS here: every name resolves to a public address.
     monkeypatch.setattr(
         "notifications.transports.resolve_host", lambda host, port: ["93.184.215.14"]
@@ -115,7 +109,7 @@ def test_a_webhook_is_posted_as_json_signed_with_hmac_sha256(frozen, posts):
     [
         (500, "retry", NotificationStatus.PENDING),
         (429, "retry", NotificationStatus.PENDING),
-        (requests.ConnectionError("down"), "retry", NotificationStatus.PENDING),
+        (urllib3.exceptions.ProtocolError("down"), "retry", NotificationStatus.PENDING),
         (410, "failed", NotificationStatus.FAILED),
     ],
 )
@@ -183,6 +177,7 @@ def test_an_allowed_network_may_receive_webhooks(frozen, posts, settings):
 
     assert notification_deliver(notification_id=claim.notification_id, attempt=1) == "sent"
     assert posts[0]["url"] == "http://10.20.3.4/in"
+    assert posts[0]["address"] == "10.20.3.4"
 
 
 def test_a_refusal_records_the_status_not_the_receivers_answer(frozen, posts):
