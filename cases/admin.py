@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from cases.away_services import agent_deactivate, agent_open_case_refs
-from cases.erasure import customer_erase
+from cases.erasure import customer_erase, customer_erasure_preview
 from cases.errors import CaseRuleError
 from cases.models import (
     Absence,
@@ -46,6 +48,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# What staff type on the confirmation page before customers' personal data is erased.
+ERASE_PHRASE = "ERASE"
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
@@ -66,9 +72,39 @@ class CustomerAdmin(admin.ModelAdmin):
         description="Erase the selected customers' personal data (cannot be undone)",
         permissions=["change"],
     )
-    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+    def erase_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> TemplateResponse | None:
+        """First a page listing what will be erased, where the staff member types
+        ``ERASE_PHRASE``; only that confirmed second post erases (each customer in its own
+        transaction). Leaving the page erases nothing."""
+        customers = list(queryset.order_by("pk"))
+        error = ""
+        if request.POST.get("confirm") == "yes":
+            if request.POST.get("confirmation", "").strip() == ERASE_PHRASE:
+                self._erase(request, customers)
+                return None
+            error = f"Nothing was erased: type {ERASE_PHRASE} to confirm."
+        previews = [customer_erasure_preview(customer=c) for c in customers]
+        fields = ("cases", "notes", "contacts", "inbound_mail", "handoffs", "notifications")
+        totals = {f: sum(getattr(p, f) for p in previews if not p.refusal) for f in fields}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase personal data?",
+            "subtitle": None,
+            "opts": self.model._meta,
+            "previews": previews,
+            "totals": totals,
+            "erasable": sum(1 for p in previews if not p.refusal),
+            "phrase": ERASE_PHRASE,
+            "error": error,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/cases/customer/erase_confirmation.html", context)
+
+    def _erase(self, request: HttpRequest, customers: list[Customer]) -> None:
         erased = 0
-        for customer in queryset.order_by("pk"):
+        for customer in customers:
             try:
                 customer_erase(customer=customer, by=request.user)
             except CaseRuleError as err:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -37,7 +38,7 @@ from cases.models import (
     InboundMessage,
     Priority,
 )
-from notifications.redaction import notifications_redact
+from notifications.redaction import notifications_concerning_count, notifications_redact
 
 User = Any
 
@@ -107,14 +108,14 @@ def _timeline_redaction() -> Iterator[None]:
             cursor.execute("SET LOCAL caseowner.redaction = 'off'")
 
 
-def _records_of(customer: Customer) -> list[Customer]:
-    """The customer and every record merged into them (the same person), locked."""
+def _records_of(customer: Customer, *, lock: bool = True) -> list[Customer]:
+    """The customer and every record merged into them (the same person), locked unless
+    only looked at."""
     records = [customer]
     frontier = [customer.pk]
+    rows = Customer.objects.select_for_update() if lock else Customer.objects.all()
     while frontier:
-        found = list(
-            Customer.objects.select_for_update().filter(merged_into_id__in=frontier).order_by("pk")
-        )
+        found = list(rows.filter(merged_into_id__in=frontier).order_by("pk"))
         records.extend(found)
         frontier = [r.pk for r in found]
     return records
@@ -176,6 +177,50 @@ def _redact_conversation(case_ids: list[int], addresses: list[str]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class ErasurePreview:
+    """What erasing ``customer`` would redact, for a confirmation before it is done;
+    ``refusal`` says why it would be refused ("" when it would not)."""
+
+    customer: Customer
+    merged_records: int
+    cases: int
+    notes: int
+    contacts: int
+    inbound_mail: int
+    handoffs: int
+    notifications: int
+    refusal: str
+
+
+def customer_erasure_preview(*, customer: Customer) -> ErasurePreview:
+    """Count what ``customer_erase`` would redact; reads only, locks nothing."""
+    refusal = ""
+    if customer.merged_into_id is not None:
+        refusal = "merged into another record: erase the surviving record"
+    elif customer.erased_at is not None:
+        refusal = "already erased"
+    records = _records_of(customer, lock=False)
+    case_ids = list(
+        Case.objects.filter(customer_id__in=[r.pk for r in records]).values_list("pk", flat=True)
+    )
+    handoff_ids = list(Handoff.objects.filter(case_id__in=case_ids).values_list("pk", flat=True))
+    tags = [f"case:{pk}" for pk in case_ids] + [f"handoff:{pk}" for pk in handoff_ids]
+    return ErasurePreview(
+        customer=customer,
+        merged_records=len(records) - 1,
+        cases=len(case_ids),
+        notes=CaseEvent.objects.filter(case_id__in=case_ids, kind=EventKind.NOTE).count(),
+        contacts=Contact.objects.filter(case_id__in=case_ids).count(),
+        inbound_mail=InboundMessage.objects.filter(case_id__in=case_ids).count(),
+        handoffs=len(handoff_ids),
+        notifications=notifications_concerning_count(
+            addresses=_addresses(records, case_ids), tags=tags
+        ),
+        refusal=refusal,
+    )
+
+
 @transaction.atomic
 def customer_erase(*, customer: Customer, by: User) -> Customer:
     """Erase a customer's personal data (staff only; once): see the module docstring.
@@ -232,4 +277,11 @@ def customer_erase(*, customer: Customer, by: User) -> Customer:
     return customer
 
 
-__all__ = ["ERASED_NAME", "ERASED_TEXT", "customer_erase", "redact_json"]
+__all__ = [
+    "ERASED_NAME",
+    "ERASED_TEXT",
+    "ErasurePreview",
+    "customer_erase",
+    "customer_erasure_preview",
+    "redact_json",
+]

@@ -39,6 +39,16 @@ def _addressed_to(addresses: Sequence[str]) -> Q:
     return Q(recipient_kind=RecipientKind.CUSTOMER) & reduce(or_, wanted)
 
 
+def _concerning(addresses: Sequence[str], tags: Sequence[str]) -> Q:
+    tagged = Q(pk__in=NotificationTag.objects.filter(tag__in=list(tags)).values("notification"))
+    return _addressed_to(addresses) | tagged
+
+
+def notifications_concerning_count(*, addresses: Sequence[str], tags: Sequence[str]) -> int:
+    """How many outbox rows ``notifications_redact`` would redact for the same arguments."""
+    return Notification.objects.filter(_concerning(addresses, tags)).count()
+
+
 def notifications_redact(
     *,
     addresses: Sequence[str],
@@ -52,9 +62,8 @@ def notifications_redact(
     (messages to staff about the person) keep their recipient but get ``redact_context`` of
     their context and no attachments. Delivery log rows addressed to them lose the address
     and the name."""
-    to_them = _addressed_to(addresses)
-    tagged = Q(pk__in=NotificationTag.objects.filter(tag__in=list(tags)).values("notification"))
-    rows = list(Notification.objects.select_for_update().filter(to_them | tagged).order_by("pk"))
+    concerning = _concerning(addresses, tags)
+    rows = list(Notification.objects.select_for_update().filter(concerning).order_by("pk"))
     cancelled = 0
     for row in rows:
         row.context = redact_context(row.context)

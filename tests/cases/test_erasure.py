@@ -373,28 +373,88 @@ def test_the_command_refuses_a_non_staff_user_and_an_unknown_customer(w):
         call_command("erase_customer", str(w.customer.pk), "--by", "nobody-here")
 
 
-def test_the_admin_action_erases_through_the_service(w, spy):
-    staff = logged_in(w.staff)
-    response = staff.post(
+def _action(client: Client, customer_ids: list[int], **confirm: str):
+    return client.post(
         reverse("admin:cases_customer_changelist"),
-        {"action": "erase_personal_data", "_selected_action": [w.customer.pk]},
+        {"action": "erase_personal_data", "_selected_action": customer_ids, **confirm},
         follow=True,
     )
+
+
+def _state(w: ErasureWorld) -> tuple:
+    customer = Customer.objects.get(pk=w.customer.pk)
+    return (
+        customer.full_name,
+        customer.email,
+        customer.erased_at,
+        Case.objects.get(pk=w.case.pk).subject,
+        CaseEvent.objects.count(),
+        sorted(Notification.objects.values_list("recipient_address", flat=True)),
+    )
+
+
+def test_the_admin_action_first_shows_what_will_be_erased_and_erases_nothing(w, spy):
+    other = CustomerFactory(full_name="Ottoline Quist", email="ottoline@example.org")
+    before = _state(w)
+
+    response = _action(logged_in(w.staff), [w.customer.pk, other.pk])
+
+    assert response.templates[0].name == "admin/cases/customer/erase_confirmation.html"
+    [mine, theirs] = response.context["previews"]
+    assert (mine.customer.pk, mine.cases, mine.notes) == (w.customer.pk, 1, 1)
+    assert mine.handoffs == Handoff.objects.filter(case=w.case).count() > 0
+    assert mine.contacts == Contact.objects.filter(case=w.case).count()
+    assert mine.notifications > 0
+    assert (theirs.cases, theirs.notes, theirs.notifications) == (0, 0, 0)
+    page = response.content.decode()
+    assert w.customer.full_name in page and "Ottoline Quist" in page
+    assert "Erase 2 customer(s)" in page and 'name="confirmation"' in page
+    assert spy == [] and _state(w) == before
+
+
+def test_a_wrong_or_missing_typed_confirmation_erases_nothing(w, spy):
+    before = _state(w)
+    staff = logged_in(w.staff)
+    for typed in ("", "erase", "yes"):
+        response = _action(staff, [w.customer.pk], confirm="yes", confirmation=typed)
+        assert "Nothing was erased: type ERASE to confirm." in response.content.decode()
+    assert spy == [] and _state(w) == before
+
+
+def test_cancelling_the_confirmation_changes_nothing(w, spy):
+    before = _state(w)
+    staff = logged_in(w.staff)
+    page = _action(staff, [w.customer.pk])
+    cancel = reverse("admin:cases_customer_changelist")
+    assert f'href="{cancel}" class="button cancel-link"' in page.content.decode()
+
+    assert staff.get(cancel).status_code == 200
+    assert spy == [] and _state(w) == before
+
+
+def test_the_typed_confirmation_erases_through_the_service(w, spy):
+    response = _action(logged_in(w.staff), [w.customer.pk], confirm="yes", confirmation="ERASE")
     assert response.status_code == 200
     assert [(c["customer"].pk, c["by"]) for c in spy] == [(w.customer.pk, w.staff)]
     assert Customer.objects.get(pk=w.customer.pk).erased_at is not None
     assert "1 customer(s) erased." in response.content.decode()
 
 
-def test_the_admin_action_reports_a_refusal_without_erasing(w, spy):
+def test_the_confirmation_page_says_which_customers_will_not_be_erased(w, spy):
     clerk = UserFactory(is_staff=True, is_superuser=True)
     erase(w)
-    response = logged_in(clerk).post(
-        reverse("admin:cases_customer_changelist"),
-        {"action": "erase_personal_data", "_selected_action": [w.customer.pk]},
-        follow=True,
-    )
-    assert "already erased" in response.content.decode()
+    response = _action(logged_in(clerk), [w.customer.pk])
+    page = response.content.decode()
+    assert "Will not be erased: already erased" in page
+    assert 'name="confirmation"' not in page
     assert "erase_personal_data" in site._registry[Customer].get_actions(
         response.wsgi_request
     ) and isinstance(site._registry[Customer], CustomerAdmin)
+
+
+def test_the_admin_action_reports_a_refusal_without_erasing(w, spy):
+    clerk = UserFactory(is_staff=True, is_superuser=True)
+    erase(w)
+    response = _action(logged_in(clerk), [w.customer.pk], confirm="yes", confirmation="ERASE")
+    assert "already erased" in response.content.decode()
+    assert "0 customer(s) erased." in response.content.decode()
