@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "caseowner.api.document_every_answer",
+        "caseowner.schema_links.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "cases.models.Channel",

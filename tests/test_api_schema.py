@@ -61,3 +61,27 @@ def test_every_operation_documents_the_frameworks_answers(schema):
                 assert "429" in codes, (method, path)
             if not path.startswith("/api/v1/customer/"):
                 assert {"401", "403"} <= codes, (method, path)
+
+
+def test_created_objects_link_to_what_can_be_done_with_them(schema):
+    """OpenAPI links chain a new case into its promises and hand-offs, and a new promise or
+    hand-off into its own actions, with the id taken from the answer."""
+    paths = schema["paths"]
+    case_links = paths["/api/v1/cases/"]["post"]["responses"]["201"]["links"]
+    assert case_links["CaseCommitmentsCreate"] == {
+        "operationId": "case_commitments_create",
+        "parameters": {"ref": "$response.body#/ref"},
+    }
+    assert case_links["CasesHandoffsCreate"]["parameters"] == {"ref": "$response.body#/ref"}
+    promise = paths["/api/v1/cases/{ref}/commitments/"]["post"]["responses"]["201"]["links"]
+    assert promise["CommitmentKeep"]["parameters"] == {"id": "$response.body#/id"}
+    offer = paths["/api/v1/cases/{ref}/handoffs/"]["post"]["responses"]["201"]["links"]
+    assert offer["HandoffsAccept"]["parameters"] == {"handoff_id": "$response.body#/id"}
+    operation_ids = {
+        op["operationId"] for item in paths.values() for op in item.values() if "operationId" in op
+    }
+    for item in paths.values():
+        for op in item.values():
+            for answer in op.get("responses", {}).values():
+                for link in answer.get("links", {}).values():
+                    assert link["operationId"] in operation_ids
