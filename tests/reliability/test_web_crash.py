@@ -238,7 +238,7 @@ def _lost(acknowledged: list[tuple[str, object]]) -> list[str]:
 
 
 def test_the_web_process_killed_mid_request_leaves_nothing_half_applied(
-    postgres, redis_url, tmp_path, figures, settings
+    postgres, redis_url, tmp_path, figures
 ):
     team = TeamFactory()
     make_manager(team)
