@@ -15,7 +15,7 @@ from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case, Team
 from cases.permissions import is_team_manager, team_ids_visible, visible_cases
 from commitments.errors import CommitmentRuleError, NotFoundError
-from commitments.models import Commitment, CommitmentStatus, zone
+from commitments.models import CUSTOMER_KINDS, Commitment, CommitmentStatus, zone
 
 OPEN = CommitmentStatus.OPEN
 
@@ -135,9 +135,10 @@ def open_commitments_brief(*, case: Case) -> list[PromiseBrief]:
 
 
 def customer_promises(*, case: Case) -> list[CustomerPromise]:
-    """The open promises the customer's page shows, soonest first."""
+    """The open promises the customer's page shows, soonest first: the customer's own, never
+    the owner's follow-ups (``OWNER_KINDS``)."""
     rows = (
-        Commitment.objects.filter(case=case, status=OPEN)
+        Commitment.objects.filter(case=case, status=OPEN, kind__in=CUSTOMER_KINDS)
         .order_by("due_at", "pk")
         .values_list("description", "due_at")
     )
