@@ -14,10 +14,14 @@ from cases.models import Team
 from commitments.models import Commitment, CommitmentStatus
 from commitments.sweep import commitments_sweep_due
 from notifications.models import Notification
+from reports.errors import ReportRuleError
 from reports.first_response import first_response_attainment
+from reports.models import TeamSettingsChange
 from reports.selectors import Window
+from reports.settings_services import TeamSettings, team_settings_update
 from tests.commitments.conftest import london
 from tests.factories import TeamFactory, make_manager
+from tests.reports.test_team_settings import _form as _settings_form
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +251,73 @@ def test_the_page_shows_the_table_to_the_teams_manager_only(
     assert _page(agent).get(url).status_code == 403
     other_manager = make_manager(TeamFactory())  # another team's manager: hidden (404)
     assert _page(other_manager).get(url).status_code == 404
+
+
+# --- the team's settings ---------------------------------------------------------------------
+
+
+def test_the_settings_service_changes_and_records_the_first_response_measure(team, manager):
+    change = team_settings_update(
+        team=team,
+        by=manager,
+        changes=TeamSettings(
+            live_response_threshold_seconds=600,
+            first_response_business_time=True,
+            first_response_goal_percent=90,
+        ),
+    )
+    team.refresh_from_db()
+    assert (
+        team.live_response_threshold_seconds,
+        team.first_response_business_time,
+        team.first_response_goal_percent,
+    ) == (600, True, 90)
+    assert change is not None
+    assert change.before == {
+        "live_response_threshold_seconds": 900,
+        "first_response_business_time": False,
+        "first_response_goal_percent": 80,
+    }
+    assert change.after["first_response_goal_percent"] == 90
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        (TeamSettings(live_response_threshold_seconds=0), "live_response_threshold_seconds"),
+        (
+            TeamSettings(live_response_threshold_seconds=2 * 86400),
+            "live_response_threshold_seconds",
+        ),
+        (TeamSettings(first_response_goal_percent=0), "first_response_goal_percent"),
+        (TeamSettings(first_response_goal_percent=101), "first_response_goal_percent"),
+    ],
+)
+def test_bad_first_response_settings_are_refused(team, manager, changes, field):
+    with pytest.raises(ReportRuleError) as caught:
+        team_settings_update(team=team, by=manager, changes=changes)
+    assert field in caught.value.fields
+    assert not TeamSettingsChange.objects.exists()
+
+
+def test_the_settings_page_edits_the_measure_and_shows_it_in_the_history(team, manager):
+    client = _page(manager)
+    url = f"/manage/settings/?team={team.pk}"
+    response = client.post(
+        url,
+        _settings_form(
+            live_response_threshold="5",
+            first_response_goal_percent="85",
+            first_response_business_time="on",
+        ),
+    )
+    assert response.status_code == 302
+    team.refresh_from_db()
+    assert (
+        team.live_response_threshold_seconds,
+        team.first_response_business_time,
+        team.first_response_goal_percent,
+    ) == (300, True, 85)
+    html = client.get(url).content.decode()
+    assert "Live channels: targets under" in html and "5 min" in html
+    assert "85 %" in html
