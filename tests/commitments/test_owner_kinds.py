@@ -229,3 +229,21 @@ def test_the_data_migration_moves_the_products_follow_ups_to_the_owner_kinds(
         "update",
         "Check with you that the hand-off to Aisha Bello worked",
     )
+
+
+def test_a_new_owners_introduction_lists_the_customers_promises_only(
+    time_machine, open_case, agent, team
+):
+    time_machine.move_to(london(2026, 11, 25, 10), tick=False)
+    case = open_case()
+    answered(case, agent)
+    missed = promise(case, agent, due="2 business hours")
+    time_machine.move_to(london(2026, 11, 25, 12, 1), tick=False)
+    commitments_sweep_due()
+    missed.refresh_from_db()
+    waiting = promise(case, agent, due="3 business days")
+    accept_hand_off(case, agent, make_agent(team))
+    intro = Notification.objects.get(template="cases/email/handoff_introduction")
+    listed = [p["description"] for p in intro.context["promises"]]
+    assert listed == [waiting.description]
+    assert missed.successor.description not in listed
