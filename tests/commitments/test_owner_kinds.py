@@ -124,6 +124,7 @@ def test_a_missed_hand_off_check_brings_the_customer_nothing(
     assert not to_customer(case).filter(context__commitment_id=check.pk).exists()
     alert = notices("missed_manager", context__commitment_id=check.pk).get()
     assert alert.recipient_address == manager.email
+    assert (alert.context["owners_task"], alert.context["customer_apologised"]) == (True, False)
     assert CaseEvent.objects.filter(
         case=case, kind=PromiseEventKind.COMMITMENT_MISSED, data__commitment_id=check.pk
     ).exists()
