@@ -40,7 +40,8 @@ class HandoffOut(serializers.Serializer):
     next_step = serializers.CharField()
     briefed_commitments = serializers.ListField(
         child=serializers.DictField(),
-        help_text='Open commitments at offer time: {"id", "description", "due_at", "briefed"}.',
+        help_text='Open commitments at offer time: {"id", "description", "due_at", "briefed", '
+        '"customers"}; "customers" is false for the owner\'s own follow-ups.',
     )
     decline_reason = serializers.CharField()
     offered_at = serializers.DateTimeField()

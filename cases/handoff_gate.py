@@ -205,6 +205,7 @@ def handoff_summary_check(
                 "description": item.description,
                 "due_at": item.due_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
                 "briefed": briefed,
+                "customers": item.customers,
             }
         )
     return result

@@ -337,6 +337,8 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
             "due": local_time_text(_parse_due(item.get("due_at")), tz_name),
         }
         for item in handoff.briefed_commitments or []
+        # the owner's own follow-ups are briefed to the new owner, never listed to the customer
+        if item.get("customers", True)
     ]
     # The product's own notice (by=None): a spam limit must never hold back an ownership move.
     customer_notice_enqueue(

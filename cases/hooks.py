@@ -28,6 +28,9 @@ class PromiseBrief:
     id: int
     description: str
     due_at: datetime
+    # False for the owner's own follow-ups (a hand-off check, a recovery call): briefed to
+    # the next owner, never listed to the customer.
+    customers: bool = True
 
 
 @dataclass(frozen=True)

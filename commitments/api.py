@@ -23,7 +23,7 @@ from caseowner.api import IdField, Pagination, error_responses, paginated
 from caseowner.csv_export import csv_lines
 from cases.selectors import case_get
 from commitments import selectors, services
-from commitments.models import CommitmentKind, CommitmentStatus
+from commitments.models import PERSON_KINDS, CommitmentKind, CommitmentStatus
 from commitments.scheduling import Due
 
 # Error codes per endpoint, for the schema (the body is always {"code", "message", "fields"}).
@@ -91,7 +91,12 @@ class CommitmentCreateIn(DueIn):
     description = serializers.CharField(
         max_length=500, help_text="The promise in the customer's words."
     )
-    kind = serializers.ChoiceField(choices=CommitmentKind.choices, default="other")
+    kind = serializers.ChoiceField(
+        choices=PERSON_KINDS,
+        default="other",
+        help_text="A customer's promise; the owner's own follow-ups (`handoff_check`, "
+        "`recovery`) and the first reply are made by the product itself.",
+    )
 
 
 class CommitmentRenegotiateIn(DueIn):

@@ -8,11 +8,11 @@ from typing import Any
 from django import forms
 
 from commitments.errors import CommitmentRuleError
-from commitments.models import CommitmentKind
+from commitments.models import PERSON_KINDS
 from commitments.scheduling import Due
 
 # The first-response promise is made by the product at intake, never by hand.
-MANUAL_KINDS = [(k, label) for k, label in CommitmentKind.choices if k != "first_response"]
+MANUAL_KINDS = PERSON_KINDS
 
 
 class _DueFields(forms.Form):

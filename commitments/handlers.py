@@ -26,14 +26,33 @@ from commitments.models import (
 from commitments.scheduling import DueLike, reminders_cancel, reminders_schedule
 from commitments.selectors import iso
 
+# The first-reply promise in the customer's words, by the channel they came in on.
+FIRST_REPLY_WORDS: dict[str, str] = {
+    Channel.EMAIL: "A reply to your email",
+    Channel.WEB: "A reply to your web form message",
+    Channel.SOCIAL: "A reply to your social media message",
+    Channel.CHAT: "A reply to your chat message",
+    Channel.PHONE: "A call back about your phone call",
+    Channel.IN_PERSON: "A follow-up to your visit",
+}
+
+
+def first_reply_description(channel: str) -> str:
+    return FIRST_REPLY_WORDS.get(channel, "A reply to your message")
+
 
 def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
     """The first-response promise, from the channel's target on the team's calendar (in
-    plain time if the calendar has no working hours ahead, so a case always opens)."""
-    channel = Channel(case.channel).label.lower() if case.channel in Channel.values else "message"
+    plain time if the calendar has no working hours ahead, so a case always opens).
+
+    A live channel (target under the team's live threshold: chat, phone, in person by
+    default) gets no promise: its first response is a service level measured from the
+    contacts (``reports.first_response``), so a missed target never reaches the customer."""
+    if case.team.first_response_is_live(case.channel):
+        return
     locked = lock_case(case.pk)
     target = case.team.first_response_target(case.channel)
-    description = f"A first reply to your {channel} from your case owner"
+    description = first_reply_description(case.channel)
 
     def make(due: DueLike) -> Commitment:
         return promise_make(
@@ -55,8 +74,9 @@ def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
 
 
 def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
-    """Open promises follow the case to its new owner, reminders included; and a follow-up
-    promise ("check the hand-off worked", one business day) is made for the new owner."""
+    """Open promises follow the case to its new owner, reminders included; and the new
+    owner's own follow-up ("check the hand-off worked", one business day) is made: an owner
+    kind, so the customer is never told of it nor apologised to about it."""
     given, case = case, lock_case(case.pk)
     moving = list(
         Commitment.objects.select_for_update()
@@ -75,14 +95,16 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
     promise_make(
         case=case,
         by=None,
-        description=(
-            f"Check with you that the hand-off to {owner_contact(case.owner)['name']} worked"
-        ),
-        kind=CommitmentKind.UPDATE,
+        description=handoff_check_description(owner_contact(case.owner)["name"]),
+        kind=CommitmentKind.HANDOFF_CHECK,
         due=calendar.standard_day or timedelta(days=1),
         now=now,
     )
     given.next_due_at = case.next_due_at
+
+
+def handoff_check_description(new_owner_name: str) -> str:
+    return f"Check with the customer that the hand-off to {new_owner_name} worked"
 
 
 def on_case_closed(*, case: Case, by: User, now: datetime) -> None:

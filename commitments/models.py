@@ -162,10 +162,38 @@ class CommitmentKind(models.TextChoices):
     DELIVERY = "delivery", "Delivery"
     REFUND = "refund", "Refund"
     OTHER = "other", "Other"
+    # The owner's own follow-ups, made by the product: never the customer's promises.
+    HANDOFF_CHECK = "handoff_check", "Hand-off check (owner's task)"
+    RECOVERY = "recovery", "Recovery after a missed promise (owner's task)"
+
+
+# Whose promise a kind is: the one definition every rule reads. The customer's are shown on
+# their page, announced, renegotiated or withdrawn with a notice (iCalendar included) and
+# apologised for once if missed; the owner's are reminded to the owner and escalated to the
+# team's managers when missed, and the customer never hears of them.
+OWNER_KINDS: frozenset[str] = frozenset({CommitmentKind.HANDOFF_CHECK, CommitmentKind.RECOVERY})
+CUSTOMER_KINDS: frozenset[str] = frozenset(CommitmentKind.values) - OWNER_KINDS
+
+
+def is_customer_kind(kind: str) -> bool:
+    return kind not in OWNER_KINDS
+
+
+# The kinds a person records (form and API): the customer's promises, less the first reply
+# the case makes itself.
+PERSON_KINDS: list[tuple[str, str]] = [
+    (k, label)
+    for k, label in CommitmentKind.choices
+    if k in CUSTOMER_KINDS and k != CommitmentKind.FIRST_RESPONSE
+]
 
 
 # Kinds a resolved or closed case fulfils by being resolved (see handlers.on_case_closed).
-KINDS_ENDED_BY_RESOLUTION = (CommitmentKind.FIRST_RESPONSE, CommitmentKind.RESOLUTION)
+KINDS_ENDED_BY_RESOLUTION = (
+    CommitmentKind.FIRST_RESPONSE,
+    CommitmentKind.RESOLUTION,
+    *sorted(OWNER_KINDS),
+)
 
 
 class CommitmentStatus(models.TextChoices):

@@ -17,7 +17,7 @@ from cases import notices as cases_notices
 from cases.contacts import agent_recipient, owner_contact
 from cases.models import Case
 from cases.notices import customer_context
-from commitments.models import Commitment, zone
+from commitments.models import Commitment, is_customer_kind, zone
 from commitments.selectors import commitment_payload, iso
 from notifications.services import Attachment, notification_enqueue
 from notifications.webhooks import webhook_emit as outbox_webhook_emit
@@ -92,7 +92,9 @@ def customer_notice_enqueue(*, case: Case, notice: CustomerNotice, by: Any | Non
 
 
 def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
-    """Each active manager of the team hears of a missed promise once."""
+    """Each active manager of the team hears of a missed promise once; the alert says whether
+    the customer was apologised to (a customer's promise) or not (the owner's own task)."""
+    customers = is_customer_kind(commitment.kind)
     owner = owner_contact(commitment.owner)
     for manager in case.team.managers.filter(is_active=True).order_by("pk"):
         notification_enqueue(
@@ -105,6 +107,8 @@ def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
                 "owner_name": owner["name"],
                 "owner_email": owner["email"],
                 "manager_name": owner_contact(manager)["name"],
+                "customer_apologised": customers,
+                "owners_task": not customers,
                 **promise_context(commitment, case.team.time_zone),
             },
             dedupe_key=f"commitment:{commitment.pk}:missed:manager:{manager.pk}",

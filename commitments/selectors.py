@@ -15,7 +15,13 @@ from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case, Team
 from cases.permissions import is_team_manager, team_ids_visible, visible_cases
 from commitments.errors import CommitmentRuleError, NotFoundError
-from commitments.models import Commitment, CommitmentStatus, zone
+from commitments.models import (
+    CUSTOMER_KINDS,
+    Commitment,
+    CommitmentStatus,
+    is_customer_kind,
+    zone,
+)
 
 OPEN = CommitmentStatus.OPEN
 
@@ -125,19 +131,24 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def open_commitments_brief(*, case: Case) -> list[PromiseBrief]:
-    """Open promises to brief in a hand-off, soonest first."""
+    """Open promises to brief in a hand-off, soonest first; each says whether it is the
+    customer's (``OWNER_KINDS`` are the owner's own follow-ups)."""
     rows = (
         Commitment.objects.filter(case=case, status=OPEN)
         .order_by("due_at", "pk")
-        .values_list("pk", "description", "due_at")
+        .values_list("pk", "description", "due_at", "kind")
     )
-    return [PromiseBrief(id=pk, description=text, due_at=due) for pk, text, due in rows]
+    return [
+        PromiseBrief(id=pk, description=text, due_at=due, customers=is_customer_kind(kind))
+        for pk, text, due, kind in rows
+    ]
 
 
 def customer_promises(*, case: Case) -> list[CustomerPromise]:
-    """The open promises the customer's page shows, soonest first."""
+    """The open promises the customer's page shows, soonest first: the customer's own, never
+    the owner's follow-ups (``OWNER_KINDS``)."""
     rows = (
-        Commitment.objects.filter(case=case, status=OPEN)
+        Commitment.objects.filter(case=case, status=OPEN, kind__in=CUSTOMER_KINDS)
         .order_by("due_at", "pk")
         .values_list("description", "due_at")
     )

@@ -7,6 +7,8 @@ due sweep in ``commitments.sweep``; the handlers ``cases`` calls in ``commitment
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +24,12 @@ from commitments.lifecycle import (
     promise_make,
     require_change,
 )
-from commitments.models import Commitment, CommitmentStatus, PromiseEventKind
+from commitments.models import (
+    Commitment,
+    CommitmentStatus,
+    PromiseEventKind,
+    is_customer_kind,
+)
 from commitments.notices import (
     CustomerNotice,
     commitment_ics,
@@ -47,14 +54,22 @@ def commitment_create(
     """Record a promise on an open case, schedule its reminders and tell the customer.
 
     ``by`` None means the product made the promise (first response, hand-off follow-up).
+    The owner's own tasks (``OWNER_KINDS``) are the product's to make: a person records a
+    customer's promise, and the customer is told of it; the owner's tasks are never told.
     """
     case = lock_case(case.pk)
     require_change(by, case)
+    if by is not None and not is_customer_kind(kind):
+        raise CommitmentRuleError(
+            "invalid_commitment",
+            "The promise has invalid fields.",
+            fields={"kind": ["The product makes the owner's follow-ups itself."]},
+        )
     now = timezone.now()
     commitment = promise_make(
         case=case, by=by, description=description, kind=kind, due=due, now=now
     )
-    if notify_customer:
+    if notify_customer and is_customer_kind(commitment.kind):
         notice = CustomerNotice(
             template="commitment_made",
             dedupe_key=f"commitment:{commitment.pk}:made",
@@ -122,7 +137,8 @@ def commitment_renegotiate(
             "reason": reason,
             "before_due": now <= commitment.due_at,
         },
-        notice=CustomerNotice(
+        notice=_customers(
+            commitment,
             template="renegotiated",
             dedupe_key=f"commitment:{commitment.pk}:renegotiated",
             extra={
@@ -149,7 +165,8 @@ def commitment_withdraw(*, commitment: Commitment, by: User, reason: str) -> Com
         now=timezone.now(),
         reason=reason,
         data={"reason": reason},
-        notice=CustomerNotice(
+        notice=_customers(
+            commitment,
             template="withdrawn",
             dedupe_key=f"commitment:{commitment.pk}:withdrawn",
             extra={**promise_context(commitment, case.customer.time_zone), "reason": reason},
@@ -174,6 +191,11 @@ def commitment_confirm_on_track(*, commitment: Commitment, by: User) -> Commitme
         data={"commitment_id": commitment.pk},
     )
     return commitment
+
+
+def _customers(commitment: Commitment, **notice: Any) -> CustomerNotice | None:
+    """The customer's notice about ``commitment``, or None for an owner's task."""
+    return CustomerNotice(**notice) if is_customer_kind(commitment.kind) else None
 
 
 def _require_reason(reason: str) -> str:

@@ -1,5 +1,8 @@
-"""Promises whose due time passed while still open: marked missed, the customer apologised
-to once, the team's managers alerted, a recovery step made for the owner."""
+"""Promises whose due time passed while still open: marked missed and the team's managers
+alerted. A customer's promise brings the customer one apology and the owner a recovery task
+(an owner kind); an owner's task (a hand-off check, a recovery) brings the customer nothing
+and has no recovery of its own, so a promise is apologised for once however its recovery
+goes (``commitments.models.OWNER_KINDS``)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from commitments.lifecycle import (
     promise_make,
     try_lock_case,
 )
-from commitments.models import Commitment, CommitmentKind, CommitmentStatus
+from commitments.models import Commitment, CommitmentKind, CommitmentStatus, is_customer_kind
 from commitments.notices import CustomerNotice, missed_manager_alerts, promise_context
 from commitments.selectors import iso
 
@@ -70,28 +73,33 @@ def commitments_sweep_due(*, now: datetime | None = None, limit: int = 500) -> i
     return marked
 
 
+def recovery_description(missed: str) -> str:
+    """The owner's task after a missed promise, in the owner's words."""
+    return f"Call the customer personally about the missed promise: {missed}"[:DESCRIPTION_MAX]
+
+
 def _mark_missed(*, commitment: Commitment, case: Case, now: datetime) -> None:
-    """One apology per promise: a missed recovery step ends without a recovery of its own."""
+    """One apology per promise: only a customer's promise is apologised for and gets a
+    recovery task; a missed owner's task is on the timeline and told to the managers only."""
+    customers = is_customer_kind(commitment.kind)
     recovery = None
-    is_recovery = Commitment.objects.filter(
-        successor=commitment, status=CommitmentStatus.MISSED
-    ).exists()
-    if case.status in OPEN_STATUSES and not is_recovery:
+    if case.status in OPEN_STATUSES and customers:
         calendar = team_calendar(case.team)
         recovery = promise_make(
             case=case,
             by=None,
-            description=f"Contact you personally about: {commitment.description}"[:DESCRIPTION_MAX],
-            kind=CommitmentKind.UPDATE,
+            description=recovery_description(commitment.description),
+            kind=CommitmentKind.RECOVERY,
             due=max(calendar.standard_day, timedelta(hours=1)),
             now=now,
         )
     tz_name = case.customer.time_zone
-    next_step = (
-        promise_context(recovery, tz_name, prefix="next_")
-        if recovery
-        else {"next_description": "", "next_due_local": ""}
-    )
+    # When the owner will call: the recovery task itself is the owner's, in the owner's words,
+    # so the customer's apology carries its time only.
+    next_step = {"next_due_local": ""}
+    if recovery is not None:
+        step = promise_context(recovery, tz_name, prefix="next_")
+        next_step = {key: step[key] for key in ("next_due_at", "next_due_local")}
     promise_end(
         commitment=commitment,
         case=case,
@@ -109,7 +117,9 @@ def _mark_missed(*, commitment: Commitment, case: Case, now: datetime) -> None:
             template="missed",
             dedupe_key=f"commitment:{commitment.pk}:missed:apology",
             extra={**promise_context(commitment, tz_name), **next_step},
-        ),
+        )
+        if customers
+        else None,
     )
     missed_manager_alerts(commitment=commitment, case=case)
     handoff_record_commitment_missed(case_id=case.pk, commitment_id=commitment.pk)

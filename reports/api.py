@@ -16,7 +16,9 @@ from rest_framework.views import APIView
 
 from caseowner.api import error_responses
 from caseowner.csv_export import csv_lines
+from cases.models import Channel
 from reports import selectors
+from reports.first_response import first_response_attainment
 from reports.selectors import AGENT_COLUMNS, DEFAULT_WEEKS, MAX_WEEKS, Window
 
 ERRORS = (
@@ -187,6 +189,52 @@ SummaryOut = inline_serializer(
             },
             many=True,
         ),
+        "first_response_attainment": inline_serializer(
+            name="ReportFirstResponseAttainment",
+            help_text=(
+                "First response measured from the contacts, per channel, for the cases "
+                "opened in the period (`reports.first_response`): from the case's opening "
+                "(or the customer's first contact, if earlier) to the first contact to the "
+                "customer. Live channels (target under the team's live threshold) are a "
+                "service level (`measure: service_level`), never a customer promise."
+            ),
+            fields={
+                "time": serializers.ChoiceField(
+                    choices=["clock", "business"],
+                    help_text="Measured in clock time, or the team's business time.",
+                ),
+                "goal": serializers.FloatField(
+                    help_text="The share of cases to answer within target (0.8 for 80 %)."
+                ),
+                "channels": inline_serializer(
+                    name="ReportChannelAttainment",
+                    fields={
+                        "channel": serializers.ChoiceField(choices=Channel.choices),
+                        "measure": serializers.ChoiceField(
+                            choices=["service_level", "promise"],
+                            help_text="`service_level`: a live channel, measured and never "
+                            "promised; `promise`: the customer was promised a reply by the "
+                            "target, kept by the first reply.",
+                        ),
+                        "target_seconds": _INT(),
+                        "cases": _INT(help_text="Cases opened in the period."),
+                        "answered": _INT(),
+                        "answered_within_target": _INT(),
+                        "unanswered": _INT(help_text="No contact to the customer yet."),
+                        "waiting": _INT(
+                            help_text="Unanswered and still inside the target: not counted "
+                            "in the rate yet."
+                        ),
+                        "rate": _float("answered within target / (cases − waiting)"),
+                        "goal": serializers.FloatField(),
+                        "goal_met": serializers.BooleanField(allow_null=True),
+                        "median_seconds": _float("Time to first response, answered cases."),
+                        "p90_seconds": _float("90th percentile, answered cases."),
+                    },
+                    many=True,
+                ),
+            },
+        ),
         "today": inline_serializer(
             name="ReportToday",
             fields={
@@ -251,7 +299,9 @@ class TeamSummaryApi(APIView):
             "renegotiated before due, missed, as rates over those that came due, with their "
             "counts); hand-offs offered in each week (time to accept: median and 90th "
             "percentile, interpolated like PostgreSQL's `percentile_cont`; scores, reviews, "
-            "flags, declined); first replies per channel against the team's targets; and now: "
+            "flags, declined); first-response promises per channel (`first_response`) and the "
+            "first response measured from the contacts per channel against the targets and "
+            "the team's goal (`first_response_attainment`); and now: "
             "open cases without a promise, promises due in the next business day, offers "
             "waiting. `?format=csv`: one row per week and one for the period. " + ERRORS
         ),
@@ -265,8 +315,14 @@ class TeamSummaryApi(APIView):
     )
     def get(self, request: Request, team_id: int) -> Response:
         team, window, _ = _read(request, team_id)
-        summary = selectors.team_summary(team=team, window=window, now=timezone.now())
-        response = Response(selectors.team_summary_as_dict(summary))
+        now = timezone.now()
+        summary = selectors.team_summary(team=team, window=window, now=now)
+        attainment = first_response_attainment(team=team, window=window, now=now)
+        body = {
+            **selectors.team_summary_as_dict(summary),
+            "first_response_attainment": attainment.as_dict(),
+        }
+        response = Response(body)
         return _attachment(response, request, f"team{team.pk}-summary-{window.start:%Y%m%d}")
 
 

@@ -15,13 +15,18 @@ from typing import Any
 from django import forms
 
 from cases.models import AssignmentRule, Channel
-from cases.models.people import DEFAULT_FIRST_RESPONSE_SECONDS
+from cases.models.people import (
+    DEFAULT_FIRST_RESPONSE_GOAL_PERCENT,
+    DEFAULT_FIRST_RESPONSE_SECONDS,
+    DEFAULT_LIVE_RESPONSE_THRESHOLD_SECONDS,
+)
 from commitments.calendar_services import CalendarSettings
 from commitments.models import BusinessCalendar
 from reports.settings_selectors import duration_text
 from reports.settings_services import (
     MAX_FIRST_RESPONSE_SECONDS,
     MAX_HANDOFF_ACCEPT_MINUTES,
+    MAX_LIVE_THRESHOLD_SECONDS,
     TeamSettings,
 )
 
@@ -82,6 +87,25 @@ class TeamSettingsForm(forms.Form):
         "managers.",
     )
     assignment_rule = forms.ChoiceField(label="New cases go to", choices=AssignmentRule.choices)
+    live_response_threshold = forms.IntegerField(
+        label="Live channels: targets under (minutes)",
+        required=False,
+        min_value=1,
+        max_value=MAX_LIVE_THRESHOLD_SECONDS // 60,
+        help_text="A channel with a shorter target is measured as a service level and never "
+        "promised to the customer. Empty: 15 minutes.",
+    )
+    first_response_goal_percent = forms.IntegerField(
+        label="Goal: cases answered within target (%)",
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text="Empty: 80 % (80 % answered within target).",
+    )
+    first_response_business_time = forms.BooleanField(
+        label="Measure first response in business time (the team's calendar), not clock time",
+        required=False,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,8 +125,13 @@ class TeamSettingsForm(forms.Form):
                 "holiday_subdivision",
                 "handoff_accept_minutes",
                 "assignment_rule",
+                "first_response_goal_percent",
+                "first_response_business_time",
             )
         }
+        initial["live_response_threshold"] = max(
+            1, round(snapshot["live_response_threshold_seconds"] / 60)
+        )
         weekly = snapshot["weekly_hours"]
         for day in range(7):
             intervals = weekly.get(str(day), [])
@@ -188,6 +217,17 @@ class TeamSettingsForm(forms.Form):
                 closed_days=data["closed_days"],
             ),
             first_response_seconds=targets,
+            live_response_threshold_seconds=(
+                data["live_response_threshold"] * 60
+                if data.get("live_response_threshold") is not None
+                else DEFAULT_LIVE_RESPONSE_THRESHOLD_SECONDS
+            ),
+            first_response_business_time=bool(data.get("first_response_business_time")),
+            first_response_goal_percent=(
+                data["first_response_goal_percent"]
+                if data.get("first_response_goal_percent") is not None
+                else DEFAULT_FIRST_RESPONSE_GOAL_PERCENT
+            ),
             handoff_accept_minutes=data["handoff_accept_minutes"],
             assignment_rule=data["assignment_rule"],
         )

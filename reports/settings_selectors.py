@@ -20,6 +20,9 @@ LABELS = {
     "closed_days": "Closed days",
     "reminder_leads": "Reminder lead times",
     "first_response_seconds": "First-response targets",
+    "live_response_threshold_seconds": "Live channels: targets under",
+    "first_response_business_time": "First response in business time",
+    "first_response_goal_percent": "First-response goal",
     "handoff_accept_minutes": "Hand-off wait",
     "assignment_rule": "Assignment rule",
 }
@@ -48,7 +51,11 @@ def setting_text(key: str, value: Any) -> str:
     """One setting's value from the history's JSON, as the page shows it."""
     if key == "weekly_hours":
         return hours_text(value)
-    if key == "around_the_clock":
+    if key == "live_response_threshold_seconds":
+        return duration_text(int(value))
+    if key == "first_response_goal_percent":
+        return f"{value} %"
+    if key in ("around_the_clock", "first_response_business_time"):
         return "yes" if value else "no"
     if key == "closed_days":
         days = [f"{date.fromisoformat(d):%a %-d %b %Y}{f' ({n})' if n else ''}" for d, n in value]

@@ -2,8 +2,10 @@
 
 The settings are the team's business calendar and reminder lead times (owned by
 ``commitments``: changing them moves the reminders already queued for the team's open
-promises) and the team's own fields: first-response targets per channel, how long a hand-off
-offer may wait, and the assignment rule. ``team_settings_update`` changes any of them in one
+promises) and the team's own fields: first-response targets per channel, the live threshold
+under which a target is a measured service level rather than a promise, whether first
+response is measured in business time, the goal percentage, how long a hand-off offer may
+wait, and the assignment rule. ``team_settings_update`` changes any of them in one
 transaction and records a ``TeamSettingsChange`` with the settings that changed, before and
 after; bad input writes nothing, and every field's errors come back together.
 """
@@ -38,7 +40,16 @@ CALENDAR_KEYS = (
     "closed_days",
     "reminder_leads",
 )
-TEAM_KEYS = ("first_response_seconds", "handoff_accept_minutes", "assignment_rule")
+TEAM_KEYS = (
+    "first_response_seconds",
+    "live_response_threshold_seconds",
+    "first_response_business_time",
+    "first_response_goal_percent",
+    "handoff_accept_minutes",
+    "assignment_rule",
+)
+# A live threshold past a day would make every channel "live": a typing slip, not a policy.
+MAX_LIVE_THRESHOLD_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,12 @@ class TeamSettings:
 
     calendar: CalendarSettings | None = None
     first_response_seconds: dict[str, int] | None = None
+    # A channel whose target is under this is live: measured, never promised to the customer.
+    live_response_threshold_seconds: int | None = None
+    # Measure first response in the team's business time instead of clock time.
+    first_response_business_time: bool | None = None
+    # The share of cases to answer within target, in percent (1–100).
+    first_response_goal_percent: int | None = None
     handoff_accept_minutes: int | None = None
     assignment_rule: str | None = None
 
@@ -71,6 +88,9 @@ def team_settings_snapshot(team: Team) -> dict[str, Any]:
         "closed_days": closed,
         "reminder_leads": list(calendar.reminder_leads),
         "first_response_seconds": dict(sorted(team.first_response_seconds.items())),
+        "live_response_threshold_seconds": team.live_response_threshold_seconds,
+        "first_response_business_time": team.first_response_business_time,
+        "first_response_goal_percent": team.first_response_goal_percent,
         "handoff_accept_minutes": team.handoff_accept_minutes,
         "assignment_rule": team.assignment_rule,
     }
@@ -97,6 +117,12 @@ def _team_errors(changes: TeamSettings) -> dict[str, list[str]]:
         errors["handoff_accept_minutes"] = [
             f"Between 1 and {MAX_HANDOFF_ACCEPT_MINUTES} minutes (a week)."
         ]
+    threshold = changes.live_response_threshold_seconds
+    if threshold is not None and not 1 <= threshold <= MAX_LIVE_THRESHOLD_SECONDS:
+        errors["live_response_threshold_seconds"] = ["Between 1 second and a day."]
+    goal = changes.first_response_goal_percent
+    if goal is not None and not 1 <= goal <= 100:
+        errors["first_response_goal_percent"] = ["Between 1 and 100 percent."]
     for channel, seconds in (changes.first_response_seconds or {}).items():
         if channel not in Channel:
             errors.setdefault("first_response_seconds", []).append(f"No channel {channel!r}.")

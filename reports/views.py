@@ -24,6 +24,7 @@ from cases.permissions import managed_team_ids
 from commitments.models import zone
 from reports import charts, selectors
 from reports.errors import NotFoundError, ReportRuleError
+from reports.first_response import first_response_attainment
 from reports.forms import CaseRowsForm, PeriodForm, PromiseRowsForm
 from reports.selectors import AGENT_COLUMNS, DEFAULT_WEEKS, TeamChoice, Window
 
@@ -138,21 +139,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "accepted_url": _audit(period, w.start, end, status="accepted"),
             }
         )
-    first_rows = [
-        {
-            "fr": fr,
-            "decided_url": _promises(period, first_response="on", channel=fr.channel, **whole),
-            "kept_url": _promises(
-                period,
-                first_response="on",
-                channel=fr.channel,
-                status="kept",
-                on_time="on",
-                **whole,
-            ),
-        }
-        for fr in summary.first_response
-    ]
+    attainment = first_response_attainment(
+        team=period.team, window=period.window, now=timezone.now()
+    )
     today = summary.today
     today_links = {
         "without_promise": (
@@ -171,7 +160,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "promise_rows": promise_rows,
         "handoff_rows": handoff_rows,
-        "first_rows": first_rows,
+        "attainment": attainment,
         "today_links": today_links,
         "whole_promises": _promises(period, **whole),
         "whole_handoffs": _audit(period, period.window.start, period.window.last_day),
@@ -211,9 +200,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "first_chart": charts.bar_chart(
             chart_id="chart-first",
-            title="First replies on time, by channel (first-response promises)",
-            groups=[fr.label for fr in summary.first_response],
-            series=[("On time", [fr.attainment for fr in summary.first_response])],
+            title="First response within target, by channel (measured from the contacts)",
+            groups=[c.label for c in attainment.channels],
+            series=[("Within target", [c.rate for c in attainment.channels])],
             label=charts.percent,
             top=1.0,
         ),
@@ -320,6 +309,17 @@ def promises(request: HttpRequest) -> HttpResponse:
         "extra_query": "&" + query.urlencode(),
     }
     return _render(request, "reports/promises.html", context, period)
+
+
+@login_required
+def first_response(request: HttpRequest) -> HttpResponse:
+    """First response per channel measured from the contacts (``reports.first_response``)."""
+    period = _period(request)
+    attainment = first_response_attainment(
+        team=period.team, window=period.window, now=timezone.now()
+    )
+    context = {"period": period, "form": period.form, "attainment": attainment}
+    return _render(request, "reports/first_response.html", context, period)
 
 
 @login_required

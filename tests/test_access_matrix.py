@@ -413,6 +413,7 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "reports-agents": {"GET": TEAM_FIGURES},
     "reports-promises": {"GET": TEAM_FIGURES},
     "reports-open-cases": {"GET": TEAM_FIGURES},
+    "reports-first-response": {"GET": TEAM_FIGURES},
     # A team's settings: its managers change them (and staff); agents refused, others hidden.
     "reports-settings": {"GET": TEAM_FIGURES, "POST": TEAM_FIGURES},
     # Django's account pages

@@ -32,6 +32,13 @@ DEFAULT_FIRST_RESPONSE_SECONDS: dict[str, int] = {
 }
 
 
+# A first-response target under this is a live channel's service level, measured from the
+# contacts and never promised to the customer (per team: ``Team.live_response_threshold_seconds``).
+DEFAULT_LIVE_RESPONSE_THRESHOLD_SECONDS = 15 * 60
+# The share of a live channel's cases answered within target a team aims for (80 % in 60 s).
+DEFAULT_FIRST_RESPONSE_GOAL_PERCENT = 80
+
+
 class Title(models.TextChoices):
     NONE = "", "(none)"
     MR = "Mr", "Mr"
@@ -129,6 +136,17 @@ class Team(models.Model):
     )
     # Per-channel overrides of DEFAULT_FIRST_RESPONSE_SECONDS: {"email": 3600, ...}.
     first_response_seconds = models.JSONField(default=dict, blank=True)
+    # A channel whose target is under this many seconds is live (chat, phone, in person by
+    # default): its first response is measured, never promised to the customer.
+    live_response_threshold_seconds = models.PositiveIntegerField(
+        default=DEFAULT_LIVE_RESPONSE_THRESHOLD_SECONDS
+    )
+    # Measure live first responses in the team's business time instead of clock time.
+    first_response_business_time = models.BooleanField(default=False)
+    # The share of live cases to answer within target, in percent (the "80" of 80/60).
+    first_response_goal_percent = models.PositiveSmallIntegerField(
+        default=DEFAULT_FIRST_RESPONSE_GOAL_PERCENT
+    )
     # How long (business minutes) a hand-off offer may wait before the receiver is reminded;
     # twice that escalates to the managers.
     handoff_accept_minutes = models.PositiveIntegerField(default=120)
@@ -144,6 +162,15 @@ class Team(models.Model):
         related_name="on_duty_for",
     )
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_goal_percent__gte=1)
+                & Q(first_response_goal_percent__lte=100),
+                name="team_first_response_goal_percent",
+            ),
+        ]
+
     def __str__(self) -> str:
         return self.name
 
@@ -152,6 +179,12 @@ class Team(models.Model):
         if seconds is None:
             seconds = DEFAULT_FIRST_RESPONSE_SECONDS.get(channel, 6 * 3600)
         return timedelta(seconds=int(seconds))
+
+    def first_response_is_live(self, channel: str) -> bool:
+        """A live channel's first response is a service level measured from the contacts;
+        any other's is a promise to the customer, kept by the first reply."""
+        target = self.first_response_target(channel)
+        return target < timedelta(seconds=self.live_response_threshold_seconds)
 
 
 class AgentProfile(models.Model):

@@ -52,7 +52,7 @@ def test_promises_follow_an_accepted_hand_off_with_their_reminders(
     reminders = pending(f"commitment:{callback.pk}:due:")
     assert {n.recipient_address for n in reminders} == {receiver.email}
     assert not pending(f"commitment:{callback.pk}:due:", recipient_address=agent.email).exists()
-    follow_up = Commitment.objects.get(case=case, description__startswith="Check with you")
+    follow_up = Commitment.objects.get(case=case, kind="handoff_check")
     assert (follow_up.owner, follow_up.due_at) == (receiver, london(2026, 11, 26, 11))
     case.refresh_from_db()
     assert case.next_due_at == first.due_at

@@ -35,7 +35,7 @@ def test_promises_follow_the_case_on_hand_off(time_machine, open_case, agent, te
     assert [n.send_after for n in moved] == [london(2026, 11, 27, 10), london(2026, 11, 30, 9)]
     assert not set(n.dedupe_key for n in moved) & old_keys
     assert not pending(f"commitment:{c.pk}:due:", recipient_address=agent.email).exists()
-    follow_up = Commitment.objects.get(case=case, description__startswith="Check with you")
+    follow_up = Commitment.objects.get(case=case, kind="handoff_check")
     assert follow_up.owner == new_owner
     assert follow_up.due_at == london(2026, 11, 26, 15)
 

@@ -8,7 +8,7 @@ import pytest
 
 from caseowner.celery import app
 from cases.models import CaseEvent
-from commitments.models import Commitment, CommitmentStatus, PromiseEventKind
+from commitments.models import Commitment, CommitmentKind, CommitmentStatus, PromiseEventKind
 from commitments.sweep import commitment_mark_missed, commitments_sweep_due
 from commitments.tasks import sweep_due
 from tests.commitments.conftest import (
@@ -43,13 +43,15 @@ def test_a_missed_promise_apologises_once_and_alerts_the_manager_once(
     assert apology.recipient_address == case.customer.email
     assert apology.context["owner"]["email"] == agent.agent_profile.direct_email
     assert apology.context["owner"]["phone"] == agent.agent_profile.direct_phone
-    assert apology.context["next_description"].startswith("Contact you personally about:")
+    assert apology.context["next_due_local"]
+    assert "next_description" not in apology.context  # the recovery task is in the owner's words
     alerts = notices("missed_manager", context__commitment_id=c.pk)
     assert [a.recipient_address for a in alerts] == [manager.email]
     assert CaseEvent.objects.filter(case=case, kind=PromiseEventKind.COMMITMENT_MISSED).count() == 2
-    # the recovery step is itself a promise, and the queue now orders by it
+    # the recovery step is the owner's own task, and the queue now orders by it
     recovery = c.successor
     assert recovery.status == CommitmentStatus.OPEN and recovery.made_by is None
+    assert recovery.kind == CommitmentKind.RECOVERY
     case.refresh_from_db()
     assert case.next_due_at == recovery.due_at
 

@@ -50,7 +50,9 @@ def test_the_dashboard_shows_each_figure_with_a_link_to_its_rows(world):
         f"/manage/handoffs/?team={team}&amp;date_from=2026-03-02&amp;date_to=2026-03-08"
         "&amp;status=declined" in html
     )
-    assert "first_response=on&amp;channel=email" in html
+    # first response, measured from the contacts for every channel, with its own page
+    assert f"/manage/first-response/?team={team}&amp;weeks=2&amp;to=2026-03-15" in html
+    assert 'data-label="Channel">Phone</th>' in html
     # each chart has a table beside it
     assert html.count("<svg") == 4
     assert html.count('<table class="figures') == 3

@@ -1,0 +1,183 @@
+"""First response measured from the contacts: per channel, how many of a team's cases were
+answered within the channel's target, against the team's goal.
+
+What is measured, for every case of the team opened in the period (``Case.created_at``):
+
+- **start**: the earlier of the case's opening and the customer's first contact on it (an
+  integration often opens a chat or call case after the customer has already written or
+  rung: their wait began then);
+- **first response**: the first contact *to* the customer (a reply from the case page, a
+  chat answer or call an integration logged); automatic messages never count;
+- **time to first response**: first response − start, in clock time, or in the team's
+  business time (its calendar: hours, holidays, closed days) when the team chooses
+  (``Team.first_response_business_time``);
+- **answered within target**: that time ≤ the channel's target (``Team.first_response_target``);
+- **rate**: answered within target ÷ decided cases, where a case is decided once answered or
+  once its target has passed unanswered (an unanswered case still inside its target is
+  ``waiting`` and counts in neither part); the **goal** is the team's percentage (80 % by
+  default: "80 % answered within 60 s").
+
+Every channel is measured the same way, live or not: on email, web and social the first
+reply also keeps the first-response promise, so the two agree, and on live channels (target
+under the team's live threshold) there is no promise at all, only this measure. One query
+reads one row per case (channel and three instants, bounded by one team's cases in at most
+``MAX_WEEKS`` weeks, like the hand-off percentile lists); the business-time arithmetic and
+the percentiles (``percentile_cont`` semantics) are done on those rows in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+
+from cases.models import Case, Channel, Contact, ContactDirection, Team
+from commitments.calendar_services import business_calendar_of
+from commitments.calendars import Calendar, business_time_between
+from reports.selectors import Window, percentile_cont
+
+MEASURE_SERVICE_LEVEL = "service_level"
+MEASURE_PROMISE = "promise"
+
+
+@dataclass
+class ChannelAttainment:
+    channel: str
+    label: str
+    target: timedelta
+    # "service_level" (a live channel: measured, never promised) or "promise".
+    measure: str
+    goal: float
+    cases: int = 0
+    answered: int = 0
+    answered_within_target: int = 0
+    unanswered: int = 0
+    # Unanswered, and still inside the target: not yet decided either way.
+    waiting: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def decided(self) -> int:
+        return self.cases - self.waiting
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.answered_within_target / self.decided, 4) if self.decided else None
+
+    @property
+    def goal_met(self) -> bool | None:
+        return None if self.rate is None else self.rate >= self.goal
+
+    @property
+    def median_seconds(self) -> float | None:
+        value = percentile_cont(self.seconds, 0.5)
+        return None if value is None else round(value, 3)
+
+    @property
+    def p90_seconds(self) -> float | None:
+        value = percentile_cont(self.seconds, 0.9)
+        return None if value is None else round(value, 3)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "measure": self.measure,
+            "target_seconds": int(self.target.total_seconds()),
+            "cases": self.cases,
+            "answered": self.answered,
+            "answered_within_target": self.answered_within_target,
+            "unanswered": self.unanswered,
+            "waiting": self.waiting,
+            "rate": self.rate,
+            "goal": self.goal,
+            "goal_met": self.goal_met,
+            "median_seconds": self.median_seconds,
+            "p90_seconds": self.p90_seconds,
+        }
+
+
+@dataclass
+class FirstResponseReport:
+    team: Team
+    window: Window
+    business_time: bool
+    goal: float
+    channels: list[ChannelAttainment]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time": "business" if self.business_time else "clock",
+            "goal": self.goal,
+            "channels": [c.as_dict() for c in self.channels],
+        }
+
+
+def _first_contact(direction: str) -> Subquery:
+    """The case's first contact in ``direction`` (index ``contact_case_at``)."""
+    return Subquery(
+        Contact.objects.filter(case=OuterRef("pk"), direction=direction, auto_submitted=False)
+        .order_by("at", "id")
+        .values("at")[:1]
+    )
+
+
+def first_response_attainment(*, team: Team, window: Window, now: datetime) -> FirstResponseReport:
+    """Per-channel first-response attainment of ``team``'s cases opened in ``window``: one
+    query (plus the calendar's closed days when measured in business time)."""
+    start, end = window.bounds()
+    rows = (
+        Case.objects.filter(team_id=team.pk, created_at__gte=start, created_at__lt=end)
+        .annotate(
+            first_in=_first_contact(ContactDirection.FROM_CUSTOMER),
+            first_out=_first_contact(ContactDirection.TO_CUSTOMER),
+        )
+        .order_by()
+        .values_list("channel", "created_at", "first_in", "first_out")
+    )
+    business = team.first_response_business_time
+    calendar: Calendar | None = business_calendar_of(team).as_calendar() if business else None
+
+    def elapsed(a: datetime, b: datetime) -> timedelta:
+        if b <= a:
+            return timedelta(0)
+        return business_time_between(calendar, a, b) if calendar is not None else b - a
+
+    goal = team.first_response_goal_percent / 100
+    labels = dict(Channel.choices)
+    channels: dict[str, ChannelAttainment] = {}
+    for channel, created_at, first_in, first_out in rows:
+        line = channels.get(channel)
+        if line is None:
+            line = channels[channel] = ChannelAttainment(
+                channel=channel,
+                label=labels.get(channel, channel),
+                target=team.first_response_target(channel),
+                measure=(
+                    MEASURE_SERVICE_LEVEL
+                    if team.first_response_is_live(channel)
+                    else MEASURE_PROMISE
+                ),
+                goal=goal,
+            )
+        began = min(created_at, first_in) if first_in is not None else created_at
+        line.cases += 1
+        if first_out is None:
+            line.unanswered += 1
+            if elapsed(began, now) <= line.target:
+                line.waiting += 1
+            continue
+        took = elapsed(began, first_out)
+        line.answered += 1
+        line.seconds.append(took.total_seconds())
+        if took <= line.target:
+            line.answered_within_target += 1
+    order = {c: i for i, c in enumerate(Channel.values)}
+    return FirstResponseReport(
+        team=team,
+        window=window,
+        business_time=business,
+        goal=goal,
+        channels=sorted(channels.values(), key=lambda c: order.get(c.channel, len(order))),
+    )
