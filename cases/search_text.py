@@ -20,6 +20,7 @@ without weighing every customer who shares it:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -41,6 +42,7 @@ _EXTRA_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ
 _WORD = re.compile(r"[^\W_]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str | None) -> str:
     """Lower case without accents: "Zoë Brontë" → "zoe bronte" (``caseowner_fold``)."""
     if text is None:
@@ -53,17 +55,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def _trigram_list(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _trigram_list(text: str) -> tuple[str, ...]:
     """pg_trgm's trigrams in text order: each word padded with two spaces before, one after."""
     grams: list[str] = []
     for word in words(text):
         padded = f"  {word} "
         grams.extend(padded[i : i + 3] for i in range(len(padded) - 2))
-    return grams
+    return tuple(grams)
 
 
-def trigrams(text: str) -> set[str]:
-    return set(_trigram_list(text))
+@functools.lru_cache(maxsize=4096)
+def trigrams(text: str) -> frozenset[str]:
+    return frozenset(_trigram_list(text))
 
 
 def word_similarity(query: str, text: str) -> float:
@@ -76,10 +80,13 @@ def word_similarity(query: str, text: str) -> float:
         if grams[start] not in wanted:
             continue
         extent: set[str] = set()
+        common = 0  # len(extent & wanted), kept as the extent grows
         for gram in grams[start:]:
+            if gram in extent:
+                continue
             extent.add(gram)
             if gram in wanted:
-                common = len(extent & wanted)
+                common += 1
                 best = max(best, common / (len(wanted) + len(extent) - common))
     return best
 
@@ -122,9 +129,8 @@ def name_score(query: str, name: str) -> float:
     if not q_words or not n_words:
         return 0.0
     exact = sum(_word_score(q, n_words) for q in q_words) / len(q_words)
-    return round(
-        max(exact, 0.7 * word_similarity(query, name)) + 0.01 * word_similarity(query, name), 6
-    )
+    trigram = word_similarity(query, name)
+    return round(max(exact, 0.7 * trigram) + 0.01 * trigram, 6)
 
 
 def query_words(text: str) -> list[str]:
