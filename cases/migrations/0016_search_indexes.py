@@ -17,10 +17,10 @@ CREATE OR REPLACE FUNCTION caseowner_name_keys(text) RETURNS tsvector
     AS $$
     SELECT array_to_tsvector(ARRAY(
         SELECT w
-        FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, caseowner_fold($1)))) AS w
+        FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, public.caseowner_fold($1)))) AS w
         UNION
         SELECT '~' || CASE WHEN i = 0 THEN w ELSE overlay(w PLACING '' FROM i FOR 1) END
-        FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, caseowner_fold($1)))) AS w,
+        FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, public.caseowner_fold($1)))) AS w,
             generate_series(0, length(w)) AS i
         WHERE w ~ '^[^0-9-]{3,}$'
     ))
