@@ -27,7 +27,9 @@ def slowest_statements(results: list[Result], k: int = 3) -> list[dict]:
     for q in found:
         sql = q["sql"]
         shape = _shape(sql)
-        if shape in seen or not sql.lstrip().upper().startswith("SELECT") or "FOR UPDATE" in sql:
+        # a read: a SELECT, or a UNION of them ("(SELECT …) UNION ALL (SELECT …)")
+        read = sql.lstrip().upper().startswith(("SELECT", "(SELECT"))
+        if shape in seen or not read or "FOR UPDATE" in sql:
             continue
         seen.add(shape)
         out.append(q)

@@ -4,10 +4,12 @@ reader's teams, customers, cases).
 
 What the text looks like decides what is asked: a reference ("CASE-000123", "123"), an email
 (exact, any case), a phone number (any format, compared in E.164), otherwise a name and the
-words of subjects. PostgreSQL finds name candidates through the GIN trigram index on the
-folded name (``%>``: word similarity) and subjects through the full-text index; SQLite calls
-the same functions in Python (``cases.search_text``). The order is decided in Python on both:
-exact reference, email or phone first, then the closest name.
+words of subjects. PostgreSQL finds name candidates in tiers, closest first, through the GIN
+index of the name's words and their one-letter-off forms (``customer_name_keys``), then the
+GIN trigram index on the folded name (``%>``: word similarity), and subjects through the
+full-text index; SQLite calls the same functions in Python (``cases.search_text``). The
+order is decided in Python on both: exact reference, email or phone first, then the closest
+name.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -33,7 +36,14 @@ from cases.models import OPEN_STATUSES, REF_PREFIX, Customer, parse_ref
 from cases.models import Case as CaseRow
 from cases.permissions import phone_region_for, visible_cases, visible_customers
 from cases.phones import search_e164
-from cases.search_text import WORD_SIMILARITY_THRESHOLD, fold, name_score, words
+from cases.search_text import (
+    WORD_SIMILARITY_THRESHOLD,
+    fold,
+    name_score,
+    name_tsqueries,
+    query_words,
+    words,
+)
 
 # Customers and cases shown at most; name candidates read from the database before ranking.
 RESULT_LIMIT = 10
@@ -65,6 +75,29 @@ class NameSimilar(Func):
             compiler, connection, function="caseowner_word_similarity", **extra
         )
         return f"({sql} >= {WORD_SIMILARITY_THRESHOLD})", params
+
+
+class NameKeysMatch(Func):
+    """``caseowner_name_keys(name) @@ (SELECT tsquery)``: tiers 0–2 of a name search, served
+    by ``customer_name_keys`` (migration 0016). The ``tsquery`` is a sub-select so the planner
+    takes it as one unknown value: a tier of many alternatives is then never estimated to
+    match half the table, which would choose a scan computing the keys of every row."""
+
+    output_field = BooleanField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        name_sql, name_params = compiler.compile(self.source_expressions[0])
+        query_sql, query_params = compiler.compile(self.source_expressions[1])
+        sql = f"(caseowner_name_keys({name_sql}) @@ (SELECT ({query_sql})::tsquery))"
+        return sql, (*name_params, *query_params)
+
+
+class NameTier(Func):
+    """SQLite: ``caseowner_name_tier(typed words, name)``, the tier (0–3) the name answers
+    in, else NULL (``cases.search_text.name_tier``)."""
+
+    function = "caseowner_name_tier"
+    output_field = IntegerField()
 
 
 class NameSimilarity(Func):
@@ -152,35 +185,61 @@ def _read(query: str, region: str) -> _Reading:
 
 
 def _customer_rows(user: Any, reading: _Reading) -> list[Customer]:
+    qs: QuerySet[Customer] = (
+        visible_customers(user)
+        .filter(merged_into__isnull=True)
+        .only("pk", "full_name", "title", "addressed_as", "email", "phone", "time_zone")
+    )
+    if reading.text:
+        return _name_rows(qs, reading.text)
+    if not (reading.email or reading.phone):
+        return []
     exact = Q(pk__in=[])
     if reading.email:
         exact |= Q(email__iexact=reading.email)
     if reading.phone:
         exact |= Q(phone=reading.phone)
-    condition = exact
-    qs: QuerySet[Customer] = visible_customers(user).filter(merged_into__isnull=True)
-    order: list[Any] = []
-    if reading.text:
-        # Each word typed is near a word of the name (the index intersects one scan per
-        # word): "alex nugyen" is not every Alex and every Nguyen.
-        folded_words = [w for w in words(reading.text) if len(w) > 1] or words(reading.text)
-        each_word = Q()
-        for word in folded_words:
-            each_word &= Q(NameSimilar(Value(word, output_field=CharField()), Fold(F("full_name"))))
-        condition |= each_word
-        folded = Value(fold(reading.text), output_field=CharField())
-        qs = qs.annotate(similarity=NameSimilarity(folded, Fold(F("full_name"))))
-        order.append(F("similarity").desc())
-    elif not (reading.email or reading.phone):
-        return []
-    qs = qs.annotate(
-        exact=Case(When(exact, then=Value(0)), default=Value(1), output_field=IntegerField())
-    )
-    return list(
-        qs.filter(condition)
-        .only("pk", "full_name", "title", "addressed_as", "email", "phone", "time_zone")
-        .order_by("exact", *order, "pk")[:NAME_CANDIDATES]
-    )
+    return list(qs.filter(exact).order_by("pk")[:NAME_CANDIDATES])
+
+
+def _name_rows(qs: QuerySet[Customer], text: str) -> list[Customer]:
+    """Name candidates, closest tier first (``cases.search_text``).
+
+    PostgreSQL: one statement, the tiers as ``UNION ALL`` parts of ``NAME_CANDIDATES`` each
+    under one ``LIMIT``, so a later tier is never run once the earlier ones have filled it:
+    "Alex Nguyen" is answered from the name-keys index alone, without weighing every Alex
+    Nguyen by trigrams. A name found in two tiers comes twice and is kept once. SQLite: the
+    tier of each row worked out in Python, in the same order.
+    """
+    typed = query_words(text)
+    folded = Value(fold(text), output_field=CharField())
+    similarity = NameSimilarity(folded, Fold(F("full_name")))
+    each_word = Q()
+    for word in typed:
+        each_word &= Q(NameSimilar(Value(word, output_field=CharField()), Fold(F("full_name"))))
+    if connections[qs.db].vendor != "postgresql":
+        tier = NameTier(Value(" ".join(typed), output_field=CharField()), F("full_name"))
+        trigram_order = Case(When(tier=3, then=similarity), default=Value(0.0))
+        return list(
+            qs.annotate(tier=tier)
+            .filter(tier__isnull=False)
+            .order_by("tier", trigram_order.desc(), "full_name", "pk")[:NAME_CANDIDATES]
+        )
+    tiers = [
+        qs.filter(NameKeysMatch(F("full_name"), Value(tsquery, output_field=CharField()))).order_by(
+            "full_name", "pk"
+        )[:NAME_CANDIDATES]
+        for tsquery in name_tsqueries(typed)
+    ]
+    trigram = qs.filter(each_word).order_by(similarity.desc(), "full_name", "pk")
+    rows = tiers[0].union(*tiers[1:], trigram[:NAME_CANDIDATES], all=True)[:NAME_CANDIDATES]
+    seen: set[int] = set()
+    unique = []
+    for row in rows:
+        if row.pk not in seen:
+            seen.add(row.pk)
+            unique.append(row)
+    return unique
 
 
 def _customer_hits(rows: list[Customer], reading: _Reading) -> list[CustomerHit]:

@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from cases.models import CaseStatus, Customer
 from cases.search import search
+from cases.search_text import name_keys, name_tier
 from tests.factories import CaseFactory, CustomerFactory, TeamFactory, make_agent
 
 
@@ -51,7 +55,20 @@ def top_customer(results):
 
 @pytest.mark.parametrize(
     "query",
-    ["Zoë Brontë", "zoe bronte", "BRONTE", "Brontë", "Bront", "Brotne", "Zoe Brotne", "bronté"],
+    [
+        "Zoë Brontë",
+        "zoe bronte",
+        "BRONTE",
+        "Brontë",
+        "Bront",
+        "Brotne",
+        "Zoe Brotne",
+        "bronté",
+        "Bornte",
+        "Zoe Bornte",
+        "Brpnte",
+        "Zoe Brnte",
+    ],
 )
 def test_a_name_finds_the_customer_accented_partial_or_misspelt(seeded, query):
     assert top_customer(search(user=seeded["agent"], query=query)) == seeded["zoe"]
@@ -128,9 +145,78 @@ def test_a_search_takes_at_most_three_queries(seeded, django_assert_max_num_quer
         [c.owner.agent_profile.display_name for h in results.customers for c in h.open_cases]
 
 
+@pytest.mark.parametrize(
+    ("kind", "query"),
+    [("name", "Zoe Bornte"), ("phone", "07700 900021"), ("reference", "{ref}")],
+)
+def test_the_api_answers_each_kind_in_at_most_four_queries(
+    seeded, kind, query, django_assert_max_num_queries
+):
+    """The token, the reader's teams, the customers, the cases: nothing per row found."""
+    token = Token.objects.create(user=seeded["agent"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    namesakes = CustomerFactory.create_batch(3, full_name="Zoe Bronte", phone="")
+    query = query.format(ref=seeded["cases"]["invoice"].ref)
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/search/", {"q": query})
+    assert response.status_code == 200, response.content
+    best = response.json()["best"]
+    if kind == "reference":
+        assert best == {"type": "case", "ref": seeded["cases"]["invoice"].ref}
+    elif kind == "phone":
+        assert best == {"type": "customer", "id": seeded["zoe"].pk}
+    else:
+        assert best["id"] in {seeded["zoe"].pk, *(c.pk for c in namesakes)}
+
+
 def test_an_empty_query_asks_nothing(seeded, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert search(user=seeded["agent"], query="   ").customers == []
+
+
+def test_a_slip_of_the_finger_is_found_on_both_databases_by_the_same_rule(seeded):
+    """The tier a name answers in, worked out in Python (SQLite), agrees with the name keys
+    PostgreSQL indexes (``caseowner_name_keys``)."""
+    assert name_tier(["nugyen"], "Alex Nguyen 12") == 2  # two neighbours swapped
+    assert name_tier(["nguyn"], "Alex Nguyen 12") == 2  # one dropped
+    assert name_tier(["nhuyen"], "Alex Nguyen 12") == 2  # one changed
+    assert name_tier(["alex", "nguyen"], "Alex Nguyen 12") == 0
+    assert name_tier(["al", "ngu"], "Alex Nguyen 12") == 1
+    assert name_tier(["ngyxun"], "Alex Nguyen 12") is None  # two letters wrong
+    assert name_tier(["nuyen"], "Alex Nguyen 12") == 2
+    assert name_keys("Zoë Brontë 7") >= {"zoe", "bronte", "7", "~bronte", "~brnte", "~zo"}
+
+
+def test_postgres_name_keys_match_the_python_ones(seeded, postgres):
+    names = ["Zoë Brontë", "Jürgen Müller-Lüdenscheidt", "O'Brien Ng 12", "Ana", "Łukasz Żak"]
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute("SELECT tsvector_to_array(caseowner_name_keys(%s))", [name])
+            in_postgres = set(cursor.fetchone()[0])
+            # PostgreSQL also keeps a hyphenated name whole ("muller-ludenscheidt").
+            assert {k for k in in_postgres if "-" not in k} == name_keys(name), name
+
+
+def test_postgres_answers_a_common_name_from_the_name_keys_alone(seeded, postgres):
+    """More namesakes than candidates: the tiers after the first full one never run (the
+    trigram recheck would fold and weigh every namesake)."""
+    CustomerFactory.create_batch(60, full_name="Zoe Bronte")
+    Customer.objects.bulk_create(Customer(full_name=f"Person {n}") for n in range(3000))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_customer")
+    with CaptureQueriesContext(connection) as captured:
+        results = search(user=seeded["agent"], query="Zoe Bornte")
+    assert top_customer(results).full_name in {"Zoë Brontë", "Zoe Bronte"}
+    names_sql = next(q["sql"] for q in captured.captured_queries if "UNION ALL" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + names_sql)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "customer_name_keys" in plan
+    trigram = plan[plan.index("customer_name_trgm") - 200 :]
+    assert "never executed" in trigram
 
 
 def test_postgres_serves_names_and_subjects_from_their_indexes(seeded, postgres):
