@@ -311,8 +311,11 @@ OUTBOX_SWEEP_INTERVAL = env.float("OUTBOX_SWEEP_INTERVAL", default=2.0)
 OUTBOX_IN_PROCESS = env.bool("OUTBOX_IN_PROCESS", default=False)
 # Rows claimed per sweep transaction; a sweep claims batches until none is due.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
+# Claims per delivery task: sent one after another over one kept-open SMTP connection.
+OUTBOX_DELIVERY_BATCH = env.int("OUTBOX_DELIVERY_BATCH", default=50)
 # How long a claim holds before the row may be claimed again (worker died). It must cover
-# the wait in the broker queue plus one send (EMAIL_TIMEOUT).
+# the wait in the broker queue plus one send (EMAIL_TIMEOUT); a delivery task renews the
+# leases of its batch when it starts and again whenever half a lease has passed.
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300.0)
 # At most this many rows are claimed and not yet finished: the sweep stops claiming when the
 # workers are behind, so no claim waits in the broker longer than its lease.

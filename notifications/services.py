@@ -172,15 +172,18 @@ def _lease_until(now: datetime) -> datetime:
 
 
 def _dispatch(claims: list[Claim]) -> None:
-    """Hand claims to Celery (after commit). If the broker refuses, release the rest."""
-    from notifications.tasks import deliver_notification
+    """Hand claims to Celery (after commit), ``OUTBOX_DELIVERY_BATCH`` to a task. If the broker
+    refuses, release the claims it did not take."""
+    from notifications.tasks import deliver_batch
 
-    for index, claim in enumerate(claims):
+    size = max(1, settings.OUTBOX_DELIVERY_BATCH)
+    for start in range(0, len(claims), size):
+        chunk = claims[start : start + size]
         try:
-            deliver_notification.delay(claim.notification_id, claim.attempt)
+            deliver_batch.delay([[c.notification_id, c.attempt] for c in chunk])
         except Exception:
-            logger.exception("outbox: broker unavailable, releasing %d claims", len(claims) - index)
-            outbox_release(claims=claims[index:])
+            logger.exception("outbox: broker unavailable, releasing %d claims", len(claims) - start)
+            outbox_release(claims=claims[start:])
             return
 
 
@@ -382,18 +385,22 @@ class DeliveryOutcome:
 
 _RENEW_SQL = """
 UPDATE {table} SET lease_expires_at = %s
- WHERE id = %s AND status = %s AND attempts = %s
+ WHERE status = %s AND (id, attempts) IN ({pairs})
 RETURNING *
 """
 
 
-def notification_deliver(*, notification_id: int, attempt: int) -> str:
-    """Send one claimed notification if claim ``attempt`` still holds; record the outcome."""
-    now = timezone.now()
-    claim = Notification.objects.filter(
-        id=notification_id, status=NotificationStatus.SENDING, attempts=attempt
+def _renew(claims: Sequence[Claim], *, now: datetime) -> list[Notification]:
+    """The rows whose claim still holds, each given a full lease from ``now``: one statement,
+    one commit, whatever the number of claims."""
+    if not claims:
+        return []
+    params: list[object] = [_lease_until(now), NotificationStatus.SENDING]
+    for claim in claims:
+        params += [claim.notification_id, claim.attempt]
+    sql = _RENEW_SQL.format(
+        table=Notification._meta.db_table, pairs=", ".join(["(%s, %s)"] * len(claims))
     )
-    # One statement checks the claim, gives this send a full lease and reads the row.
     with transaction.atomic():
         connection = transaction.get_connection()
         if connection.vendor == "postgresql":
@@ -401,19 +408,48 @@ def notification_deliver(*, notification_id: int, attempt: int) -> str:
             # holds), so this commit need not wait for the disk.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        renewed = list(
-            Notification.objects.raw(
-                _RENEW_SQL.format(table=Notification._meta.db_table),
-                [_lease_until(now), notification_id, NotificationStatus.SENDING, attempt],
-            )
+        rows = {n.pk: n for n in Notification.objects.raw(sql, params)}
+    # Each row once, in the order claimed (a claim given twice is still one message).
+    return [rows.pop(c.notification_id) for c in claims if c.notification_id in rows]
+
+
+def notification_deliver(*, notification_id: int, attempt: int) -> str:
+    """Send one claimed notification if claim ``attempt`` still holds; record the outcome."""
+    claim = Claim(notification_id=notification_id, attempt=attempt)
+    return notification_deliver_batch(claims=[claim])[notification_id]
+
+
+def notification_deliver_batch(*, claims: Sequence[Claim]) -> dict[int, str]:
+    """Send a batch of claimed notifications over the transport's kept-open connection.
+
+    One statement checks every claim, renews its lease and reads the rows; a claim that no
+    longer holds is skipped. Each message's outcome is written right after the server's
+    answer, so a worker that dies mid-batch leaves at most the message in flight to be sent
+    again (same Message-ID), and a message that fails, for good or for now, fails alone.
+    If the batch runs long (a slow server), the remaining claims are renewed again before
+    their lease could run out.
+    """
+    outcomes = {c.notification_id: DeliveryOutcome.SKIPPED for c in claims}
+    attempts = {c.notification_id: c.attempt for c in claims}
+    renewed_at = timezone.now()
+    pending = _renew(claims, now=renewed_at)
+    while pending:
+        notification = pending.pop(0)
+        attempt = attempts[notification.pk]
+        claim = Notification.objects.filter(
+            id=notification.pk, status=NotificationStatus.SENDING, attempts=attempt
         )
-    if not renewed:
-        return DeliveryOutcome.SKIPPED
-    notification = renewed[0]
-    with delivery_log_context(notification):
-        outcome, reason = _send(notification, claim=claim, attempt=attempt)
-        delivery_record(notification, outcome=outcome, reason=reason)
-    return outcome
+        with delivery_log_context(notification):
+            outcome, reason = _send(notification, claim=claim, attempt=attempt)
+            delivery_record(notification, outcome=outcome, reason=reason)
+        outcomes[notification.pk] = outcome
+        now = timezone.now()
+        if pending and now - renewed_at > timedelta(seconds=settings.OUTBOX_LEASE_SECONDS / 2):
+            renewed_at = now
+            pending = _renew(
+                [Claim(notification_id=n.pk, attempt=attempts[n.pk]) for n in pending], now=now
+            )
+    return outcomes
 
 
 def _send(
