@@ -123,6 +123,16 @@ if _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgr
         "-c idle_in_transaction_session_timeout="
         f"{env.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', default=60000)}",
     )
+    # Opt-in: Django's native psycopg pool (needs psycopg-pool). Each process keeps
+    # DATABASE_POOL_MIN..MAX connections open and lends them per request, instead of one
+    # persistent connection per thread (CONN_MAX_AGE must then be 0).
+    if env.bool("DATABASE_POOL", default=False):
+        _db["CONN_MAX_AGE"] = 0
+        _db["OPTIONS"]["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX", default=8),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
     _db.setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_caseowner")
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
