@@ -177,3 +177,26 @@ def _recipient(address):
     from notifications.services import Recipient
 
     return Recipient(address=address, name="", kind="customer")
+
+
+def test_each_email_is_built_once_however_often_it_is_read(enqueue, frozen, monkeypatch):
+    from django.core.mail import EmailMultiAlternatives
+
+    builds = []
+    real = EmailMultiAlternatives.message
+
+    def counting(self, *args, **kwargs):
+        builds.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "message", counting)
+    for i in range(3):
+        enqueue(f"n{i}")
+
+    outcomes = notification_deliver_batch(claims=outbox_claim_batch())
+
+    assert set(outcomes.values()) == {"sent"}
+    assert len(builds) == 3  # checked by the transport, sent by the backend: built once
+    assert [m.message()["Message-ID"] for m in mail.outbox] == [
+        f"<notification-{pk}@caseowner.local>" for pk in sorted(outcomes)
+    ]
