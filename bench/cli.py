@@ -49,6 +49,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "operations and the sweep default to 50 iterations, and delivery to 300 emails, to "
         "keep the smoke run short: the n column shows it)",
     )
+    p.add_argument(
+        "--latency-seconds",
+        type=float,
+        default=None,
+        help="notices due at 100/s for this long (default 300; below scale 0.01: 10)",
+    )
     p.add_argument("--warmup", type=int, default=20, help="untimed requests before timing")
     p.add_argument(
         "--explain", type=int, default=3, help="EXPLAIN ANALYZE the N slowest statements"
@@ -117,6 +123,8 @@ def run_scale(args: argparse.Namespace) -> int:
 
     t0 = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
+    server = db.server_settings()
+    print("bench: server " + ", ".join(f"{k}={v}" for k, v in server.items()), flush=True)
     print(f"  migrate: {time.monotonic() - t0:.1f}s", flush=True)
     data = generate.ensure_data(args.scale, skip=args.skip_generate)
 
@@ -125,6 +133,7 @@ def run_scale(args: argparse.Namespace) -> int:
     write_requests = args.requests or (200 if args.scale >= 0.01 else 50)
     warmup = max(1, min(args.warmup, requests // 5))
     env_obj = ops.build_env(n=requests, n_writes=write_requests, scale=args.scale, warmup=warmup)
+    env_obj.latency_seconds = args.latency_seconds or (300.0 if args.scale >= 0.01 else 10.0)
     only = set(args.only.split(",")) if args.only else None
     results = ops.run_all(env_obj, redis_url=args.redis_url, only=only)
     _purge_broker(env)
@@ -150,6 +159,7 @@ def run_scale(args: argparse.Namespace) -> int:
         "http": [r.as_dict() for r in http_results],
         "slowest_statements": plans,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "server": server,
     }
     print()
     print(report.render_table(rep))

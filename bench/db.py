@@ -154,3 +154,31 @@ def marker_set(cur, key: str, value: str) -> None:  # a DB-API cursor
 def point_django_at(target: Target) -> None:
     """Make Django's settings read the benchmark database (call before ``django.setup()``)."""
     os.environ["DATABASE_URL"] = target.url
+
+
+# What the figures depend on: printed with every run and kept in its JSON.
+SERVER_SETTINGS = (
+    "server_version",
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "random_page_cost",
+    "synchronous_commit",
+    "max_connections",
+    "autovacuum_vacuum_scale_factor",
+    "idle_in_transaction_session_timeout",
+)
+
+
+def server_settings() -> dict[str, str]:
+    """``SHOW`` each of SERVER_SETTINGS on Django's connection, plus the database pool."""
+    from django.conf import settings
+    from django.db import connection
+
+    values: dict[str, str] = {}
+    with connection.cursor() as cursor:
+        for name in SERVER_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            values[name] = str(cursor.fetchone()[0])
+    values["django_pool"] = str(bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool")))
+    return values

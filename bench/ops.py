@@ -35,6 +35,7 @@ TARGETS = {
     "team_agents_report": "≤8 q, p95 ≤150",
     "sweep_claim": "≤50 ms / 1,000",
     "delivery": "≥300 emails/s",
+    "notice_latency": "p99 ≤ 10 s",
 }
 
 SUMMARY = {
@@ -88,6 +89,8 @@ class Env:
     customer_case_ids: list[int]
     write_case_ids: list[int]
     clients: dict[int, Client] = field(default_factory=dict)
+    # the notice-latency run's length (5 minutes at a real scale, seconds in the smoke run)
+    latency_seconds: float = 300.0
 
     def api(self, user: Any) -> Client:
         client = self.clients.get(user.pk)
@@ -567,6 +570,34 @@ def op_delivery(env: Env, *, redis_url: str) -> Result:
     return _from_outbox("delivery", label, value, "emails/s")
 
 
+def op_notice_latency(env: Env, *, redis_url: str) -> Result:
+    seconds = env.latency_seconds
+    label = f"notice latency: 100 due/s for {seconds:g} s, send_after → SMTP accept"
+    try:
+        fn = _outbox("measure_notice_latency")
+        _fresh_broker_connections()
+        saved = os.environ.pop("CELERY_BROKER_URL", None)
+        try:
+            value = _call_with(
+                fn, rate=100, seconds=seconds, workers=2, redis_url=redis_url, broker_url=redis_url
+            )
+        finally:
+            if saved is not None:
+                os.environ["CELERY_BROKER_URL"] = saved
+            _fresh_broker_connections()
+    except NotBuilt as exc:
+        return Result("notice_latency", label, status=NOT_BUILT, note=str(exc))
+    except Exception as exc:
+        return Result("notice_latency", label, status="error", note=f"{type(exc).__name__}: {exc}")
+    r = _from_outbox("notice_latency", label, value, "s")
+    if isinstance(value, dict) and value.get("p99_s") is not None:
+        r.note = (
+            f"median {value['median_s']} s, p95 {value['p95_s']} s, p99 {value['p99_s']} s, "
+            f"{value['not_delivered']} not delivered"
+        )
+    return r
+
+
 READS = [
     op_queue,
     op_case_detail,
@@ -595,7 +626,7 @@ def run_all(env: Env, *, redis_url: str, only: set[str] | None = None) -> list[R
         r.target = r.target or TARGETS.get(r.key, "")
         results.append(r)
         connection.close_if_unusable_or_obsolete()
-    for op2 in (op_sweep_claim, op_delivery):
+    for op2 in (op_sweep_claim, op_delivery, op_notice_latency):
         key = op2.__name__.removeprefix("op_")
         if only and key not in only:
             continue

@@ -216,6 +216,97 @@ def _database_url() -> str:
     return f"postgres://{auth}@{sd['HOST'] or '127.0.0.1'}:{sd['PORT'] or 5432}/{sd['NAME']}"
 
 
+class _Workers:
+    """Celery worker processes on a private Redis, delivering to a local SMTP sink that notes
+    when it accepted each message; the sweep runs in this process, as beat would run it."""
+
+    def __init__(
+        self,
+        *,
+        workers: int,
+        redis_url: str | None,
+        broker_url: str | None,
+        pool: str,
+        concurrency: int,
+    ) -> None:
+        self.workers, self.pool, self.concurrency = workers, pool, concurrency
+        self.broker_hint = broker_url or redis_url
+        self.accepted: dict[str, float] = {}
+
+    def __enter__(self) -> _Workers:
+        from django.conf import settings
+
+        from caseowner.celery import app
+
+        sys.path.insert(0, str(ROOT))
+        from tests.integration.celery_worker import Proc, worker_args
+        from tests.integration.smtp_sink import SmtpSink
+
+        _require_postgres()
+        broker = self.broker_hint or settings.CELERY_BROKER_URL
+        self.private = None
+        if shutil.which("redis-server"):
+            # Our own broker: a worker of anyone else's on a shared Redis cannot take our tasks.
+            from tests.integration.celery_worker import RedisServer
+            from tests.integration.smtp_sink import free_port
+
+            self.private = RedisServer(free_port()).start()
+            broker = self.private.url
+        if not broker.startswith("redis://"):
+            raise RuntimeError("the delivery bench needs Redis: pass redis_url or set it up")
+        app.conf.broker_url = broker
+        app.conf.task_always_eager = False
+        # Connections already pooled for another broker must not be reused.
+        app._pool = None
+        app.amqp._producer_pool = None
+        settings.OUTBOX_MAX_IN_FLIGHT = 1000
+        settings.OUTBOX_BATCH_SIZE = 500
+        settings.OUTBOX_LEASE_SECONDS = 120
+
+        import redis
+
+        redis.Redis.from_url(broker).delete("celery", "unacked", "unacked_index")
+        accepted = self.accepted
+
+        class TimedSink(SmtpSink):
+            def record(self, received: Any) -> None:
+                accepted.setdefault(received.message_id, time.time())
+                super().record(received)
+
+        self.sink = TimedSink(parse=False).start()
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": broker,
+            "EMAIL_URL": self.sink.url,
+            "OUTBOX_LEASE_SECONDS": "120",
+            "OUTBOX_IN_PROCESS": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+        logs = Path(os.environ.get("TMPDIR", "/tmp"))
+        self.procs = [
+            Proc(
+                worker_args(concurrency=self.concurrency, pool=self.pool, name=f"bench{i}"),
+                env,
+                logs / f"bench-outbox-worker{i}.log",
+            ).start()
+            for i in range(self.workers)
+        ]
+        _cleanup()
+        # Warm up: every worker has connected and sent something before the clock starts.
+        _copy_pending(20 * self.workers, due=20 * self.workers, start=10_000_000)
+        _sweep_until(lambda: self.sink.count() >= 20 * self.workers, timeout=120)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.kill()
+        self.sink.stop()
+        if self.private is not None:
+            self.private.stop()
+        _cleanup()
+
+
 def measure_delivery(
     *,
     n: int = 3000,
@@ -231,86 +322,124 @@ def measure_delivery(
     sink, rows claimed by the sweep running in this process (as beat would run it)."""
     from django.conf import settings
 
-    from caseowner.celery import app
     from notifications.models import Notification
 
-    sys.path.insert(0, str(ROOT))
-    from tests.integration.celery_worker import Proc, worker_args
-    from tests.integration.smtp_sink import SmtpSink
-
-    _require_postgres()
-    broker = broker_url or redis_url or settings.CELERY_BROKER_URL
-    private = None
-    if shutil.which("redis-server"):
-        # Our own broker: a worker of anyone else's on a shared Redis cannot take our tasks.
-        from tests.integration.celery_worker import RedisServer
-        from tests.integration.smtp_sink import free_port
-
-        private = RedisServer(free_port()).start()
-        broker = private.url
-    if not broker.startswith("redis://"):
-        raise RuntimeError("measure_delivery needs Redis: pass redis_url or set CELERY_BROKER_URL")
-    app.conf.broker_url = broker
-    app.conf.task_always_eager = False
-    # Connections already pooled for another broker must not be reused.
-    app._pool = None
-    app.amqp._producer_pool = None
-    settings.OUTBOX_MAX_IN_FLIGHT = 1000
-    settings.OUTBOX_BATCH_SIZE = 500
-    settings.OUTBOX_LEASE_SECONDS = 120
-
-    import redis
-
-    redis.Redis.from_url(broker).delete("celery", "unacked", "unacked_index")
-    sink = SmtpSink(parse=False).start()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker,
-        "EMAIL_URL": sink.url,
-        "OUTBOX_LEASE_SECONDS": "120",
-        "OUTBOX_IN_PROCESS": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    logs = Path(os.environ.get("TMPDIR", "/tmp"))
-    procs = [
-        Proc(
-            worker_args(concurrency=concurrency, pool=pool, name=f"bench{i}"),
-            env,
-            logs / f"bench-outbox-worker{i}.log",
-        ).start()
-        for i in range(workers)
-    ]
-    _cleanup()
-    try:
-        # Warm up: every worker has connected and sent something before the clock starts.
-        _copy_pending(20 * workers, due=20 * workers, start=10_000_000)
-        _sweep_until(lambda: sink.count() >= 20 * workers, timeout=120)
-        base = sink.count()
+    with _Workers(
+        workers=workers,
+        redis_url=redis_url,
+        broker_url=broker_url,
+        pool=pool,
+        concurrency=concurrency,
+    ) as run:
+        base = run.sink.count()
         _copy_pending(n, due=n)
         t0 = time.perf_counter()
-        _sweep_until(lambda: sink.count() - base >= n, timeout=timeout)
+        _sweep_until(lambda: run.sink.count() - base >= n, timeout=timeout)
         elapsed = time.perf_counter() - t0
         sent = Notification.objects.filter(dedupe_key__startswith=PREFIX, status="sent").count()
-        duplicates = sum(sink.duplicates().values())
-    finally:
-        for proc in procs:
-            proc.kill()
-        sink.stop()
-        if private is not None:
-            private.stop()
-        _cleanup()
+        duplicates = sum(run.sink.duplicates().values())
     return {
         "n": n,
         "workers": workers,
         "pool": pool,
         "concurrency": concurrency,
+        "delivery_batch": settings.OUTBOX_DELIVERY_BATCH,
         "seconds": round(elapsed, 2),
         "throughput": round(n / elapsed, 1),
         "unit": "emails/s",
         "marked_sent": sent,
         "duplicates": duplicates,
     }
+
+
+def measure_notice_latency(
+    *,
+    rate: int = 100,
+    seconds: float = 300.0,
+    workers: int = 2,
+    redis_url: str | None = None,
+    broker_url: str | None = None,
+    pool: str = "solo",
+    concurrency: int = 1,
+    sweep_interval: float | None = None,
+    **_: Any,
+) -> dict:
+    """Notices falling due at ``rate`` a second for ``seconds``: the time from each one's
+    ``send_after`` to the SMTP server's acceptance, with the sweep every
+    ``OUTBOX_SWEEP_INTERVAL`` seconds (as beat runs it) and two workers delivering."""
+    from django.conf import settings
+
+    from notifications.models import Notification
+
+    interval = settings.OUTBOX_SWEEP_INTERVAL if sweep_interval is None else sweep_interval
+    total = int(rate * seconds)
+    with _Workers(
+        workers=workers,
+        redis_url=redis_url,
+        broker_url=broker_url,
+        pool=pool,
+        concurrency=concurrency,
+    ) as run:
+        lead = 3.0  # the first notice falls due this long after the rows are written
+        start = datetime.now(UTC) + timedelta(seconds=lead)
+        _copy_due_over_time(total, rate=rate, start=start)
+        deadline = time.monotonic() + lead + seconds + 120
+        while run.sink.count() < total + 20 * workers:
+            if time.monotonic() > deadline:
+                break
+            from notifications.services import outbox_sweep
+
+            outbox_sweep()
+            time.sleep(interval)
+        due = dict(
+            Notification.objects.filter(
+                dedupe_key__startswith=PREFIX, dedupe_key__lt=f"{PREFIX}1"
+            ).values_list("id", "send_after")
+        )
+        from notifications.models import notification_message_id
+
+        latencies = sorted(
+            run.accepted[notification_message_id(pk)] - send_after.timestamp()
+            for pk, send_after in due.items()
+            if notification_message_id(pk) in run.accepted
+        )
+        lost = len(due) - len(latencies)
+
+    def pct(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(len(latencies) * q))], 2)
+
+    return {
+        "n": total,
+        "rate_per_s": rate,
+        "seconds": seconds,
+        "sweep_interval_s": interval,
+        "workers": workers,
+        "delivered": len(latencies),
+        "not_delivered": lost,
+        "median_s": pct(0.5) if latencies else None,
+        "p95_s": pct(0.95) if latencies else None,
+        "p99_s": pct(0.99) if latencies else None,
+        "max_s": round(latencies[-1], 2) if latencies else None,
+        "unit": "s",
+    }
+
+
+def _copy_due_over_time(n: int, *, rate: int, start: datetime) -> None:
+    """COPY ``n`` pending notices falling due ``rate`` a second from ``start`` (keys
+    ``PREFIX`` + a zero-padded number, below the warm-up's)."""
+    from django.db import connection
+
+    context = '{"subject": "Bench", "body": "A notice from the benchmark."}'
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY notifications_notification ({', '.join(COLUMNS)}) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for i in range(n):
+                send_after = start + timedelta(seconds=i / rate)
+                copy.write(
+                    f"email\tcustomer{i}@example.com\tCustomer {i}\tcustomer\t"
+                    f"notifications/email/message\t{context}\t[]\t{PREFIX}0{i:09d}\t[]\t"
+                    f"{send_after.isoformat()}\tpending\t0\t\t\n"
+                )
 
 
 def _sweep_until(done: Any, timeout: float, interval: float = 0.1) -> None:
@@ -337,6 +466,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool", default="solo", help="solo, prefork or threads")
     parser.add_argument("--concurrency", type=int, default=1, help="per worker process")
     parser.add_argument("--skip-claim", action="store_true", help="delivery only")
+    parser.add_argument(
+        "--latency-seconds", type=float, default=0, help="notice latency run length (0: none)"
+    )
+    parser.add_argument("--latency-rate", type=int, default=100, help="notices due a second")
     parser.add_argument("--redis-url", default="", help="broker when redis-server is not installed")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
@@ -367,6 +500,19 @@ def main(argv: list[str] | None = None) -> None:
                 measure_delivery(
                     n=args.deliver,
                     redis_url=redis_url,
+                    workers=args.workers,
+                    pool=args.pool,
+                    concurrency=args.concurrency,
+                ),
+                flush=True,
+            )
+        if args.latency_seconds:
+            print(
+                "notice latency:",
+                measure_notice_latency(
+                    rate=args.latency_rate,
+                    seconds=args.latency_seconds,
+                    redis_url=args.redis_url or None,
                     workers=args.workers,
                     pool=args.pool,
                     concurrency=args.concurrency,

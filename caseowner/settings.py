@@ -123,6 +123,16 @@ if _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgr
         "-c idle_in_transaction_session_timeout="
         f"{env.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', default=60000)}",
     )
+    # Opt-in: Django's native psycopg pool (needs psycopg-pool). Each process keeps
+    # DATABASE_POOL_MIN..MAX connections open and lends them per request, instead of one
+    # persistent connection per thread (CONN_MAX_AGE must then be 0).
+    if env.bool("DATABASE_POOL", default=False):
+        _db["CONN_MAX_AGE"] = 0
+        _db["OPTIONS"]["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX", default=8),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
     _db.setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_caseowner")
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
@@ -312,8 +322,11 @@ OUTBOX_SWEEP_INTERVAL = env.float("OUTBOX_SWEEP_INTERVAL", default=2.0)
 OUTBOX_IN_PROCESS = env.bool("OUTBOX_IN_PROCESS", default=False)
 # Rows claimed per sweep transaction; a sweep claims batches until none is due.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
+# Claims per delivery task: sent one after another over one kept-open SMTP connection.
+OUTBOX_DELIVERY_BATCH = env.int("OUTBOX_DELIVERY_BATCH", default=50)
 # How long a claim holds before the row may be claimed again (worker died). It must cover
-# the wait in the broker queue plus one send (EMAIL_TIMEOUT).
+# the wait in the broker queue plus one send (EMAIL_TIMEOUT); a delivery task renews the
+# leases of its batch when it starts and again whenever half a lease has passed.
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300.0)
 # At most this many rows are claimed and not yet finished: the sweep stops claiming when the
 # workers are behind, so no claim waits in the broker longer than its lease.

@@ -77,7 +77,8 @@ class PagePanel:
 
 # handler(case=..., by=user, now=datetime) — a case was just opened (first-response promise).
 case_opened: list[Callable[..., Any]] = []
-# handler(case=..., handoff=..., now=datetime) — ownership moved; case.owner is the new owner.
+# handler(case=..., handoff=..., now=datetime) — ownership moved; ``case`` is the locked row
+# read in this transaction, ``case.owner`` (with its agent profile) the new owner.
 handoff_accepted: list[Callable[..., Any]] = []
 # handler(case=..., contact=Contact, now=datetime) — a contact with the customer was just
 # recorded on the (locked) case, in its transaction; never called for an automatic message

@@ -23,8 +23,15 @@ from commitments.models import (
     CommitmentKind,
     CommitmentStatus,
 )
-from commitments.scheduling import DueLike, reminders_cancel, reminders_schedule
+from commitments.scheduling import (
+    DueLike,
+    reminder_messages,
+    reminders_cancel,
+    reminders_cancel_many,
+    reminders_schedule,
+)
 from commitments.selectors import iso
+from notifications.services import notification_enqueue_many
 
 # The first-reply promise in the customer's words, by the channel they came in on.
 FIRST_REPLY_WORDS: dict[str, str] = {
@@ -76,21 +83,33 @@ def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
 def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
     """Open promises follow the case to its new owner, reminders included; and the new
     owner's own follow-up ("check the hand-off worked", one business day) is made: an owner
-    kind, so the customer is never told of it nor apologised to about it."""
-    given, case = case, lock_case(case.pk)
+    kind, so the customer is never told of it nor apologised to about it.
+
+    ``case`` is the row ``cases`` locked and read in this transaction, its new owner set
+    (``cases.hooks``): it is not locked or read again."""
     moving = list(
         Commitment.objects.select_for_update()
         .filter(case=case, status=CommitmentStatus.OPEN)
         .exclude(owner_id=case.owner_id)
         .order_by("pk")
     )
-    for commitment in moving:
-        reminders_cancel(commitment=commitment)
-        commitment.owner = case.owner
-        commitment.reminder_generation = F("reminder_generation") + 1
-        commitment.save(update_fields=["owner", "reminder_generation"])
-        commitment.refresh_from_db(fields=["reminder_generation"])
-        reminders_schedule(commitment=commitment, case=case, now=now)
+    if moving:
+        # All carried promises at once: their reminders cancelled, owner and generation moved,
+        # and the new owner's reminders queued, each in one statement.
+        reminders_cancel_many(commitments=moving)
+        ids = [c.pk for c in moving]
+        Commitment.objects.filter(pk__in=ids).update(
+            owner=case.owner, reminder_generation=F("reminder_generation") + 1
+        )
+        generations = dict(
+            Commitment.objects.filter(pk__in=ids).values_list("pk", "reminder_generation")
+        )
+        messages = []
+        for commitment in moving:
+            commitment.owner = case.owner
+            commitment.reminder_generation = generations[commitment.pk]
+            messages += reminder_messages(commitment=commitment, case=case, now=now)
+        notification_enqueue_many(messages)
     calendar = team_calendar(case.team)
     promise_make(
         case=case,
@@ -100,7 +119,6 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
         due=calendar.standard_day or timedelta(days=1),
         now=now,
     )
-    given.next_due_at = case.next_due_at
 
 
 def handoff_check_description(new_owner_name: str) -> str:

@@ -67,6 +67,9 @@ def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:
     case = lock_case(commitment.case_id)
     locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     locked.case = case
+    if locked.owner_id == case.owner_id:
+        # A promise's owner is its case's owner, already read with the case: no second read.
+        locked.owner = case.owner
     return locked, case
 
 

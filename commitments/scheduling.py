@@ -27,7 +27,7 @@ from commitments.calendars import (
 from commitments.errors import CommitmentRuleError
 from commitments.models import Commitment
 from commitments.notices import promise_context
-from notifications.services import notification_cancel, notification_enqueue
+from notifications.services import Outgoing, notification_cancel, notification_enqueue_many
 
 # How far ahead a promise may be due: beyond this it is a plan, not a promise.
 MAX_AHEAD = timedelta(days=730)
@@ -214,14 +214,29 @@ def _lead_send_at(
 
 def reminders_schedule(*, commitment: Commitment, case: Case, now: datetime) -> int:
     """Queue the owner's reminders still ahead; the last lead is the at-risk alert."""
+    messages = reminder_messages(commitment=commitment, case=case, now=now)
+    return sum(n is not None for n in notification_enqueue_many(messages))
+
+
+def reminder_messages(*, commitment: Commitment, case: Case, now: datetime) -> list[Outgoing]:
+    """The reminders ``reminders_schedule`` queues, for a caller that queues several promises'
+    reminders at once. Who hears of them is looked up once: they share the due time."""
     leads = reminder_leads(commitment=commitment, team=case.team)
-    queued = 0
-    for index, lead in enumerate(leads):
-        if lead.send_at <= now:
-            continue
-        at_risk = index == len(leads) - 1 and commitment.confirmed_on_track_at is None
-        queued += reminder_enqueue(commitment=commitment, case=case, lead=lead, at_risk=at_risk)
-    return queued
+    ahead = [(i, lead) for i, lead in enumerate(leads) if lead.send_at > now]
+    if not ahead:
+        return []
+    people = case_attention_recipients(case, commitment.due_at)
+    return [
+        message
+        for index, lead in ahead
+        for message in _reminder_messages(
+            commitment=commitment,
+            case=case,
+            lead=lead,
+            at_risk=index == len(leads) - 1 and commitment.confirmed_on_track_at is None,
+            people=people,
+        )
+    ]
 
 
 def reminders_confirmed_on_track(*, commitment: Commitment, case: Case, now: datetime) -> None:
@@ -237,6 +252,12 @@ def reminders_cancel(*, commitment: Commitment) -> None:
     notification_cancel(tag=_tag(commitment))
 
 
+def reminders_cancel_many(*, commitments: list[Commitment]) -> None:
+    """``reminders_cancel`` for several promises in one statement."""
+    if commitments:
+        notification_cancel(tags=[_tag(c) for c in commitments])
+
+
 def _tag(commitment: Commitment) -> str:
     return f"commitment:{commitment.pk}"
 
@@ -244,6 +265,16 @@ def _tag(commitment: Commitment) -> str:
 def reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk: bool) -> int:
     """One reminder per person who must hear of the promise: the owner, and, when the owner
     is away at the due time, the cover (first: the at-risk alert is theirs to act on)."""
+    people = case_attention_recipients(case, commitment.due_at)
+    messages = _reminder_messages(
+        commitment=commitment, case=case, lead=lead, at_risk=at_risk, people=people
+    )
+    return sum(n is not None for n in notification_enqueue_many(messages))
+
+
+def _reminder_messages(
+    *, commitment: Commitment, case: Case, lead: Lead, at_risk: bool, people: list[Any]
+) -> list[Outgoing]:
     what = "at-risk" if at_risk else "reminder"
     # A new due time or a new generation (a new owner) makes new keys, so new rows.
     dedupe_key = (
@@ -251,11 +282,11 @@ def reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk:
         f"g{commitment.reminder_generation}:{what}:{lead.words.replace(' ', '-')}"
     )
     owner_name = owner_contact(commitment.owner)["name"]
-    created = 0
-    for person in case_attention_recipients(case, commitment.due_at):
+    messages = []
+    for person in people:
         covering = person.pk != commitment.owner_id
-        created += bool(
-            notification_enqueue(
+        messages.append(
+            Outgoing(
                 recipient=agent_recipient(person),
                 template=f"commitments/email/{'at_risk' if at_risk else 'reminder'}",
                 context={
@@ -271,4 +302,4 @@ def reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk:
                 tags=[_tag(commitment), f"{_tag(commitment)}:{what}"],
             )
         )
-    return created
+    return messages

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -72,8 +72,20 @@ class EmailHeaders:
         return {k: v for k, v in data.items() if v}
 
 
-class _Duplicate(Exception):
-    """The dedupe key is already in the delivery log: undo the insert."""
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for ``notification_enqueue_many`` (the arguments of ``notification_enqueue``)."""
+
+    recipient: Recipient
+    template: str
+    context: dict
+    dedupe_key: str
+    send_after: datetime | None = None
+    tags: Sequence[str] = ()
+    attachments: Iterable[Attachment] = ()
+    channel: str = NotificationChannel.EMAIL
+    webhook_endpoint: WebhookEndpoint | None = None
+    headers: EmailHeaders | None = None
 
 
 def notification_enqueue(
@@ -93,51 +105,152 @@ def notification_enqueue(
 
     ``context`` must be JSON-serialisable: the message is rendered when it is sent.
     """
-    if not recipient.address:
-        return None
-    tags = list(dict.fromkeys(tags))
-    try:
-        # A savepoint: a duplicate key leaves the caller's work intact.
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                channel=channel,
-                recipient_address=recipient.address,
-                recipient_name=recipient.name,
-                recipient_kind=recipient.kind,
-                template=template,
-                context=context,
-                attachments=[a.as_json() for a in attachments],
-                headers=headers.as_json() if headers else {},
-                dedupe_key=dedupe_key,
-                tags=tags,
-                webhook_endpoint=webhook_endpoint,
-                send_after=send_after or timezone.now(),
-                request_id=current_request_id(),
+    outgoing = Outgoing(
+        recipient=recipient,
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        send_after=send_after,
+        tags=tags,
+        attachments=attachments,
+        channel=channel,
+        webhook_endpoint=webhook_endpoint,
+        headers=headers,
+    )
+    return notification_enqueue_many([outgoing])[0]
+
+
+# Fields written on insert; ``created_at`` takes the database's default.
+_INSERT_FIELDS = (
+    "channel",
+    "recipient_address",
+    "recipient_name",
+    "recipient_kind",
+    "template",
+    "context",
+    "attachments",
+    "headers",
+    "dedupe_key",
+    "tags",
+    "webhook_endpoint",
+    "send_after",
+    "status",
+    "attempts",
+    "last_error",
+    "provider_message_id",
+    "request_id",
+)
+
+
+def notification_enqueue_many(messages: Sequence[Outgoing]) -> list[Notification | None]:
+    """Queue messages in the caller's transaction in three statements whatever their number:
+    one ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING``, one look-up of the keys
+    in the delivery log, one insert of the tags. Returns, for each message, its row, or None
+    when its address is empty or its key was used before (a key used twice in one call
+    queues the first). A used key never disturbs the caller's transaction.
+    """
+    now = timezone.now()
+    request_id = current_request_id()
+    rows: dict[str, Notification] = {}
+    for m in messages:
+        if not m.recipient.address or m.dedupe_key in rows:
+            continue
+        rows[m.dedupe_key] = Notification(
+            channel=m.channel,
+            recipient_address=m.recipient.address,
+            recipient_name=m.recipient.name,
+            recipient_kind=m.recipient.kind,
+            template=m.template,
+            context=m.context,
+            attachments=[a.as_json() for a in m.attachments],
+            headers=m.headers.as_json() if m.headers else {},
+            dedupe_key=m.dedupe_key,
+            tags=list(dict.fromkeys(m.tags)),
+            webhook_endpoint=m.webhook_endpoint,
+            send_after=m.send_after or now,
+            request_id=request_id,
+        )
+    inserted = _insert_ignoring_used_keys(list(rows.values()))
+    if inserted:
+        # Checked after the insert: a row being archived at this moment holds the unique
+        # key until its move commits, and is then visible here.
+        archived = set(
+            DeliveryLog.objects.filter(dedupe_key__in=list(inserted)).values_list(
+                "dedupe_key", flat=True
             )
-            # Checked after the insert: a row being archived at this moment holds the unique
-            # key until its move commits, and is then visible here.
-            if DeliveryLog.objects.filter(dedupe_key=dedupe_key).exists():
-                raise _Duplicate
-            if tags:
-                NotificationTag.objects.bulk_create(
-                    NotificationTag(notification=notification, tag=t) for t in tags
-                )
-            return notification
-    except _Duplicate:
-        return None
-    except IntegrityError:
-        if Notification.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
+        )
+        if archived:
+            Notification.objects.filter(dedupe_key__in=archived).filter(
+                pk__in=[inserted[k].pk for k in archived]
+            ).delete()
+            for key in archived:
+                del inserted[key]
+        tags = [NotificationTag(notification=n, tag=t) for n in inserted.values() for t in n.tags]
+        if tags:
+            NotificationTag.objects.bulk_create(tags)
+    queued: set[str] = set()
+    result: list[Notification | None] = []
+    for m in messages:
+        n = inserted.get(m.dedupe_key) if m.recipient.address else None
+        result.append(n if n is not None and m.dedupe_key not in queued else None)
+        if n is not None:
+            queued.add(m.dedupe_key)
+    return result
 
 
-def notification_cancel(*, tag: str | None = None, key_prefix: str | None = None) -> int:
-    """Cancel pending notifications by tag or dedupe-key prefix, in the caller's transaction."""
-    if not tag and not key_prefix:
+def _insert_ignoring_used_keys(rows: list[Notification]) -> dict[str, Notification]:
+    """Insert ``rows`` in one statement; those whose key exists are skipped. Returns the
+    inserted rows by key, with their id and creation time."""
+    if not rows:
+        return {}
+    connection = transaction.get_connection()
+    meta = Notification._meta
+    fields = [f for f in meta.concrete_fields if f.name in _INSERT_FIELDS]
+    quote = connection.ops.quote_name
+    params: list[object] = []
+    for row in rows:
+        for field in fields:
+            value = getattr(row, field.attname)
+            params.append(field.get_db_prep_save(value, connection))
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING "
+        f"RETURNING {quote('id')}, {quote('dedupe_key')}, {quote('created_at')}"
+    )
+    by_key = {row.dedupe_key: row for row in rows}
+    column = meta.get_field("created_at").get_col(meta.db_table)
+    converters = connection.ops.get_db_converters(column)
+    inserted: dict[str, Notification] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for pk, key, created in cursor.fetchall():
+            row = by_key[key]
+            row.pk = pk
+            for convert in converters:
+                created = convert(created, column, connection)
+            row.created_at = created
+            row._state.adding = False
+            row._state.db = connection.alias
+            inserted[key] = row
+    return inserted
+
+
+def notification_cancel(
+    *, tag: str | None = None, key_prefix: str | None = None, tags: Sequence[str] = ()
+) -> int:
+    """Cancel pending notifications by tag (or any of ``tags``) or dedupe-key prefix, in the
+    caller's transaction."""
+    if not tag and not key_prefix and not tags:
         raise ValueError("notification_cancel needs a tag or a key prefix")
     condition = Q(status=NotificationStatus.PENDING)
-    if tag:
-        condition &= Q(id__in=NotificationTag.objects.filter(tag=tag).values("notification_id"))
+    wanted = [*([tag] if tag else []), *tags]
+    if wanted:
+        tagged = NotificationTag.objects.filter(tag__in=wanted)
+        if len(wanted) == 1:
+            tagged = NotificationTag.objects.filter(tag=wanted[0])
+        condition &= Q(id__in=tagged.values("notification_id"))
     if key_prefix:
         condition &= Q(dedupe_key__startswith=key_prefix)
     return Notification.objects.filter(condition).update(
@@ -172,15 +285,18 @@ def _lease_until(now: datetime) -> datetime:
 
 
 def _dispatch(claims: list[Claim]) -> None:
-    """Hand claims to Celery (after commit). If the broker refuses, release the rest."""
-    from notifications.tasks import deliver_notification
+    """Hand claims to Celery (after commit), ``OUTBOX_DELIVERY_BATCH`` to a task. If the broker
+    refuses, release the claims it did not take."""
+    from notifications.tasks import deliver_batch
 
-    for index, claim in enumerate(claims):
+    size = max(1, settings.OUTBOX_DELIVERY_BATCH)
+    for start in range(0, len(claims), size):
+        chunk = claims[start : start + size]
         try:
-            deliver_notification.delay(claim.notification_id, claim.attempt)
+            deliver_batch.delay([[c.notification_id, c.attempt] for c in chunk])
         except Exception:
-            logger.exception("outbox: broker unavailable, releasing %d claims", len(claims) - index)
-            outbox_release(claims=claims[index:])
+            logger.exception("outbox: broker unavailable, releasing %d claims", len(claims) - start)
+            outbox_release(claims=claims[start:])
             return
 
 
@@ -382,18 +498,22 @@ class DeliveryOutcome:
 
 _RENEW_SQL = """
 UPDATE {table} SET lease_expires_at = %s
- WHERE id = %s AND status = %s AND attempts = %s
+ WHERE status = %s AND (id, attempts) IN ({pairs})
 RETURNING *
 """
 
 
-def notification_deliver(*, notification_id: int, attempt: int) -> str:
-    """Send one claimed notification if claim ``attempt`` still holds; record the outcome."""
-    now = timezone.now()
-    claim = Notification.objects.filter(
-        id=notification_id, status=NotificationStatus.SENDING, attempts=attempt
+def _renew(claims: Sequence[Claim], *, now: datetime) -> list[Notification]:
+    """The rows whose claim still holds, each given a full lease from ``now``: one statement,
+    one commit, whatever the number of claims."""
+    if not claims:
+        return []
+    params: list[object] = [_lease_until(now), NotificationStatus.SENDING]
+    for claim in claims:
+        params += [claim.notification_id, claim.attempt]
+    sql = _RENEW_SQL.format(
+        table=Notification._meta.db_table, pairs=", ".join(["(%s, %s)"] * len(claims))
     )
-    # One statement checks the claim, gives this send a full lease and reads the row.
     with transaction.atomic():
         connection = transaction.get_connection()
         if connection.vendor == "postgresql":
@@ -401,19 +521,48 @@ def notification_deliver(*, notification_id: int, attempt: int) -> str:
             # holds), so this commit need not wait for the disk.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        renewed = list(
-            Notification.objects.raw(
-                _RENEW_SQL.format(table=Notification._meta.db_table),
-                [_lease_until(now), notification_id, NotificationStatus.SENDING, attempt],
-            )
+        rows = {n.pk: n for n in Notification.objects.raw(sql, params)}
+    # Each row once, in the order claimed (a claim given twice is still one message).
+    return [rows.pop(c.notification_id) for c in claims if c.notification_id in rows]
+
+
+def notification_deliver(*, notification_id: int, attempt: int) -> str:
+    """Send one claimed notification if claim ``attempt`` still holds; record the outcome."""
+    claim = Claim(notification_id=notification_id, attempt=attempt)
+    return notification_deliver_batch(claims=[claim])[notification_id]
+
+
+def notification_deliver_batch(*, claims: Sequence[Claim]) -> dict[int, str]:
+    """Send a batch of claimed notifications over the transport's kept-open connection.
+
+    One statement checks every claim, renews its lease and reads the rows; a claim that no
+    longer holds is skipped. Each message's outcome is written right after the server's
+    answer, so a worker that dies mid-batch leaves at most the message in flight to be sent
+    again (same Message-ID), and a message that fails, for good or for now, fails alone.
+    If the batch runs long (a slow server), the remaining claims are renewed again before
+    their lease could run out.
+    """
+    outcomes = {c.notification_id: DeliveryOutcome.SKIPPED for c in claims}
+    attempts = {c.notification_id: c.attempt for c in claims}
+    renewed_at = timezone.now()
+    pending = _renew(claims, now=renewed_at)
+    while pending:
+        notification = pending.pop(0)
+        attempt = attempts[notification.pk]
+        claim = Notification.objects.filter(
+            id=notification.pk, status=NotificationStatus.SENDING, attempts=attempt
         )
-    if not renewed:
-        return DeliveryOutcome.SKIPPED
-    notification = renewed[0]
-    with delivery_log_context(notification):
-        outcome, reason = _send(notification, claim=claim, attempt=attempt)
-        delivery_record(notification, outcome=outcome, reason=reason)
-    return outcome
+        with delivery_log_context(notification):
+            outcome, reason = _send(notification, claim=claim, attempt=attempt)
+            delivery_record(notification, outcome=outcome, reason=reason)
+        outcomes[notification.pk] = outcome
+        now = timezone.now()
+        if pending and now - renewed_at > timedelta(seconds=settings.OUTBOX_LEASE_SECONDS / 2):
+            renewed_at = now
+            pending = _renew(
+                [Claim(notification_id=n.pk, attempt=attempts[n.pk]) for n in pending], now=now
+            )
+    return outcomes
 
 
 def _send(

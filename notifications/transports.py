@@ -50,6 +50,18 @@ def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
+class _BuiltOnce(EmailMultiAlternatives):
+    """An email whose MIME message is built once: the transport builds it to check its
+    headers, and the backend's send would otherwise build it all over again."""
+
+    _built: Any = None
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        if self._built is None:
+            self._built = super().message(*args, **kwargs)
+        return self._built
+
+
 class EmailTransport:
     """Django's email backend, one open connection kept per worker thread."""
 
@@ -100,7 +112,7 @@ class EmailTransport:
             from_email = formataddr(
                 (options["from_name"], parseaddr(settings.DEFAULT_FROM_EMAIL)[1])
             )
-        message = EmailMultiAlternatives(
+        message = _BuiltOnce(
             subject=rendered.subject,
             body=rendered.text,
             from_email=from_email,

@@ -16,3 +16,19 @@ class ScriptedBackend(BaseEmailBackend):
             message.message()  # render, as a real backend would
         mail.outbox.extend(email_messages)
         return len(email_messages)
+
+
+class CountingBackend(BaseEmailBackend):
+    """Delivers like locmem and counts the connections opened (one SMTP session each)."""
+
+    opened = 0
+
+    def open(self):
+        CountingBackend.opened += 1
+        return True
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            message.message()
+        mail.outbox.extend(email_messages)
+        return len(email_messages)

@@ -1,0 +1,105 @@
+"""The two writes agents make all day cost a bounded number of round trips, through the API
+as integrators call it (token authentication): offer + accept a hand-off, and create + keep
+a promise. The counts hold on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from commitments.models import Commitment
+from commitments.services import commitment_create
+from tests.commitments.conftest import london
+from tests.factories import make_agent
+
+pytestmark = pytest.mark.django_db
+
+# Offer 26 + accept 37 with one promise carried (87 before the outbox rows and the carried
+# promises were written in batches); create 23 + keep 13 (49 before).
+OFFER_ACCEPT_MAX = 63
+CREATE_KEEP_MAX = 36
+
+SUMMARY = {
+    "customer_needs": "The customer needs a working kettle before the family visit next week.",
+    "actions_taken": "I checked the order history and booked a courier collection for Monday.",
+    "customer_expectations": "They expect the callback promised about the replacement model.",
+    "next_step": "Confirm the replacement model with the warehouse and call the customer back.",
+}
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def _show(captured: CaptureQueriesContext) -> str:
+    return "\n".join(f"{i + 1}. {q['sql'][:300]}" for i, q in enumerate(captured.captured_queries))
+
+
+@pytest.fixture
+def now(time_machine):
+    moment = london(2026, 11, 25, 10)
+    time_machine.move_to(moment, tick=False)
+    return moment
+
+
+def test_offer_and_accept_of_a_hand_off_with_promises_stays_within_its_queries(
+    now, open_case, agent, team
+):
+    case = open_case()
+    commitment_create(
+        case=case, by=agent, description="Call you back", kind="callback", due="2 business days"
+    )
+    receiver = make_agent(team)
+    briefed = list(Commitment.objects.filter(case=case, status="open").values_list("id", flat=True))
+    sender_api, receiver_api = token_client(agent), token_client(receiver)
+
+    with CaptureQueriesContext(connection) as offer_queries:
+        offer = sender_api.post(
+            f"/api/v1/cases/{case.ref}/handoffs/",
+            {
+                "to_agent": receiver.pk,
+                "reason": "workload",
+                **SUMMARY,
+                "briefed_commitments": briefed,
+            },
+            format="json",
+        )
+    assert offer.status_code == 201, offer.json()
+    with CaptureQueriesContext(connection) as accept_queries:
+        accepted = receiver_api.post(f"/api/v1/handoffs/{offer.json()['id']}/accept/")
+    assert accepted.status_code == 200, accepted.json()
+
+    total = len(offer_queries) + len(accept_queries)
+    if os.environ.get("SHOW_QUERIES"):
+        print(f"\nOFFER {len(offer_queries)}\n{_show(offer_queries)}")
+        print(f"\nACCEPT {len(accept_queries)}\n{_show(accept_queries)}")
+    assert total <= OFFER_ACCEPT_MAX, _show(offer_queries) + "\n---\n" + _show(accept_queries)
+
+
+def test_create_and_keep_of_a_promise_stays_within_its_queries(now, open_case, agent):
+    case = open_case()
+    api = token_client(agent)
+
+    with CaptureQueriesContext(connection) as create_queries:
+        made = api.post(
+            f"/api/v1/cases/{case.ref}/commitments/",
+            {"description": "Call you back", "kind": "callback", "within": "2 business days"},
+            format="json",
+        )
+    assert made.status_code == 201, made.json()
+    with CaptureQueriesContext(connection) as keep_queries:
+        kept = api.post(f"/api/v1/commitments/{made.json()['id']}/keep/")
+    assert kept.status_code == 200, kept.json()
+
+    total = len(create_queries) + len(keep_queries)
+    if os.environ.get("SHOW_QUERIES"):
+        print(f"\nCREATE {len(create_queries)}\n{_show(create_queries)}")
+        print(f"\nKEEP {len(keep_queries)}\n{_show(keep_queries)}")
+    assert total <= CREATE_KEEP_MAX, _show(create_queries) + "\n---\n" + _show(keep_queries)
