@@ -1,4 +1,4 @@
-""""Cases I cover" (the agent's availability page) reads a fixed number of queries however
+""" "Cases I cover" (the agent's availability page) reads a fixed number of queries however
 many cases the away colleagues own."""
 
 from __future__ import annotations
