@@ -253,6 +253,12 @@ def _bodies(world: dict) -> dict[str, dict]:
                 for case in (world["reviewed"].case,)  # the owner's case without an offer
             ],
         },
+        "agent-cover-for": {
+            "receivers": [world["spare"].pk],
+            "case": [world["reviewed"].case.pk],
+            f"c{world['reviewed'].case.pk}-briefed": briefed,
+            **{f"c{world['reviewed'].case.pk}-{name}": text for name, text in SUMMARY.items()},
+        },
         "case-note": {"text": "Called the bank."},
         "commitment-new": {
             "description": "Send the form",
@@ -365,6 +371,7 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "api-agent-absences": {"GET": PLANNERS, "POST": PLANNERS},
     "api-agent-absence-end": {"POST": PLANNERS},
     "api-agent-cover-for": {"POST": MANAGER_OF_THE_AGENT},
+    "agent-cover-for": {"GET": MANAGER_OF_THE_AGENT, "POST": MANAGER_OF_THE_AGENT},
     "api-agent-deactivate": {"POST": MANAGER_OF_THE_AGENT},
     # one's own availability (staff without an agent profile have none)
     "api-my-availability": {"GET": AGENTS_ONLY, "POST": AGENTS_ONLY},
