@@ -152,6 +152,7 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
     drafts = cover_services.cover_drafts(agent=agent)
     forms = _forms(drafts, request.POST if request.method == "POST" else None)
     page_errors: dict[str, list[str]] = {}
+    refused = ""
     chosen: set[int] = set()
     shared = {name: "" for name in SHARED_FIELDS}
     status = 200
@@ -163,7 +164,7 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
         except CaseRuleError as exc:
             if exc.status_code == 403:
                 raise PermissionDenied(exc.message) from None
-            messages.error(request, f"Nothing was offered. {exc.message}")
+            refused = exc.message
             page_errors = _spread_errors(exc, forms)
             status = 400
         else:
@@ -191,6 +192,8 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
         "chosen": chosen,
         "shared": shared,
         "page_errors": page_errors,
+        "refused": refused,
+        "refused_cases": [f for f in forms if f.errors],
         "waiting": list(waiting),
         "team": next((t for t in teams if is_team_manager(by, t[0])), None),
     }
