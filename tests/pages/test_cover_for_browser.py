@@ -51,6 +51,12 @@ def test_a_manager_covers_for_an_away_agent_in_one_step(org, live_server, browse
     agent_set_away(agent=owner, by=owner, away=True, note="Unwell")
 
     log_in(page, base, org["manager"])
+    # the dashboard's "today" panel shows her away, her promises uncovered
+    page.goto(f"{base}/manage/?team={team.pk}")
+    row = page.locator("table#absences tbody tr", has_text="Ada Owner")
+    assert row.is_visible() and "away now" in row.inner_text()
+    assert "uncovered" in row.inner_text()
+    shot(page, "39-dashboard-absences")
     page.goto(f"{base}/manage/agents/?team={team.pk}")
     page.get_by_role("link", name="Cover for Ada Owner").click()
     page.wait_for_load_state()
