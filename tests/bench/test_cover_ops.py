@@ -17,14 +17,14 @@ from tests.factories import make_agent
 pytestmark = pytest.mark.django_db
 
 
-def _env(hot, manager) -> Env:
+def _env(hot, boss) -> Env:
     return Env(
-        n=40, n_writes=2, scale=0.001, warmup=1, rng=random.Random(1), hot=hot, manager=manager,
+        n=40, n_writes=2, scale=0.001, warmup=1, rng=random.Random(1), hot=hot, manager=boss,
         team_id=0, case_ids=[], customer_case_ids=[], write_case_ids=[],
     )  # fmt: skip
 
 
-def test_cover_for_offers_every_case_each_call_and_leaves_nothing(team, agent, manager, open_case):
+def test_cover_for_offers_every_case_each_call_and_leaves_nothing(team, agent, manager, open_case):  # noqa: F811
     make_agent(team)
     for _ in range(4):
         open_case()
@@ -36,7 +36,7 @@ def test_cover_for_offers_every_case_each_call_and_leaves_nothing(team, agent, m
     assert Notification.objects.count() == notices
 
 
-def test_the_cover_for_page_is_measured(team, agent, manager, open_case):
+def test_the_cover_for_page_is_measured(team, agent, manager, open_case):  # noqa: F811
     make_agent(team)
     open_case()
     result = op_cover_for_page(_env(agent, manager))
