@@ -19,6 +19,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 
 from bench.harness import NOT_BUILT, NotBuilt, Result, measure
 from bench.ops_conversation import op_contact_record, op_inbound_ingest
+from bench.ops_cover import op_cover_for, op_cover_for_page
 from bench.ops_metrics import op_figures_refresh, op_metrics_scrape
 from bench.ops_search import op_search_name, op_search_phone, op_search_ref
 
@@ -613,6 +614,8 @@ READS = [
 WRITES = [op_handoff_offer_accept, op_commitment_create_keep, op_contact_record, op_inbound_ingest]
 READS += [op_metrics_scrape, op_figures_refresh]
 READS += [op_search_name, op_search_phone, op_search_ref]
+READS += [op_cover_for_page]
+WRITES += [op_cover_for]
 
 
 def run_all(env: Env, *, redis_url: str, only: set[str] | None = None) -> list[Result]:

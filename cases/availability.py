@@ -131,13 +131,22 @@ def owner_cover(*, owner: User, team: Team, at: datetime) -> Cover | None:
     agent unless that is the owner or they are away."""
     if not agent_away(owner, at):
         return None
+    agent = _cover_agent(owner=owner, team=team, at=at)
+    if agent is None:
+        return None
+    return Cover(agent=agent, owner_back_at=agent_next_available(owner, at))
+
+
+def _cover_agent(*, owner: User, team: Team, at: datetime) -> User | None:
+    """The backup unless away, else the team's on-duty agent unless that is the owner or
+    they are away (the owner is known to be away)."""
     profile = _profile(owner)
     candidates = [profile.backup_agent if profile is not None else None, team.on_duty]
     for candidate in candidates:
         if candidate is None or candidate.pk == owner.pk:
             continue
         if not agent_away(candidate, at):
-            return Cover(agent=candidate, owner_back_at=agent_next_available(owner, at))
+            return candidate
     return None
 
 
@@ -179,9 +188,16 @@ def cover_duties(*, user: User, at: datetime) -> list[Case]:
         .distinct()
         .order_by("next_due_at", "id")[:100]
     )
+    # Who covers depends on the owner and the team only: decided once per pair, so the
+    # queries grow with the away colleagues, never with their cases.
+    covers: dict[tuple[int, int], int | None] = {}
     duties = []
     for case in candidates:
-        cover = owner_cover(owner=case.owner, team=case.team, at=at)
-        if cover is not None and cover.agent.pk == user.pk:
+        key = (case.owner_id, case.team_id)
+        if key not in covers:
+            away = agent_away(case.owner, at)
+            cover = _cover_agent(owner=case.owner, team=case.team, at=at) if away else None
+            covers[key] = cover.pk if cover is not None else None
+        if covers[key] == user.pk:
             duties.append(case)
     return duties

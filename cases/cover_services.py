@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 
 from cases import hooks
 from cases.availability import agent_away
@@ -72,9 +73,10 @@ def cover_drafts(*, agent: User) -> list[CoverDraft]:
     promises: dict[int, list[hooks.DuePromise]] = {}
     for promise in hooks.collect_promises_due(agent.pk, *everything):
         promises.setdefault(promise.case_id, []).append(promise)
+    latest = _latest_events([c.pk for c in cases])
     drafts = []
     for case in cases:
-        events = CaseEvent.objects.filter(case=case).order_by("-at", "-id")[:DRAFT_EVENTS]
+        events = latest.get(case.pk, [])
         recent = [
             f"{e.at:%d %b %H:%M} {hooks.event_kind_label(e.kind)}"
             + (f": {e.data['text']}" if isinstance(e.data.get("text"), str) else "")
@@ -93,6 +95,64 @@ def cover_drafts(*, agent: User) -> list[CoverDraft]:
             )
         )
     return drafts
+
+
+def _latest_events(case_ids: list[int]) -> dict[int, list[CaseEvent]]:
+    """The latest ``DRAFT_EVENTS`` timeline entries of each case, in one query (a row number
+    over each case's entries, newest first, on the ``(case, -at, -id)`` index)."""
+    if not case_ids:
+        return {}
+    rows = (
+        CaseEvent.objects.filter(case_id__in=case_ids)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("case_id")], order_by=[F("at").desc(), F("id").desc()]
+            )
+        )
+        .filter(rank__lte=DRAFT_EVENTS)
+        .order_by("case_id", "rank")
+    )
+    latest: dict[int, list[CaseEvent]] = {}
+    for event in rows:
+        latest.setdefault(event.case_id, []).append(event)
+    return latest
+
+
+@dataclass(frozen=True)
+class CoverReceiver:
+    """An agent present now who may take cases: a choice on the "cover for" page."""
+
+    user_id: int
+    name: str
+    open_cases: int
+
+
+def cover_receivers(*, agent: User, by: User, at: datetime) -> list[CoverReceiver]:
+    """Active agents of the teams ``by`` manages among ``agent``'s (any of them for a
+    superuser), not ``agent``, not away at ``at``; fewest open cases first. One query."""
+    teams = AgentProfile.teams.through.objects.filter(agentprofile__user=agent).values("team_id")
+    if not getattr(by, "is_superuser", False):
+        teams = teams.filter(team__managers=by)
+    profiles = (
+        AgentProfile.objects.filter(teams__in=teams, user__is_active=True)
+        .exclude(user=agent)
+        .exclude(away_since__lte=at)
+        .exclude(user__absences__starts_at__lte=at, user__absences__ends_at__gt=at)
+        .select_related("user")
+        .annotate(
+            open_cases=Count(
+                "user__owned_cases",
+                filter=Q(user__owned_cases__status__in=OPEN_STATUSES),
+                distinct=True,
+            )
+        )
+        .distinct()
+    )
+    receivers = [
+        CoverReceiver(user_id=p.user_id, name=display_name(p.user), open_cases=p.open_cases)
+        for p in profiles
+    ]
+    return sorted(receivers, key=lambda r: (r.open_cases, r.name, r.user_id))
 
 
 @dataclass(frozen=True)
@@ -250,4 +310,12 @@ def cover_receiver_names(handoffs: list[Handoff]) -> dict[str, str]:
     return {h.case.ref: display_name(h.to_agent) for h in handoffs}
 
 
-__all__ = ["CoverCase", "CoverDraft", "CoverRequest", "cover_drafts", "cover_for"]
+__all__ = [
+    "CoverCase",
+    "CoverDraft",
+    "CoverReceiver",
+    "CoverRequest",
+    "cover_drafts",
+    "cover_for",
+    "cover_receivers",
+]

@@ -3,6 +3,7 @@ from django.urls import path
 from cases import (
     away_views,
     conversation_views,
+    cover_views,
     customer_record_views,
     customer_views,
     handoff_views,
@@ -22,6 +23,11 @@ urlpatterns = [
         name="customer-link-revoke",
     ),
     path("cases/<str:ref>/reply/", conversation_views.case_reply, name="case-reply"),
+    path(
+        "manage/agents/<id:agent_id>/cover-for/",
+        cover_views.cover_for_page,
+        name="agent-cover-for",
+    ),
     path("manage/inbound/", conversation_views.inbound_mail, name="inbound-mail"),
     path(
         "manage/inbound/<id:message_id>/attach/",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import api
+from reports import api, settings_api
 
 urlpatterns = [
     path(
@@ -12,5 +12,10 @@ urlpatterns = [
         "reports/teams/<id:team_id>/agents/",
         api.TeamAgentsApi.as_view(),
         name="api-report-team-agents",
+    ),
+    path(
+        "reports/teams/<id:team_id>/settings/",
+        settings_api.TeamSettingsApi.as_view(),
+        name="api-report-team-settings",
     ),
 ]

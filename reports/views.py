@@ -23,6 +23,7 @@ from caseowner.csv_export import csv_response
 from cases.permissions import managed_team_ids
 from commitments.models import zone
 from reports import charts, selectors
+from reports.absences import absence_lines, team_absences
 from reports.errors import NotFoundError, ReportRuleError
 from reports.first_response import first_response_attainment
 from reports.forms import CaseRowsForm, PeriodForm, PromiseRowsForm
@@ -154,10 +155,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "offers": _audit_query(team=period.team.pk, status="offered"),
     }
+    away = team_absences(team=period.team, now=today.now)
     context = {
         "period": period,
         "form": period.form,
         "summary": summary,
+        "away": away,
+        "away_lines": absence_lines(away, team_id=period.team.pk),
         "promise_rows": promise_rows,
         "handoff_rows": handoff_rows,
         "attainment": attainment,

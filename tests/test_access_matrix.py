@@ -190,6 +190,7 @@ def _bodies(world: dict) -> dict[str, dict]:
             "handoff_accept_minutes": "90",
             "assignment_rule": "round_robin",
         },
+        "api-report-team-settings": {"handoff_accept_minutes": 90},
         "api-cases": {"customer": world["case"].customer_id, "channel": "email", "subject": "Hi"},
         "api-case-detail": {"priority": "high"},
         "api-case-notes": {"text": "Called the bank."},
@@ -251,6 +252,12 @@ def _bodies(world: dict) -> dict[str, dict]:
                 }
                 for case in (world["reviewed"].case,)  # the owner's case without an offer
             ],
+        },
+        "agent-cover-for": {
+            "receivers": [world["spare"].pk],
+            "case": [world["reviewed"].case.pk],
+            f"c{world['reviewed'].case.pk}-briefed": briefed,
+            **{f"c{world['reviewed'].case.pk}-{name}": text for name, text in SUMMARY.items()},
         },
         "case-note": {"text": "Called the bank."},
         "commitment-new": {
@@ -364,11 +371,13 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "api-agent-absences": {"GET": PLANNERS, "POST": PLANNERS},
     "api-agent-absence-end": {"POST": PLANNERS},
     "api-agent-cover-for": {"POST": MANAGER_OF_THE_AGENT},
+    "agent-cover-for": {"GET": MANAGER_OF_THE_AGENT, "POST": MANAGER_OF_THE_AGENT},
     "api-agent-deactivate": {"POST": MANAGER_OF_THE_AGENT},
     # one's own availability (staff without an agent profile have none)
     "api-my-availability": {"GET": AGENTS_ONLY, "POST": AGENTS_ONLY},
     "api-report-team-summary": {"GET": TEAM_FIGURES},
     "api-report-team-agents": {"GET": TEAM_FIGURES},
+    "api-report-team-settings": {"GET": TEAM_FIGURES, "PATCH": TEAM_FIGURES},
     "health-notifications": {"GET": STAFF_ONLY},
     "schema": {"GET": PUBLIC},
     "api-docs": {"GET": PUBLIC},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -12,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from cases.models import Absence
 from tests.factories import make_agent
 from tests.reports import history
 
@@ -55,7 +57,7 @@ def test_the_dashboard_shows_each_figure_with_a_link_to_its_rows(world):
     assert 'data-label="Channel">Phone</th>' in html
     # each chart has a table beside it
     assert html.count("<svg") == 4
-    assert html.count('<table class="figures') == 3
+    assert html.count('<table class="figures') == 4  # three beside charts, and the absences
 
 
 def test_a_figures_link_opens_the_matching_rows(world):
@@ -91,9 +93,20 @@ def test_managers_land_on_the_dashboard_and_agents_on_their_queue(world):
 @pytest.mark.parametrize("n", [0, 6])
 def test_the_dashboard_runs_a_fixed_number_of_queries(world, n, django_assert_max_num_queries):
     for i in range(n):
-        make_agent(world["team"], display_name=f"Extra {i}")
+        extra = make_agent(world["team"], display_name=f"Extra {i}")
+        # away now or soon, each with a backup, so the absences panel lists them all
+        profile = extra.agent_profile
+        profile.backup_agent = world["ada"]
+        profile.save()
+        Absence.objects.create(
+            agent=extra,
+            starts_at=history.NOW + timedelta(hours=i - 3),
+            ends_at=history.NOW + timedelta(days=3),
+            created_by=extra,
+        )
     client = client_for(world["manager"])
-    # session, user, the header's profile; teams, closed days, promises, hand-offs, today
+    # session, user, the header's profile; teams, closed days, promises, hand-offs, today,
+    # absences
     with django_assert_max_num_queries(8):
         assert client.get(f"/manage/?{PERIOD}").status_code == 200
 
@@ -157,3 +170,20 @@ def test_api_errors_have_the_error_shape(world):
     bad = api_for(world["manager"]).get(f"/api/v1/reports/teams/{team}/summary/?weeks=99")
     assert bad.status_code == 400 and set(bad.json()) == {"code", "message", "fields"}
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_the_dashboard_lists_who_is_away_with_links_to_their_promises(world):
+    ada = world["ada"]
+    Absence.objects.create(
+        agent=ada,
+        starts_at=history.NOW - timedelta(hours=1),
+        ends_at=history.NOW + timedelta(days=2),
+        note="Training",
+        created_by=ada,
+    )
+    with time_machine.travel(history.NOW, tick=False):
+        html = client_for(world["manager"]).get(f"/manage/?{PERIOD}").content.decode()
+    panel = html.split('id="absences"', 1)[1].split("</table>", 1)[0]
+    assert "Ada Agent" in panel and "Training" in panel
+    assert f"owner={ada.pk}" in panel and "due_after=2026-03-11T09" in panel
+    assert f"/manage/agents/{ada.pk}/cover-for/" in panel
