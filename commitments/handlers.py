@@ -58,6 +58,9 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
     """Open promises follow the case to its new owner, reminders included; and a follow-up
     promise ("check the hand-off worked", one business day) is made for the new owner."""
     given, case = case, lock_case(case.pk)
+    if getattr(handoff, "to_team_id", None) is not None:
+        # the case moved to another team: its promises' reports move with it
+        Commitment.objects.filter(case=case).update(team_id=case.team_id)
     moving = list(
         Commitment.objects.select_for_update()
         .filter(case=case, status=CommitmentStatus.OPEN)
