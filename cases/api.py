@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from caseowner import text
 from caseowner.api import MAX_ID, IdField, Pagination, error_responses, paginated
 from caseowner.errors import NotFoundError
-from cases import handoff_selectors, hooks, intake, selectors, services
+from cases import handoff_selectors, hooks, intake, payloads, selectors, services
 from cases.contacts import display_name
 from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
@@ -450,10 +450,12 @@ class QueueApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
+        # Rows of the shown columns and plain functions (``cases.payloads``): the same JSON as
+        # ``QueueRowOut`` at a fraction of its cost.
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.queue_for(user=request.user), request, self)
-        rows = selectors.queue_rows(cases=list(page or []))
-        response = paginator.get_paginated_response(QueueRowOut(rows, many=True).data)
+        queue = payloads.queue_values(selectors.queue_for(user=request.user))
+        page = paginator.paginate_queryset(queue, request, self)
+        response = paginator.get_paginated_response(payloads.queue_payload(list(page or [])))
         response.data["offers_waiting"] = OfferWaitingOut(
             handoff_selectors.handoff_offers_waiting_for(user=request.user), many=True
         ).data

@@ -317,3 +317,28 @@ def test_a_datetime_outside_the_utc_range_is_a_400(world, value):
     response = client_for(world["owner"]).get("/api/v1/cases/", {"due_before": value})
     body = assert_error(response, 400, "invalid_input")
     assert body["fields"] == {"due_before": ["Out of range."]}
+
+
+def test_the_fast_queue_payload_is_what_the_documented_serializer_writes(world):
+    """``cases.payloads`` builds the queue from rows; ``QueueRowOut`` documents it (OpenAPI):
+    the same JSON for the same cases, flags and names included."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases import payloads, selectors
+    from cases.api import QueueRowOut
+    from cases.models import AgentProfile, Customer
+
+    owner = world["owner"]
+    now = timezone.now()
+    CaseFactory(team=world["team"], owner=owner, next_due_at=now - timedelta(hours=1))
+    replied = CaseFactory(team=world["team"], owner=owner, awaiting_reply_since=now)
+    Customer.objects.filter(pk=replied.customer_id).update(phone="+447700900021", title="Dr")
+    AgentProfile.objects.filter(user=owner).update(display_name="")
+    queue = selectors.queue_for(user=owner)
+    documented = QueueRowOut(selectors.queue_rows(cases=list(queue), now=now), many=True).data
+    fast = payloads.queue_payload(list(payloads.queue_values(queue)), now=now)
+    assert fast == [dict(row) for row in documented]
+    assert {r["customer_replied"] for r in fast} == {True, False}
+    assert any(r["overdue"] for r in fast)
