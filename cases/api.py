@@ -16,7 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner import text
-from caseowner.api import MAX_ID, IdField, Pagination, error_responses, paginated
+from caseowner.api import (
+    MAX_ID,
+    IdField,
+    NewestFirstCursor,
+    Pagination,
+    cursor_paginated,
+    error_responses,
+)
 from caseowner.errors import NotFoundError
 from cases import handoff_selectors, hooks, intake, payloads, selectors, services
 from cases.contacts import display_name
@@ -291,10 +298,17 @@ class CaseListApi(APIView):
             OpenApiParameter("priority", str, enum=Priority.values),
             OpenApiParameter("due_before", OpenApiTypes.DATETIME, description="next_due_at <"),
             OpenApiParameter("created_after", OpenApiTypes.DATETIME),
-            OpenApiParameter("page", int),
+            OpenApiParameter(
+                "cursor", str, description="Opaque: from the next or previous link of a page."
+            ),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: paginated(CaseOut, name="PaginatedCaseList"), **error_responses(400, 401)},
+        responses={
+            200: cursor_paginated(CaseOut, name="PaginatedCaseList"),
+            **error_responses(400, 401),
+        },
+        description="Newest first. Page with the ``next`` and ``previous`` links; a cursor this "
+        "list did not give answers 400 ``invalid_cursor``.",
     )
     def get(self, request: Request) -> Response:
         filterset = CaseFilter(
@@ -302,7 +316,7 @@ class CaseListApi(APIView):
         )
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
-        paginator = Pagination()
+        paginator = NewestFirstCursor()
         page = paginator.paginate_queryset(filterset.qs, request, view=self)
         return paginator.get_paginated_response(CaseOut(page, many=True).data)
 
