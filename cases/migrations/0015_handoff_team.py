@@ -19,6 +19,13 @@ def fill_team(apps, schema_editor):
     Handoff.objects.filter(team__isnull=True).update(team_id=Subquery(team))
 
 
+def analyze(apps, schema_editor):
+    """The planner needs the new column's statistics before the reports use its index."""
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("ANALYZE cases_handoff")
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -51,4 +58,5 @@ class Migration(migrations.Migration):
             model_name="handoff",
             index=models.Index(fields=["team", "-offered_at", "-id"], name="handoff_team_offered"),
         ),
+        migrations.RunPython(analyze, migrations.RunPython.noop, elidable=True),
     ]

@@ -19,6 +19,13 @@ def fill_team(apps, schema_editor):
     Commitment.objects.filter(team__isnull=True).update(team_id=Subquery(team))
 
 
+def analyze(apps, schema_editor):
+    """The planner needs the new column's statistics before the reports use its index."""
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("ANALYZE commitments_commitment")
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -66,4 +73,5 @@ class Migration(migrations.Migration):
                 name="commitment_team_open",
             ),
         ),
+        migrations.RunPython(analyze, migrations.RunPython.noop, elidable=True),
     ]
