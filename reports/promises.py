@@ -11,15 +11,22 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
+    Case,
+    CharField,
     Count,
     DateField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
+    Value,
+    When,
 )
 from django.db.models.functions import TruncWeek
 
+from cases.models import Case as CaseRow
 from cases.models import (
     Channel,
     Team,
@@ -129,16 +136,23 @@ def promise_weeks(
     *, team: Team, window: Window
 ) -> tuple[dict[date, PromiseFigures], list[FirstResponse]]:
     """Promises by week, and first-response promises by channel; one query grouped by
-    (week, channel, first response or not)."""
+    (week, channel, first response or not). Only a first-response promise looks up its
+    case's channel (by primary key): joining every promise to its case made PostgreSQL read
+    all the cases (a sequential scan of the table) for a team's few thousand promises."""
+    first_response = Q(kind=CommitmentKind.FIRST_RESPONSE)
+    case_channel = CaseRow.objects.filter(pk=OuterRef("case_id")).values("channel")[:1]
     rows = (
         ended_promises(team=team, window=window)
         .annotate(
             week=TruncWeek("ended_at", tzinfo=UTC, output_field=DateField()),
-            first=ExpressionWrapper(
-                Q(kind=CommitmentKind.FIRST_RESPONSE), output_field=BooleanField()
+            first=ExpressionWrapper(first_response, output_field=BooleanField()),
+            channel=Case(
+                When(first_response, then=Subquery(case_channel)),
+                default=Value(""),
+                output_field=CharField(),
             ),
         )
-        .values("week", "case__channel", "first")
+        .values("week", "channel", "first")
         .annotate(**promise_aggregates())
         .order_by()
     )
@@ -147,7 +161,7 @@ def promise_weeks(
     for row in rows:
         weeks.setdefault(row["week"], PromiseFigures()).add(row)
         if row["first"]:
-            channels.setdefault(row["case__channel"], PromiseFigures()).add(row)
+            channels.setdefault(row["channel"], PromiseFigures()).add(row)
     labels = dict(Channel.choices)
     first = [
         FirstResponse(
