@@ -435,6 +435,7 @@ def generate_base(counts: Counts, now: datetime, rng: random.Random) -> None:
                 (
                     handoff_id,
                     cid,
+                    team,
                     owner,
                     to,
                     owner,
@@ -565,6 +566,7 @@ def generate_base(counts: Counts, now: datetime, rng: random.Random) -> None:
         [
             "id",
             "case_id",
+            "team_id",
             "from_agent_id",
             "to_agent_id",
             "offered_by_id",
@@ -713,7 +715,7 @@ def generate_commitments(counts: Counts, now: datetime, rng: random.Random) -> N
     Team = apps.get_model("cases.Team")
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT id, owner_id, status, next_due_at, created_at, closed_at, updated_at "
+            "SELECT id, owner_id, status, next_due_at, created_at, closed_at, updated_at, team_id "
             'FROM "cases_case" ORDER BY id'
         )
         cases = cur.fetchall()
@@ -740,7 +742,7 @@ def generate_commitments(counts: Counts, now: datetime, rng: random.Random) -> N
 
     def rows() -> Iterator[tuple]:
         cid = first_id
-        for case_id, owner, status, next_due, created, closed_at, updated in cases:
+        for case_id, owner, status, next_due, created, closed_at, updated, team in cases:
             is_open = status in ("open", "waiting_on_customer")
             last = min(now, closed_at or updated or now)
             k = ended_count(per_open if is_open else per_closed)
@@ -779,6 +781,7 @@ def generate_commitments(counts: Counts, now: datetime, rng: random.Random) -> N
                 yield (
                     cid,
                     case_id,
+                    team,
                     None if kind == "first_response" else owner,
                     owner,
                     PROMISES.get(kind, "Get back to you"),
@@ -804,6 +807,7 @@ def generate_commitments(counts: Counts, now: datetime, rng: random.Random) -> N
                     yield (
                         cid,
                         case_id,
+                        team,
                         owner,
                         owner,
                         PROMISES.get(kind, "Get back to you"),
@@ -823,6 +827,7 @@ def generate_commitments(counts: Counts, now: datetime, rng: random.Random) -> N
         [
             "id",
             "case_id",
+            "team_id",
             "made_by_id",
             "owner_id",
             "description",

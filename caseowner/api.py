@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, parsers, serializers, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 from caseowner.errors import RuleError
@@ -132,6 +132,27 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
+class NewestFirstCursor(CursorPagination):
+    """Pages newest first by ``(-created_at, -id)`` with an opaque ``cursor``: no ``COUNT(*)``
+    over the whole history and no ``OFFSET`` that grows with the page number. The ``next``
+    and ``previous`` links carry the cursor; a cursor this list did not give answers 400
+    ``invalid_cursor``."""
+
+    ordering = ("-created_at", "-id")
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def decode_cursor(self, request: Any) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise RuleError(
+                "invalid_cursor",
+                "The cursor is not one this list gave: follow its next and previous links.",
+                fields={self.cursor_query_param: ["Invalid cursor."]},
+            ) from None
+
+
 def _error_schema() -> Any:
     from drf_spectacular.utils import inline_serializer
     from rest_framework import serializers
@@ -171,6 +192,25 @@ def paginated(item: Any, *, name: str) -> Any:
             "count": serializers.IntegerField(min_value=0),
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
+def cursor_paginated(item: Any, *, name: str) -> Any:
+    """The schema of a ``NewestFirstCursor`` answer: ``{next, previous, results: [item…]}``
+    (no count: counting a team's whole history cost more than the page)."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name=name,
+        fields={
+            "next": serializers.URLField(
+                allow_null=True, help_text="The next (older) page; null on the last one."
+            ),
+            "previous": serializers.URLField(
+                allow_null=True, help_text="The previous (newer) page; null on the first one."
+            ),
             "results": item(many=True),
         },
     )

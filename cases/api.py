@@ -16,9 +16,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner import text
-from caseowner.api import MAX_ID, IdField, Pagination, error_responses, paginated
+from caseowner.api import (
+    MAX_ID,
+    IdField,
+    NewestFirstCursor,
+    Pagination,
+    cursor_paginated,
+    error_responses,
+)
 from caseowner.errors import NotFoundError
-from cases import handoff_selectors, hooks, intake, selectors, services
+from cases import handoff_selectors, hooks, intake, payloads, selectors, services
 from cases.contacts import display_name
 from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
@@ -169,7 +176,9 @@ class CaseFilter(django_filters.FilterSet):
     owner = django_filters.NumberFilter(field_name="owner_id", min_value=1, max_value=MAX_ID)
     team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID)
     customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    # The case's own column (no join can repeat a row): without DISTINCT, which sorted every
+    # match on all its columns before the page could be taken.
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, distinct=False)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     due_before = UtcDateTimeFilter(field_name="next_due_at", lookup_expr="lt")
@@ -291,10 +300,17 @@ class CaseListApi(APIView):
             OpenApiParameter("priority", str, enum=Priority.values),
             OpenApiParameter("due_before", OpenApiTypes.DATETIME, description="next_due_at <"),
             OpenApiParameter("created_after", OpenApiTypes.DATETIME),
-            OpenApiParameter("page", int),
+            OpenApiParameter(
+                "cursor", str, description="Opaque: from the next or previous link of a page."
+            ),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: paginated(CaseOut, name="PaginatedCaseList"), **error_responses(400, 401)},
+        responses={
+            200: cursor_paginated(CaseOut, name="PaginatedCaseList"),
+            **error_responses(400, 401),
+        },
+        description="Newest first. Page with the ``next`` and ``previous`` links; a cursor this "
+        "list did not give answers 400 ``invalid_cursor``.",
     )
     def get(self, request: Request) -> Response:
         filterset = CaseFilter(
@@ -302,7 +318,7 @@ class CaseListApi(APIView):
         )
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
-        paginator = Pagination()
+        paginator = NewestFirstCursor()
         page = paginator.paginate_queryset(filterset.qs, request, view=self)
         return paginator.get_paginated_response(CaseOut(page, many=True).data)
 
@@ -450,10 +466,12 @@ class QueueApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
+        # Rows of the shown columns and plain functions (``cases.payloads``): the same JSON as
+        # ``QueueRowOut`` at a fraction of its cost.
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.queue_for(user=request.user), request, self)
-        rows = selectors.queue_rows(cases=list(page or []))
-        response = paginator.get_paginated_response(QueueRowOut(rows, many=True).data)
+        queue = payloads.queue_values(selectors.queue_for(user=request.user))
+        page = paginator.paginate_queryset(queue, request, self)
+        response = paginator.get_paginated_response(payloads.queue_payload(list(page or [])))
         response.data["offers_waiting"] = OfferWaitingOut(
             handoff_selectors.handoff_offers_waiting_for(user=request.user), many=True
         ).data

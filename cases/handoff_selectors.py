@@ -64,7 +64,7 @@ def handoff_get(*, user: Any, handoff_id: int) -> Handoff:
     for everything else, so other teams' ids don't leak."""
     qs = Handoff.objects.select_related("case", "case__team", *_PEOPLE)
     if not getattr(user, "is_superuser", False):
-        qs = qs.filter(Q(case__team_id__in=team_ids_visible(user)) | Q(to_agent=user))
+        qs = qs.filter(Q(team_id__in=team_ids_visible(user)) | Q(to_agent=user))
     try:
         return qs.get(pk=handoff_id)
     except Handoff.DoesNotExist:
@@ -190,9 +190,9 @@ def _audit_filtered(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Hand
             raise CaseRuleError(
                 "manager_only", "Only managers can see the hand-off audit.", status=403
             )
-        qs = Handoff.objects.filter(case__team_id__in=managed)
+        qs = Handoff.objects.filter(team_id__in=managed)
     if filters.team_id is not None:
-        qs = qs.filter(case__team_id=filters.team_id)
+        qs = qs.filter(team_id=filters.team_id)
     if filters.agent_id is not None:
         qs = qs.filter(Q(from_agent_id=filters.agent_id) | Q(to_agent_id=filters.agent_id))
     if filters.date_from is not None:
@@ -248,7 +248,7 @@ def handoff_audit_rows(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[H
                 / 4.0,
                 floats,
             ),
-            case_team_id=F("case__team_id"),
+            case_team_id=F("team_id"),
         )
         .order_by("-offered_at", "-id")
     )

@@ -221,6 +221,7 @@ def handoff_offer(
         with transaction.atomic():
             handoff = Handoff.objects.create(
                 case=case,
+                team_id=case.team_id,
                 from_agent=case.owner,
                 to_agent=to,
                 offered_by=by,
@@ -311,6 +312,9 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
     if handoff.to_team is not None:
         case.team = handoff.to_team
         update.append("team")
+        # the case's hand-offs follow it (its promises: commitments' handler, same transaction)
+        Handoff.objects.filter(case=case).update(team=handoff.to_team)
+        handoff.team = handoff.to_team
     case.save(update_fields=update)
     handoff.status = HandoffStatus.ACCEPTED
     handoff.decided_at = now

@@ -144,10 +144,13 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form, filters = _audit_filters(request)
     rows = handoff_selectors.handoff_audit_rows(user=request.user, filters=filters)
-    page_obj = Paginator(rows, 25).get_page(request.GET.get("page"))
+    summary = handoff_selectors.handoff_audit_summary(user=request.user, filters=filters)
+    paginator = Paginator(rows, 25)
+    # The summary counted the same rows: the paginator does not count them again.
+    paginator.__dict__["count"] = summary["total"]
+    page_obj = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    summary = handoff_selectors.handoff_audit_summary(user=request.user, filters=filters)
     bars = [
         ("Accepted", summary["accepted"]),
         ("Declined", summary["declined"]),

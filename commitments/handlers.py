@@ -87,6 +87,9 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
 
     ``case`` is the row ``cases`` locked and read in this transaction, its new owner set
     (``cases.hooks``): it is not locked or read again."""
+    if getattr(handoff, "to_team_id", None) is not None:
+        # the case moved to another team: its promises' reports move with it
+        Commitment.objects.filter(case=case).update(team_id=case.team_id)
     moving = list(
         Commitment.objects.select_for_update()
         .filter(case=case, status=CommitmentStatus.OPEN)

@@ -136,6 +136,7 @@ def promise_make(
     resolved = due_resolve(team=case.team, due=due, now=now)
     commitment = Commitment(
         case=case,
+        team_id=case.team_id,
         made_by=by,
         owner=case.owner,
         description=description,

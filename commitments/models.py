@@ -208,6 +208,12 @@ class Commitment(models.Model):
     """A promise to a customer with a due time; it ends exactly once (invariant 5)."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="commitments")
+    # The case's team, copied when the promise is made and moved with the case (an accepted
+    # hand-off to another team moves every promise of the case): reports filter on it without
+    # joining the cases. Indexed by ``commitment_team_ended`` and ``commitment_team_open``.
+    team = models.ForeignKey(
+        "cases.Team", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # Who made the promise; None when the product made it (the first-response promise).
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -263,11 +269,25 @@ class Commitment(models.Model):
             ),
             # a case's commitments (detail, list, next_due_at, queue flags)
             models.Index(fields=["case", "due_at"], name="commitment_case_due"),
-            # the commitments report: promises ended in a period, by owner
+            # promises ended in a period across teams (a superuser's report), by owner
             models.Index(
                 fields=["ended_at", "owner"],
                 condition=~Q(status="open"),
                 name="commitment_ended",
+            ),
+            # the commitments report, the team dashboard and reports API: a team's promises
+            # ended in a period (and the promise rows behind a figure, newest end first)
+            models.Index(
+                fields=["team", "ended_at"],
+                condition=~Q(status="open"),
+                name="commitment_team_ended",
+            ),
+            # the dashboard's "overdue" and "due in the next business day", the team figures
+            # job: a team's open promises in due order
+            models.Index(
+                fields=["team", "due_at"],
+                condition=Q(status="open"),
+                name="commitment_team_open",
             ),
         ]
         constraints = [

@@ -268,24 +268,22 @@ def commitment_report(*, user: Any, period: ReportPeriod, team_id: int | None = 
             raise NotFoundError("No such team.")
         team_ids = {team_id}
     ended = Commitment.objects.filter(
-        ended_at__gte=start, ended_at__lt=end, case__team_id__in=team_ids
+        ended_at__gte=start, ended_at__lt=end, team_id__in=team_ids
     ).exclude(status=OPEN)
     team_rows = list(
-        ended.values("case__team_id", "case__team__name")
-        .annotate(**_figures())
-        .order_by("case__team__name")
+        ended.values("team_id", "team__name").annotate(**_figures()).order_by("team__name")
     )
     agent_rows = list(
-        ended.values("case__team_id", "owner_id", "owner__agent_profile__display_name")
+        ended.values("team_id", "owner_id", "owner__agent_profile__display_name")
         .annotate(**_figures())
-        .order_by("case__team_id", "owner__agent_profile__display_name", "owner_id")
+        .order_by("team_id", "owner__agent_profile__display_name", "owner_id")
     )
     managed = {tid for tid in team_ids if is_team_manager(user, tid)}
     teams = [
         _rates(
             {
-                "team_id": r.pop("case__team_id"),
-                "team": r.pop("case__team__name"),
+                "team_id": r.pop("team_id"),
+                "team": r.pop("team__name"),
                 **r,
             }
         )
@@ -294,7 +292,7 @@ def commitment_report(*, user: Any, period: ReportPeriod, team_id: int | None = 
     agents = [
         _rates(
             {
-                "team_id": r.pop("case__team_id"),
+                "team_id": r.pop("team_id"),
                 "agent_id": r.pop("owner_id"),
                 "agent_name": r.pop("owner__agent_profile__display_name") or "",
                 **r,

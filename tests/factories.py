@@ -134,6 +134,7 @@ class HandoffFactory(factory.django.DjangoModelFactory):
         model = Handoff
 
     case = factory.SubFactory(CaseFactory)
+    team = factory.LazyAttribute(lambda h: h.case.team)
     from_agent = factory.LazyAttribute(lambda h: h.case.owner)
     to_agent = factory.LazyAttribute(lambda h: make_agent(h.case.team))
     offered_by = factory.LazyAttribute(lambda h: h.from_agent)

@@ -24,7 +24,6 @@ def _ok_schema(schema: dict, path: str, method: str = "get") -> dict:
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/v1/cases/",
         "/api/v1/cases/{ref}/commitments/",
         "/api/v1/cases/{ref}/handoffs/",
         "/api/v1/queue/",
@@ -36,6 +35,14 @@ def test_every_paginated_list_is_documented_as_its_envelope(schema, path):
     assert envelope["type"] == "object"
     assert {"count", "next", "previous", "results"} <= set(envelope["properties"])
     assert envelope["properties"]["results"]["type"] == "array"
+
+
+def test_the_case_list_is_documented_as_its_cursor_envelope(schema):
+    envelope = _ok_schema(schema, "/api/v1/cases/")
+    assert set(envelope["properties"]) == {"next", "previous", "results"}
+    names = {p["name"] for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"]}
+    assert "cursor" in names and "page" not in names
+    assert "400" in schema["paths"]["/api/v1/cases/"]["get"]["responses"]
 
 
 def test_closing_a_case_with_open_promises_is_documented(schema):

@@ -45,7 +45,7 @@ def _local_midnight(now: datetime, tz_name: str) -> datetime:
 
 
 def _any_team(field: str, bounds: Iterable[tuple[int, Q]]) -> Q:
-    """OR over teams of ``case__team_id = t AND <that team's bound>``."""
+    """OR over teams of ``team_id = t AND <that team's bound>``."""
     condition = Q(pk__in=[])
     for team_id, bound in bounds:
         condition |= Q(**{field: team_id}) & bound
@@ -69,13 +69,13 @@ def team_figures(*, now: datetime | None = None) -> dict[str, Any]:
 
     open_rows = (
         Commitment.objects.filter(status=CommitmentStatus.OPEN)
-        .values("case__team_id")
+        .values("team_id")
         .annotate(
             open=Count("id"),
             due_soon=Count(
                 "id",
                 filter=Q(due_at__gt=now)
-                & _any_team("case__team_id", ((t, Q(due_at__lte=c)) for t, c in soon.items())),
+                & _any_team("team_id", ((t, Q(due_at__lte=c)) for t, c in soon.items())),
             ),
             at_risk=Count(
                 "id",
@@ -85,7 +85,7 @@ def team_figures(*, now: datetime | None = None) -> dict[str, Any]:
         .order_by()
     )
     for row in open_rows:
-        row_figures = figures.get(row["case__team_id"])
+        row_figures = figures.get(row["team_id"])
         if row_figures is not None:
             row_figures["open"] = row["open"]
             row_figures["due_within_business_hour"] = row["due_soon"]
@@ -94,18 +94,16 @@ def team_figures(*, now: datetime | None = None) -> dict[str, Any]:
     earliest = min(midnight.values(), default=now) - timedelta(days=NORM_DAYS)
     missed_rows = (
         Commitment.objects.filter(status=CommitmentStatus.MISSED, ended_at__gte=earliest)
-        .values("case__team_id")
+        .values("team_id")
         .annotate(
             today=Count(
                 "id",
-                filter=_any_team(
-                    "case__team_id", ((t, Q(ended_at__gte=m)) for t, m in midnight.items())
-                ),
+                filter=_any_team("team_id", ((t, Q(ended_at__gte=m)) for t, m in midnight.items())),
             ),
             before=Count(
                 "id",
                 filter=_any_team(
-                    "case__team_id",
+                    "team_id",
                     (
                         (t, Q(ended_at__lt=m, ended_at__gte=m - timedelta(days=NORM_DAYS)))
                         for t, m in midnight.items()
@@ -116,38 +114,38 @@ def team_figures(*, now: datetime | None = None) -> dict[str, Any]:
         .order_by()
     )
     for row in missed_rows:
-        row_figures = figures.get(row["case__team_id"])
+        row_figures = figures.get(row["team_id"])
         if row_figures is not None:
             row_figures["missed_today"] = row["today"]
             row_figures["missed_norm"] = round(row["before"] / NORM_DAYS, 3)
 
     waiting_rows = (
         Handoff.objects.filter(status=HandoffStatus.OFFERED)
-        .values("case__team_id")
+        .values("team_id")
         .annotate(waiting=Count("id"), oldest=Min("offered_at"))
         .order_by()
     )
     for row in waiting_rows:
-        row_figures = figures.get(row["case__team_id"])
+        row_figures = figures.get(row["team_id"])
         if row_figures is not None:
             row_figures["waiting"] = row["waiting"]
             row_figures["oldest_waiting_seconds"] = max(0.0, (now - row["oldest"]).total_seconds())
 
     escalated_rows = (
         Handoff.objects.filter(escalated_at__gte=min(midnight.values(), default=now))
-        .values("case__team_id")
+        .values("team_id")
         .annotate(
             today=Count(
                 "id",
                 filter=_any_team(
-                    "case__team_id", ((t, Q(escalated_at__gte=m)) for t, m in midnight.items())
+                    "team_id", ((t, Q(escalated_at__gte=m)) for t, m in midnight.items())
                 ),
             )
         )
         .order_by()
     )
     for row in escalated_rows:
-        row_figures = figures.get(row["case__team_id"])
+        row_figures = figures.get(row["team_id"])
         if row_figures is not None:
             row_figures["escalated_today"] = row["today"]
 

@@ -47,6 +47,6 @@ def keys_backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0014_team_first_response_measure")]
+    dependencies = [("cases", "0015_handoff_team")]
 
     operations = [migrations.RunPython(keys_forwards, keys_backwards)]

@@ -229,6 +229,7 @@ def test_closing_a_case_expires_the_offer_waiting_on_it():
     receiver = make_agent(case.team)
     offer = Handoff.objects.create(
         case=case,
+        team_id=case.team_id,
         from_agent=case.owner,
         to_agent=receiver,
         offered_by=case.owner,

@@ -100,6 +100,26 @@ def test_a_manager_reassigns_across_teams_they_manage(world):
     assert (case.owner, case.team) == (world["outsider"], world["other"])
 
 
+def test_an_offer_carries_the_case_team(world):
+    handoff = offer(world["case"], to=world["receiver"])
+    assert Handoff.objects.get(pk=handoff.pk).team == world["team"]
+
+
+def test_a_reassignment_across_teams_moves_every_hand_off_of_the_case(world):
+    """The audit and the reports filter hand-offs on their own team: the case's earlier
+    hand-offs move with it, in the acceptance's transaction."""
+    earlier = HandoffFactory(case=world["case"], to_agent=world["receiver"])
+    world["other"].managers.add(world["manager"])
+    world["manager"]._caseowner_managed_ids = None
+    handoff = offer(
+        world["case"], by=world["manager"], to=world["outsider"], reason="manager_reassignment"
+    )
+    assert Handoff.objects.get(pk=handoff.pk).team == world["team"]
+    hs.handoff_accept(handoff=handoff, by=world["outsider"])
+    teams = dict(Handoff.objects.filter(case=world["case"]).values_list("pk", "team_id"))
+    assert teams == {earlier.pk: world["other"].pk, handoff.pk: world["other"].pk}
+
+
 def test_only_one_open_offer_per_case(world):
     offer(world["case"], to=world["receiver"])
     with pytest.raises(CaseRuleError) as caught:

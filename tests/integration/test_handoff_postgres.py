@@ -153,9 +153,9 @@ def test_the_database_allows_one_open_offer_per_case(world):
     first = offer(world["case"], to=world["receiver"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Handoff.objects.create(
-            case=first.case, from_agent=first.from_agent, to_agent=world["colleague"],
-            offered_by=first.from_agent, reason="workload", customer_needs="x",
-            actions_taken="x", customer_expectations="x", next_step="x",
+            case=first.case, team_id=first.team_id, from_agent=first.from_agent,
+            to_agent=world["colleague"], offered_by=first.from_agent, reason="workload",
+            customer_needs="x", actions_taken="x", customer_expectations="x", next_step="x",
             offered_at=first.offered_at,
         )  # fmt: skip
 

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_metrics")]
 def promise(case, *, due: timedelta, risk: timedelta, **fields) -> Commitment:
     return Commitment.objects.create(
         case=case,
+        team_id=case.team_id,
         owner=case.owner,
         description="Call back with the courier's answer",
         kind="callback",

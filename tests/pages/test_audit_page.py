@@ -118,5 +118,5 @@ def test_the_audit_runs_a_fixed_number_of_queries(org, n, django_assert_max_num_
     for _ in range(n):
         HandoffFactory(case=CaseFactory(team=org["team"]), status=HandoffStatus.ACCEPTED)
     client = client_for(org["manager"])
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         assert client.get("/manage/handoffs/").status_code == 200

@@ -28,6 +28,7 @@ def promise(case, owner, *, status: str, due: datetime, ended: datetime | None, 
         successor = promise(case, owner, status="open", due=due + timedelta(days=30), ended=None)
     return Commitment.objects.create(
         case=case,
+        team_id=case.team_id,
         owner=owner,
         made_by=owner,
         description=kw.pop("description", "Call back"),
@@ -46,6 +47,7 @@ def promise(case, owner, *, status: str, due: datetime, ended: datetime | None, 
 def handoff(case, sender, receiver, *, offered: datetime, status: str, seconds=None, **kw):
     return Handoff.objects.create(
         case=case,
+        team_id=case.team_id,
         from_agent=sender,
         to_agent=receiver,
         offered_by=sender,

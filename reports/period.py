@@ -1,0 +1,92 @@
+"""The period a report covers and the team it is about.
+
+Weeks are ISO weeks starting Monday 00:00 UTC: the list pages filter on UTC days, so every
+figure's link opens exactly the rows behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from cases.models import (
+    Team,
+)
+from reports.errors import NotFoundError, ReportRuleError
+
+MAX_WEEKS = 26
+DEFAULT_WEEKS = 8
+
+
+# --- the period and the team --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """``weeks`` whole ISO weeks from ``start`` (a Monday), UTC."""
+
+    start: date
+    weeks: int = DEFAULT_WEEKS
+
+    @classmethod
+    def ending(cls, day: date, weeks: int = DEFAULT_WEEKS) -> Window:
+        """The ``weeks`` weeks whose last one holds ``day``."""
+        if not 1 <= weeks <= MAX_WEEKS:
+            raise ReportRuleError(
+                "invalid_period",
+                f"Choose from 1 to {MAX_WEEKS} weeks.",
+                fields={"weeks": [f"From 1 to {MAX_WEEKS}."]},
+            )
+        monday = day - timedelta(days=day.weekday())
+        return cls(start=monday - timedelta(weeks=weeks - 1), weeks=weeks)
+
+    @property
+    def end(self) -> date:
+        """The day after the last one."""
+        return self.start + timedelta(weeks=self.weeks)
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(self.start, time.min, tzinfo=UTC),
+            datetime.combine(self.end, time.min, tzinfo=UTC),
+        )
+
+    def week_starts(self) -> list[date]:
+        return [self.start + timedelta(weeks=i) for i in range(self.weeks)]
+
+
+@dataclass(frozen=True)
+class TeamChoice:
+    team: Team
+    teams: list[tuple[int, str]]  # every team the reader may choose, by name
+
+
+def team_for_manager(*, user: Any, team_id: int | None) -> TeamChoice:
+    """The team a manager asked for (default: their first by name) with its calendar, and
+    the teams they may choose; one query. Not a manager of any team: ``manager_only`` (403);
+    a team they do not manage: not found (404), like a team that does not exist."""
+    qs = Team.objects.select_related("calendar").order_by("name", "pk")
+    superuser = getattr(user, "is_superuser", False)
+    if not superuser:
+        qs = qs.filter(managers=user)
+    teams = list(qs)
+    if not superuser:
+        # The same set ``cases.permissions.managed_team_ids`` caches on the user: the
+        # navigation asks for it again on this request.
+        user._caseowner_managed_ids = {t.pk for t in teams}
+    if not teams and not superuser:
+        raise ReportRuleError("manager_only", "Only a team's managers see its reports.", status=403)
+    choices = [(t.pk, t.name) for t in teams]
+    if team_id is None:
+        if not teams:
+            raise NotFoundError("No teams yet.")
+        return TeamChoice(team=teams[0], teams=choices)
+    for team in teams:
+        if team.pk == team_id:
+            return TeamChoice(team=team, teams=choices)
+    raise NotFoundError("No such team.")
