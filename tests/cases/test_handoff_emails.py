@@ -44,7 +44,13 @@ def accepted(monkeypatch):
         ],
     )
     team = TeamFactory()
-    case = CaseFactory(team=team, customer__full_name="Ada Okafor", customer__title="Dr")
+    case = CaseFactory(
+        team=team,
+        customer__full_name="Ada Okafor",
+        customer__title="Dr",
+        customer__given_name="Ada",
+        customer__family_name="Okafor",
+    )
     new_owner = AgentFactory(
         team=team,
         display_name="Priya Shah",
