@@ -22,6 +22,7 @@ from cases import handoff_selectors, hooks, intake, selectors, services
 from cases.contacts import display_name
 from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
+from cases.task_services import owner_tasks_open
 
 
 class PersonOut(serializers.Serializer):
@@ -431,6 +432,20 @@ class QueueRowOut(CaseOut):
         return data
 
 
+class OwnerTaskOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.ref")
+    text = serializers.CharField(help_text='"Call Mrs Campbell on …: …": what to do.')
+    reason = serializers.CharField(help_text="Why the product could not do it itself.")
+    source_template = serializers.CharField(help_text="The notice it stands for.")
+    created_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+    done_by = PersonOut(allow_null=True)
+    contact = serializers.IntegerField(
+        source="contact_id", allow_null=True, help_text="The contact that did it."
+    )
+
+
 class QueueApi(APIView):
     @extend_schema(
         operation_id="queue_retrieve",
@@ -444,6 +459,7 @@ class QueueApi(APIView):
                     "previous": serializers.URLField(allow_null=True),
                     "results": QueueRowOut(many=True),
                     "offers_waiting": OfferWaitingOut(many=True),
+                    "tasks": OwnerTaskOut(many=True),
                 },
             ),
             **error_responses(401),
@@ -457,6 +473,7 @@ class QueueApi(APIView):
         response.data["offers_waiting"] = OfferWaitingOut(
             handoff_selectors.handoff_offers_waiting_for(user=request.user), many=True
         ).data
+        response.data["tasks"] = OwnerTaskOut(owner_tasks_open(user=request.user), many=True).data
         return response
 
 

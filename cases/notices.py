@@ -5,6 +5,7 @@ staff page a notice links to."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,12 +14,21 @@ from django.conf import settings
 from django.utils import timezone
 
 from cases.availability import owner_back_text
-from cases.contacts import PointOfContact, customer_recipient, point_of_contact
+from cases.contacts import PointOfContact, point_of_contact
 from cases.errors import CaseRuleError
 from cases.links import customer_url
-from cases.models import Case, CustomerNoticeSent
-from notifications.models import Notification
-from notifications.services import Attachment, notification_enqueue
+from cases.models import (
+    TASK_TEXT_MAX,
+    Case,
+    CaseEvent,
+    Channel,
+    Customer,
+    CustomerNoticeSent,
+    EventKind,
+    OwnerTask,
+)
+from notifications.models import Notification, NotificationChannel
+from notifications.services import Attachment, Recipient, notification_enqueue
 
 User = Any  # the configured user model
 
@@ -47,6 +57,27 @@ def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Route:
+    """How a notice reaches the customer: a channel and an address, or why it cannot."""
+
+    channel: str = NotificationChannel.EMAIL
+    address: str = ""
+    no_route: str = ""  # why there is no route ("customer has no email address")
+
+
+def customer_route(customer: Customer) -> Route:
+    """The route of a written notice, from the customer's preferred channel and the details
+    on file. Email is the only transport for customer notices: any customer with an address
+    is written to (a phone-preferring customer too: a letter they can keep); one without an
+    address has no route, whatever they prefer."""
+    if customer.email:
+        return Route(address=customer.email)
+    if customer.preferred_channel in (Channel.PHONE, Channel.IN_PERSON) or customer.phone:
+        return Route(no_route="customer has no email address (phone only)")
+    return Route(no_route="customer has no email address")
+
+
 def customer_notice_enqueue(
     *,
     case: Case,
@@ -56,42 +87,144 @@ def customer_notice_enqueue(
     dedupe_key: str,
     attachments: Iterable[Attachment] = (),
     tags: Iterable[str] = (),
+    task_text: str = "",
+    task_if_no_route: bool = True,
 ) -> Notification | None:
     """The one door for every customer notice. ``by`` is the agent whose action causes it;
     None for the product's own notices (an apology, a first-reply promise), which are never
-    held back. Call it inside the action's transaction: a refusal undoes the whole action."""
+    held back. Call it inside the action's transaction: a refusal undoes the whole action.
+
+    A notice with no route to the customer is not dropped: its outbox row records why
+    (status ``no_route``, nothing attempted) and the case's owner gets a task ("Call Mrs
+    Campbell: …"; ``task_text`` says what to tell them) on their queue and the timeline. An
+    erased customer gets neither: nothing of theirs is to be used again. ``task_if_no_route``
+    False: the customer hears it in the conversation under way (a case opened on a call), so
+    the outbox row alone records it."""
     now = timezone.now()
-    if by is not None:
+    customer = case.customer
+    if customer.erased_at is not None:
+        return None
+    route = customer_route(customer)
+    if by is not None and not route.no_route:
         customer_notice_limit_check(case=case, by=by, now=now)
     notification = notification_enqueue(
-        recipient=customer_recipient(case),
+        recipient=Recipient(address=route.address, name=customer.full_name, kind="customer"),
         template=template,
         context=context,
         dedupe_key=dedupe_key,
         tags=[f"case:{case.pk}", *tags],
         attachments=attachments,
+        no_route=route.no_route,
     )
-    if notification is not None and by is not None:
+    if notification is None:
+        return None
+    if route.no_route and task_if_no_route:
+        owner_task_create(
+            case=case,
+            text=task_text or default_task_text(case, template),
+            reason=route.no_route,
+            source_template=template,
+            dedupe_key=dedupe_key,
+            now=now,
+        )
+    elif by is not None:
         CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
     return notification
+
+
+def call_whom(customer: Customer) -> str:
+    """ "Call Mrs Campbell on 07700 900021" — how a task names the person to call."""
+    number = customer.phone_national
+    return f"Call {customer.salutation_name}" + (f" on {number}" if number else "")
+
+
+def default_task_text(case: Case, template: str) -> str:
+    """What a task says when the notice's sender gave no words of its own."""
+    what = {
+        "cases/email/case_opened": "introduce yourself as the owner of their case",
+        "cases/email/handoff_introduction": "introduce yourself as their new contact",
+    }.get(template, "tell them the news on their case")
+    return f"{call_whom(case.customer)}: {what} ({case.ref}, {case.subject})"
+
+
+def owner_task_create(
+    *, case: Case, text: str, reason: str, source_template: str, dedupe_key: str, now: datetime
+) -> OwnerTask | None:
+    """One task for the owner per notice (its dedupe key), on the timeline; in the caller's
+    transaction. None if the notice made one before."""
+    task, created = OwnerTask.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "case": case,
+            "owner_id": case.owner_id,
+            "text": text[:TASK_TEXT_MAX],
+            "reason": reason[:200],
+            "source_template": source_template,
+            "created_at": now,
+        },
+    )
+    if not created:
+        return None
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.OWNER_TASK_CREATED,
+        actor=None,
+        at=now,
+        data={"task_id": task.pk, "text": task.text, "reason": task.reason},
+    )
+    return task
+
+
+# The context marker of a customer notice: at send time ``point_of_contact_refresh`` names
+# the point of contact as it is then (a hand-off or an absence since it was queued).
+POINT_OF_CONTACT_MARKER = "point_of_contact_case_id"
+POINT_OF_CONTACT_KEYS = ("owner", "covering", "cover", "owner_back")
 
 
 def customer_context(case: Case) -> dict:
     """What every customer email needs: reference, greeting, owner and link; and, while the
     owner is away, who covers and until when (``cover`` and ``owner_back`` for the layout's
-    cover sentence)."""
-    contact = point_of_contact(case=case, at=timezone.now())
+    cover sentence). The owner and cover keys are read again when the email is sent."""
     context = {
+        POINT_OF_CONTACT_MARKER: case.pk,
         "case_ref": case.ref,
         "case_subject": case.subject,
         "customer_name": case.customer.salutation_name,
         "customer_time_zone": case.customer.time_zone,
-        "owner": contact.owner,
+        "customer_language": case.customer.language,
         "customer_url": customer_url(case_id=case.pk, generation=case.link_generation),
     }
+    context.update(point_of_contact_context(case))
+    return context
+
+
+def without_point_of_contact_marker(context: dict) -> dict:
+    """A context whose ``owner`` the sender fixes (a reply is signed by its writer)."""
+    return {k: v for k, v in context.items() if k != POINT_OF_CONTACT_MARKER}
+
+
+def point_of_contact_context(case: Case) -> dict:
+    """The owner's card and, while they are away, the cover's: as they are now."""
+    contact = point_of_contact(case=case, at=timezone.now())
+    context: dict = {"owner": contact.owner}
     if contact.covering:
         context.update(cover_context(contact, case.customer.time_zone))
     return context
+
+
+def point_of_contact_refresh(context: dict) -> dict:
+    """At send time: the owner and cover keys of a customer notice as they are now (a notice
+    queued before a hand-off names the new owner). A case gone leaves the context as it is."""
+    case = (
+        Case.objects.select_related("owner__agent_profile", "team", "customer")
+        .filter(pk=int(context[POINT_OF_CONTACT_MARKER]))
+        .first()
+    )
+    if case is None:
+        return context
+    fresh = {k: v for k, v in context.items() if k not in POINT_OF_CONTACT_KEYS}
+    fresh.update(point_of_contact_context(case))
+    return fresh
 
 
 def cover_context(contact: PointOfContact, tz_name: str) -> dict:

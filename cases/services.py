@@ -229,6 +229,8 @@ def case_open(
         template="cases/email/case_opened",
         context=customer_context(case),
         dedupe_key=f"case:{case.pk}:opened",
+        # Opened on a call or face to face: the customer has just heard who owns it.
+        task_if_no_route=channel not in (Channel.PHONE, Channel.IN_PERSON, Channel.CHAT),
     )
     if by_rule:
         _tell_assigned_owner(case)

@@ -22,6 +22,7 @@ urlpatterns = [
         name="customer-link-revoke",
     ),
     path("cases/<str:ref>/reply/", conversation_views.case_reply, name="case-reply"),
+    path("tasks/<id:task_id>/done/", conversation_views.task_done, name="task-done"),
     path("manage/inbound/", conversation_views.inbound_mail, name="inbound-mail"),
     path(
         "manage/inbound/<id:message_id>/attach/",

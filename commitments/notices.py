@@ -78,17 +78,39 @@ class CustomerNotice:
 
 
 def customer_notice_enqueue(*, case: Case, notice: CustomerNotice, by: Any | None) -> None:
-    """Queue the notice to the customer, naming their point of contact as it is now, through
-    the cases app's one door (``by``, the agent whose action causes it, counts against the
-    daily limits; None, the product's own notice, never does)."""
+    """Queue the notice to the customer through the cases app's one door (``by``, the agent
+    whose action causes it, counts against the daily limits; None, the product's own notice,
+    never does). The point of contact is named when it is sent; a customer with no route gets
+    a call from the owner instead (``notice_task_text`` says what to tell them)."""
+    context = {**customer_context(case), **notice.extra}
+    if notice.template == "missed":
+        # "Their manager has been told" only when one is (``missed_manager_alerts``).
+        context["manager_told"] = case.team.managers.filter(is_active=True).exists()
     cases_notices.customer_notice_enqueue(
         case=case,
         by=by,
         template=f"commitments/email/{notice.template}",
-        context={**customer_context(case), **notice.extra},
+        context=context,
         dedupe_key=notice.dedupe_key,
         attachments=notice.attachments,
+        task_text=notice_task_text(case, notice),
     )
+
+
+def notice_task_text(case: Case, notice: CustomerNotice) -> str:
+    """What the owner's call must tell a customer the notice cannot reach: "Call Mrs
+    Campbell on 07700 900021: their promise "Replacement delivered" moved to …"."""
+    extra = notice.extra
+    what = f'"{extra.get("description", "")}"'
+    due = extra.get("due_local", "")
+    news = {
+        "commitment_made": f"we promise {what} by {due}",
+        "renegotiated": f"{what} moves to {due} (was {extra.get('previous_due_local', '')}): "
+        f"{extra.get('reason', '')}",
+        "withdrawn": f"we withdraw the promise {what}: {extra.get('reason', '')}",
+        "missed": f"apologise: we missed {what}, due {due}",
+    }.get(notice.template, f"about {what}")
+    return f"{cases_notices.call_whom(case.customer)}: {news} ({case.ref})"
 
 
 def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:

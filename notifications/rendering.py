@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.template import Context, Engine, TemplateDoesNotExist
+
+# Send-time refreshers: a context carrying a marker key is given to the refresher registered
+# for it just before rendering, so a message names what is true when it is sent, not when it
+# was queued (an app above registers one from its AppConfig.ready; notifications knows none).
+ContextRefresher = Callable[[dict], dict]
+_refreshers: dict[str, ContextRefresher] = {}
+
+
+def context_refresher_register(marker: str, refresher: ContextRefresher) -> None:
+    """Refresh every context that has the key ``marker`` with ``refresher(context)``."""
+    _refreshers[marker] = refresher
+
+
+def context_refresh(context: dict) -> dict:
+    """The context as it should be rendered now (a copy; the stored row is not changed)."""
+    for marker, refresher in _refreshers.items():
+        if marker in context:
+            context = refresher(dict(context))
+    return context
 
 
 @dataclass(frozen=True)

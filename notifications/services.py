@@ -88,13 +88,26 @@ def notification_enqueue(
     channel: str = NotificationChannel.EMAIL,
     webhook_endpoint: WebhookEndpoint | None = None,
     headers: EmailHeaders | None = None,
+    no_route: str = "",
 ) -> Notification | None:
     """Queue one message in the caller's transaction; None if the key was used before.
 
     ``context`` must be JSON-serialisable: the message is rendered when it is sent.
+    ``no_route`` (why the recipient cannot be reached on ``channel``) writes the row as
+    ``no_route``, final and never attempted, so the outbox records what was not sent and why.
     """
-    if not recipient.address:
+    if not recipient.address and not no_route:
         return None
+    now = timezone.now()
+    final = (
+        {
+            "status": NotificationStatus.NO_ROUTE,
+            "last_error": f"no_route: {no_route}"[:2000],
+            "finished_at": now,
+        }
+        if no_route
+        else {}
+    )
     tags = list(dict.fromkeys(tags))
     try:
         # A savepoint: a duplicate key leaves the caller's work intact.
@@ -111,8 +124,9 @@ def notification_enqueue(
                 dedupe_key=dedupe_key,
                 tags=tags,
                 webhook_endpoint=webhook_endpoint,
-                send_after=send_after or timezone.now(),
+                send_after=send_after or now,
                 request_id=current_request_id(),
+                **final,
             )
             # Checked after the insert: a row being archived at this moment holds the unique
             # key until its move commits, and is then visible here.
@@ -291,7 +305,8 @@ def outbox_reclaim_expired(
 
 
 def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None = None) -> int:
-    """Move sent and cancelled rows older than OUTBOX_ARCHIVE_AFTER_SECONDS to the log."""
+    """Move sent, cancelled and unroutable rows older than OUTBOX_ARCHIVE_AFTER_SECONDS to
+    the log."""
     now = now or timezone.now()
     size = batch_size or settings.OUTBOX_BATCH_SIZE
     cutoff = now - timedelta(seconds=settings.OUTBOX_ARCHIVE_AFTER_SECONDS)
@@ -299,7 +314,11 @@ def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None 
         rows = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(
-                status__in=[NotificationStatus.SENT, NotificationStatus.CANCELLED],
+                status__in=[
+                    NotificationStatus.SENT,
+                    NotificationStatus.CANCELLED,
+                    NotificationStatus.NO_ROUTE,
+                ],
                 finished_at__lte=cutoff,
             )
             .order_by("finished_at")
