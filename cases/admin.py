@@ -50,6 +50,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
         "full_name",
+        "given_name",
+        "family_name",
         "title",
         "addressed_as",
         "email",
@@ -57,7 +59,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "preferred_channel",
         "erased_at",
     ]
-    search_fields = ["full_name", "email", "phone"]
+    search_fields = ["full_name", "given_name", "family_name", "email", "phone"]
     list_filter = ["preferred_channel", "language"]
     readonly_fields = ["erased_at", "merged_into"]
     actions = ["erase_personal_data"]

@@ -43,6 +43,8 @@ class CustomerOut(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "given_name",
+            "family_name",
             "title",
             "addressed_as",
             "email",
@@ -182,7 +184,23 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class NewCustomerIn(serializers.Serializer):
-    name = serializers.CharField(max_length=text.NAME_MAX, validators=[text.single_line])
+    name = serializers.CharField(
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+        required=False,
+        default="",
+        help_text="The whole name as the customer writes it; or give the parts.",
+    )
+    given_name = serializers.CharField(
+        max_length=text.NAME_MAX, validators=[text.single_line], required=False, default=""
+    )
+    family_name = serializers.CharField(
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+        required=False,
+        default="",
+        help_text='As given ("van der Berg", "Wang"): a title is used with it, never alone.',
+    )
     title = serializers.ChoiceField(choices=Title.choices, required=False, default="")
     addressed_as = serializers.CharField(
         max_length=text.NAME_MAX, required=False, default="", validators=[text.single_line]
@@ -325,7 +343,7 @@ class CaseListApi(APIView):
                 channel=v["channel"],
                 subject=v["subject"],
                 customer_id=v.get("customer"),
-                new_customer=intake.NewCustomer(full_name=new.pop("name"), **new)
+                new_customer=intake.NewCustomer(full_name=new.pop("name", ""), **new)
                 if new is not None
                 else None,
                 team_id=v.get("team"),
