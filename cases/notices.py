@@ -8,12 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import pgettext_lazy
 
-from cases.availability import owner_back_text
 from cases.contacts import PointOfContact, point_of_contact
 from cases.errors import CaseRuleError
 from cases.links import customer_url
@@ -27,6 +26,7 @@ from cases.models import (
     EventKind,
     OwnerTask,
 )
+from notifications.localtime import local_time_text
 from notifications.models import Notification, NotificationChannel
 from notifications.services import Attachment, Recipient, notification_enqueue
 
@@ -189,9 +189,11 @@ def customer_context(case: Case) -> dict:
         POINT_OF_CONTACT_MARKER: case.pk,
         "case_ref": case.ref,
         "case_subject": case.subject,
-        "customer_name": case.customer.salutation_name,
+        "customer_name": notice_salutation(case.customer),
         "customer_time_zone": case.customer.time_zone,
-        "customer_language": case.customer.language,
+        # the language the email is written in (``render_email``), and who signs for whom
+        "language": case.customer.language,
+        "organisation": settings.ORGANISATION_NAME,
         "customer_url": customer_url(case_id=case.pk, generation=case.link_generation),
     }
     context.update(point_of_contact_context(case))
@@ -201,6 +203,27 @@ def customer_context(case: Case) -> dict:
 def without_point_of_contact_marker(context: dict) -> dict:
     """A context whose ``owner`` the sender fixes (a reply is signed by its writer)."""
     return {k: v for k, v in context.items() if k != POINT_OF_CONTACT_MARKER}
+
+
+# A title in the customer's language ("Mr Wang" → "Herr Wang").
+TITLE_WORDS = {
+    "Mr": pgettext_lazy("title", "Mr"),
+    "Mrs": pgettext_lazy("title", "Mrs"),
+    "Ms": pgettext_lazy("title", "Ms"),
+    "Miss": pgettext_lazy("title", "Miss"),
+    "Mx": pgettext_lazy("title", "Mx"),
+    "Dr": pgettext_lazy("title", "Dr"),
+    "Prof": pgettext_lazy("title", "Prof"),
+}
+
+
+def notice_salutation(customer: Customer) -> str:
+    """``Customer.salutation_name`` in the customer's language: their own words as they are,
+    a title in their language with the family name they gave, else the whole name."""
+    if customer.addressed_as or not (customer.title and customer.family_name):
+        return customer.salutation_name
+    with translation.override(customer.language or settings.LANGUAGE_CODE):
+        return f"{TITLE_WORDS.get(customer.title, customer.title)} {customer.family_name}"
 
 
 def point_of_contact_context(case: Case) -> dict:
@@ -229,26 +252,36 @@ def point_of_contact_refresh(context: dict) -> dict:
 
 def cover_context(contact: PointOfContact, tz_name: str) -> dict:
     """The keys the email layout's cover sentence reads: ``covering``, ``cover`` (the
-    cover's public card) and ``owner_back`` (the owner's return, in the reader's zone)."""
+    cover's public card) and ``owner_back`` (the owner's return; the template writes it in
+    the reader's zone and language)."""
     return {
         "covering": True,
         "cover": contact.contact,
-        "owner_back": owner_back_text(contact.owner_back_at, tz_name),
+        "owner_back": iso_or_empty(contact.owner_back_at),
     }
 
 
-def local_time_text(moment: datetime | None, tz_name: str) -> str:
-    """``Friday 27 November 2026, 12:00 (Europe/London)``; an unknown zone reads as UTC."""
-    if moment is None:
-        return ""
-    try:
-        tz = ZoneInfo(tz_name)
-    except (KeyError, ValueError):
-        tz = ZoneInfo("UTC")
-    local = moment.astimezone(tz)
-    return f"{local:%A %d %B %Y, %H:%M} ({tz_name})"
+def iso_or_empty(moment: datetime | None) -> str:
+    """A moment for a message's context (the ``local_time`` filter writes it when sent)."""
+    return moment.isoformat() if moment is not None else ""
 
 
 def staff_case_url(case: Case) -> str:
     """The case page, for notices to agents and managers."""
     return f"{settings.SITE_URL}/cases/{case.ref}/"
+
+
+__all__ = [
+    "POINT_OF_CONTACT_MARKER",
+    "Route",
+    "call_whom",
+    "cover_context",
+    "customer_context",
+    "customer_notice_enqueue",
+    "customer_route",
+    "local_time_text",
+    "owner_task_create",
+    "point_of_contact_refresh",
+    "staff_case_url",
+    "without_point_of_contact_marker",
+]

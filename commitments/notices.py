@@ -19,6 +19,7 @@ from cases.models import Case
 from cases.notices import customer_context
 from commitments.models import Commitment, zone
 from commitments.selectors import commitment_payload, iso
+from notifications.localtime import local_time_text
 from notifications.services import Attachment, notification_enqueue
 from notifications.webhooks import webhook_emit as outbox_webhook_emit
 
@@ -26,9 +27,9 @@ ICS_EVENT_LENGTH = timedelta(minutes=15)
 
 
 def local_text(moment: datetime, tz_name: str) -> str:
-    """``Friday 27 November 2026, 12:00 GMT`` in the reader's zone."""
-    local = moment.astimezone(zone(tz_name))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    """``Friday 27 November 2026, 12:00 GMT`` in the reader's zone: the one format of every
+    message (``notifications.localtime``; templates use its ``local_time`` filter)."""
+    return local_time_text(moment, tz_name)
 
 
 def promise_context(commitment: Commitment, tz_name: str, prefix: str = "") -> dict:
