@@ -115,8 +115,11 @@ def notice_task_text(case: Case, notice: CustomerNotice) -> str:
 
 
 def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
-    """Each active manager of the team hears of a missed promise once."""
+    """Each active manager of the team hears of a missed promise once, and how the customer
+    hears of it (an apology, or the owner's call when there is no route to them)."""
     owner = owner_contact(commitment.owner)
+    # a customer with no route gets a call from the owner instead of the apology
+    customer_call = bool(cases_notices.customer_route(case.customer).no_route)
     for manager in case.team.managers.filter(is_active=True).order_by("pk"):
         notification_enqueue(
             recipient=agent_recipient(manager, kind="manager"),
@@ -128,6 +131,7 @@ def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
                 "owner_name": owner["name"],
                 "owner_email": owner["email"],
                 "manager_name": owner_contact(manager)["name"],
+                "customer_call": customer_call,
                 **promise_context(commitment, case.team.time_zone),
             },
             dedupe_key=f"commitment:{commitment.pk}:missed:manager:{manager.pk}",

@@ -11,6 +11,7 @@ from cases.models import CaseEvent, Contact, EventKind, OwnerTask
 from cases.task_services import owner_task_done, owner_tasks_open
 from commitments.sweep import commitments_sweep_due
 from notifications.models import Notification, NotificationStatus
+from notifications.rendering import render_email
 from notifications.services import outbox_archive_batch, outbox_sweep
 from tests.commitments.conftest import london, notices, promise
 from tests.factories import CustomerFactory, make_agent, offer
@@ -68,7 +69,9 @@ def test_a_phone_only_customers_missed_promise_is_a_call_for_the_owner(
     tasks = OwnerTask.objects.filter(case=case).count()
     assert tasks == CaseEvent.objects.filter(case=case, kind=EventKind.OWNER_TASK_CREATED).count()
     # the managers still hear of it; nothing is ever sent to the customer
-    assert notices("missed_manager", dedupe_key__startswith=f"commitment:{commitment.pk}:").exists()
+    alert = notices("missed_manager", dedupe_key__startswith=f"commitment:{commitment.pk}:").get()
+    told = render_email(template=alert.template, context=alert.context).text
+    assert "The customer has no email address: the owner has a call to make instead" in told
     with django_capture_on_commit_callbacks(execute=True):
         outbox_sweep()
     assert mail.outbox and not [m for m in mail.outbox if "Campbell" in m.to[0]]
