@@ -187,6 +187,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# The languages customer notices are written in (``Customer.language``); others read English.
+LANGUAGES = [("en-gb", "English"), ("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

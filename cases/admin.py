@@ -56,6 +56,8 @@ ERASE_PHRASE = "ERASE"
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
         "full_name",
+        "given_name",
+        "family_name",
         "title",
         "addressed_as",
         "email",
@@ -63,7 +65,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "preferred_channel",
         "erased_at",
     ]
-    search_fields = ["full_name", "email", "phone"]
+    search_fields = ["full_name", "given_name", "family_name", "email", "phone"]
     list_filter = ["preferred_channel", "language"]
     readonly_fields = ["erased_at", "merged_into"]
     actions = ["erase_personal_data"]

@@ -29,6 +29,7 @@ from cases import handoff_selectors, hooks, intake, payloads, selectors, service
 from cases.contacts import display_name
 from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
+from cases.task_services import owner_tasks_open
 
 
 class PersonOut(serializers.Serializer):
@@ -49,6 +50,8 @@ class CustomerOut(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "given_name",
+            "family_name",
             "title",
             "addressed_as",
             "email",
@@ -190,7 +193,23 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class NewCustomerIn(serializers.Serializer):
-    name = serializers.CharField(max_length=text.NAME_MAX, validators=[text.single_line])
+    name = serializers.CharField(
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+        required=False,
+        default="",
+        help_text="The whole name as the customer writes it; or give the parts.",
+    )
+    given_name = serializers.CharField(
+        max_length=text.NAME_MAX, validators=[text.single_line], required=False, default=""
+    )
+    family_name = serializers.CharField(
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+        required=False,
+        default="",
+        help_text='As given ("van der Berg", "Wang"): a title is used with it, never alone.',
+    )
     title = serializers.ChoiceField(choices=Title.choices, required=False, default="")
     addressed_as = serializers.CharField(
         max_length=text.NAME_MAX, required=False, default="", validators=[text.single_line]
@@ -340,7 +359,7 @@ class CaseListApi(APIView):
                 channel=v["channel"],
                 subject=v["subject"],
                 customer_id=v.get("customer"),
-                new_customer=intake.NewCustomer(full_name=new.pop("name"), **new)
+                new_customer=intake.NewCustomer(full_name=new.pop("name", ""), **new)
                 if new is not None
                 else None,
                 team_id=v.get("team"),
@@ -447,6 +466,20 @@ class QueueRowOut(CaseOut):
         return data
 
 
+class OwnerTaskOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.ref")
+    text = serializers.CharField(help_text='"Call Mrs Campbell on …: …": what to do.')
+    reason = serializers.CharField(help_text="Why the product could not do it itself.")
+    source_template = serializers.CharField(help_text="The notice it stands for.")
+    created_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+    done_by = PersonOut(allow_null=True)
+    contact = serializers.IntegerField(
+        source="contact_id", allow_null=True, help_text="The contact that did it."
+    )
+
+
 class QueueApi(APIView):
     @extend_schema(
         operation_id="queue_retrieve",
@@ -460,6 +493,7 @@ class QueueApi(APIView):
                     "previous": serializers.URLField(allow_null=True),
                     "results": QueueRowOut(many=True),
                     "offers_waiting": OfferWaitingOut(many=True),
+                    "tasks": OwnerTaskOut(many=True),
                 },
             ),
             **error_responses(401),
@@ -475,6 +509,7 @@ class QueueApi(APIView):
         response.data["offers_waiting"] = OfferWaitingOut(
             handoff_selectors.handoff_offers_waiting_for(user=request.user), many=True
         ).data
+        response.data["tasks"] = OwnerTaskOut(owner_tasks_open(user=request.user), many=True).data
         return response
 
 

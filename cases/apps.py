@@ -7,12 +7,13 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         """The timeline kinds of cases; an offer still waiting when its case is resolved or
-        closed expires with it."""
+        closed expires with it; customer notices name the point of contact at send time."""
         from django.db.backends.signals import connection_created
 
-        from cases import handoff_sweep, hooks
+        from cases import handoff_sweep, hooks, notices
         from cases.models import EventKind
         from cases.search_text import register_sqlite_functions
+        from notifications.rendering import context_refresher_register
 
         # Search's SQL functions on SQLite, its trigram threshold on PostgreSQL (connection
         # set-up, not business logic).
@@ -20,3 +21,7 @@ class CasesConfig(AppConfig):
 
         hooks.register_event_kinds(EventKind.choices)
         hooks.register(hooks.case_closed, handoff_sweep.handoff_on_case_closed)
+        # Customer notices name the point of contact when they are sent.
+        context_refresher_register(
+            notices.POINT_OF_CONTACT_MARKER, notices.point_of_contact_refresh
+        )

@@ -36,7 +36,7 @@ from cases.models import (
     EventKind,
     InboundMessage,
 )
-from cases.notices import customer_context
+from cases.notices import customer_context, without_point_of_contact_marker
 from cases.permissions import can_change_case, is_team_manager, is_team_member
 from cases.services import User, case_event_record
 from notifications.services import EmailHeaders, notification_enqueue
@@ -295,7 +295,12 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
     notification = notification_enqueue(
         recipient=customer_recipient(case),
         template="cases/email/reply",
-        context={**customer_context(case), "owner": writer, "text": contact.body},
+        # The writer signs their own words: no send-time point of contact here.
+        context={
+            **without_point_of_contact_marker(customer_context(case)),
+            "owner": writer,
+            "text": contact.body,
+        },
         dedupe_key=f"contact:{contact.pk}:reply",
         tags=[f"case:{case.pk}", f"contact:{contact.pk}"],
         headers=EmailHeaders(

@@ -1,5 +1,5 @@
-"""The conversation pages: "Reply to the customer" on the case page, and the mail that
-matched no case, for managers to route."""
+"""The conversation pages: "Reply to the customer" on the case page, an owner's task marked
+done when the call is made, and the mail that matched no case, for managers to route."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from cases.pages import (
     show_rule_error,
 )
 from cases.permissions import manages_any_team
+from cases.task_services import owner_task_done, owner_task_get
 
 
 @login_required
@@ -41,6 +42,23 @@ def case_reply(request: HttpRequest, ref: str) -> HttpResponse:
             return redirect(case_url(case) + "#timeline")
     case = case_or_404(request.user, ref)
     return render_case_page(request, case, page_forms={"reply_form": form}, status=400)
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    """ "Call made": the summary becomes a contact on the case and the task is closed."""
+    try:
+        task = owner_task_get(user=request.user, task_id=task_id)
+    except RuleError as exc:
+        raise Http404(exc.message) from None
+    try:
+        owner_task_done(task=task, by=request.user, summary=request.POST.get("summary", ""))
+    except RuleError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Done: the call is on the timeline of {task.case.ref}.")
+    return redirect("queue")
 
 
 def _require_manager(request: HttpRequest) -> None:

@@ -127,6 +127,8 @@ class CustomerRecordOut(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "given_name",
+            "family_name",
             "title",
             "addressed_as",
             "email",
@@ -167,7 +169,15 @@ class CustomerDetailOut(CustomerRecordOut):
 
 
 class CustomerPatchIn(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    given_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    family_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="As given: a title is used with it, never alone. A blank name is made "
+        "from the parts.",
+    )
     title = serializers.ChoiceField(choices=Title.choices, required=False)
     addressed_as = serializers.CharField(max_length=200, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)

@@ -26,7 +26,7 @@ from cases.permissions import (
     phone_region_for,
     visible_customers,
 )
-from cases.services import customer_field_errors
+from cases.services import customer_field_errors, customer_full_name
 
 User = Any
 
@@ -36,6 +36,8 @@ class CustomerChanges:
     """The details an agent corrects; None leaves a detail as it is."""
 
     full_name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
     title: str | None = None
     addressed_as: str | None = None
     email: str | None = None
@@ -85,6 +87,8 @@ def customer_update(*, customer: Customer, by: User, changes: CustomerChanges) -
             name: (wanted[name], limit, False)
             for name, limit in (
                 ("full_name", text.NAME_MAX),
+                ("given_name", text.NAME_MAX),
+                ("family_name", text.NAME_MAX),
                 ("addressed_as", text.NAME_MAX),
                 ("email", 254),
                 ("phone", 40),
@@ -96,8 +100,15 @@ def customer_update(*, customer: Customer, by: User, changes: CustomerChanges) -
     if "phone" in wanted:
         wanted["phone"] = phone_or_error(wanted["phone"], region=phone_region_for(by))
     after = {f.name: getattr(customer, f.name) for f in fields(changes)} | wanted
+    if "full_name" in wanted and not wanted["full_name"]:
+        # the whole name from the parts (as corrected)
+        wanted["full_name"] = after["full_name"] = customer_full_name(
+            full_name="", given_name=after["given_name"], family_name=after["family_name"]
+        )
     errors = customer_field_errors(
         full_name=after["full_name"],
+        given_name=after["given_name"],
+        family_name=after["family_name"],
         title=after["title"],
         preferred_channel=after["preferred_channel"],
         time_zone=after["time_zone"],

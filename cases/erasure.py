@@ -258,9 +258,19 @@ def customer_erase(*, customer: Customer, by: User) -> Customer:
     notifications_redact(addresses=addresses, tags=tags, redact_context=redact_json, now=now)
     for record in records:
         record.full_name, record.title, record.addressed_as = ERASED_NAME, "", ""
+        record.given_name, record.family_name = "", ""
         record.email, record.phone, record.erased_at = "", "", now
         record.save(
-            update_fields=["full_name", "title", "addressed_as", "email", "phone", "erased_at"]
+            update_fields=[
+                "full_name",
+                "given_name",
+                "family_name",
+                "title",
+                "addressed_as",
+                "email",
+                "phone",
+                "erased_at",
+            ]
         )
     CaseEvent.objects.bulk_create(
         [

@@ -125,7 +125,20 @@ class CaseOpenForm(forms.Form):
         required=False,
         max_length=text.NAME_MAX,
         validators=[text.single_line],
-        help_text="Needed for a new customer.",
+        help_text="As they write it; or give the parts below.",
+    )
+    new_given_name = forms.CharField(
+        label="Given name",
+        required=False,
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+    )
+    new_family_name = forms.CharField(
+        label="Family name",
+        required=False,
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+        help_text='As they gave it ("van der Berg"); a title is used with it, never alone.',
     )
     new_title = forms.ChoiceField(label="Title", choices=Title.choices, required=False)
     new_addressed_as = forms.CharField(
@@ -161,7 +174,15 @@ class CaseOpenForm(forms.Form):
         help_text="Leave empty to let the team's assignment rule choose.",
     )
 
-    NEW_FIELDS = ("new_name", "new_title", "new_addressed_as", "new_email", "new_phone")
+    NEW_FIELDS = (
+        "new_name",
+        "new_given_name",
+        "new_family_name",
+        "new_title",
+        "new_addressed_as",
+        "new_email",
+        "new_phone",
+    )
 
     def __init__(
         self,
@@ -195,6 +216,8 @@ class CaseOpenForm(forms.Form):
         if not data["customer"]:
             new = NewCustomer(
                 full_name=data["new_name"],
+                given_name=data["new_given_name"],
+                family_name=data["new_family_name"],
                 title=data["new_title"],
                 addressed_as=data["new_addressed_as"],
                 email=data["new_email"],
@@ -215,7 +238,7 @@ class CaseOpenForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        has_new = bool(data.get("new_name"))
+        has_new = any(data.get(f) for f in ("new_name", "new_given_name", "new_family_name"))
         if bool(data.get("customer")) == has_new:
             raise forms.ValidationError(
                 "Choose an existing customer or give a new customer's full name (one of them)."
@@ -267,6 +290,10 @@ class CustomerEditForm(forms.Form):
     """The details an agent corrects; the service checks them and records the change."""
 
     full_name = forms.CharField(max_length=200)
+    given_name = forms.CharField(max_length=200, required=False)
+    family_name = forms.CharField(
+        max_length=200, required=False, help_text="A title is used with it, never alone."
+    )
     title = forms.ChoiceField(choices=Title.choices, required=False)
     addressed_as = forms.CharField(
         label="How they want to be addressed", max_length=200, required=False

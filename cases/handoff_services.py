@@ -339,6 +339,8 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
         {
             "description": item.get("description", ""),
             "due": local_time_text(_parse_due(item.get("due_at")), tz_name),
+            # written in the customer's language when sent (the ``local_time`` filter)
+            "due_at": item.get("due_at") or "",
         }
         for item in handoff.briefed_commitments or []
         # the owner's own follow-ups are briefed to the new owner, never listed to the customer

@@ -23,7 +23,9 @@ User = Any  # the configured user model
 class NewCustomer:
     """A customer met at intake, as they want to be addressed."""
 
-    full_name: str
+    full_name: str = ""
+    given_name: str = ""
+    family_name: str = ""
     title: str = ""
     addressed_as: str = ""
     email: str = ""
@@ -81,6 +83,8 @@ def _intake_customer(intake: CaseIntake, *, by: User, team: Team) -> Customer:
         return customer_create(
             phone_region=team.phone_region,
             full_name=new.full_name,
+            given_name=new.given_name,
+            family_name=new.family_name,
             title=new.title,
             addressed_as=new.addressed_as,
             email=new.email,

@@ -5,22 +5,32 @@ staff page a notice links to."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import pgettext_lazy
 
-from cases.availability import owner_back_text
-from cases.contacts import PointOfContact, customer_recipient, point_of_contact
+from cases.contacts import PointOfContact, point_of_contact
 from cases.errors import CaseRuleError
 from cases.links import customer_url
-from cases.models import Case, CustomerNoticeSent
-from notifications.models import Notification
-from notifications.services import Attachment, notification_enqueue
+from cases.models import (
+    TASK_TEXT_MAX,
+    Case,
+    CaseEvent,
+    Channel,
+    Customer,
+    CustomerNoticeSent,
+    EventKind,
+    OwnerTask,
+)
+from notifications.localtime import local_time_text
+from notifications.models import Notification, NotificationChannel
+from notifications.services import Attachment, Recipient, notification_enqueue
 
 User = Any  # the configured user model
 
@@ -61,6 +71,27 @@ def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Route:
+    """How a notice reaches the customer: a channel and an address, or why it cannot."""
+
+    channel: str = NotificationChannel.EMAIL
+    address: str = ""
+    no_route: str = ""  # why there is no route ("customer has no email address")
+
+
+def customer_route(customer: Customer) -> Route:
+    """The route of a written notice, from the customer's preferred channel and the details
+    on file. Email is the only transport for customer notices: any customer with an address
+    is written to (a phone-preferring customer too: a letter they can keep); one without an
+    address has no route, whatever they prefer."""
+    if customer.email:
+        return Route(address=customer.email)
+    if customer.preferred_channel in (Channel.PHONE, Channel.IN_PERSON) or customer.phone:
+        return Route(no_route="customer has no email address (phone only)")
+    return Route(no_route="customer has no email address")
+
+
 def customer_notice_enqueue(
     *,
     case: Case,
@@ -70,22 +101,47 @@ def customer_notice_enqueue(
     dedupe_key: str,
     attachments: Iterable[Attachment] = (),
     tags: Iterable[str] = (),
+    task_text: str = "",
+    task_if_no_route: bool = True,
 ) -> Notification | None:
     """The one door for every customer notice. ``by`` is the agent whose action causes it;
     None for the product's own notices (an apology, a first-reply promise), which are never
-    held back. Call it inside the action's transaction: a refusal undoes the whole action."""
+    held back. Call it inside the action's transaction: a refusal undoes the whole action.
+
+    A notice with no route to the customer is not dropped: its outbox row records why
+    (status ``no_route``, nothing attempted) and the case's owner gets a task ("Call Mrs
+    Campbell: …"; ``task_text`` says what to tell them) on their queue and the timeline. An
+    erased customer gets neither: nothing of theirs is to be used again. ``task_if_no_route``
+    False: the customer hears it in the conversation under way (a case opened on a call), so
+    the outbox row alone records it."""
     now = timezone.now()
-    if by is not None:
+    customer = case.customer
+    if customer.erased_at is not None:
+        return None
+    route = customer_route(customer)
+    if by is not None and not route.no_route:
         customer_notice_limit_check(case=case, by=by, now=now)
     notification = notification_enqueue(
-        recipient=customer_recipient(case),
+        recipient=Recipient(address=route.address, name=customer.full_name, kind="customer"),
         template=template,
         context=context,
         dedupe_key=dedupe_key,
         tags=[f"case:{case.pk}", *tags],
         attachments=attachments,
+        no_route=route.no_route,
     )
-    if notification is not None and by is not None:
+    if notification is None:
+        return None
+    if route.no_route and task_if_no_route:
+        owner_task_create(
+            case=case,
+            text=task_text or default_task_text(case, template),
+            reason=route.no_route,
+            source_template=template,
+            dedupe_key=dedupe_key,
+            now=now,
+        )
+    elif by is not None:
         CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
     return notification
 
@@ -112,46 +168,156 @@ def customer_notice_ledger_prune(
             return deleted
 
 
+def call_whom(customer: Customer) -> str:
+    """ "Call Mrs Campbell on 07700 900021" — how a task names the person to call."""
+    number = customer.phone_national
+    return f"Call {customer.salutation_name}" + (f" on {number}" if number else "")
+
+
+def default_task_text(case: Case, template: str) -> str:
+    """What a task says when the notice's sender gave no words of its own."""
+    what = {
+        "cases/email/case_opened": "introduce yourself as the owner of their case",
+        "cases/email/handoff_introduction": "introduce yourself as their new contact",
+    }.get(template, "tell them the news on their case")
+    return f"{call_whom(case.customer)}: {what} ({case.ref}, {case.subject})"
+
+
+def owner_task_create(
+    *, case: Case, text: str, reason: str, source_template: str, dedupe_key: str, now: datetime
+) -> OwnerTask | None:
+    """One task for the owner per notice (its dedupe key), on the timeline; in the caller's
+    transaction. None if the notice made one before."""
+    task, created = OwnerTask.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "case": case,
+            "owner_id": case.owner_id,
+            "text": text[:TASK_TEXT_MAX],
+            "reason": reason[:200],
+            "source_template": source_template,
+            "created_at": now,
+        },
+    )
+    if not created:
+        return None
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.OWNER_TASK_CREATED,
+        actor=None,
+        at=now,
+        data={"task_id": task.pk, "text": task.text, "reason": task.reason},
+    )
+    return task
+
+
+# The context marker of a customer notice: at send time ``point_of_contact_refresh`` names
+# the point of contact as it is then (a hand-off or an absence since it was queued).
+POINT_OF_CONTACT_MARKER = "point_of_contact_case_id"
+POINT_OF_CONTACT_KEYS = ("owner", "covering", "cover", "owner_back")
+
+
 def customer_context(case: Case) -> dict:
     """What every customer email needs: reference, greeting, owner and link; and, while the
     owner is away, who covers and until when (``cover`` and ``owner_back`` for the layout's
-    cover sentence)."""
-    contact = point_of_contact(case=case, at=timezone.now())
+    cover sentence). The owner and cover keys are read again when the email is sent."""
     context = {
+        POINT_OF_CONTACT_MARKER: case.pk,
         "case_ref": case.ref,
         "case_subject": case.subject,
-        "customer_name": case.customer.salutation_name,
+        "customer_name": notice_salutation(case.customer),
         "customer_time_zone": case.customer.time_zone,
-        "owner": contact.owner,
+        # the language the email is written in (``render_email``), and who signs for whom
+        "language": case.customer.language,
+        "organisation": settings.ORGANISATION_NAME,
         "customer_url": customer_url(case_id=case.pk, generation=case.link_generation),
     }
+    context.update(point_of_contact_context(case))
+    return context
+
+
+def without_point_of_contact_marker(context: dict) -> dict:
+    """A context whose ``owner`` the sender fixes (a reply is signed by its writer)."""
+    return {k: v for k, v in context.items() if k != POINT_OF_CONTACT_MARKER}
+
+
+# A title in the customer's language ("Mr Wang" → "Herr Wang").
+TITLE_WORDS = {
+    "Mr": pgettext_lazy("title", "Mr"),
+    "Mrs": pgettext_lazy("title", "Mrs"),
+    "Ms": pgettext_lazy("title", "Ms"),
+    "Miss": pgettext_lazy("title", "Miss"),
+    "Mx": pgettext_lazy("title", "Mx"),
+    "Dr": pgettext_lazy("title", "Dr"),
+    "Prof": pgettext_lazy("title", "Prof"),
+}
+
+
+def notice_salutation(customer: Customer) -> str:
+    """``Customer.salutation_name`` in the customer's language: their own words as they are,
+    a title in their language with the family name they gave, else the whole name."""
+    if customer.addressed_as or not (customer.title and customer.family_name):
+        return customer.salutation_name
+    with translation.override(customer.language or settings.LANGUAGE_CODE):
+        return f"{TITLE_WORDS.get(customer.title, customer.title)} {customer.family_name}"
+
+
+def point_of_contact_context(case: Case) -> dict:
+    """The owner's card and, while they are away, the cover's: as they are now."""
+    contact = point_of_contact(case=case, at=timezone.now())
+    context: dict = {"owner": contact.owner}
     if contact.covering:
         context.update(cover_context(contact, case.customer.time_zone))
     return context
 
 
+def point_of_contact_refresh(context: dict) -> dict:
+    """At send time: the owner and cover keys of a customer notice as they are now (a notice
+    queued before a hand-off names the new owner). A case gone leaves the context as it is."""
+    case = (
+        Case.objects.select_related("owner__agent_profile", "team", "customer")
+        .filter(pk=int(context[POINT_OF_CONTACT_MARKER]))
+        .first()
+    )
+    if case is None:
+        return context
+    fresh = {k: v for k, v in context.items() if k not in POINT_OF_CONTACT_KEYS}
+    fresh.update(point_of_contact_context(case))
+    return fresh
+
+
 def cover_context(contact: PointOfContact, tz_name: str) -> dict:
     """The keys the email layout's cover sentence reads: ``covering``, ``cover`` (the
-    cover's public card) and ``owner_back`` (the owner's return, in the reader's zone)."""
+    cover's public card) and ``owner_back`` (the owner's return; the template writes it in
+    the reader's zone and language)."""
     return {
         "covering": True,
         "cover": contact.contact,
-        "owner_back": owner_back_text(contact.owner_back_at, tz_name),
+        "owner_back": iso_or_empty(contact.owner_back_at),
     }
 
 
-def local_time_text(moment: datetime | None, tz_name: str) -> str:
-    """``Friday 27 November 2026, 12:00 (Europe/London)``; an unknown zone reads as UTC."""
-    if moment is None:
-        return ""
-    try:
-        tz = ZoneInfo(tz_name)
-    except (KeyError, ValueError):
-        tz = ZoneInfo("UTC")
-    local = moment.astimezone(tz)
-    return f"{local:%A %d %B %Y, %H:%M} ({tz_name})"
+def iso_or_empty(moment: datetime | None) -> str:
+    """A moment for a message's context (the ``local_time`` filter writes it when sent)."""
+    return moment.isoformat() if moment is not None else ""
 
 
 def staff_case_url(case: Case) -> str:
     """The case page, for notices to agents and managers."""
     return f"{settings.SITE_URL}/cases/{case.ref}/"
+
+
+__all__ = [
+    "POINT_OF_CONTACT_MARKER",
+    "Route",
+    "call_whom",
+    "cover_context",
+    "customer_context",
+    "customer_notice_enqueue",
+    "customer_route",
+    "local_time_text",
+    "owner_task_create",
+    "point_of_contact_refresh",
+    "staff_case_url",
+    "without_point_of_contact_marker",
+]

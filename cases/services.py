@@ -57,13 +57,30 @@ def case_event_record(
     )
 
 
+def customer_full_name(*, full_name: str, given_name: str, family_name: str) -> str:
+    """The whole name: as written, else the parts given (given name first)."""
+    return full_name.strip() or " ".join(p for p in (given_name.strip(), family_name.strip()) if p)
+
+
 def customer_field_errors(
-    *, full_name: str, title: str, preferred_channel: str, time_zone: str
+    *,
+    full_name: str,
+    title: str,
+    preferred_channel: str,
+    time_zone: str,
+    given_name: str = "",
+    family_name: str = "",
 ) -> dict[str, list[str]]:
-    """What is wrong with a customer's details (``customer_create`` and ``customer_update``)."""
+    """What is wrong with a customer's details (``customer_create`` and ``customer_update``).
+    The parts, when given, are parts of the whole name (in any order: "Wang Wei" has the
+    family name Wang); a single name is a given name alone or a family name alone."""
     errors: dict[str, list[str]] = {}
     if not full_name.strip():
         errors["name"] = ["Give the customer's name."]
+    folded = f" {' '.join(full_name.casefold().split())} "
+    for field, part in (("given_name", given_name), ("family_name", family_name)):
+        if part.strip() and f" {' '.join(part.casefold().split())} " not in folded:
+            errors[field] = [f'Part of the whole name ("{full_name.strip()}"), as written there.']
     if title not in Title.values:
         errors["title"] = [f"One of: {', '.join(v for v in Title.values if v)}."]
     if preferred_channel not in Channel.values:
@@ -78,7 +95,9 @@ def customer_field_errors(
 @transaction.atomic
 def customer_create(
     *,
-    full_name: str,
+    full_name: str = "",
+    given_name: str = "",
+    family_name: str = "",
     email: str = "",
     phone: str = "",
     title: str = "",
@@ -89,22 +108,36 @@ def customer_create(
     phone_region: str | None = None,
 ) -> Customer:
     """A customer as they want to be addressed, reachable by email or phone (stored in E.164,
-    read in ``phone_region`` when typed without a country code)."""
+    read in ``phone_region`` when typed without a country code). The name: whole, or in the
+    parts the customer gave (given and family name; either alone for a single name), or both;
+    without a family name a title is never used on its own."""
     require_clean_text(
         {
             "name": (full_name, text.NAME_MAX, False),
+            "given_name": (given_name, text.NAME_MAX, False),
+            "family_name": (family_name, text.NAME_MAX, False),
             "addressed_as": (addressed_as, text.NAME_MAX, False),
             "email": (email, 254, False),
             "phone": (phone, 40, False),
         }
     )
+    full_name = customer_full_name(
+        full_name=full_name, given_name=given_name, family_name=family_name
+    )
     errors = customer_field_errors(
-        full_name=full_name, title=title, preferred_channel=preferred_channel, time_zone=time_zone
+        full_name=full_name,
+        title=title,
+        preferred_channel=preferred_channel,
+        time_zone=time_zone,
+        given_name=given_name,
+        family_name=family_name,
     )
     if errors:
         raise CaseRuleError("invalid_customer", "The customer has invalid fields.", fields=errors)
     return Customer.objects.create(
-        full_name=full_name.strip(),
+        full_name=full_name,
+        given_name=" ".join(given_name.split()),
+        family_name=" ".join(family_name.split()),
         email=email.strip(),
         phone=phone_or_error(phone, region=phone_region),
         title=title,
@@ -229,6 +262,8 @@ def case_open(
         template="cases/email/case_opened",
         context=customer_context(case),
         dedupe_key=f"case:{case.pk}:opened",
+        # Opened on a call or face to face: the customer has just heard who owns it.
+        task_if_no_route=channel not in (Channel.PHONE, Channel.IN_PERSON, Channel.CHAT),
     )
     if by_rule:
         _tell_assigned_owner(case)

@@ -28,6 +28,7 @@ urlpatterns = [
         cover_views.cover_for_page,
         name="agent-cover-for",
     ),
+    path("tasks/<id:task_id>/done/", conversation_views.task_done, name="task-done"),
     path("manage/inbound/", conversation_views.inbound_mail, name="inbound-mail"),
     path(
         "manage/inbound/<id:message_id>/attach/",

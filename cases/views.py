@@ -25,6 +25,7 @@ from cases.pages import (
     render_in,
     show_rule_error,
 )
+from cases.task_services import owner_tasks_open
 
 # --- My queue --------------------------------------------------------------------------------
 
@@ -37,6 +38,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page_obj": page_obj,
         "rows": rows,
         "offers": list(handoff_selectors.handoff_offers_waiting_for(user=request.user)),
+        "tasks": list(owner_tasks_open(user=request.user)),
         "decline_form": DeclineForm(),
     }
     return render_in(request, "cases/queue.html", context, tz_name=agent_time_zone(request.user))

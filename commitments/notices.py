@@ -19,6 +19,7 @@ from cases.models import Case
 from cases.notices import customer_context
 from commitments.models import Commitment, is_customer_kind, zone
 from commitments.selectors import commitment_payload, iso
+from notifications.localtime import local_time_text
 from notifications.services import Attachment, notification_enqueue
 from notifications.webhooks import webhook_emit as outbox_webhook_emit
 
@@ -26,9 +27,9 @@ ICS_EVENT_LENGTH = timedelta(minutes=15)
 
 
 def local_text(moment: datetime, tz_name: str) -> str:
-    """``Friday 27 November 2026, 12:00 GMT`` in the reader's zone."""
-    local = moment.astimezone(zone(tz_name))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    """``Friday 27 November 2026, 12:00 GMT`` in the reader's zone: the one format of every
+    message (``notifications.localtime``; templates use its ``local_time`` filter)."""
+    return local_time_text(moment, tz_name)
 
 
 def promise_context(commitment: Commitment, tz_name: str, prefix: str = "") -> dict:
@@ -78,24 +79,49 @@ class CustomerNotice:
 
 
 def customer_notice_enqueue(*, case: Case, notice: CustomerNotice, by: Any | None) -> None:
-    """Queue the notice to the customer, naming their point of contact as it is now, through
-    the cases app's one door (``by``, the agent whose action causes it, counts against the
-    daily limits; None, the product's own notice, never does)."""
+    """Queue the notice to the customer through the cases app's one door (``by``, the agent
+    whose action causes it, counts against the daily limits; None, the product's own notice,
+    never does). The point of contact is named when it is sent; a customer with no route gets
+    a call from the owner instead (``notice_task_text`` says what to tell them)."""
+    context = {**customer_context(case), **notice.extra}
+    if notice.template == "missed":
+        # "Their manager has been told" only when one is (``missed_manager_alerts``).
+        context["manager_told"] = case.team.managers.filter(is_active=True).exists()
     cases_notices.customer_notice_enqueue(
         case=case,
         by=by,
         template=f"commitments/email/{notice.template}",
-        context={**customer_context(case), **notice.extra},
+        context=context,
         dedupe_key=notice.dedupe_key,
         attachments=notice.attachments,
+        task_text=notice_task_text(case, notice),
     )
 
 
+def notice_task_text(case: Case, notice: CustomerNotice) -> str:
+    """What the owner's call must tell a customer the notice cannot reach: "Call Mrs
+    Campbell on 07700 900021: their promise "Replacement delivered" moved to …"."""
+    extra = notice.extra
+    what = f'"{extra.get("description", "")}"'
+    due = extra.get("due_local", "")
+    news = {
+        "commitment_made": f"we promise {what} by {due}",
+        "renegotiated": f"{what} moves to {due} (was {extra.get('previous_due_local', '')}): "
+        f"{extra.get('reason', '')}",
+        "withdrawn": f"we withdraw the promise {what}: {extra.get('reason', '')}",
+        "missed": f"apologise: we missed {what}, due {due}",
+    }.get(notice.template, f"about {what}")
+    return f"{cases_notices.call_whom(case.customer)}: {news} ({case.ref})"
+
+
 def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
-    """Each active manager of the team hears of a missed promise once; the alert says whether
-    the customer was apologised to (a customer's promise) or not (the owner's own task)."""
+    """Each active manager of the team hears of a missed promise once, and how the customer
+    hears of it: an apology (a customer's promise), the owner's call when there is no route
+    to them, or nothing at all (the owner's own follow-up)."""
     customers = is_customer_kind(commitment.kind)
     owner = owner_contact(commitment.owner)
+    # a customer with no route gets a call from the owner instead of the apology
+    customer_call = bool(cases_notices.customer_route(case.customer).no_route)
     for manager in case.team.managers.filter(is_active=True).order_by("pk"):
         notification_enqueue(
             recipient=agent_recipient(manager, kind="manager"),
@@ -107,7 +133,8 @@ def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
                 "owner_name": owner["name"],
                 "owner_email": owner["email"],
                 "manager_name": owner_contact(manager)["name"],
-                "customer_apologised": customers,
+                "customer_apologised": customers and not customer_call,
+                "customer_call": customers and customer_call,
                 "owners_task": not customers,
                 **promise_context(commitment, case.team.time_zone),
             },

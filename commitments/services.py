@@ -145,6 +145,7 @@ def commitment_renegotiate(
                 **promise_context(successor, tz_name),
                 "reason": reason,
                 "previous_due_local": local_text(commitment.due_at, tz_name),
+                "previous_due_at": iso(commitment.due_at),
             },
             attachments=(commitment_ics(commitment=successor, case=case, now=now),),
         ),

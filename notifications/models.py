@@ -32,6 +32,9 @@ class NotificationStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # Final, never attempted: the recipient has no address for the channel; ``last_error``
+    # says why (``no_route: …``) and the caller made someone responsible for it instead.
+    NO_ROUTE = "no_route", "No route to the recipient"
 
 
 class WebhookEndpoint(models.Model):
@@ -129,7 +132,7 @@ class Notification(models.Model):
             # the sweep's archiving step: finished rows to move to the delivery log
             models.Index(
                 fields=["finished_at"],
-                condition=Q(status__in=["sent", "cancelled"]),
+                condition=Q(status__in=["sent", "cancelled", "no_route"]),
                 name="notif_finished",
             ),
         ]

@@ -86,6 +86,9 @@ class Outgoing:
     channel: str = NotificationChannel.EMAIL
     webhook_endpoint: WebhookEndpoint | None = None
     headers: EmailHeaders | None = None
+    # Why the recipient cannot be reached on ``channel``: the row is written final, as
+    # ``no_route``, and never attempted.
+    no_route: str = ""
 
 
 def notification_enqueue(
@@ -100,10 +103,13 @@ def notification_enqueue(
     channel: str = NotificationChannel.EMAIL,
     webhook_endpoint: WebhookEndpoint | None = None,
     headers: EmailHeaders | None = None,
+    no_route: str = "",
 ) -> Notification | None:
     """Queue one message in the caller's transaction; None if the key was used before.
 
     ``context`` must be JSON-serialisable: the message is rendered when it is sent.
+    ``no_route`` (why the recipient cannot be reached on ``channel``) writes the row as
+    ``no_route``, final and never attempted, so the outbox records what was not sent and why.
     """
     outgoing = Outgoing(
         recipient=recipient,
@@ -116,6 +122,7 @@ def notification_enqueue(
         channel=channel,
         webhook_endpoint=webhook_endpoint,
         headers=headers,
+        no_route=no_route,
     )
     return notification_enqueue_many([outgoing])[0]
 
@@ -139,6 +146,7 @@ _INSERT_FIELDS = (
     "last_error",
     "provider_message_id",
     "request_id",
+    "finished_at",
 )
 
 
@@ -153,8 +161,17 @@ def notification_enqueue_many(messages: Sequence[Outgoing]) -> list[Notification
     request_id = current_request_id()
     rows: dict[str, Notification] = {}
     for m in messages:
-        if not m.recipient.address or m.dedupe_key in rows:
+        if not (m.recipient.address or m.no_route) or m.dedupe_key in rows:
             continue
+        final = (
+            {
+                "status": NotificationStatus.NO_ROUTE,
+                "last_error": f"no_route: {m.no_route}"[:2000],
+                "finished_at": now,
+            }
+            if m.no_route
+            else {}
+        )
         rows[m.dedupe_key] = Notification(
             channel=m.channel,
             recipient_address=m.recipient.address,
@@ -169,6 +186,7 @@ def notification_enqueue_many(messages: Sequence[Outgoing]) -> list[Notification
             webhook_endpoint=m.webhook_endpoint,
             send_after=m.send_after or now,
             request_id=request_id,
+            **final,
         )
     inserted = _insert_ignoring_used_keys(list(rows.values()))
     if inserted:
@@ -191,7 +209,7 @@ def notification_enqueue_many(messages: Sequence[Outgoing]) -> list[Notification
     queued: set[str] = set()
     result: list[Notification | None] = []
     for m in messages:
-        n = inserted.get(m.dedupe_key) if m.recipient.address else None
+        n = inserted.get(m.dedupe_key) if (m.recipient.address or m.no_route) else None
         result.append(n if n is not None and m.dedupe_key not in queued else None)
         if n is not None:
             queued.add(m.dedupe_key)
@@ -407,7 +425,8 @@ def outbox_reclaim_expired(
 
 
 def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None = None) -> int:
-    """Move sent and cancelled rows older than OUTBOX_ARCHIVE_AFTER_SECONDS to the log."""
+    """Move sent, cancelled and unroutable rows older than OUTBOX_ARCHIVE_AFTER_SECONDS to
+    the log."""
     now = now or timezone.now()
     size = batch_size or settings.OUTBOX_BATCH_SIZE
     cutoff = now - timedelta(seconds=settings.OUTBOX_ARCHIVE_AFTER_SECONDS)
@@ -415,7 +434,11 @@ def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None 
         rows = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(
-                status__in=[NotificationStatus.SENT, NotificationStatus.CANCELLED],
+                status__in=[
+                    NotificationStatus.SENT,
+                    NotificationStatus.CANCELLED,
+                    NotificationStatus.NO_ROUTE,
+                ],
                 finished_at__lte=cutoff,
             )
             .order_by("finished_at")

@@ -23,7 +23,7 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connect
 from django.core.serializers.json import DjangoJSONEncoder
 
 from notifications.models import Notification, NotificationChannel
-from notifications.rendering import TemplateMissing, render_email
+from notifications.rendering import TemplateMissing, context_refresh, render_email
 
 SIGNATURE_HEADER = "X-Caseowner-Signature"
 TIMESTAMP_HEADER = "X-Caseowner-Timestamp"
@@ -90,7 +90,7 @@ class EmailTransport:
         try:
             rendered = render_email(
                 template=notification.template,
-                context=notification.context,
+                context=context_refresh(notification.context),
                 recipient_name=notification.recipient_name,
             )
         except TemplateMissing as exc:

@@ -30,7 +30,7 @@ from cases.customer_services import customer_merge
 from cases.handoff_services import handoff_accept
 from cases.inbound import inbound_mail_receive
 from cases.links import make_customer_token
-from cases.models import Channel
+from cases.models import Channel, OwnerTask
 from commitments.models import CommitmentKind
 from commitments.services import commitment_create
 from tests.factories import (
@@ -119,8 +119,19 @@ def world():
         b"Subject: hello\r\nMessage-ID: <m1@example.org>\r\n\r\nWho handles this?\r\n",
         via="http",
     ).message
+    # a notice that had no route: a call for the owner to make
+    task = OwnerTask.objects.create(
+        case=case,
+        owner=owner,
+        text="Call Ms Lovelace: her refund moved to Friday",
+        reason="customer has no email address",
+        source_template="commitments/email/renegotiated",
+        dedupe_key="world:task",
+        created_at=timezone.now(),
+    )
     return {
         "case": case,
+        "task": task,
         "promise": promise,
         "handoff": handoff,
         "reviewed": reviewed,
@@ -157,6 +168,7 @@ def _path(name: str, route: str, world: dict) -> str:
         "<id:message_id>": str(world["unmatched"].pk),
         "<id:agent_id>": str(world["users"]["owner"].pk),
         "<id:absence_id>": str(world["absence"].pk),
+        "<id:task_id>": str(world["task"].pk),
         "<uidb64>": "MQ",
         "<token>": "set-password",
     }
@@ -223,6 +235,8 @@ def _bodies(world: dict) -> dict[str, dict]:
             "summary": "Asked for an update.",
         },
         "case-reply": {"body": "Dear Ada, the refund is on its way."},
+        "api-task-done": {"summary": "Told her the refund moved to Friday."},
+        "task-done": {"summary": "Told her the refund moved to Friday."},
         "api-customer-detail": {"addressed_as": "Ada"},
         "customer-edit": {
             "full_name": world["case"].customer.full_name,
@@ -350,6 +364,8 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "api-handoff-cancel": {"POST": CASE_WRITE},
     "api-handoff-review": {"POST": REVIEW_API},
     "api-queue": {"GET": ANY_AGENT},
+    # an owner's task (a call to make): the team records the call, as with any contact
+    "api-task-done": {"POST": CASE_READ},
     "api-report-handoffs": {"GET": MANAGERS_API},
     # agents see their own row, managers their teams'
     "api-report-commitments": {"GET": ANY_AGENT},
@@ -409,6 +425,7 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "customer-page": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
     "customer-link-revoke": {"POST": CASE_WRITE},
     "case-reply": {"POST": CASE_WRITE},
+    "task-done": {"POST": CASE_READ},
     "inbound-mail": {"GET": MANAGERS_PAGE},
     "inbound-attach": {"POST": MAIL_ROUTING},
     "search": {"GET": ANY_AGENT},

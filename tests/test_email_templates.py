@@ -50,7 +50,7 @@ def test_the_acknowledgement_names_the_owner_and_their_direct_contacts():
         },
         recipient_name="Margaret Okafor",
     )
-    assert email.subject == "[CASE-000042] We have your request: Charged twice"
+    assert email.subject == "[CASE-000042] Your request: Charged twice"
     assert email.text.startswith("Dear Mrs Okafor,")
     for fact in ("Amelia Hart", "amelia.direct@example.com", "+44 20 7946 0123", "/c/token/"):
         assert fact in email.text

@@ -25,12 +25,14 @@ from cases.models.conversation import (
 from cases.models.handoff import Handoff, HandoffReason, HandoffReview, HandoffStatus
 from cases.models.merge import CustomerMerge
 from cases.models.people import AgentProfile, AssignmentRule, Channel, Customer, Team, Title
+from cases.models.task import TASK_TEXT_MAX, OwnerTask
 
 __all__ = [
     "CONTACT_BODY_MAX",
     "CONTACT_EXTERNAL_ID_MAX",
     "CONTACT_SUMMARY_MAX",
     "OPEN_STATUSES",
+    "TASK_TEXT_MAX",
     "REF_PREFIX",
     "Absence",
     "AgentProfile",
@@ -51,6 +53,7 @@ __all__ = [
     "HandoffStatus",
     "InboundMessage",
     "InboundStatus",
+    "OwnerTask",
     "Priority",
     "Team",
     "Title",

@@ -143,6 +143,8 @@ class EventKind(models.TextChoices):
     CONTACT_AUTOMATIC = "contact_automatic", "Automatic message received"
     COVER_STARTED = "cover_started", "Cover arranged while the owner is away"
     COVER_ENDED = "cover_ended", "Owner back; cover ended"
+    OWNER_TASK_CREATED = "owner_task_created", "Task for the owner: a notice had no route"
+    OWNER_TASK_DONE = "owner_task_done", "Owner's task done"
 
 
 class CaseEvent(models.Model):

@@ -51,7 +51,16 @@ class Title(models.TextChoices):
 
 
 class Customer(models.Model):
+    # The whole name as the customer writes it ("Wang Wei", "Anna van der Berg", "Madonna").
     full_name = models.CharField(max_length=text.NAME_MAX, validators=[text.single_line])
+    # The parts the customer gave, when they gave them: a title is used with the family name
+    # only ("Mr Wang", "Mr van der Berg"), never with a guess from the last word.
+    given_name = models.CharField(
+        max_length=text.NAME_MAX, blank=True, validators=[text.single_line]
+    )
+    family_name = models.CharField(
+        max_length=text.NAME_MAX, blank=True, validators=[text.single_line]
+    )
     title = models.CharField(max_length=10, choices=Title.choices, blank=True)
     # How the customer asked to be addressed, in their words ("Sam", "Dr Okafor").
     addressed_as = models.CharField(
@@ -102,11 +111,12 @@ class Customer(models.Model):
 
     @property
     def salutation_name(self) -> str:
-        """The name a letter opens with: their own words first, then title and surname."""
+        """The name a letter opens with: their own words first, then title and family name
+        (as given, never guessed from the whole name), else the whole name."""
         if self.addressed_as:
             return self.addressed_as
-        if self.title:
-            return f"{self.title} {self.full_name.split()[-1]}"
+        if self.title and self.family_name:
+            return f"{self.title} {self.family_name}"
         return self.full_name
 
 

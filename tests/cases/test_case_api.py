@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.models import Case, CaseStatus
+from cases.models import Case, CaseStatus, Customer
 from tests.cases.conftest import assert_error, client_for
 from tests.factories import CaseFactory, CustomerFactory
 
@@ -158,6 +158,27 @@ def test_note_is_added_by_the_owner(world):
     assert response.json()["kind"] == "note"
 
 
+def test_a_new_customer_may_be_given_by_the_parts_of_their_name(world):
+    response = client_for(world["owner"]).post(
+        "/api/v1/cases/",
+        {
+            "new_customer": {"given_name": "Anna", "family_name": "van der Berg", "title": "Mrs"},
+            "team": world["team"].pk,
+            "channel": "phone",
+            "subject": "Engineer did not arrive",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    customer = response.json()["customer"]
+    assert (customer["name"], customer["given_name"], customer["family_name"]) == (
+        "Anna van der Berg",
+        "Anna",
+        "van der Berg",
+    )
+    assert Customer.objects.get(pk=customer["id"]).salutation_name == "Mrs van der Berg"
+
+
 # --- bad input: 400 with the error shape, never a 500, nothing written ---------------------------
 
 BAD_CREATES = [
@@ -250,7 +271,8 @@ def test_queue_runs_a_fixed_number_of_queries(world, size, django_assert_max_num
     for _ in range(size):
         CaseFactory(team=world["team"], owner=world["owner"])
     client = client_for(world["owner"])
-    with django_assert_max_num_queries(4):
+    # the page, the count, the flags, the offers waiting and the owner's open tasks
+    with django_assert_max_num_queries(5):
         response = client.get("/api/v1/queue/", {"page_size": 50})
     assert len(response.json()["results"]) == size + 1
 

@@ -109,7 +109,7 @@ def test_an_agent_cannot_open_cases_for_another_team():
 def test_the_customer_is_told_who_owns_the_case():
     team = TeamFactory()
     agent = make_agent(team)
-    customer = CustomerFactory(title="Mrs", full_name="Margaret Okafor")
+    customer = CustomerFactory(title="Mrs", full_name="Margaret Okafor", family_name="Okafor")
     case = open_case(team, agent, owner=agent, customer=customer)
     note = Notification.objects.get(dedupe_key=f"case:{case.pk}:opened")
     assert note.recipient_address == customer.email
@@ -267,7 +267,33 @@ def test_a_customer_with_invalid_fields_is_refused(kwargs, field):
 
 def test_a_customer_is_stored_as_they_want_to_be_addressed():
     customer = services.customer_create(
-        full_name=" Margaret Okafor ", title="Mrs", time_zone="Europe/London"
+        full_name=" Margaret Okafor ",
+        family_name="Okafor",
+        title="Mrs",
+        time_zone="Europe/London",
     )
     assert customer.full_name == "Margaret Okafor"
     assert customer.salutation_name == "Mrs Okafor"
+
+
+@pytest.mark.parametrize(
+    ("given", "family", "full", "title", "salutation"),
+    [
+        ("Wei", "Wang", "Wang Wei", "Mr", "Mr Wang"),
+        ("Anna", "van der Berg", "", "Mrs", "Mrs van der Berg"),
+        ("Madonna", "", "", "Ms", "Madonna"),  # a single name: no title on its own
+        ("", "", "Margaret Okafor", "Mrs", "Margaret Okafor"),  # parts unknown: never guessed
+    ],
+)
+def test_the_salutation_uses_the_name_parts_given(given, family, full, title, salutation):
+    customer = services.customer_create(
+        full_name=full, given_name=given, family_name=family, title=title
+    )
+    assert customer.salutation_name == salutation
+    assert customer.full_name == (full or " ".join(p for p in (given, family) if p))
+
+
+def test_name_parts_must_be_parts_of_the_whole_name():
+    with pytest.raises(RuleError) as exc:
+        services.customer_create(full_name="Wang Wei", family_name="Li", title="Mr")
+    assert exc.value.code == "invalid_customer" and "family_name" in exc.value.fields

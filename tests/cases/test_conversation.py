@@ -275,6 +275,6 @@ def test_other_notices_say_they_are_automatic(world):
         owner=world["owner"],
     )
     deliver_all()
-    opened = next(m for m in mail.outbox if "We have your request" in m.subject)
+    opened = next(m for m in mail.outbox if "Your request: Meter" in m.subject)
     assert opened.extra_headers["Auto-Submitted"] == "auto-generated"
     assert "Reply-To" not in opened.message()

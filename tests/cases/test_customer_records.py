@@ -333,3 +333,26 @@ def test_team_visibility_hides_other_teams_customers_at_intake(world, settings):
             by=world["owner"],
         )
     assert exc.value.code == "customer_not_found"
+
+
+@pytest.mark.django_db
+def test_correcting_the_name_parts_changes_the_salutation_and_is_recorded():
+    from cases.customer_services import CustomerChanges, customer_update
+    from cases.models import CaseEvent
+    from cases.services import case_open
+    from tests.factories import CustomerFactory, TeamFactory, make_agent
+
+    team = TeamFactory()
+    agent = make_agent(team)
+    customer = CustomerFactory(full_name="Wang Wei", title="Mr")
+    case = case_open(customer=customer, team=team, channel="email", subject="Hi", by=agent)
+    assert customer.salutation_name == "Wang Wei"
+    customer_update(
+        customer=customer,
+        by=agent,
+        changes=CustomerChanges(given_name="Wei", family_name="Wang"),
+    )
+    customer.refresh_from_db()
+    assert customer.salutation_name == "Mr Wang"
+    event = CaseEvent.objects.filter(case=case, kind="customer_updated").get()
+    assert event.data["changes"]["family_name"] == {"from": "", "to": "Wang"}

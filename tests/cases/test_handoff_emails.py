@@ -44,7 +44,13 @@ def accepted(monkeypatch):
         ],
     )
     team = TeamFactory()
-    case = CaseFactory(team=team, customer__full_name="Ada Okafor", customer__title="Dr")
+    case = CaseFactory(
+        team=team,
+        customer__full_name="Ada Okafor",
+        customer__title="Dr",
+        customer__given_name="Ada",
+        customer__family_name="Okafor",
+    )
     new_owner = AgentFactory(
         team=team,
         display_name="Priya Shah",
@@ -79,7 +85,7 @@ def test_the_introduction_names_the_new_owners_direct_contacts(accepted):
         assert "+44 20 7946 0101" in body
         assert "Mon–Thu 08:00–16:00 (London)" in body
         assert "Call you back about the refund" in body
-        assert "Friday 27 November 2026, 12:00 (Europe/London)" in body
+        assert "Friday 27 November 2026, 12:00 GMT" in body
         assert "/c/" in body  # the customer link
         assert "INTERNAL" not in body
 

@@ -64,11 +64,11 @@ def test_the_delay_notice_says_why_and_when(all_kinds):
 
 def test_the_apology_names_the_owner_their_contacts_and_the_next_step(all_kinds):
     n, mail = rendered("missed")
-    assert "We are sorry" in mail.text
+    assert "I am sorry." in mail.text
     assert n.context["owner"]["phone"] in mail.text
-    owner = n.context["owner"]["name"]
-    expected = f"What happens next: {owner} will contact you personally by Thursday 26 November"
-    assert expected in mail.text
+    assert "I will contact you personally by Thursday 26 November 2026" in mail.text
+    # the team has a manager, who was told
+    assert "My manager has been told." in mail.text
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def test_the_introduction_arrives_with_the_new_owners_direct_contacts(outbox_pro
         direct_phone="+44 20 7946 0101",
         working_hours="Mon–Thu 08:00–16:00 (London)",
     ).user
-    customer = CustomerFactory(full_name="Ada Okafor", title="Dr")
+    customer = CustomerFactory(full_name="Ada Okafor", family_name="Okafor", title="Dr")
     case = case_open(
         customer=customer, team=team, channel="email", subject="Refund", by=owner, owner=owner
     )

@@ -30,9 +30,16 @@ def outbox(enqueue, frozen):
 
 def test_status_counts_by_status_and_measures_the_oldest_due_row(outbox, django_assert_num_queries):
     # lag, lost leases, the failures, and one count per status on its partial index
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         status = outbox_status()
-    assert status["counts"] == {"pending": 2, "sending": 0, "sent": 0, "failed": 1, "cancelled": 0}
+    assert status["counts"] == {
+        "pending": 2,
+        "sending": 0,
+        "sent": 0,
+        "failed": 1,
+        "cancelled": 0,
+        "no_route": 0,
+    }
     assert status["oldest_due_pending_seconds"] == 600.0
     assert status["expired_leases"] == 0
     [failure] = status["recent_failures"]
