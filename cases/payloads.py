@@ -28,6 +28,8 @@ QUEUE_COLUMNS = (
     "subject",
     "customer_id",
     "customer__full_name",
+    "customer__given_name",
+    "customer__family_name",
     "customer__title",
     "customer__addressed_as",
     "customer__email",
@@ -84,6 +86,8 @@ def case_row_payload(row: dict[str, Any]) -> dict[str, Any]:
         "customer": {
             "id": row["customer_id"],
             "name": row["customer__full_name"],
+            "given_name": row["customer__given_name"],
+            "family_name": row["customer__family_name"],
             "title": row["customer__title"],
             "addressed_as": row["customer__addressed_as"],
             "email": row["customer__email"],
