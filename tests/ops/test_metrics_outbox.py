@@ -61,7 +61,14 @@ def test_rows_by_status_count_the_hot_outbox(known_state, client):
         for (name, labels), value in samples.items()
         if name == "caseowner_outbox_rows"
     }
-    assert rows == {"pending": 3, "sending": 0, "sent": 1, "failed": 1, "cancelled": 0}
+    assert rows == {
+        "pending": 3,
+        "sending": 0,
+        "sent": 1,
+        "failed": 1,
+        "cancelled": 0,
+        "no_route": 0,
+    }
 
 
 def test_the_delivery_lag_is_how_late_the_oldest_due_row_is(known_state, client):
