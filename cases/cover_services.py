@@ -38,6 +38,7 @@ from cases.models import (
     format_ref,
 )
 from cases.permissions import is_team_manager
+from notifications.localtime import local_time_text, reader_zone
 
 User = Any  # the configured user model
 
@@ -76,9 +77,11 @@ def cover_drafts(*, agent: User) -> list[CoverDraft]:
     latest = _latest_events([c.pk for c in cases])
     drafts = []
     for case in cases:
+        # in the team's zone, as the receivers and the page read it
+        zone = reader_zone(case.team.time_zone)
         events = latest.get(case.pk, [])
         recent = [
-            f"{e.at:%d %b %H:%M} {hooks.event_kind_label(e.kind)}"
+            f"{e.at.astimezone(zone):%d %b %H:%M} {hooks.event_kind_label(e.kind)}"
             + (f": {e.data['text']}" if isinstance(e.data.get("text"), str) else "")
             for e in events
         ]
@@ -89,7 +92,8 @@ def cover_drafts(*, agent: User) -> list[CoverDraft]:
                 promises=own,
                 recent=recent,
                 customer_expectations="\n".join(
-                    f"#{p.id} {p.description} (due {p.due_at:%a %d %b %H:%M} UTC)" for p in own
+                    f"#{p.id} {p.description} (due {local_time_text(p.due_at, zone.key)})"
+                    for p in own
                 ),
                 actions_taken="Latest on the timeline: " + "; ".join(recent) if recent else "",
             )
