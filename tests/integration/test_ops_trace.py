@@ -62,4 +62,4 @@ def test_the_worker_logs_the_delivery_with_the_request_id_of_the_api_call(
     assert isinstance(line, dict)
     assert line["request_id"] == request_id
     assert line["case_ref"] == answer.json()["ref"]
-    assert line["task"] == "notifications.deliver"
+    assert line["task"] == "notifications.deliver_batch"
