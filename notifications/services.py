@@ -1,4 +1,5 @@
-"""Writing to the outbox. Callers pass recipients, templates and keys; nothing about cases."""
+"""The outbox: claiming, delivering, retrying and archiving. Queueing lives in
+``notifications.enqueue``; its names are re-exported here for callers of this module."""
 
 from __future__ import annotations
 
@@ -10,270 +11,37 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from notifications.enqueue import (
+    Attachment,
+    EmailHeaders,
+    Outgoing,
+    Recipient,
+    notification_cancel,
+    notification_enqueue,
+    notification_enqueue_many,
+)
 from notifications.models import (
     DeliveryLog,
     Notification,
-    NotificationChannel,
     NotificationStatus,
-    NotificationTag,
-    RecipientKind,
-    WebhookEndpoint,
 )
-from notifications.telemetry import current_request_id, delivery_log_context, delivery_record
+from notifications.telemetry import delivery_log_context, delivery_record
 from notifications.transports import PermanentError, TransientError, transport_for
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Recipient:
-    address: str
-    name: str
-    kind: str = RecipientKind.CUSTOMER
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    content: str
-
-    def as_json(self) -> dict:
-        return {
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "content": self.content,
-        }
-
-
-@dataclass(frozen=True)
-class EmailHeaders:
-    """What an email says beside the defaults. ``from_name`` is the display name before the
-    organisation's own address (the address never changes: it is the one SPF and DKIM
-    vouch for); ``auto_submitted`` is RFC 3834's field ("no" for a person's own words)."""
-
-    from_name: str = ""
-    reply_to: str = ""
-    in_reply_to: str = ""
-    references: tuple[str, ...] = ()
-    auto_submitted: str = "auto-generated"
-
-    def as_json(self) -> dict:
-        data = {
-            "from_name": self.from_name,
-            "reply_to": self.reply_to,
-            "in_reply_to": self.in_reply_to,
-            "references": list(self.references),
-            "auto_submitted": self.auto_submitted,
-        }
-        return {k: v for k, v in data.items() if v}
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message for ``notification_enqueue_many`` (the arguments of ``notification_enqueue``)."""
-
-    recipient: Recipient
-    template: str
-    context: dict
-    dedupe_key: str
-    send_after: datetime | None = None
-    tags: Sequence[str] = ()
-    attachments: Iterable[Attachment] = ()
-    channel: str = NotificationChannel.EMAIL
-    webhook_endpoint: WebhookEndpoint | None = None
-    headers: EmailHeaders | None = None
-    # Why the recipient cannot be reached on ``channel``: the row is written final, as
-    # ``no_route``, and never attempted.
-    no_route: str = ""
-
-
-def notification_enqueue(
-    *,
-    recipient: Recipient,
-    template: str,
-    context: dict,
-    dedupe_key: str,
-    send_after: datetime | None = None,
-    tags: Sequence[str] = (),
-    attachments: Iterable[Attachment] = (),
-    channel: str = NotificationChannel.EMAIL,
-    webhook_endpoint: WebhookEndpoint | None = None,
-    headers: EmailHeaders | None = None,
-    no_route: str = "",
-) -> Notification | None:
-    """Queue one message in the caller's transaction; None if the key was used before.
-
-    ``context`` must be JSON-serialisable: the message is rendered when it is sent.
-    ``no_route`` (why the recipient cannot be reached on ``channel``) writes the row as
-    ``no_route``, final and never attempted, so the outbox records what was not sent and why.
-    """
-    outgoing = Outgoing(
-        recipient=recipient,
-        template=template,
-        context=context,
-        dedupe_key=dedupe_key,
-        send_after=send_after,
-        tags=tags,
-        attachments=attachments,
-        channel=channel,
-        webhook_endpoint=webhook_endpoint,
-        headers=headers,
-        no_route=no_route,
-    )
-    return notification_enqueue_many([outgoing])[0]
-
-
-# Fields written on insert; ``created_at`` takes the database's default.
-_INSERT_FIELDS = (
-    "channel",
-    "recipient_address",
-    "recipient_name",
-    "recipient_kind",
-    "template",
-    "context",
-    "attachments",
-    "headers",
-    "dedupe_key",
-    "tags",
-    "webhook_endpoint",
-    "send_after",
-    "status",
-    "attempts",
-    "last_error",
-    "provider_message_id",
-    "request_id",
-    "finished_at",
-)
-
-
-def notification_enqueue_many(messages: Sequence[Outgoing]) -> list[Notification | None]:
-    """Queue messages in the caller's transaction in three statements whatever their number:
-    one ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING``, one look-up of the keys
-    in the delivery log, one insert of the tags. Returns, for each message, its row, or None
-    when its address is empty or its key was used before (a key used twice in one call
-    queues the first). A used key never disturbs the caller's transaction.
-    """
-    now = timezone.now()
-    request_id = current_request_id()
-    rows: dict[str, Notification] = {}
-    for m in messages:
-        if not (m.recipient.address or m.no_route) or m.dedupe_key in rows:
-            continue
-        final = (
-            {
-                "status": NotificationStatus.NO_ROUTE,
-                "last_error": f"no_route: {m.no_route}"[:2000],
-                "finished_at": now,
-            }
-            if m.no_route
-            else {}
-        )
-        rows[m.dedupe_key] = Notification(
-            channel=m.channel,
-            recipient_address=m.recipient.address,
-            recipient_name=m.recipient.name,
-            recipient_kind=m.recipient.kind,
-            template=m.template,
-            context=m.context,
-            attachments=[a.as_json() for a in m.attachments],
-            headers=m.headers.as_json() if m.headers else {},
-            dedupe_key=m.dedupe_key,
-            tags=list(dict.fromkeys(m.tags)),
-            webhook_endpoint=m.webhook_endpoint,
-            send_after=m.send_after or now,
-            request_id=request_id,
-            **final,
-        )
-    inserted = _insert_ignoring_used_keys(list(rows.values()))
-    if inserted:
-        # Checked after the insert: a row being archived at this moment holds the unique
-        # key until its move commits, and is then visible here.
-        archived = set(
-            DeliveryLog.objects.filter(dedupe_key__in=list(inserted)).values_list(
-                "dedupe_key", flat=True
-            )
-        )
-        if archived:
-            Notification.objects.filter(dedupe_key__in=archived).filter(
-                pk__in=[inserted[k].pk for k in archived]
-            ).delete()
-            for key in archived:
-                del inserted[key]
-        tags = [NotificationTag(notification=n, tag=t) for n in inserted.values() for t in n.tags]
-        if tags:
-            NotificationTag.objects.bulk_create(tags)
-    queued: set[str] = set()
-    result: list[Notification | None] = []
-    for m in messages:
-        n = inserted.get(m.dedupe_key) if (m.recipient.address or m.no_route) else None
-        result.append(n if n is not None and m.dedupe_key not in queued else None)
-        if n is not None:
-            queued.add(m.dedupe_key)
-    return result
-
-
-def _insert_ignoring_used_keys(rows: list[Notification]) -> dict[str, Notification]:
-    """Insert ``rows`` in one statement; those whose key exists are skipped. Returns the
-    inserted rows by key, with their id and creation time."""
-    if not rows:
-        return {}
-    connection = transaction.get_connection()
-    meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if f.name in _INSERT_FIELDS]
-    quote = connection.ops.quote_name
-    params: list[object] = []
-    for row in rows:
-        for field in fields:
-            value = getattr(row, field.attname)
-            params.append(field.get_db_prep_save(value, connection))
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} "
-        f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING "
-        f"RETURNING {quote('id')}, {quote('dedupe_key')}, {quote('created_at')}"
-    )
-    by_key = {row.dedupe_key: row for row in rows}
-    column = meta.get_field("created_at").get_col(meta.db_table)
-    converters = connection.ops.get_db_converters(column)
-    inserted: dict[str, Notification] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for pk, key, created in cursor.fetchall():
-            row = by_key[key]
-            row.pk = pk
-            for convert in converters:
-                created = convert(created, column, connection)
-            row.created_at = created
-            row._state.adding = False
-            row._state.db = connection.alias
-            inserted[key] = row
-    return inserted
-
-
-def notification_cancel(
-    *, tag: str | None = None, key_prefix: str | None = None, tags: Sequence[str] = ()
-) -> int:
-    """Cancel pending notifications by tag (or any of ``tags``) or dedupe-key prefix, in the
-    caller's transaction."""
-    if not tag and not key_prefix and not tags:
-        raise ValueError("notification_cancel needs a tag or a key prefix")
-    condition = Q(status=NotificationStatus.PENDING)
-    wanted = [*([tag] if tag else []), *tags]
-    if wanted:
-        tagged = NotificationTag.objects.filter(tag__in=wanted)
-        if len(wanted) == 1:
-            tagged = NotificationTag.objects.filter(tag=wanted[0])
-        condition &= Q(id__in=tagged.values("notification_id"))
-    if key_prefix:
-        condition &= Q(dedupe_key__startswith=key_prefix)
-    return Notification.objects.filter(condition).update(
-        status=NotificationStatus.CANCELLED, finished_at=timezone.now()
-    )
+__all__ = [
+    "Attachment",
+    "EmailHeaders",
+    "Outgoing",
+    "Recipient",
+    "notification_cancel",
+    "notification_enqueue",
+    "notification_enqueue_many",
+]
 
 
 # --- delivery -------------------------------------------------------------------------------
