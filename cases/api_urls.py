@@ -7,6 +7,7 @@ from cases import (
     customer_api,
     customer_record_api,
     handoff_api,
+    queue_api,
     task_api,
 )
 
@@ -76,7 +77,7 @@ urlpatterns = [
         name="api-case-contacts",
     ),
     path("inbound/email/", conversation_api.InboundEmailApi.as_view(), name="api-inbound-email"),
-    path("queue/", api.QueueApi.as_view(), name="api-queue"),
+    path("queue/", queue_api.QueueApi.as_view(), name="api-queue"),
     path("tasks/<id:task_id>/done/", task_api.OwnerTaskDoneApi.as_view(), name="api-task-done"),
     path("search/", customer_record_api.SearchApi.as_view(), name="api-search"),
     path("customers/", customer_record_api.CustomerListApi.as_view(), name="api-customers"),

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from caseowner.api import error_responses
 from caseowner.errors import NotFoundError
-from cases import customer_selectors, handoff_services
+from cases import customer_selectors, handoff_outcomes
 from cases.models import Case
 
 
@@ -146,5 +146,5 @@ class CustomerCaseApi(APIView):
     )
     def post(self, request: Request, token: str) -> Response:
         case = _case_for(token)
-        handoff_services.handoff_customer_acknowledge(case=case)
+        handoff_outcomes.handoff_customer_acknowledge(case=case)
         return Response(customer_payload(_case_for(token)))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.throttling import ScopedRateThrottle
 
 from caseowner.errors import RuleError
-from cases import customer_selectors, handoff_services
+from cases import customer_selectors, handoff_outcomes
 from cases.contacts import display_name
 from cases.pages import render_in
 
@@ -36,7 +36,7 @@ def customer_page(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "cases/customer_link_invalid.html", status=404)
     if request.method == "POST":
         try:
-            handoff = handoff_services.handoff_customer_acknowledge(case=case)
+            handoff = handoff_outcomes.handoff_customer_acknowledge(case=case)
         except RuleError as exc:
             messages.error(request, exc.message)
         else:

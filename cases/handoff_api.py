@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from caseowner import text
 from caseowner.api import IdField, Pagination, error_responses, paginated
 from caseowner.csv_export import csv_response
+from cases import handoff_outcomes
 from cases import handoff_selectors as selectors
 from cases import handoff_services as services
 from cases.api import PersonOut
@@ -221,7 +222,7 @@ class HandoffReviewApi(APIView):
         data = self.ReviewIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        review = services.handoff_review(
+        review = handoff_outcomes.handoff_review(
             handoff=handoff,
             by=request.user,
             rubric=HandoffRubric.of(v),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from caseowner.csv_export import csv_response
 from caseowner.errors import NotFoundError, RuleError
-from cases import handoff_selectors, handoff_services
+from cases import handoff_outcomes, handoff_selectors, handoff_services
 from cases.forms import AuditFilterForm, DeclineForm, ReviewForm
 from cases.handoff_gate import HandoffRubric
 from cases.models import Handoff
@@ -199,7 +199,7 @@ def handoff_review(request: HttpRequest, handoff_id: int) -> HttpResponse:
         return redirect(back)
     data = form.cleaned_data
     try:
-        handoff_services.handoff_review(
+        handoff_outcomes.handoff_review(
             handoff=handoff,
             by=request.user,
             rubric=HandoffRubric.of(data),

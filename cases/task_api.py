@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import error_responses
-from cases.api import OwnerTaskOut
 from cases.models import CONTACT_SUMMARY_MAX, Channel
+from cases.queue_api import OwnerTaskOut
 from cases.task_services import owner_task_done, owner_task_get
 
 

@@ -12,7 +12,8 @@ from cases import services
 from cases.conversation import NewContact, contact_record, contact_reply_send, reply_address
 from cases.customer_services import CustomerChanges, customer_update
 from cases.handoff_gate import HandoffRubric
-from cases.handoff_services import handoff_accept, handoff_decline, handoff_review
+from cases.handoff_outcomes import handoff_review
+from cases.handoff_services import handoff_accept, handoff_decline
 from cases.inbound import inbound_mail_receive
 from cases.models import Case, Channel, ContactDirection, Customer
 from commitments.services import commitment_create, commitment_renegotiate

@@ -349,8 +349,8 @@ def test_the_fast_queue_payload_is_what_the_documented_serializer_writes(world):
     from django.utils import timezone
 
     from cases import payloads, selectors
-    from cases.api import QueueRowOut
     from cases.models import AgentProfile, Customer
+    from cases.queue_api import QueueRowOut
 
     owner = world["owner"]
     now = timezone.now()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases import handoff_services as hs
+from cases.handoff_outcomes import handoff_customer_acknowledge
 from cases.models import Case, Handoff, HandoffReview, HandoffStatus
 from tests.cases.conftest import assert_error, client_for
 from tests.factories import (
@@ -307,7 +307,7 @@ def test_the_schema_documents_the_handoff_endpoints(world):
 def test_acceptance_through_the_api_and_the_customers_acknowledgement(world):
     handoff = offer(world["case"], to=world["receiver"])
     client_for(world["receiver"]).post(f"/api/v1/handoffs/{handoff.pk}/accept/")
-    hs.handoff_customer_acknowledge(case=world["case"])
+    handoff_customer_acknowledge(case=world["case"])
     assert Handoff.objects.get(pk=handoff.pk).customer_acknowledged_at is not None
 
 

@@ -14,6 +14,7 @@ from cases import handoff_sweep as sweep
 from cases import hooks
 from cases.errors import CaseRuleError
 from cases.handoff_gate import HandoffRubric
+from cases.handoff_outcomes import handoff_customer_acknowledge, handoff_review
 from cases.hooks import PromiseBrief
 from cases.models import Case, CaseEvent, EventKind, Handoff, HandoffReview, HandoffStatus
 from notifications.models import Notification
@@ -298,13 +299,13 @@ def test_a_manager_reviews_a_decided_handoff_once(world):
     handoff = offer(world["case"], to=world["receiver"])
     rubric = HandoffRubric(4, 5, 3, 4)
     with pytest.raises(CaseRuleError) as caught:
-        hs.handoff_review(handoff=handoff, by=world["manager"], rubric=rubric)
+        handoff_review(handoff=handoff, by=world["manager"], rubric=rubric)
     assert caught.value.code == "handoff_not_decided"
     hs.handoff_accept(handoff=handoff, by=world["receiver"])
-    review = hs.handoff_review(handoff=handoff, by=world["manager"], rubric=rubric, comment=" ok ")
+    review = handoff_review(handoff=handoff, by=world["manager"], rubric=rubric, comment=" ok ")
     assert (review.context_complete, review.comment) == (4, "ok")
     with pytest.raises(CaseRuleError) as caught:
-        hs.handoff_review(handoff=handoff, by=world["manager"], rubric=rubric)
+        handoff_review(handoff=handoff, by=world["manager"], rubric=rubric)
     assert caught.value.code == "handoff_already_reviewed"
 
 
@@ -312,14 +313,14 @@ def test_a_manager_reviews_a_decided_handoff_once(world):
 def test_only_managers_review(world, who):
     handoff = HandoffFactory(case=world["case"])
     with pytest.raises(CaseRuleError) as caught:
-        hs.handoff_review(handoff=handoff, by=world[who], rubric=HandoffRubric(3, 3, 3, 3))
+        handoff_review(handoff=handoff, by=world[who], rubric=HandoffRubric(3, 3, 3, 3))
     assert (caught.value.code, caught.value.status_code) == ("handoff_review_not_manager", 403)
 
 
 def test_review_scores_are_one_to_five(world):
     handoff = HandoffFactory(case=world["case"])
     with pytest.raises(CaseRuleError) as caught:
-        hs.handoff_review(handoff=handoff, by=world["manager"], rubric=HandoffRubric(0, 3, 6, 3))
+        handoff_review(handoff=handoff, by=world["manager"], rubric=HandoffRubric(0, 3, 6, 3))
     assert caught.value.code == "invalid_review_scores"
     assert set(caught.value.fields) == {"context_complete", "commitments_carried"}
     assert not HandoffReview.objects.exists()
@@ -335,7 +336,7 @@ def test_the_score_rewards_quick_acceptance_and_the_customers_acknowledgement(wo
     # depth 30 + no commitments 10 + accepted before the reminder 20 + nothing missed 20
     assert handoff.quality_score == 80
     with time_machine.travel(T0 + timedelta(hours=5), tick=False):
-        acknowledged = hs.handoff_customer_acknowledge(case=world["case"])
+        acknowledged = handoff_customer_acknowledge(case=world["case"])
     assert acknowledged.pk == handoff.pk
     assert acknowledged.customer_acknowledged_at == T0 + timedelta(hours=5)
     assert acknowledged.quality_score == 100
@@ -355,14 +356,14 @@ def test_a_slow_acceptance_scores_lower(world):
 def test_acknowledging_twice_changes_nothing(world):
     handoff = offer(world["case"], to=world["receiver"])
     hs.handoff_accept(handoff=handoff, by=world["receiver"])
-    first = hs.handoff_customer_acknowledge(case=world["case"])
-    second = hs.handoff_customer_acknowledge(case=world["case"])
+    first = handoff_customer_acknowledge(case=world["case"])
+    second = handoff_customer_acknowledge(case=world["case"])
     assert first.customer_acknowledged_at == second.customer_acknowledged_at
     assert len(events(world["case"], EventKind.OWNER_ACKNOWLEDGED)) == 1
 
 
 def test_nothing_to_acknowledge_without_a_handoff(world):
-    assert hs.handoff_customer_acknowledge(case=world["case"]) is None
+    assert handoff_customer_acknowledge(case=world["case"]) is None
     assert not events(world["case"], EventKind.OWNER_ACKNOWLEDGED)
 
 

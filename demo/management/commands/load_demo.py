@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from cases import handoff_services, hooks, services
+from cases import handoff_outcomes, handoff_services, hooks, services
 from cases.conversation import NewContact, contact_record
 from cases.handoff_gate import HandoffRubric, HandoffSummary
 from cases.hooks import PromiseBrief
@@ -592,7 +592,7 @@ class Command(BaseCommand):
         def acknowledged(case_id: int) -> Action:
             def run(at: datetime) -> None:
                 case = Case.objects.get(pk=case_id)
-                handoff_services.handoff_customer_acknowledge(case=case)
+                handoff_outcomes.handoff_customer_acknowledge(case=case)
 
             return run
 
@@ -600,7 +600,7 @@ class Command(BaseCommand):
             def run(at: datetime) -> None:
                 offer = Handoff.objects.get(pk=handoff_id)
                 low = 2 if weak else 4
-                handoff_services.handoff_review(
+                handoff_outcomes.handoff_review(
                     handoff=offer,
                     by=manager,
                     rubric=HandoffRubric(

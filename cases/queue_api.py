@@ -1,0 +1,92 @@
+"""The agent's queue API: their cases with flags, the offers waiting for them and the calls
+they have to make."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from caseowner.api import Pagination, error_responses
+from cases import handoff_selectors, payloads, selectors
+from cases.api import CaseOut, PersonOut
+from cases.task_services import owner_tasks_open
+
+
+class OfferWaitingOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.ref")
+    subject = serializers.CharField(source="case.subject")
+    from_agent = PersonOut()
+    reason = serializers.CharField()
+    offered_at = serializers.DateTimeField()
+
+
+class QueueRowOut(CaseOut):
+    # Serialises a ``selectors.QueueRow``: the case with its flags.
+    overdue = serializers.BooleanField(read_only=True)
+    at_risk = serializers.BooleanField(read_only=True)
+    customer_replied = serializers.BooleanField(
+        read_only=True, help_text="The customer wrote and nobody has answered them since."
+    )
+
+    class Meta(CaseOut.Meta):
+        fields = [*CaseOut.Meta.fields, "overdue", "at_risk", "customer_replied"]
+
+    def to_representation(self, instance: Any) -> Any:
+        # The flags are skipped on the case (it has none) and taken from the row.
+        data = super().to_representation(instance.case)
+        data["overdue"], data["at_risk"] = instance.overdue, instance.at_risk
+        data["customer_replied"] = instance.customer_replied
+        return data
+
+
+class OwnerTaskOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.ref")
+    text = serializers.CharField(help_text='"Call Mrs Campbell on …: …": what to do.')
+    reason = serializers.CharField(help_text="Why the product could not do it itself.")
+    source_template = serializers.CharField(help_text="The notice it stands for.")
+    created_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+    done_by = PersonOut(allow_null=True)
+    contact = serializers.IntegerField(
+        source="contact_id", allow_null=True, help_text="The contact that did it."
+    )
+
+
+class QueueApi(APIView):
+    @extend_schema(
+        operation_id="queue_retrieve",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={
+            200: inline_serializer(
+                name="Queue",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": QueueRowOut(many=True),
+                    "offers_waiting": OfferWaitingOut(many=True),
+                    "tasks": OwnerTaskOut(many=True),
+                },
+            ),
+            **error_responses(401),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        # Rows of the shown columns and plain functions (``cases.payloads``): the same JSON as
+        # ``QueueRowOut`` at a fraction of its cost.
+        paginator = Pagination()
+        queue = payloads.queue_values(selectors.queue_for(user=request.user))
+        page = paginator.paginate_queryset(queue, request, self)
+        response = paginator.get_paginated_response(payloads.queue_payload(list(page or [])))
+        response.data["offers_waiting"] = OfferWaitingOut(
+            handoff_selectors.handoff_offers_waiting_for(user=request.user), many=True
+        ).data
+        response.data["tasks"] = OwnerTaskOut(owner_tasks_open(user=request.user), many=True).data
+        return response
