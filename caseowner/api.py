@@ -1,17 +1,20 @@
-"""Shared API plumbing: the error shape, pagination."""
+"""Shared API plumbing: the error shape, pagination, the JSON renderer."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, parsers, renderers, serializers, status
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from caseowner.errors import RuleError
 
@@ -67,6 +70,39 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+_ENCODER = JSONEncoder()
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON, byte for byte, written by orjson: several times faster on a page of rows.
+
+    Dates and times, decimals, lazy strings and anything else orjson does not write itself
+    go through DRF's own encoder, so they read exactly as before ("…Z", "12:30:00.123").
+    An indented answer (``Accept: application/json; indent=2``) is left to DRF.
+    """
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            out = orjson.dumps(data, default=_ENCODER.default, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            # what orjson refuses (an integer past 64 bits, say) DRF still writes
+            return super().render(data, accepted_media_type, renderer_context)
+        # like DRF: U+2028 and U+2029 escaped, so the JSON is also valid JavaScript
+        if b"\xe2\x80" in out:
+            out = out.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+        return out
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

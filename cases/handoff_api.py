@@ -15,7 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from caseowner import text
-from caseowner.api import IdField, Pagination, error_responses, paginated
+from caseowner.api import IdField, JSONRenderer, Pagination, error_responses, paginated
 from caseowner.csv_export import csv_response
 from cases import handoff_outcomes
 from cases import handoff_selectors as selectors
@@ -245,7 +245,7 @@ class AuditCSVRenderer(renderers.BaseRenderer):
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         # Errors on the CSV route are still the JSON error shape.
-        return renderers.JSONRenderer().render(data)
+        return JSONRenderer().render(data)
 
 
 class HandoffReportApi(APIView):

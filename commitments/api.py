@@ -14,12 +14,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import IdField, Pagination, error_responses, paginated
+from caseowner.api import IdField, JSONRenderer, Pagination, error_responses, paginated
 from caseowner.csv_export import csv_lines
 from cases.selectors import case_get
 from commitments import selectors, services
