@@ -8,6 +8,8 @@ which is what duplicate checks and search compare.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.conf import settings
 
@@ -62,10 +64,22 @@ def national(e164: str) -> str:
     parse (a number kept as typed before numbers were checked) is shown as it is."""
     if not e164:
         return ""
+    if e164.startswith("+"):
+        return _national_of_e164(e164)
+    return _formatted(e164, default_region())
+
+
+@functools.lru_cache(maxsize=8192)
+def _national_of_e164(e164: str) -> str:
+    # a page of the queue formats every customer's number: parsing is the costly part
+    return _formatted(e164, None)
+
+
+def _formatted(text: str, region: str | None) -> str:
     try:
-        number = phonenumbers.parse(e164, None if e164.startswith("+") else default_region())
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        return e164
+        return text
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 

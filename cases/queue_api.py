@@ -82,11 +82,15 @@ class QueueApi(APIView):
         # Rows of the shown columns and plain functions (``cases.payloads``): the same JSON as
         # ``QueueRowOut`` at a fraction of its cost.
         paginator = Pagination()
-        queue = payloads.queue_values(selectors.queue_for(user=request.user))
-        page = paginator.paginate_queryset(queue, request, self)
+        queue = payloads.QueueRows(selectors.queue_for(user=request.user))
+        page: list[dict[str, Any]] | None = paginator.paginate_queryset(
+            queue,  # type: ignore[arg-type]  # sliced and counted like a queryset
+            request,
+            self,
+        )
         response = paginator.get_paginated_response(payloads.queue_payload(list(page or [])))
-        response.data["offers_waiting"] = OfferWaitingOut(
-            handoff_selectors.handoff_offers_waiting_for(user=request.user), many=True
-        ).data
-        response.data["tasks"] = OwnerTaskOut(owner_tasks_open(user=request.user), many=True).data
+        response.data["offers_waiting"] = payloads.offers_waiting_payload(
+            handoff_selectors.handoff_offers_waiting_for(user=request.user)
+        )
+        response.data["tasks"] = payloads.open_tasks_payload(owner_tasks_open(user=request.user))
         return response

@@ -366,6 +366,43 @@ def test_the_fast_queue_payload_is_what_the_documented_serializer_writes(world):
     assert any(r["overdue"] for r in fast)
 
 
+def test_the_fast_offers_and_tasks_are_what_the_documented_serializers_write(world):
+    """The queue's offers waiting and open tasks come from rows too: the same JSON as
+    ``OfferWaitingOut`` and ``OwnerTaskOut`` for the same offers and tasks."""
+    from django.utils import timezone
+
+    from cases import handoff_selectors, payloads
+    from cases.models import AgentProfile, OwnerTask
+    from cases.queue_api import OfferWaitingOut, OwnerTaskOut
+    from cases.task_services import owner_tasks_open
+    from tests.factories import make_agent, offer
+
+    owner = world["owner"]
+    named, unnamed = make_agent(world["team"]), make_agent(world["team"])
+    AgentProfile.objects.filter(user=unnamed).update(display_name="")
+    offer(CaseFactory(team=world["team"], owner=named), by=named, to=owner)
+    offer(CaseFactory(team=world["team"], owner=unnamed), by=unnamed, to=owner)
+    OwnerTask.objects.create(
+        case=world["case"],
+        owner=owner,
+        text="Call Mrs Campbell on 07700 900021",
+        reason="customer has no email address",
+        source_template="cases/email/case_opened",
+        dedupe_key="payload-test",
+        created_at=timezone.now(),
+    )
+    offers = handoff_selectors.handoff_offers_waiting_for(user=owner)
+    assert len(offers) == 2
+    assert payloads.offers_waiting_payload(offers) == [
+        dict(row) for row in OfferWaitingOut(offers, many=True).data
+    ]
+    tasks = owner_tasks_open(user=owner)
+    assert len(tasks) == 1
+    assert payloads.open_tasks_payload(tasks) == [
+        dict(row) for row in OwnerTaskOut(tasks, many=True).data
+    ]
+
+
 def test_the_case_list_pages_newest_first_with_cursor_links(world):
     """Every case once, newest first, ties on ``created_at`` broken by id, back and forth
     with the links; no count of the history."""
