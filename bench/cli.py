@@ -100,6 +100,8 @@ def configure_environment(target: db.Target, redis_url: str) -> dict[str, str]:
     }
     if _redis_up(redis_url):
         env["CELERY_BROKER_URL"] = redis_url
+        # as in production: throttles, login lockouts and sessions in Redis
+        env["CACHE_URL"] = redis_url
     else:
         os.environ.pop("CELERY_BROKER_URL", None)
     os.environ.update(env)

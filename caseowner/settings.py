@@ -155,6 +155,14 @@ if CACHE_URL:
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With a shared cache (Redis), a signed-in page reads its session from the cache and only
+# falls back to the database (which still holds every session) on a miss: one query less
+# on every staff page. Without one, each process's memory would go stale on log-out.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -240,6 +248,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "caseowner.api.Pagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "caseowner.api.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "caseowner.api.JSONParser",
         "rest_framework.parsers.FormParser",
