@@ -79,6 +79,12 @@ class Case(models.Model):
                 name="case_team_due",
             ),
             # the customer's history of earlier cases
+            # the dashboard's "open cases without a promise" of a team
+            models.Index(
+                fields=["team"],
+                condition=Q(status__in=["open", "waiting_on_customer"], next_due_at__isnull=True),
+                name="case_team_no_promise",
+            ),
             models.Index(fields=["customer", "-created_at"], name="case_customer_history"),
             # case list filtered by owner, newest first
             models.Index(fields=["owner", "-created_at"], name="case_owner_created"),

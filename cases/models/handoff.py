@@ -79,6 +79,12 @@ class Handoff(models.Model):
                 condition=Q(status="offered"),
                 name="handoff_waiting_for",
             ),
+            # the dashboard's "offers waiting" of a team
+            models.Index(
+                fields=["team", "offered_at"],
+                condition=Q(status="offered"),
+                name="handoff_team_waiting",
+            ),
             # the manager audit of every managed team (superusers: all teams) over a period
             models.Index(fields=["offered_at"], name="handoff_offered_at"),
             # the hand-off audit page and report, the team dashboard and reports API: a
