@@ -20,18 +20,23 @@ What is measured, for every case of the team opened in the period (``Case.create
 Every channel is measured the same way, live or not: on email, web and social the first
 reply also keeps the first-response promise, so the two agree, and on live channels (target
 under the team's live threshold) there is no promise at all, only this measure. One query
-reads one row per case (channel and three instants, bounded by one team's cases in at most
+reads one row per case (channel and two instants, bounded by one team's cases in at most
 ``MAX_WEEKS`` weeks, like the hand-off percentile lists); the business-time arithmetic and
-the percentiles (``percentile_cont`` semantics) are done on those rows in Python.
+the percentiles (``percentile_cont`` semantics) are done on those rows in Python. On
+PostgreSQL the instants arrive as seconds since the epoch: a team's 2,000 cases a period
+read as floats cost a fraction of what parsing 6,000 timestamps did.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db import connections
+from django.db.models import F, FloatField, Func, OuterRef, Subquery
+from django.db.models.functions import Least
 
 from cases.models import Case, Channel, Contact, ContactDirection, Team
 from commitments.calendar_services import business_calendar_of
@@ -123,31 +128,62 @@ def _first_contact(direction: str) -> Subquery:
     )
 
 
-def first_response_attainment(*, team: Team, window: Window, now: datetime) -> FirstResponseReport:
-    """Per-channel first-response attainment of ``team``'s cases opened in ``window``: one
-    query (plus the calendar's closed days when measured in business time)."""
+class EpochSeconds(Func):
+    """PostgreSQL: an instant as seconds since the epoch (``float8``)."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+
+
+def _case_rows(team: Team, window: Window) -> Iterable[tuple[str, float, float | None]]:
+    """(channel, start, first response or None) of each case of ``team`` opened in
+    ``window``, the instants in seconds since the epoch."""
     start, end = window.bounds()
-    rows = (
+    cases = (
         Case.objects.filter(team_id=team.pk, created_at__gte=start, created_at__lt=end)
         .annotate(
             first_in=_first_contact(ContactDirection.FROM_CUSTOMER),
             first_out=_first_contact(ContactDirection.TO_CUSTOMER),
         )
         .order_by()
-        .values_list("channel", "created_at", "first_in", "first_out")
     )
+    if connections[cases.db].vendor == "postgresql":
+        # LEAST skips a NULL: no contact from the customer leaves the opening
+        return cases.annotate(
+            began_s=EpochSeconds(Least(F("created_at"), F("first_in"))),
+            out_s=EpochSeconds(F("first_out")),
+        ).values_list("channel", "began_s", "out_s")
+    return (
+        (
+            channel,
+            (min(created_at, first_in) if first_in is not None else created_at).timestamp(),
+            None if first_out is None else first_out.timestamp(),
+        )
+        for channel, created_at, first_in, first_out in cases.values_list(
+            "channel", "created_at", "first_in", "first_out"
+        )
+    )
+
+
+def first_response_attainment(*, team: Team, window: Window, now: datetime) -> FirstResponseReport:
+    """Per-channel first-response attainment of ``team``'s cases opened in ``window``: one
+    query (plus the calendar's closed days when measured in business time)."""
     business = team.first_response_business_time
     calendar: Calendar | None = business_calendar_of(team).as_calendar() if business else None
 
-    def elapsed(a: datetime, b: datetime) -> timedelta:
+    def elapsed(a: float, b: float) -> float:
         if b <= a:
-            return timedelta(0)
-        return business_time_between(calendar, a, b) if calendar is not None else b - a
+            return 0.0
+        if calendar is None:
+            return b - a
+        at = datetime.fromtimestamp
+        return business_time_between(calendar, at(a, UTC), at(b, UTC)).total_seconds()
 
+    now_s = now.timestamp()
     goal = team.first_response_goal_percent / 100
     labels = dict(Channel.choices)
     channels: dict[str, ChannelAttainment] = {}
-    for channel, created_at, first_in, first_out in rows:
+    for channel, began, first_out in _case_rows(team, window):
         line = channels.get(channel)
         if line is None:
             line = channels[channel] = ChannelAttainment(
@@ -161,17 +197,17 @@ def first_response_attainment(*, team: Team, window: Window, now: datetime) -> F
                 ),
                 goal=goal,
             )
-        began = min(created_at, first_in) if first_in is not None else created_at
+        target = line.target.total_seconds()
         line.cases += 1
         if first_out is None:
             line.unanswered += 1
-            if elapsed(began, now) <= line.target:
+            if elapsed(began, now_s) <= target:
                 line.waiting += 1
             continue
         took = elapsed(began, first_out)
         line.answered += 1
-        line.seconds.append(took.total_seconds())
-        if took <= line.target:
+        line.seconds.append(took)
+        if took <= target:
             line.answered_within_target += 1
     order = {c: i for i, c in enumerate(Channel.values)}
     return FirstResponseReport(

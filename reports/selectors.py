@@ -145,9 +145,15 @@ class TeamSummary:
     today: Today
 
 
-def team_summary(*, team: Team, window: Window, now: datetime) -> TeamSummary:
-    """The dashboard's figures: three queries (plus the calendar's closed days)."""
-    by_week, first_response = promise_weeks(team=team, window=window)
+def team_summary(
+    *, team: Team, window: Window, now: datetime, first_response_promises: bool = True
+) -> TeamSummary:
+    """The dashboard's figures: three queries (plus the calendar's closed days). Without
+    ``first_response_promises`` the first-response promises are not split by channel
+    (``first_response`` is empty): the dashboard measures first response from the contacts."""
+    by_week, first_response = promise_weeks(
+        team=team, window=window, by_channel=first_response_promises
+    )
     handoffs_by_week = handoff_weeks(team=team, window=window)
     promises, handoffs = PromiseFigures(), HandoffFigures()
     weeks = []

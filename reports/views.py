@@ -106,7 +106,9 @@ def landing(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
-    summary = selectors.team_summary(team=period.team, window=period.window, now=timezone.now())
+    summary = selectors.team_summary(
+        team=period.team, window=period.window, now=timezone.now(), first_response_promises=False
+    )
     weeks = [w.start for w in summary.weeks]
     labels = [f"{d:%d %b}" for d in weeks]
     whole = {
