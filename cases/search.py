@@ -225,10 +225,14 @@ def _name_rows(qs: QuerySet[Customer], text: str) -> list[Customer]:
             .filter(tier__isnull=False)
             .order_by("tier", trigram_order.desc(), "full_name", "pk")[:NAME_CANDIDATES]
         )
+    # A tier is taken as the index finds it, unsorted: a common name ("John Smith") has
+    # thousands of namesakes in a tier, and sorting them meant reading every one of their
+    # rows for 50. Candidates of one tier score alike and are ordered in Python
+    # (``_customer_hits``), so only which 50 namesakes come back is left to the index.
     tiers = [
-        qs.filter(NameKeysMatch(F("full_name"), Value(tsquery, output_field=CharField()))).order_by(
-            "full_name", "pk"
-        )[:NAME_CANDIDATES]
+        qs.filter(
+            NameKeysMatch(F("full_name"), Value(tsquery, output_field=CharField()))
+        ).order_by()[:NAME_CANDIDATES]
         for tsquery in name_tsqueries(typed)
     ]
     trigram = qs.filter(each_word).order_by(similarity.desc(), "full_name", "pk")
