@@ -24,7 +24,7 @@ from caseowner.api import (
     error_responses,
 )
 from caseowner.errors import NotFoundError
-from cases import hooks, intake, selectors, services
+from cases import hooks, intake, payloads, selectors, services
 from cases.contacts import display_name
 from cases.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
@@ -294,13 +294,18 @@ API_TIMELINE_EVENTS = 50
 def case_detail_payload(*, case: Case, user: Any) -> dict:
     """The case, its newest timeline events, hand-offs and the customer's earlier cases
     (``selectors.case_detail``), and what later apps add; a fixed number of queries."""
-    detail = selectors.case_detail(user=user, case=case, timeline_limit=API_TIMELINE_EVENTS)
+    # Plain rows and functions (``cases.payloads``); ``EventOut``, ``HandoffBriefOut`` and
+    # ``HistoryOut`` document the same shapes, and a test holds the two equal.
     data = CaseDetailOut(case).data
-    data["timeline"] = EventOut(detail.timeline.events, many=True).data
-    data["handoffs"] = HandoffBriefOut(detail.handoffs, many=True).data
-    data["customer_history"] = HistoryOut(
-        detail.history, many=True, context={"team_ids": detail.history_team_ids}
-    ).data
+    data["timeline"] = payloads.timeline_payload(
+        selectors.timeline_newest(case=case)[:API_TIMELINE_EVENTS]
+    )
+    data["handoffs"] = payloads.handoffs_payload(selectors.case_handoffs(case=case))
+    history = payloads.history_rows(selectors.customer_history(user=user, case=case))
+    team_ids = selectors.history_team_ids(
+        user=user, history_team_ids={row["team_id"] for row in history}
+    )
+    data["customer_history"] = payloads.history_payload(history, team_ids)
     data.update(hooks.collect_detail_extras(case, user))
     return data
 

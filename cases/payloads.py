@@ -216,3 +216,94 @@ def open_tasks_payload(tasks: QuerySet[Any]) -> list[dict[str, Any]]:
         }
         for row in tasks.filter(done_at__isnull=True).values(*OPEN_TASK_COLUMNS)
     ]
+
+
+# --- the case's detail (the API): its timeline, hand-offs and the customer's history --------
+
+
+def _person_columns(prefix: str) -> tuple[str, ...]:
+    return (
+        f"{prefix}_id",
+        f"{prefix}__username",
+        f"{prefix}__first_name",
+        f"{prefix}__last_name",
+        f"{prefix}__agent_profile__display_name",
+    )
+
+
+def _person(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    """``PersonOut`` from a row of ``_person_columns(prefix)``; None for no one."""
+    if row[f"{prefix}_id"] is None:
+        return None
+    return {
+        "id": row[f"{prefix}_id"],
+        "name": person_name(
+            row[f"{prefix}__agent_profile__display_name"],
+            row[f"{prefix}__first_name"],
+            row[f"{prefix}__last_name"],
+            row[f"{prefix}__username"],
+        ),
+    }
+
+
+def timeline_payload(events: QuerySet[Any]) -> list[dict[str, Any]]:
+    """Events as ``EventOut`` represents them (the queryset ordered and sliced)."""
+    tz = timezone.get_current_timezone()
+    return [
+        {
+            "id": row["id"],
+            "kind": row["kind"],
+            "at": iso(row["at"], tz),
+            "actor": _person(row, "actor"),
+            "data": row["data"],
+        }
+        for row in events.values("id", "kind", "at", "data", *_person_columns("actor"))
+    ]
+
+
+def handoffs_payload(handoffs: QuerySet[Any]) -> list[dict[str, Any]]:
+    """Hand-offs as ``HandoffBriefOut`` represents them."""
+    tz = timezone.get_current_timezone()
+    columns = (
+        "id",
+        "status",
+        "reason",
+        "offered_at",
+        "decided_at",
+        *_person_columns("from_agent"),
+        *_person_columns("to_agent"),
+    )
+    return [
+        {
+            "id": row["id"],
+            "from_agent": _person(row, "from_agent"),
+            "to_agent": _person(row, "to_agent"),
+            "status": row["status"],
+            "reason": row["reason"],
+            "offered_at": iso(row["offered_at"], tz),
+            "decided_at": iso(row["decided_at"], tz),
+        }
+        for row in handoffs.values(*columns)
+    ]
+
+
+def history_rows(cases: QuerySet[Case]) -> list[dict[str, Any]]:
+    """The customer's other cases as rows of what ``HistoryOut`` shows."""
+    columns = ("id", "subject", "status", "channel", "created_at", "team_id")
+    return list(cases.values(*columns, *_person_columns("owner")))
+
+
+def history_payload(rows: list[dict[str, Any]], team_ids: set[int]) -> list[dict[str, Any]]:
+    """``HistoryOut``: the owner only for the reader's own teams' cases."""
+    tz = timezone.get_current_timezone()
+    return [
+        {
+            "ref": format_ref(row["id"]),
+            "subject": row["subject"],
+            "status": row["status"],
+            "channel": row["channel"],
+            "created_at": iso(row["created_at"], tz),
+            "owner": _person(row, "owner") if row["team_id"] in team_ids else None,
+        }
+        for row in rows
+    ]

@@ -102,7 +102,7 @@ def timeline_page(
     The cursor is ``<at ISO>~<id>`` so events written in the same instant are never skipped
     between pages; the index ``caseevent_case_at`` (case, -at, -id) serves it.
     """
-    qs = case.events.select_related("actor", "actor__agent_profile").order_by("-at", "-id")
+    qs = timeline_newest(case=case).select_related("actor", "actor__agent_profile")
     at, before_id = _read_cursor(before)
     if at is not None and before_id is not None:
         qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=before_id))
@@ -143,20 +143,13 @@ def case_detail(
 ) -> CaseDetail:
     """One case with a page of its timeline, its hand-offs and the customer's earlier cases,
     in three queries (the reader's teams are cached on the user)."""
-    # ``CUSTOMER_VISIBILITY``: organisation-wide, every team's earlier cases (the owner shown
-    # only for the reader's own teams' cases); team-scoped, only the reader's teams' cases.
-    earlier = (Case.objects.all() if customers_organisation_wide() else visible_cases(user)).filter(
-        customer_id=case.customer_id
-    )
     history = list(
-        earlier.exclude(pk=case.pk)
-        .select_related("owner__agent_profile", "team")
-        .order_by("-created_at")[:10]
+        customer_history(user=user, case=case).select_related("owner__agent_profile", "team")
     )
     handoffs = list(
-        case.handoffs.select_related(
+        case_handoffs(case=case).select_related(
             "from_agent__agent_profile", "to_agent__agent_profile"
-        ).order_by("-offered_at")[:20]
+        )
     )
     return CaseDetail(
         case=case,
@@ -164,10 +157,41 @@ def case_detail(
         timeline=timeline_page(case=case, before=before, limit=timeline_limit),
         handoffs=handoffs,
         history=history,
-        history_team_ids={c.team_id for c in history}
-        if getattr(user, "is_superuser", False)
-        else team_ids_visible(user),
+        history_team_ids=history_team_ids(user=user, history_team_ids={c.team_id for c in history}),
     )
+
+
+# The case's detail's parts, shared by ``case_detail`` (model rows, the case page) and the
+# API's detail (plain rows, ``cases.payloads``).
+HISTORY_LIMIT = 10
+HANDOFFS_LIMIT = 20
+
+
+def customer_history(*, user: User, case: Case) -> QuerySet[Case]:
+    """The customer's other cases the reader may know of, newest first.
+
+    ``CUSTOMER_VISIBILITY``: organisation-wide, every team's earlier cases (the owner shown
+    only for the reader's own teams' cases, ``history_team_ids``); team-scoped, only the
+    reader's teams' cases."""
+    earlier = (Case.objects.all() if customers_organisation_wide() else visible_cases(user)).filter(
+        customer_id=case.customer_id
+    )
+    return earlier.exclude(pk=case.pk).order_by("-created_at")[:HISTORY_LIMIT]
+
+
+def history_team_ids(*, user: User, history_team_ids: set[int]) -> set[int]:
+    """The teams among the history whose owners the reader may see."""
+    return history_team_ids if getattr(user, "is_superuser", False) else team_ids_visible(user)
+
+
+def case_handoffs(*, case: Case) -> QuerySet[Handoff]:
+    """The case's latest hand-offs, newest first."""
+    return case.handoffs.order_by("-offered_at")[:HANDOFFS_LIMIT]
+
+
+def timeline_newest(*, case: Case) -> QuerySet[CaseEvent]:
+    """The case's events, newest first (``caseevent_case_at``)."""
+    return case.events.order_by("-at", "-id")
 
 
 # --- My queue --------------------------------------------------------------------------------

@@ -403,6 +403,42 @@ def test_the_fast_offers_and_tasks_are_what_the_documented_serializers_write(wor
     ]
 
 
+def test_the_fast_detail_parts_are_what_the_documented_serializers_write(world):
+    """The API's detail builds its timeline, hand-offs and history from rows: the same JSON
+    as ``EventOut``, ``HandoffBriefOut`` and ``HistoryOut`` for the same case, people with
+    and without a display name, an event by nobody, another team's case without its owner."""
+    from django.utils import timezone
+
+    from cases import payloads, selectors, services
+    from cases.api import EventOut, HandoffBriefOut, HistoryOut
+    from cases.models import AgentProfile, CaseEvent
+    from tests.factories import offer
+
+    case, owner = world["case"], world["owner"]
+    AgentProfile.objects.filter(user=world["receiver"]).update(display_name="")
+    services.case_add_note(case=case, by=owner, text="Called, left a message.")
+    CaseEvent.objects.create(case=case, kind="note", actor=None, at=timezone.now(), data={})
+    offer(case, by=owner, to=world["receiver"])
+    CaseFactory(team=world["team"], customer=case.customer, owner=world["colleague"])
+    CaseFactory(team=world["other"], customer=case.customer, owner=world["outsider"])
+
+    detail = selectors.case_detail(user=owner, case=case, timeline_limit=50)
+    events = selectors.timeline_newest(case=case)[:50]
+    assert payloads.timeline_payload(events) == [
+        dict(row) for row in EventOut(detail.timeline.events, many=True).data
+    ]
+    assert payloads.handoffs_payload(selectors.case_handoffs(case=case)) == [
+        dict(row) for row in HandoffBriefOut(detail.handoffs, many=True).data
+    ]
+    rows = payloads.history_rows(selectors.customer_history(user=owner, case=case))
+    team_ids = selectors.history_team_ids(user=owner, history_team_ids={r["team_id"] for r in rows})
+    fast = payloads.history_payload(rows, team_ids)
+    documented = HistoryOut(detail.history, many=True, context={"team_ids": team_ids}).data
+    assert fast == [dict(row) for row in documented]
+    assert len(fast) == 2 and [r["owner"] is None for r in fast].count(True) == 1
+    assert {e["actor"] is None for e in payloads.timeline_payload(events)} == {True, False}
+
+
 def test_the_case_list_pages_newest_first_with_cursor_links(world):
     """Every case once, newest first, ties on ``created_at`` broken by id, back and forth
     with the links; no count of the history."""
