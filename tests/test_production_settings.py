@@ -80,3 +80,26 @@ def test_the_proxy_header_is_trusted_only_behind_a_proxy():
     )
     assert direct.stdout.strip() == "None"
     assert proxied.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def _session_engine(**changes: str | None) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "DEBUG")}
+    env.update({k: v for k, v in changes.items() if v is not None})
+    env["DJANGO_SETTINGS_MODULE"] = "caseowner.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().rsplit(".", 1)[-1]
+
+
+def test_sessions_are_read_from_the_shared_cache_only_when_there_is_one():
+    # a cache every process shares: sessions read from it, written through to the database
+    assert _session_engine(CACHE_URL="redis://127.0.0.1:6379/1") == "cached_db"
+    # each process's own memory would keep a session another process has ended
+    assert _session_engine(CACHE_URL=None) == "db"
