@@ -18,6 +18,7 @@ from caseowner.api import JSONRenderer, error_responses
 from caseowner.csv_export import csv_lines
 from cases.models import Channel
 from reports import selectors
+from reports.absences import TeamAbsences, team_absences
 from reports.first_response import first_response_attainment
 from reports.selectors import AGENT_COLUMNS, DEFAULT_WEEKS, MAX_WEEKS, Window
 
@@ -247,6 +248,28 @@ SummaryOut = inline_serializer(
                 "overdue": _INT(),
                 "due_next_business_day": _INT(),
                 "offers_waiting": _INT(),
+                "away": inline_serializer(
+                    name="ReportAway",
+                    many=True,
+                    fields={
+                        "agent": _INT(),
+                        "name": serializers.CharField(),
+                        "switched": serializers.BooleanField(
+                            help_text='The "away now" switch: no known return.'
+                        ),
+                        "starts_at": serializers.DateTimeField(allow_null=True),
+                        "ends_at": serializers.DateTimeField(allow_null=True),
+                        "away_now": serializers.BooleanField(),
+                        "cover": serializers.IntegerField(
+                            allow_null=True,
+                            help_text="Who covers (backup, else on duty); null: nobody present.",
+                        ),
+                        "cover_name": serializers.CharField(),
+                        "promises_due": _INT(help_text="Open promises due while away."),
+                        "uncovered": _INT(help_text="Of those, on cases with no offer made."),
+                    },
+                    help_text="Agents away now or leaving within two business days.",
+                ),
             },
         ),
     },
@@ -288,6 +311,27 @@ def _attachment(response: Response, request: Request, name: str) -> Response:
     return response
 
 
+def _away(away: TeamAbsences) -> list[dict[str, Any]]:
+    def at(value: Any) -> str | None:
+        return None if value is None else serializers.DateTimeField().to_representation(value)
+
+    return [
+        {
+            "agent": row.agent_id,
+            "name": row.name,
+            "switched": row.switched,
+            "starts_at": at(row.starts_at),
+            "ends_at": at(row.ends_at),
+            "away_now": row.away_now,
+            "cover": row.cover_id,
+            "cover_name": row.cover_name,
+            "promises_due": row.promises_due,
+            "uncovered": row.uncovered,
+        }
+        for row in away.rows
+    ]
+
+
 class TeamSummaryApi(APIView):
     renderer_classes = [JSONRenderer, SummaryCsvRenderer]
 
@@ -303,7 +347,8 @@ class TeamSummaryApi(APIView):
             "first response measured from the contacts per channel against the targets and "
             "the team's goal (`first_response_attainment`); and now: "
             "open cases without a promise, promises due in the next business day, offers "
-            "waiting. `?format=csv`: one row per week and one for the period. " + ERRORS
+            "waiting, agents away or leaving soon with their cover. `?format=csv`: one row "
+            "per week and one for the period. " + ERRORS
         ),
         parameters=PARAMETERS,
         responses={
@@ -322,6 +367,7 @@ class TeamSummaryApi(APIView):
             **selectors.team_summary_as_dict(summary),
             "first_response_attainment": attainment.as_dict(),
         }
+        body["today"]["away"] = _away(team_absences(team=team, now=now))
         response = Response(body)
         return _attachment(response, request, f"team{team.pk}-summary-{window.start:%Y%m%d}")
 

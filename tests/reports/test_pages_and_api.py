@@ -129,6 +129,15 @@ def test_the_agents_page_as_csv(world):
 
 
 def test_the_summary_api(world, django_assert_max_num_queries):
+    away = make_agent(world["team"], display_name="Ola Away")
+    away.agent_profile.backup_agent = world["ada"]
+    away.agent_profile.save()
+    Absence.objects.create(
+        agent=away,
+        starts_at=history.NOW - timedelta(hours=1),
+        ends_at=history.NOW + timedelta(days=2),
+        created_by=away,
+    )
     client = api_for(world["manager"])
     with django_assert_max_num_queries(8):
         response = client.get(f"/api/v1/reports/teams/{world['team'].pk}/summary/?{PERIOD}")
@@ -139,6 +148,10 @@ def test_the_summary_api(world, django_assert_max_num_queries):
     assert body["handoffs"]["accept_median_seconds"] == 900
     assert body["today"]["due_next_business_day"] == 2
     assert body["first_response"][0]["attainment"] == 0.5
+    # the dashboard's absences panel, as data: who is away, until when, and who covers
+    (row,) = body["today"]["away"]
+    assert (row["name"], row["away_now"], row["switched"]) == ("Ola Away", True, False)
+    assert row["cover"] == world["ada"].pk and row["ends_at"].startswith("2026-03-1")
 
 
 def test_the_summary_api_as_csv(world):
