@@ -60,6 +60,12 @@ class Contact(models.Model):
         indexes = [
             # a case's contacts, newest first (API list, first-response figures)
             models.Index(fields=["case", "-at", "-id"], name="contact_case_at"),
+            # first-response figures: a case's first contact each way, automatic ones aside
+            models.Index(
+                fields=["case", "direction", "at", "id"],
+                condition=Q(auto_submitted=False),
+                name="contact_case_first",
+            ),
             # inbound matching: the case of a Message-ID named in In-Reply-To/References
             models.Index(
                 fields=["message_id"], condition=~Q(message_id=""), name="contact_message_id"
