@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from cases import handoff_outcomes, handoff_services, hooks, services
+from cases import away_services, handoff_outcomes, handoff_services, hooks, services
 from cases.conversation import NewContact, contact_record
 from cases.handoff_gate import HandoffRubric, HandoffSummary
 from cases.hooks import PromiseBrief
@@ -323,6 +323,7 @@ class Command(BaseCommand):
             moment += timedelta(hours=1)
         story.run()
         self._offers_waiting_for_amelia(rng, managers)
+        self._oliver_on_a_course(managers[0])
 
     def _organisation(self, rng: random.Random) -> tuple[list, list, list, list]:
         User = get_user_model()
@@ -667,6 +668,26 @@ class Command(BaseCommand):
                 reason="workload",
                 briefed_commitments=[c.id for c in _open_brief(case)],
             )
+
+    def _oliver_on_a_course(self, helen: Any) -> None:
+        """Oliver (Billing, backed up by Amelia) is on a course from the next working day
+        for three days: the dashboard's "away or leaving soon" lists him, his cover and the
+        promises due meanwhile, and links to "cover for"."""
+        User = get_user_model()
+        oliver, amelia = User.objects.get(username="oliver"), User.objects.get(username="amelia")
+        AgentProfile.objects.filter(user=oliver).update(backup_agent=amelia)
+        zone = ZoneInfo(TEAMS[0][1])
+        day = timezone.now().astimezone(zone).date() + timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        starts = datetime.combine(day, time(9), tzinfo=zone)
+        away_services.absence_record(
+            agent=oliver,
+            by=helen,
+            starts_at=starts,
+            ends_at=starts + timedelta(days=3),
+            note="Training course",
+        )
 
     def _end_open_promises(self, case: Case) -> None:
         """Before a case is resolved, its owner keeps the promises still open."""
