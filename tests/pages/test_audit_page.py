@@ -120,3 +120,20 @@ def test_the_audit_runs_a_fixed_number_of_queries(org, n, django_assert_max_num_
     client = client_for(org["manager"])
     with django_assert_max_num_queries(8):
         assert client.get("/manage/handoffs/").status_code == 200
+
+
+def test_each_card_has_the_review_scores_with_3_chosen(audit):
+    import re
+
+    from cases.models import Handoff
+
+    pk = audit["mine"].pk
+    Handoff.objects.filter(pk=pk).update(status="declined")  # a decided hand-off is reviewed
+    html = client_for(audit["manager"]).get("/manage/handoffs/").content.decode()
+    for name in ("context_complete", "next_step_clear", "commitments_carried", "customer_informed"):
+        select = re.search(f'<select name="{name}" id="r{pk}-{name}" required>(.*?)</select>', html)
+        assert select is not None, name
+        options = re.findall(r'<option value="(\d)"( selected)?>(\d)</option>', select.group(1))
+        assert [(v, label) for v, _, label in options] == [(str(i), str(i)) for i in range(1, 6)]
+        assert [v for v, chosen, _ in options if chosen] == ["3"]
+        assert f'<label for="r{pk}-{name}">' in html
