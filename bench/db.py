@@ -165,6 +165,7 @@ SERVER_SETTINGS = (
     "random_page_cost",
     "synchronous_commit",
     "max_connections",
+    "autovacuum",
     "autovacuum_vacuum_scale_factor",
     "idle_in_transaction_session_timeout",
 )
