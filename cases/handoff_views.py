@@ -154,7 +154,7 @@ def _review_scores(form: ReviewForm) -> list[dict[str, Any]]:
                 '<option value="{}"{}>{}</option>',
                 (
                     (value, mark_safe(" selected") if value == 3 else "", label)
-                    for value, label in field.field.choices
+                    for value, label in ReviewForm.SCORES
                 ),
             ),
         }
