@@ -126,10 +126,11 @@ class CaseCommitmentsApi(APIView):
             OpenApiParameter("page", OpenApiTypes.INT),
             OpenApiParameter("page_size", OpenApiTypes.INT),
         ],
-        description="Errors: `not_found` (404, also for other teams' cases).",
+        description="Errors: `invalid_input` (400, a status that is not one of the enum's); "
+        "`not_found` (404, also for other teams' cases).",
         responses={
             200: paginated(CommitmentOut, name="PaginatedCommitmentList"),
-            **error_responses(401, 404),
+            **error_responses(400, 401, 404),
         },
         tags=["commitments"],
     )
