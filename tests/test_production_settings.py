@@ -31,9 +31,14 @@ def load_settings(**changes: str | None) -> subprocess.CompletedProcess:
             env.pop(key, None)
         else:
             env[key] = value
+    return _settings_process(env, "settings.INSTALLED_APPS")
+
+
+def _settings_process(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    """A fresh interpreter that loads the settings from ``env`` and evaluates ``expression``."""
     env["DJANGO_SETTINGS_MODULE"] = "caseowner.settings"
     return subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; settings.INSTALLED_APPS"],
+        [sys.executable, "-c", f"from django.conf import settings; {expression}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -85,15 +90,7 @@ def test_the_proxy_header_is_trusted_only_behind_a_proxy():
 def _session_engine(**changes: str | None) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "DEBUG")}
     env.update({k: v for k, v in changes.items() if v is not None})
-    env["DJANGO_SETTINGS_MODULE"] = "caseowner.settings"
-    result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _settings_process(env, "print(settings.SESSION_ENGINE)")
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().rsplit(".", 1)[-1]
 
