@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 COMPLETE = {
     "CASEOWNER_PRODUCTION": "true",
-    "SECRET_KEY": "p" * 60,
+    "SECRET_KEY": "k3Vq9-Zr2Lx8Wp0Tn5Yb7Hc1Jd4Fg6Ms2Qa8Ue0Io3Pl5Kj7Hg9Df1Sa3Zx5Cv",
     "ALLOWED_HOSTS": "caseowner.example.com",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
@@ -68,6 +68,75 @@ def test_production_refuses_a_development_default(changes, named):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"- {named}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        # no database named: the embedded SQLite file would hold production data
+        ({"DATABASE_URL": None}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite:////srv/caseowner.sqlite3"}, "DATABASE_URL"),
+        # DEBUG shows settings and data in error pages, and installs the demo loader
+        ({"DEBUG": "true"}, "DEBUG"),
+        # a broker or cache each process keeps to itself
+        ({"CELERY_BROKER_URL": "memory://"}, "CELERY_BROKER_URL"),
+        ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL"),
+        ({"CACHE_URL": "locmemcache://"}, "CACHE_URL"),
+        ({"CACHE_URL": "dummycache://"}, "CACHE_URL"),
+        # any Host header accepted
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": "caseowner.example.com,*"}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+        # long enough but guessable
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SECRET_KEY": "p" * 60}, "SECRET_KEY"),
+        ({"SECRET_KEY": "abab" * 15}, "SECRET_KEY"),
+        ({"SECRET_KEY": "x7" * 10}, "SECRET_KEY"),
+        ({"SECRET_KEY": "dev-only-insecure-key-do-not-use-in-production" * 2}, "SECRET_KEY"),
+        ({"SECRET_KEY": "django-insecure-" + "k3Vq9Zr2Lx8Wp0Tn5Yb7Hc1Jd4Fg6Ms2Qa8"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "changeme-" * 6}, "SECRET_KEY"),
+        # the inbound mail endpoint's shared secret, guessable
+        ({"INBOUND_MAIL_SECRET": "x"}, "INBOUND_MAIL_SECRET"),
+        ({"INBOUND_MAIL_SECRET": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"}, "INBOUND_MAIL_SECRET"),
+    ],
+)
+def test_production_refuses_an_unsafe_setting(changes, named):
+    result = load_settings(**changes)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"- {named} (" in result.stderr
+
+
+def test_production_names_every_problem_at_once():
+    result = load_settings(DEBUG="true", SECRET_KEY="p" * 60, ALLOWED_HOSTS="*")
+    assert result.returncode != 0
+    for named in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"):
+        assert f"- {named} (" in result.stderr
+
+
+def test_production_accepts_a_long_inbound_mail_secret_or_none():
+    long_secret = "qZr2Lx8Wp0Tn5Yb7Hc1Jd4Fg6Ms2Qa8Ue"
+    assert load_settings(INBOUND_MAIL_SECRET=long_secret).returncode == 0
+    assert load_settings(INBOUND_MAIL_SECRET=None).returncode == 0
+
+
+def test_production_never_installs_the_demo():
+    result = _settings_process(
+        {k: v for k, v in os.environ.items() if k != "DEBUG"} | COMPLETE,
+        "print('demo' in settings.INSTALLED_APPS, settings.DEBUG)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_ci_deploy_check_environment_loads():
+    """The variables .ci/run gives ``check --deploy``: no inbound mail secret, PostgreSQL."""
+    result = load_settings(
+        SECRET_KEY="ci-" + "Qm4x9Zr2Lx8Wp0Tn5Yb7Hc1Jd4Fg6Ms2Qa8Ue0Io3Pl5Kj7Hg9Df1Sa3Zx5Cv"[:60],
+        INBOUND_MAIL_SECRET=None,
+        EMAIL_URL="smtp+tls://relay.example.com:587",
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_proxy_header_is_trusted_only_behind_a_proxy():
