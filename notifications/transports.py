@@ -214,10 +214,47 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# IPv6 prefixes whose addresses carry an IPv4 address a translator delivers to.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052, the well-known prefix
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated
+# RFC 8215's NAT64 prefix for local use: not globally reachable (IANA), though Python 3.11
+# calls it global. Where the IPv4 address sits in it depends on the operator's prefix length,
+# so it is refused as a whole unless WEBHOOK_ALLOWED_NETWORKS lists it.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _is_public(address: IPAddress) -> bool:
+    return address.is_global and not (
+        isinstance(address, ipaddress.IPv6Address) and address in _NAT64_LOCAL
+    )
+
+
+def _destinations(address: IPAddress) -> list[IPAddress]:
+    """Where a connection to ``address`` leads: the address itself and the IPv4 address it
+    carries, if any — IPv4-mapped (a plain IPv4 connection), NAT64, 6to4 (2002::/16),
+    Teredo (its server and client) or the old IPv4-compatible form."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return [address]
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    found: list[IPAddress] = [address]
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(address.packed[12:16]))
+    return found
+
+
 def webhook_url_check(url: str, *, resolve: bool) -> list[str]:
     """Refuse URLs that would make the worker reach inside the network it runs in: only
     http(s), and every address the host has must be public (loopback, private, link-local
-    and reserved ranges are refused) unless ``WEBHOOK_ALLOWED_NETWORKS`` lists it. Without
+    and reserved ranges are refused) unless ``WEBHOOK_ALLOWED_NETWORKS`` lists it; an IPv6
+    address that carries an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo) must carry a
+    public one, or one the setting lists, as well. Without
     ``resolve`` only a literal address is checked (registration need not have DNS); a
     delivery always resolves, so a name that later points inside is refused too.
 
@@ -250,10 +287,11 @@ def webhook_url_check(url: str, *, resolve: bool) -> list[str]:
     allowed = _allowed_networks()
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
-        if any(address in network for network in allowed):
-            continue
-        if not address.is_global:
-            raise WebhookAddressRefused(f"{host} leads to a non-public address ({address})")
+        for destination in _destinations(address):
+            if _is_public(destination) or any(destination in network for network in allowed):
+                continue
+            inside = "" if destination == address else f", which leads to {destination}"
+            raise WebhookAddressRefused(f"{host} leads to a non-public address ({address}{inside})")
     return addresses
 
 

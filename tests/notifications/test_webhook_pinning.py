@@ -2,7 +2,8 @@
 to that checked address over a real connection, whatever a second lookup would say. Only the
 resolver is replaced (the tests have no DNS); the receivers are real HTTP(S) servers on
 loopback. ``127.0.0.2`` stands for a public address (``WEBHOOK_ALLOWED_NETWORKS`` lets it
-through), ``127.0.0.1`` for the inside the check keeps webhooks away from."""
+through), ``127.0.0.1`` for the inside the check keeps webhooks away from. An IPv6 address
+that carries an IPv4 one (mapped, NAT64, 6to4, Teredo) is only as public as what it carries."""
 
 from __future__ import annotations
 
@@ -179,3 +180,86 @@ def test_https_verifies_the_certificate_for_the_name_not_the_address(
 
     assert tls_receiver.requests == []
     assert "doesn't match 'hooks.example.test'" in Notification.objects.get().last_error
+
+
+# --- addresses that carry an IPv4 address inside an IPv6 one ---------------------------------
+
+EMBEDDING_INSIDE = [
+    "::ffff:127.0.0.1",  # IPv4-mapped: a plain IPv4 connection to loopback
+    "::ffff:10.0.0.7",
+    "64:ff9b::7f00:1",  # NAT64 (RFC 6052): the translator connects to 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 to 169.254.169.254, the cloud metadata service
+    "64:ff9b:1::a00:7",  # the local-use NAT64 prefix (RFC 8215)
+    "2002:7f00:1::1",  # 6to4 around 127.0.0.1
+    "2002:c0a8:1::1",  # 6to4 around 192.168.0.1
+    "2001:0:4136:e378:8000:63bf:f5f6:f7fe",  # Teredo, client 10.9.8.1
+    "::127.0.0.1",  # the deprecated IPv4-compatible form
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_INSIDE)
+def test_an_ipv6_address_carrying_an_inside_ipv4_address_is_refused_at_registration(address):
+    with pytest.raises(ValueError, match="non-public"):
+        webhook_endpoint_register(scope="team:1", url=f"http://[{address}]/in", secret=SECRET)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"])
+def test_an_ipv6_address_carrying_a_public_ipv4_address_may_register(address):
+    webhook_endpoint_register(scope="team:1", url=f"http://[{address}]/in", secret=SECRET)
+
+
+@pytest.mark.parametrize("address", EMBEDDING_INSIDE)
+def test_a_name_resolving_to_an_ipv6_address_carrying_an_inside_one_is_never_posted_to(
+    receivers, monkeypatch, address
+):
+    _outside, inside = receivers
+    monkeypatch.setattr("notifications.transports.resolve_host", FlippingResolver(address))
+
+    assert _deliver(f"http://nat64.example.test:{inside.port}/in") == "failed"
+
+    assert inside.requests == []
+    assert "non-public" in Notification.objects.get().last_error
+
+
+def test_an_allowed_ipv4_network_also_allows_its_mapped_form(receivers, monkeypatch, settings):
+    _outside, inside = receivers
+    settings.WEBHOOK_ALLOWED_NETWORKS = [f"{INSIDE}/32"]
+    monkeypatch.setattr(
+        "notifications.transports.resolve_host", FlippingResolver(f"::ffff:{INSIDE}")
+    )
+
+    assert _deliver(f"http://mapped.example.test:{inside.port}/in") == "sent"
+    assert len(inside.requests) == 1
+
+
+def test_one_inside_address_among_the_answers_refuses_the_name(receivers, monkeypatch, settings):
+    """The check approves a name only if every address it has is public: the connection
+    goes to the first, but which one a resolver lists first is the name owner's choice."""
+    outside, inside = receivers
+    settings.WEBHOOK_ALLOWED_NETWORKS = [f"{OUTSIDE}/32"]
+    monkeypatch.setattr(
+        "notifications.transports.resolve_host", lambda host, port: [OUTSIDE, INSIDE]
+    )
+
+    assert _deliver(f"http://mixed.example.test:{outside.port}/in") == "failed"
+    assert outside.requests == inside.requests == []
+
+
+def test_the_connection_goes_to_the_first_checked_address_resolved_once(
+    receivers, monkeypatch, settings
+):
+    outside, inside = receivers
+    settings.WEBHOOK_ALLOWED_NETWORKS = [f"{OUTSIDE}/32", f"{INSIDE}/32"]
+    lookups: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return [OUTSIDE, INSIDE] if len(lookups) == 1 else [INSIDE]
+
+    monkeypatch.setattr("notifications.transports.resolve_host", resolver)
+
+    assert _deliver(f"http://two.example.test:{outside.port}/in") == "sent"
+
+    assert lookups == ["two.example.test"]
+    assert len(outside.requests) == 1
+    assert inside.requests == []
