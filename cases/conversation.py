@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import hooks
-from cases.contacts import customer_recipient, display_name, owner_contact
+from cases.contacts import display_name, owner_contact
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
 from cases.models import (
@@ -36,10 +36,15 @@ from cases.models import (
     EventKind,
     InboundMessage,
 )
-from cases.notices import customer_context, without_point_of_contact_marker
+from cases.notices import (
+    customer_context,
+    customer_notice_enqueue,
+    reply_address_check,
+    without_point_of_contact_marker,
+)
 from cases.permissions import can_change_case, is_team_manager, is_team_member
 from cases.services import User, case_event_record
-from notifications.services import EmailHeaders, notification_enqueue
+from notifications.services import EmailHeaders
 
 # A contact may be logged a little ahead of our clock (the caller's clock drifts), no more.
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -258,7 +263,13 @@ def _thread(case: Case) -> tuple[str, tuple[str, ...]]:
 
 @transaction.atomic
 def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
-    """Email the customer the writer's own words, as a contact on the case."""
+    """Email the customer the writer's own words, as a contact on the case.
+
+    A reply is a customer notice like any other: it goes through the one door
+    (``customer_notice_enqueue``) and counts against the same per-case and per-agent daily
+    limits (429 ``notice_limit_reached``: nothing is recorded). A reply to an address the
+    writer set themselves in the last hour waits for a second person (409
+    ``recent_address_change``, ``reply_address_check``)."""
     case = lock_case(case.pk) or case
     if not can_change_case(by, case):
         raise CaseRuleError(
@@ -278,6 +289,7 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
             "Write the reply.",
             fields={"body": ["This field may not be blank."]},
         )
+    reply_address_check(case=case, by=by, now=timezone.now())
     in_reply_to, references = _thread(case)
     recorded = contact_record(
         case=case,
@@ -292,8 +304,9 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
     )
     contact = recorded.contact
     writer = owner_contact(by)
-    notification = notification_enqueue(
-        recipient=customer_recipient(case),
+    notification = customer_notice_enqueue(
+        case=case,
+        by=by,
         template="cases/email/reply",
         # The writer signs their own words: no send-time point of contact here.
         context={
@@ -302,7 +315,7 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
             "text": contact.body,
         },
         dedupe_key=f"contact:{contact.pk}:reply",
-        tags=[f"case:{case.pk}", f"contact:{contact.pk}"],
+        tags=[f"contact:{contact.pk}"],
         headers=EmailHeaders(
             from_name=f"{display_name(by)} via {settings.ORGANISATION_NAME}",
             reply_to=reply_address(case.pk),

@@ -20,6 +20,7 @@ from cases import hooks
 from cases.customer_checks import phone_or_error
 from cases.errors import CaseRuleError
 from cases.models import OPEN_STATUSES, Case, CaseEvent, Customer, CustomerMerge, EventKind
+from cases.notices import customer_address_changed
 from cases.permissions import (
     can_edit_customer,
     manages_any_team,
@@ -67,7 +68,8 @@ def _record_on_open_cases(*, customer_id: int, kind: str, by: User, data: dict) 
 @transaction.atomic
 def customer_update(*, customer: Customer, by: User, changes: CustomerChanges) -> Customer:
     """Correct a customer's details (agents and managers of a team with a case of theirs).
-    Every change is on the timeline of each of their open cases: who, when, before → after."""
+    Every change is on the timeline of each of their open cases: who, when, before → after.
+    A changed email address is told to the old one (``customer_address_changed``)."""
     if customer.merged_into_id is not None:
         raise CaseRuleError(
             "customer_merged",
@@ -131,6 +133,15 @@ def customer_update(*, customer: Customer, by: User, changes: CustomerChanges) -
         by=by,
         data={"customer_id": customer.pk, "changes": diff},
     )
+    if "email" in diff:
+        # the old address is told; a reply to the new one waits for a second person
+        customer_address_changed(
+            customer=customer,
+            old_address=diff["email"]["from"],
+            new_address=diff["email"]["to"],
+            by=by,
+            now=timezone.now(),
+        )
     return customer
 
 

@@ -4,13 +4,14 @@ staff page a notice links to."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
@@ -18,7 +19,9 @@ from django.utils.translation import pgettext_lazy
 from cases.contacts import PointOfContact, point_of_contact
 from cases.errors import CaseRuleError
 from cases.links import customer_url
+from cases.locking import lock_case_row
 from cases.models import (
+    OPEN_STATUSES,
     TASK_TEXT_MAX,
     Case,
     CaseEvent,
@@ -30,7 +33,7 @@ from cases.models import (
 )
 from notifications.localtime import local_time_text
 from notifications.models import Notification, NotificationChannel
-from notifications.services import Attachment, Recipient, notification_enqueue
+from notifications.services import Attachment, EmailHeaders, Recipient, notification_enqueue
 
 User = Any  # the configured user model
 
@@ -39,10 +42,36 @@ NOTICE_LIMIT_WINDOW = timedelta(days=1)
 NOTICE_LEDGER_PRUNE_BATCH = 1000
 
 
+# Advisory-lock key space of the per-agent limit (the first of the two keys; the agent's id is
+# the second), so no other advisory lock of the product can share a key with it.
+AGENT_NOTICE_LOCK_SPACE = 0x6E6F74  # "not"
+
+
+def customer_notice_limit_lock(*, case: Case, by: User) -> None:
+    """Serialise every notice counted against this case or this agent until the caller's
+    transaction ends, so the count and the ledger row it leads to are one step: without it,
+    seven concurrent promises past a limit of three all counted below it and all went out.
+
+    The case's row lock first (the order every cases service follows: a caller that already
+    holds it takes nothing new), then, on PostgreSQL, a transaction-scoped advisory lock on
+    the agent (their actions on different cases take turns). On SQLite writes serialise
+    anyway. One transaction that causes notices on two cases by one agent would take the
+    agent's lock between two case locks; no service does that today."""
+    lock_case_row(case.pk)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [AGENT_NOTICE_LOCK_SPACE, int(by.pk)]
+            )
+
+
 def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
     """Refuse (429 ``notice_limit_reached``) a notice the agent's action would cause past the
-    per-case or per-agent limit of any 24 hours: a flood of renegotiations, or cases opened
-    for any address, cannot turn the product into a mailer."""
+    per-case or per-agent limit of any 24 hours: a flood of renegotiations or replies, or
+    cases opened for any address, cannot turn the product into a mailer. Takes the limits'
+    locks first (``customer_notice_limit_lock``): the caller's transaction must write its
+    ledger row before it ends."""
+    customer_notice_limit_lock(case=case, by=by)
     since = now - NOTICE_LIMIT_WINDOW
     per_case = settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY
     per_agent = settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY
@@ -103,6 +132,8 @@ def customer_notice_enqueue(
     tags: Iterable[str] = (),
     task_text: str = "",
     task_if_no_route: bool = True,
+    headers: EmailHeaders | None = None,
+    to_address: str = "",
 ) -> Notification | None:
     """The one door for every customer notice. ``by`` is the agent whose action causes it;
     None for the product's own notices (an apology, a first-reply promise), which are never
@@ -113,37 +144,137 @@ def customer_notice_enqueue(
     Campbell: …"; ``task_text`` says what to tell them) on their queue and the timeline. An
     erased customer gets neither: nothing of theirs is to be used again. ``task_if_no_route``
     False: the customer hears it in the conversation under way (a case opened on a call), so
-    the outbox row alone records it."""
+    the outbox row alone records it.
+
+    ``headers``: a reply's own (From name, Reply-To, thread). ``to_address``: an address other
+    than the one on file (the old one, told that it was changed); it counts as any other."""
     now = timezone.now()
     customer = case.customer
     if customer.erased_at is not None:
         return None
-    route = customer_route(customer)
-    if by is not None and not route.no_route:
-        customer_notice_limit_check(case=case, by=by, now=now)
-    notification = notification_enqueue(
-        recipient=Recipient(address=route.address, name=customer.full_name, kind="customer"),
-        template=template,
-        context=context,
-        dedupe_key=dedupe_key,
-        tags=[f"case:{case.pk}", *tags],
-        attachments=attachments,
-        no_route=route.no_route,
-    )
-    if notification is None:
-        return None
-    if route.no_route and task_if_no_route:
-        owner_task_create(
-            case=case,
-            text=task_text or default_task_text(case, template),
-            reason=route.no_route,
-            source_template=template,
+    route = Route(address=to_address) if to_address else customer_route(customer)
+    with transaction.atomic():
+        if by is not None and not route.no_route:
+            customer_notice_limit_check(case=case, by=by, now=now)
+        notification = notification_enqueue(
+            recipient=Recipient(address=route.address, name=customer.full_name, kind="customer"),
+            template=template,
+            context=context,
             dedupe_key=dedupe_key,
-            now=now,
+            tags=[f"case:{case.pk}", *tags],
+            attachments=attachments,
+            headers=headers,
+            no_route=route.no_route,
         )
-    elif by is not None:
-        CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
-    return notification
+        if notification is None:
+            return None
+        if route.no_route and task_if_no_route:
+            owner_task_create(
+                case=case,
+                text=task_text or default_task_text(case, template),
+                reason=route.no_route,
+                source_template=template,
+                dedupe_key=dedupe_key,
+                now=now,
+            )
+        elif by is not None:
+            CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
+        return notification
+
+
+# --- a changed email address ---------------------------------------------------------------
+
+# How long a reply to a changed address waits for a second person (``reply_address_check``).
+ADDRESS_CHANGE_HOLD = timedelta(hours=1)
+
+
+def masked_address(address: str) -> str:
+    """ "n***@example.org": enough for the owner of the old address to recognise their new
+    one, too little to hand a stranger's address to whoever reads the old mailbox."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def customer_address_changed(
+    *, customer: Customer, old_address: str, new_address: str, by: User, now: datetime
+) -> Notification | None:
+    """The old address is told that mail about the customer's case now goes elsewhere, from
+    ``customer_update`` in its transaction. The notice counts against ``by``'s limits like any
+    notice their action causes (a refusal undoes the change), so changing the address again
+    and again cannot mail a list of strangers either. It goes on the customer's newest open
+    case, else their newest; and the change is put on that case's timeline when no open case
+    had it, so ``reply_address_check`` always finds who made it. None: no old address, or no
+    case."""
+    cases = (
+        Case.objects.filter(customer_id=customer.pk)
+        .select_related("customer", "team", "owner__agent_profile")
+        .order_by("-pk")
+    )
+    case = cases.filter(status__in=OPEN_STATUSES).first() or cases.first()
+    if case is None:
+        return None
+    if case.status not in OPEN_STATUSES:
+        case_event = {
+            "customer_id": customer.pk,
+            "changes": {"email": {"from": old_address, "to": new_address}},
+        }
+        CaseEvent.objects.create(
+            case=case, kind=EventKind.CUSTOMER_UPDATED, actor=by, at=now, data=case_event
+        )
+    if not old_address:
+        return None
+    context = without_customer_link(customer_context(case))
+    context["new_address"] = masked_address(new_address) if new_address else ""
+    return customer_notice_enqueue(
+        case=case,
+        by=by,
+        template="cases/email/address_changed",
+        context=context,
+        dedupe_key=f"customer:{customer.pk}:address-changed:{secrets.token_hex(8)}",
+        tags=[f"customer:{customer.pk}"],
+        task_if_no_route=False,
+        to_address=old_address,
+    )
+
+
+def without_customer_link(context: dict) -> dict:
+    """A notice to an address we no longer trust carries no link into the case."""
+    return {k: v for k, v in context.items() if k != "customer_url"}
+
+
+def reply_address_check(*, case: Case, by: User, now: datetime) -> None:
+    """Refuse (409 ``recent_address_change``) ``by``'s reply to an address they set themselves
+    within ``ADDRESS_CHANGE_HOLD`` in place of another one: one person alone cannot point a
+    case's mail somewhere new and write to it at once. Another agent or a manager may reply
+    (a second person has looked: their reply is the confirmation), and so may the same agent
+    after the hour, by which time the old address has been told. An address given where
+    there was none (a caller who wants it in writing) is no redirection and waits for nobody."""
+    changes = [
+        (actor_id, data["changes"]["email"])
+        for actor_id, data in CaseEvent.objects.filter(
+            case__customer_id=case.customer_id,
+            kind=EventKind.CUSTOMER_UPDATED,
+            at__gt=now - ADDRESS_CHANGE_HOLD,
+            data__changes__has_key="email",
+        )
+        .order_by("-at", "-pk")
+        .values_list("actor_id", "data")
+    ]
+    if not changes:
+        return
+    last_actor, last = changes[0]
+    if last_actor != by.pk or last.get("to") != case.customer.email:
+        return
+    if any(change.get("from") for _actor, change in changes):
+        raise CaseRuleError(
+            "recent_address_change",
+            "You changed this customer's email address within the last hour: a colleague "
+            "or a manager can send this reply, or send it yourself once the hour is over "
+            "(the old address has been told of the change).",
+            status=409,
+        )
 
 
 def customer_notice_ledger_prune(

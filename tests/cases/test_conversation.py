@@ -17,11 +17,12 @@ from cases.conversation import (
     contact_reply_send,
     reply_address,
 )
+from cases.customer_services import CustomerChanges, customer_update
 from cases.errors import CaseRuleError
 from cases.models import CaseEvent, CaseStatus, Contact, EventKind
 from notifications.models import Notification
 from notifications.services import notification_deliver, outbox_claim_batch
-from tests.factories import CustomerFactory
+from tests.factories import CaseFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +279,133 @@ def test_other_notices_say_they_are_automatic(world):
     opened = next(m for m in mail.outbox if "Your request: Meter" in m.subject)
     assert opened.extra_headers["Auto-Submitted"] == "auto-generated"
     assert "Reply-To" not in opened.message()
+
+
+# --- replies and the customer notice limits ------------------------------------------------
+
+
+def reply_emails() -> list[Notification]:
+    return list(Notification.objects.filter(template="cases/email/reply").order_by("pk"))
+
+
+def test_replies_stop_at_the_per_case_notice_limit(world, settings):
+    settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY = 3
+    case = world["case"]
+    for n in range(3):
+        contact_reply_send(case=case, by=world["owner"], body=f"Answer {n}")
+    with pytest.raises(CaseRuleError) as refused:
+        contact_reply_send(case=case, by=world["owner"], body="Answer 4")
+    assert (refused.value.code, refused.value.status_code) == ("notice_limit_reached", 429)
+    assert len(reply_emails()) == 3
+    assert Contact.objects.filter(case=case).count() == 3
+
+
+def test_replies_count_towards_the_agents_daily_limit(world, settings):
+    settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY = 2
+    other_case = CaseFactory(team=world["team"], owner=world["owner"])
+    contact_reply_send(case=world["case"], by=world["owner"], body="One")
+    contact_reply_send(case=world["case"], by=world["owner"], body="Two")
+    with pytest.raises(CaseRuleError) as refused:
+        contact_reply_send(case=other_case, by=world["owner"], body="Three")
+    assert refused.value.code == "notice_limit_reached"
+    assert not Contact.objects.filter(case=other_case).exists()
+
+
+def change_email(world, email: str, by=None):
+    return customer_update(
+        customer=world["case"].customer,
+        by=by or world["owner"],
+        changes=CustomerChanges(email=email),
+    )
+
+
+def test_a_changed_address_is_told_to_the_old_one_without_the_new_one_in_full(world):
+    case = world["case"]
+    old = case.customer.email
+    change_email(world, "new.person@example.net")
+    [notice] = Notification.objects.filter(template="cases/email/address_changed")
+    assert notice.recipient_address == old
+    assert notice.context["new_address"] == "n***@example.net"
+    assert "customer_url" not in notice.context
+    deliver_all()
+    [sent] = mail.outbox
+    assert old in sent.to[0]
+    assert case.ref in sent.subject and "n***@example.net" in sent.body
+    assert "new.person" not in sent.body
+
+
+def test_an_agent_cannot_reply_to_an_address_they_changed_within_the_hour(world):
+    change_email(world, "elsewhere@example.net")
+    with pytest.raises(CaseRuleError) as refused:
+        contact_reply_send(case=world["case"], by=world["owner"], body="Your refund")
+    assert (refused.value.code, refused.value.status_code) == ("recent_address_change", 409)
+    assert not reply_emails() and not Contact.objects.exists()
+
+
+def test_a_manager_may_reply_to_an_address_the_owner_changed(world):
+    change_email(world, "elsewhere@example.net")
+    contact_reply_send(case=world["case"], by=world["manager"], body="Your refund")
+    assert [n.recipient_address for n in reply_emails()] == ["elsewhere@example.net"]
+
+
+def test_the_owner_may_reply_to_an_address_a_manager_changed(world):
+    change_email(world, "elsewhere@example.net", by=world["manager"])
+    contact_reply_send(case=world["case"], by=world["owner"], body="Your refund")
+    assert [n.recipient_address for n in reply_emails()] == ["elsewhere@example.net"]
+
+
+def test_the_agent_may_reply_to_the_address_they_changed_after_the_hour(world):
+    with time_machine.travel(NOW, tick=False):
+        change_email(world, "elsewhere@example.net")
+    with time_machine.travel(NOW + timedelta(minutes=60, seconds=1), tick=False):
+        contact_reply_send(case=world["case"], by=world["owner"], body="Your refund")
+    assert len(reply_emails()) == 1
+
+
+def test_a_first_address_given_needs_no_second_person(world):
+    customer = world["case"].customer
+    customer.email = ""
+    customer.save()
+    change_email(world, "first@example.net")
+    contact_reply_send(case=world["case"], by=world["owner"], body="As promised, in writing")
+    assert len(reply_emails()) == 1
+    assert not Notification.objects.filter(template="cases/email/address_changed").exists()
+
+
+def test_clearing_the_address_then_setting_a_new_one_is_still_a_change(world):
+    old = world["case"].customer.email
+    change_email(world, "")
+    change_email(world, "elsewhere@example.net")
+    with pytest.raises(CaseRuleError) as refused:
+        contact_reply_send(case=world["case"], by=world["owner"], body="Your refund")
+    assert refused.value.code == "recent_address_change"
+    [told] = Notification.objects.filter(template="cases/email/address_changed")
+    assert (told.recipient_address, told.context["new_address"]) == (old, "")
+
+
+def test_a_change_while_every_case_is_closed_still_holds_the_reply(world):
+    case = world["case"]
+    case.status = CaseStatus.RESOLVED
+    case.save()
+    change_email(world, "elsewhere@example.net")
+    with pytest.raises(CaseRuleError) as refused:
+        contact_reply_send(case=case, by=world["owner"], body="One more thing")
+    assert refused.value.code == "recent_address_change"
+
+
+def test_changing_the_address_and_replying_cannot_mail_a_list_of_strangers(world, settings):
+    # the review's report: with the limits at 1, five changes and five replies sent five emails
+    settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY = 1
+    settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY = 1
+    strangers = [f"stranger{n}@example.net" for n in range(5)]
+    for address in strangers:
+        for action in (
+            lambda a=address: change_email(world, a),
+            lambda: contact_reply_send(case=world["case"], by=world["owner"], body="Buy now"),
+        ):
+            try:
+                action()
+            except CaseRuleError as refused:
+                assert refused.code in {"notice_limit_reached", "recent_address_change"}
+    assert not Notification.objects.filter(recipient_address__in=strangers).exists()
+    assert Notification.objects.filter(recipient_kind="customer").count() <= 1
