@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import IdField, Pagination, error_responses, paginated
+from caseowner.parsing import SEARCH_MAX
 from cases import customer_selectors, customer_services
 from cases.api import PersonOut
 from cases.customer_services import CustomerChanges, customer_unmerge_until
@@ -194,9 +195,13 @@ class MergeIn(serializers.Serializer):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    name = django_filters.CharFilter(field_name="full_name", lookup_expr="icontains")
-    email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
-    phone = django_filters.CharFilter(method="filter_phone")
+    # bounded like the search box: a pattern of 40,000 characters is no name (and past
+    # SQLite's LIKE limit)
+    name = django_filters.CharFilter(
+        field_name="full_name", lookup_expr="icontains", max_length=SEARCH_MAX
+    )
+    email = django_filters.CharFilter(field_name="email", lookup_expr="iexact", max_length=254)
+    phone = django_filters.CharFilter(method="filter_phone", max_length=SEARCH_MAX)
     merged = django_filters.BooleanFilter(method="filter_merged")
 
     class Meta:
@@ -266,7 +271,9 @@ class CustomerDetailApi(APIView):
         responses={200: CustomerDetailOut, **error_responses(400, 401, 403, 404, 409)},
         description="Correct the customer's details (agents of a team with a case of theirs). "
         "Each change is recorded, before → after, on the timeline of their open cases. "
-        "A phone number that cannot be read answers 400 ``invalid_phone``.",
+        "A phone number that cannot be read answers 400 ``invalid_phone``. A changed email "
+        "address is told to the old one, a notice that counts against the caller's daily "
+        "limits (429 ``notice_limit_reached``: nothing changes).",
     )
     def patch(self, request: Request, customer_id: int) -> Response:
         customer = customer_selectors.customer_get(user=request.user, pk=customer_id)

@@ -1,6 +1,7 @@
-"""Per-case and per-agent daily limits on the customer notices agents' actions cause: past
-either, the action answers 429 ``notice_limit_reached`` and writes nothing. The product's own
-notices are never held back."""
+"""Per-case and per-agent daily limits on the customer notices agents' actions cause (replies
+and the notice of a changed address among them): past either, the action answers 429
+``notice_limit_reached`` and writes nothing. The product's own notices are never held
+back."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from cases.customer_services import CustomerChanges, customer_update
 from cases.handoff_services import handoff_accept
-from cases.models import Case, CaseEvent, Customer, CustomerNoticeSent
+from cases.models import Case, CaseEvent, Contact, Customer, CustomerNoticeSent
 from commitments.models import Commitment
 from notifications.models import Notification
 from tests.factories import offer
@@ -119,3 +121,49 @@ def test_the_products_own_notices_are_never_held_back(org, settings):
     handoff = offer(org["case"], to=org["colleague"], briefed_commitments=ids)
     handoff_accept(handoff=handoff, by=org["colleague"])
     assert Notification.objects.filter(dedupe_key=f"handoff:{handoff.pk}:introduction").exists()
+
+
+def reply_on_page(user, case, body: str = "Here is your refund reference."):
+    from tests.pages.conftest import client_for
+
+    return client_for(user).post(f"/cases/{case.ref}/reply/", {"body": body})
+
+
+def test_replies_on_the_case_page_stop_at_the_per_case_limit(org, settings):
+    settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY = 3  # the fixture's case has sent 2 already
+    case = org["case"]
+    assert reply_on_page(org["owner"], case).status_code == 302
+    before = snapshot(case), Contact.objects.filter(case=case).count()
+    response = reply_on_page(org["owner"], case)
+    assert response.status_code == 400
+    assert "notices in the last 24 hours" in response.content.decode()
+    assert (snapshot(case), Contact.objects.filter(case=case).count()) == before
+
+
+def test_the_reply_page_says_who_may_reply_to_an_address_just_changed(org):
+    case = org["case"]
+    customer_update(
+        customer=case.customer, by=org["owner"], changes=CustomerChanges(email="n@example.net")
+    )
+    response = reply_on_page(org["owner"], case)
+    assert response.status_code == 400
+    assert "a colleague or a manager can send this reply" in response.content.decode()
+    assert reply_on_page(org["manager"], case).status_code == 302
+    assert (
+        Notification.objects.filter(
+            template="cases/email/reply", recipient_address="n@example.net"
+        ).count()
+        == 1
+    )
+
+
+def test_an_address_change_past_the_limit_changes_nothing(org, settings):
+    settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY = 2  # the owner has caused 2 so far
+    customer = org["customer"]
+    response = api_client(org["owner"]).patch(
+        f"/api/v1/customers/{customer.pk}/", {"email": "n@example.net"}, format="json"
+    )
+    assert response.status_code == 429 and response.json()["code"] == "notice_limit_reached"
+    customer.refresh_from_db()
+    assert customer.email != "n@example.net"
+    assert not Notification.objects.filter(template="cases/email/address_changed").exists()
