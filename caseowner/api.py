@@ -16,6 +16,7 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from caseowner import parsing
 from caseowner.errors import RuleError
 
 # Stable codes for DRF's own exceptions, so clients never see a class name.
@@ -61,19 +62,56 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
 _TOO_LARGE = ("request_too_large", "The request body is larger than this server accepts.")
 
 
+def _lone_surrogate_path(data: Any) -> str | None:
+    """Where the first string (a key or a value) holding a lone surrogate is, as
+    "cases.0.next_step"; None when there is none. Walked without recursion: the decoder
+    accepts nesting deeper than Python's stack."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if parsing.has_lone_surrogate(value):
+                return path or "non_field_errors"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if parsing.has_lone_surrogate(key):
+                    return f"{path}.{key!a}" if path else ascii(key)
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
+    return None
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, with nesting too deep for the decoder answered as malformed input
-    (a ``RecursionError`` is not a ``ValueError``, so DRF let it through as a 500)."""
+    (a ``RecursionError`` is not a ``ValueError``, so DRF let it through as a 500), and a
+    lone surrogate ("\\ud800", valid JSON but no text: no encoder, database or page can write
+    it back) refused at the door as ``invalid_input`` naming the field."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        path = _lone_surrogate_path(data)
+        if path is not None:
+            raise RuleError(
+                "invalid_input",
+                "The request has invalid fields.",
+                fields={path: [parsing.SURROGATE_MESSAGE]},
+            )
+        return data
 
 
 _ENCODER = JSONEncoder()
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+class _AsciiJSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON with every non-ASCII character escaped: the one form in which text that is
+    not valid Unicode (a lone surrogate echoed in an error) can still be written."""
+
+    ensure_ascii = True
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -93,16 +131,25 @@ class JSONRenderer(renderers.JSONRenderer):
         if data is None:
             return b""
         if self.get_indent(accepted_media_type or "", renderer_context or {}):
-            return super().render(data, accepted_media_type, renderer_context)
+            return self._drf_render(data, accepted_media_type, renderer_context)
         try:
             out = orjson.dumps(data, default=_ENCODER.default, option=_ORJSON_OPTIONS)
         except orjson.JSONEncodeError:
-            # what orjson refuses (an integer past 64 bits, say) DRF still writes
-            return super().render(data, accepted_media_type, renderer_context)
+            # what orjson refuses (an integer past 64 bits, a lone surrogate) DRF still writes
+            return self._drf_render(data, accepted_media_type, renderer_context)
         # like DRF: U+2028 and U+2029 escaped, so the JSON is also valid JavaScript
         if b"\xe2\x80" in out:
             out = out.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
         return out
+
+    def _drf_render(
+        self, data: Any, accepted_media_type: str | None, renderer_context: Any
+    ) -> bytes:
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            # text no UTF-8 holds: written as \\u escapes, which any JSON reader accepts
+            return _AsciiJSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -151,7 +198,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 # Ids are 64-bit integers in the database; anything larger is invalid input, not a crash.
-MAX_ID = 2**63 - 1
+MAX_ID = parsing.MAX_ID
 
 
 class IdField(serializers.IntegerField):
