@@ -73,7 +73,8 @@ def build() -> ErasureWorld:
         by=owner,
         owner=owner,
     )
-    customer_update(customer=customer, by=owner, changes=CustomerChanges(email=EMAIL))
+    # corrected by the manager, so the owner may write to the new address at once
+    customer_update(customer=customer, by=manager, changes=CustomerChanges(email=EMAIL))
     services.case_add_note(case=case, by=owner, text=NOTE)
     promise = commitment_create(
         case=case,
