@@ -1,15 +1,16 @@
 """Checks on a customer's details that creating and correcting a record share: the phone
-number read into E.164, and whether the person is already on file."""
+number read into E.164, whether the person is already on file, and who may correct (or
+merge) a record."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from cases.errors import CaseRuleError
-from cases.models import Customer
-from cases.permissions import visible_customers
+from cases.models import Case, Customer
+from cases.permissions import team_ids_visible, visible_customers
 from cases.phones import InvalidPhone, to_e164
 
 
@@ -19,6 +20,15 @@ def phone_or_error(phone: str, *, region: str | None) -> str:
         return to_e164(phone, region)
     except InvalidPhone as exc:
         raise CaseRuleError("invalid_phone", str(exc), fields={"phone": [str(exc)]}) from None
+
+
+def can_correct_through(user: Any, cases: QuerySet[Case]) -> bool:
+    """The rights of ``permissions.can_edit_customer`` earned through these cases (a team of
+    the user has one of them, or a superuser): for a record whose cases are, for now, on
+    another (a merged one)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return cases.filter(team_id__in=team_ids_visible(user)).exists()
 
 
 def customer_existing(

@@ -56,7 +56,8 @@ def _render_customer(
 ) -> HttpResponse:
     record = customer_selectors.customer_record(user=request.user, customer=customer)
     can_edit = can_edit_customer(request.user, customer)
-    is_manager = manages_any_team(request.user)
+    # Merging needs a correction's rights too (the service checks the other record as well).
+    is_manager = can_edit and manages_any_team(request.user)
     context = {
         "customer": customer,
         "record": record,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from caseowner import text
 from caseowner.text import require_clean_text
 from cases import hooks
-from cases.customer_checks import phone_or_error
+from cases.customer_checks import can_correct_through, phone_or_error
 from cases.errors import CaseRuleError
 from cases.models import OPEN_STATUSES, Case, CaseEvent, Customer, CustomerMerge, EventKind
 from cases.notices import customer_address_changed
@@ -152,11 +152,34 @@ def _require_manager(by: User) -> None:
         )
 
 
+def _require_merge_rights(by: User, *records: Customer) -> None:
+    """A merge changes whom every case of both records belongs to (and where replies go):
+    it needs at least a correction's rights (``can_edit_customer``) on each record."""
+    if not all(can_edit_customer(by, record) for record in records):
+        raise CaseRuleError(
+            "not_customer_team",
+            "Only a manager of a team with a case of each customer can merge their records.",
+            status=403,
+        )
+
+
+def _refuse_erased(*records: Customer) -> None:
+    """An erased record has nothing left to compare, and its cases must never be reached
+    again through another record's details."""
+    if any(record.erased_at is not None for record in records):
+        raise CaseRuleError(
+            "customer_erased",
+            "This customer's personal data was erased; their record is no longer merged or split.",
+            status=409,
+        )
+
+
 @transaction.atomic
 def customer_merge(*, survivor: Customer, merged: Customer, by: User) -> CustomerMerge:
-    """Fold ``merged`` into ``survivor`` (a manager): its cases, and what other modules move
-    (``hooks.customer_merge_move``), go to the survivor; ``merged`` stays as a tombstone that
-    points at it. Undone by ``customer_unmerge`` within ``CUSTOMER_UNMERGE_DAYS``."""
+    """Fold ``merged`` into ``survivor`` (a manager with a correction's rights on both; never
+    an erased record): its cases, and what other modules move (``hooks.customer_merge_move``),
+    go to the survivor; ``merged`` stays as a tombstone that points at it. Undone by
+    ``customer_unmerge`` within ``CUSTOMER_UNMERGE_DAYS``."""
     _require_manager(by)
     if survivor.pk == merged.pk:
         raise CaseRuleError(
@@ -181,6 +204,8 @@ def customer_merge(*, survivor: Customer, merged: Customer, by: User) -> Custome
             "One of these records was already merged into another.",
             status=409,
         )
+    _require_merge_rights(by, survivor, merged)
+    _refuse_erased(survivor, merged)
     now = timezone.now()
     case_ids = list(
         Case.objects.filter(customer_id=merged.pk).order_by("pk").values_list("pk", flat=True)
@@ -210,8 +235,9 @@ def customer_unmerge_until(merge: CustomerMerge) -> Any:
 
 @transaction.atomic
 def customer_unmerge(*, merged: Customer, by: User) -> CustomerMerge:
-    """Undo the live merge of ``merged`` (a manager, within ``CUSTOMER_UNMERGE_DAYS``): exactly
-    the rows the merge moved and still on the survivor go back; the tombstone lives again."""
+    """Undo the live merge of ``merged`` (a manager with a correction's rights on both records,
+    within ``CUSTOMER_UNMERGE_DAYS``, neither erased): exactly the rows the merge moved and
+    still on the survivor go back; the tombstone lives again."""
     _require_manager(by)
     merge = (
         CustomerMerge.objects.select_for_update()
@@ -225,6 +251,19 @@ def customer_unmerge(*, merged: Customer, by: User) -> CustomerMerge:
         )
     if not visible_customers(by).filter(pk=merge.survivor_id).exists():
         raise CaseRuleError("customer_not_found", "No such customer.", status=404)
+    # The tombstone has no cases of its own while merged: the rights on it come from the
+    # cases the merge moved, the rights on the survivor from the cases it has besides.
+    if not (
+        can_correct_through(by, Case.objects.filter(pk__in=merge.case_ids))
+        and can_correct_through(
+            by, Case.objects.filter(customer_id=merge.survivor_id).exclude(pk__in=merge.case_ids)
+        )
+    ):
+        raise CaseRuleError(
+            "not_customer_team",
+            "Only a manager of a team with a case of each customer can undo their merge.",
+            status=403,
+        )
     now = timezone.now()
     if now > customer_unmerge_until(merge):
         raise CaseRuleError(
@@ -240,6 +279,7 @@ def customer_unmerge(*, merged: Customer, by: User) -> CustomerMerge:
             "The surviving record was itself merged since; undo that merge first.",
             status=409,
         )
+    _refuse_erased(merged, survivor)
     back = list(
         Case.objects.filter(pk__in=merge.case_ids, customer_id=survivor.pk)
         .order_by("pk")

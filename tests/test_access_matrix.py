@@ -104,15 +104,28 @@ def world():
         to=owner,
     )
     handoff_accept(handoff=reviewed, by=owner)
-    # a second record of the case's customer, for merges; one unmatched inbound message
-    duplicate = CustomerFactory(full_name=case.customer.full_name)
+
+    # a second record of the case's customer, for merges, and one merged already: each with
+    # a case of the team (a merge needs a correction's rights on both records); one
+    # unmatched inbound message
+    def same_person() -> Any:
+        return services.case_open(
+            customer=CustomerFactory(full_name=case.customer.full_name),
+            team=team,
+            channel=Channel.PHONE,
+            subject="Charged twice, again",
+            by=colleague,
+            owner=colleague,
+        ).customer
+
+    duplicate = same_person()
     absence = absence_record(
         agent=owner,
         by=owner,
         starts_at=timezone.now() + timedelta(days=20),
         ends_at=timezone.now() + timedelta(days=25),
     ).absence
-    merged = CustomerFactory(full_name=case.customer.full_name)
+    merged = same_person()
     customer_merge(survivor=case.customer, merged=merged, by=manager)
     unmatched = inbound_mail_receive(
         raw=b"From: someone@example.org\r\nTo: support@caseowner.test\r\n"
@@ -331,8 +344,11 @@ STAFF_ONLY = signed_in(
     owner=REFUSED, colleague=REFUSED, outsider=REFUSED, manager=REFUSED, other_manager=REFUSED
 )
 CUSTOMER_EDIT = signed_in(outsider=REFUSED, other_manager=REFUSED)
-# Customer records are the organisation's: any manager merges duplicates and undoes a merge.
-ANY_MANAGER = signed_in(owner=REFUSED, colleague=REFUSED, outsider=REFUSED)
+# Merging records (and undoing it): a manager with a correction's rights on both records;
+# another team's manager is refused, as with a correction.
+CUSTOMER_MERGE = signed_in(
+    owner=REFUSED, colleague=REFUSED, outsider=REFUSED, other_manager=REFUSED
+)
 # Unmatched mail waits for any manager; they route it only to their own teams' cases.
 MAIL_ROUTING = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN, other_manager=REFUSED)
 # A team's figures: its managers; agents are refused, other teams' managers never see it.
@@ -380,8 +396,8 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     # CUSTOMER_VISIBILITY "organisation" (the default): every agent reads every customer;
     # correcting one is for agents and managers of a team with one of their cases
     "api-customer-detail": {"GET": ANY_AGENT, "PATCH": CUSTOMER_EDIT},
-    "api-customer-merge": {"POST": ANY_MANAGER},
-    "api-customer-unmerge": {"POST": ANY_MANAGER},
+    "api-customer-merge": {"POST": CUSTOMER_MERGE},
+    "api-customer-unmerge": {"POST": CUSTOMER_MERGE},
     # an agent's absences: the agent and the managers of their team; colleagues never see
     # them (the case page shows who covers), other teams never
     "api-agent-absences": {"GET": PLANNERS, "POST": PLANNERS},
@@ -431,8 +447,8 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "search": {"GET": ANY_AGENT},
     "customer-detail": {"GET": ANY_AGENT},
     "customer-edit": {"POST": CUSTOMER_EDIT},
-    "customer-merge": {"POST": ANY_MANAGER},
-    "customer-unmerge": {"POST": ANY_MANAGER},
+    "customer-merge": {"POST": CUSTOMER_MERGE},
+    "customer-unmerge": {"POST": CUSTOMER_MERGE},
     "landing": {"GET": signed_in()},
     "my-availability": {"GET": ANY_AGENT},
     "reports-dashboard": {"GET": TEAM_FIGURES},

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from cases.customer_services import (
@@ -15,12 +16,13 @@ from cases.customer_services import (
     customer_unmerge,
     customer_update,
 )
+from cases.erasure import customer_erase
 from cases.errors import CaseRuleError
 from cases.intake import CaseIntake, NewCustomer, case_intake
 from cases.models import Case, CaseEvent, CaseStatus, Customer, CustomerMerge, EventKind
 from cases.services import customer_create
 from tests.cases.conftest import assert_error, client_for
-from tests.factories import CaseFactory, CustomerFactory, TeamFactory
+from tests.factories import CaseFactory, CustomerFactory, TeamFactory, UserFactory
 
 
 def intake(by, team, **customer):
@@ -202,6 +204,61 @@ def test_a_tombstone_cannot_be_merged_again(two_records):
     assert exc.value.code == "customer_merged"
 
 
+def test_another_teams_manager_cannot_merge(two_records):
+    """Repairs' manager may correct the duplicate (a case of theirs), never Billing's record."""
+    w = two_records
+    with pytest.raises(CaseRuleError) as exc:
+        customer_merge(survivor=w["survivor"], merged=w["duplicate"], by=w["other_manager"])
+    assert (exc.value.code, exc.value.status_code) == ("not_customer_team", 403)
+    with pytest.raises(CaseRuleError) as exc:
+        customer_merge(survivor=w["duplicate"], merged=w["survivor"], by=w["other_manager"])
+    assert exc.value.code == "not_customer_team"
+    assert set(Case.objects.filter(customer=w["duplicate"])) == set(w["moved"])
+    assert not CustomerMerge.objects.exists()
+
+
+def test_another_teams_manager_cannot_undo_a_merge(two_records):
+    w = two_records
+    customer_merge(survivor=w["survivor"], merged=w["duplicate"], by=w["manager"])
+    with pytest.raises(CaseRuleError) as exc:
+        customer_unmerge(merged=w["duplicate"], by=w["other_manager"])
+    assert (exc.value.code, exc.value.status_code) == ("not_customer_team", 403)
+    w["duplicate"].refresh_from_db()
+    assert w["duplicate"].merged_into == w["survivor"]
+    assert CustomerMerge.objects.get().undone_at is None
+
+
+def test_a_manager_of_both_records_teams_merges_and_undoes(two_records):
+    w = two_records
+    w["other"].managers.add(w["manager"])
+    merge = customer_merge(survivor=w["duplicate"], merged=w["survivor"], by=w["manager"])
+    assert merge.case_ids == [w["case"].pk]
+    customer_unmerge(merged=w["survivor"], by=w["manager"])
+    assert Case.objects.get(pk=w["case"].pk).customer == w["survivor"]
+
+
+@pytest.mark.parametrize("side", ["survivor", "duplicate"])
+def test_an_erased_record_is_never_merged(two_records, side):
+    w = two_records
+    customer_erase(customer=w[side], by=UserFactory(is_staff=True, is_superuser=True))
+    with pytest.raises(CaseRuleError) as exc:
+        customer_merge(survivor=w["survivor"], merged=w["duplicate"], by=w["manager"])
+    assert (exc.value.code, exc.value.status_code) == ("customer_erased", 409)
+    assert set(Case.objects.filter(customer=w["duplicate"])) == set(w["moved"])
+
+
+def test_an_erased_customers_merge_is_never_undone(two_records):
+    """Erasing the survivor erases the records merged into it; splitting them again would
+    hand erased cases back to a record that once had details."""
+    w = two_records
+    customer_merge(survivor=w["survivor"], merged=w["duplicate"], by=w["manager"])
+    customer_erase(customer=w["survivor"], by=UserFactory(is_staff=True, is_superuser=True))
+    with pytest.raises(CaseRuleError) as exc:
+        customer_unmerge(merged=w["duplicate"], by=w["manager"])
+    assert exc.value.code == "customer_erased"
+    assert not Case.objects.filter(customer=w["duplicate"]).exists()
+
+
 # --- the API --------------------------------------------------------------------------------
 
 
@@ -295,6 +352,58 @@ def test_api_merge_and_unmerge(two_records):
         403,
         "not_manager",
     )
+
+
+def test_api_another_teams_manager_cannot_merge_or_unmerge(two_records):
+    w = two_records
+    outsider = client_for(w["other_manager"])
+    assert_error(
+        outsider.post(
+            f"/api/v1/customers/{w['survivor'].pk}/merge/",
+            {"other": w["duplicate"].pk},
+            format="json",
+        ),
+        403,
+        "not_customer_team",
+    )
+    assert set(Case.objects.filter(customer=w["duplicate"])) == set(w["moved"])
+    customer_merge(survivor=w["survivor"], merged=w["duplicate"], by=w["manager"])
+    assert_error(
+        outsider.post(f"/api/v1/customers/{w['duplicate'].pk}/unmerge/"),
+        403,
+        "not_customer_team",
+    )
+    assert CustomerMerge.objects.get().undone_at is None
+
+
+def test_api_merging_an_erased_record_answers_409_customer_erased(two_records):
+    w = two_records
+    customer_erase(customer=w["duplicate"], by=UserFactory(is_staff=True, is_superuser=True))
+    assert_error(
+        client_for(w["manager"]).post(
+            f"/api/v1/customers/{w['survivor'].pk}/merge/",
+            {"other": w["duplicate"].pk},
+            format="json",
+        ),
+        409,
+        "customer_erased",
+    )
+
+
+def test_pages_another_teams_manager_cannot_merge_or_unmerge(two_records):
+    w = two_records
+    page = Client()
+    page.force_login(w["other_manager"])
+    html = page.get(f"/customers/{w['survivor'].pk}/").content.decode()
+    assert "customer-merge" not in html and f"/customers/{w['survivor'].pk}/merge/" not in html
+    response = page.post(f"/customers/{w['survivor'].pk}/merge/", {"other": w["duplicate"].pk})
+    assert response.status_code == 400
+    assert "Only a manager of a team with a case of each customer" in response.content.decode()
+    assert set(Case.objects.filter(customer=w["duplicate"])) == set(w["moved"])
+    customer_merge(survivor=w["survivor"], merged=w["duplicate"], by=w["manager"])
+    response = page.post(f"/customers/{w['duplicate'].pk}/unmerge/", follow=True)
+    assert "Only a manager of a team with a case of each customer" in response.content.decode()
+    assert CustomerMerge.objects.get().undone_at is None
 
 
 def test_api_customers_follow_team_visibility(world, settings):

@@ -34,7 +34,7 @@ from commitments.models import Commitment
 from notifications.models import DeliveryLog, Notification, NotificationChannel, RecipientKind
 from notifications.rendering import render_email
 from tests.cases.erasure_world import EMAIL, ErasureWorld, build, traces
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CaseFactory, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -281,6 +281,7 @@ def test_a_customer_is_erased_once(w):
 
 def test_records_merged_into_theirs_are_erased_too_and_a_tombstone_is_refused(w):
     tombstone = CustomerFactory(full_name="Zebulon Q.", email="zq.tombstone@privacy.example")
+    CaseFactory(team=w.case.team, customer=tombstone)
     customer_merge(survivor=w.customer, merged=tombstone, by=w.manager)
     with pytest.raises(CaseRuleError) as refused:
         customer_erase(customer=tombstone, by=w.staff)
