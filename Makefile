@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SCALE ?= 0.01
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test fuzz lint bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,23 @@ test: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider -n 2 --ignore=tests/integration \
 		--ignore=tests/reliability $(PYTEST_ARGS)
 	$(PY) -m pytest -p no:cacheprovider tests/integration tests/reliability $(PYTEST_ARGS)
+
+# Exploration beyond CI's fixed draw: a fresh seed (printed; FUZZ_SEED=N replays it), more
+# examples per operation and at least FUZZ_REQUESTS stateful requests per role. Each failing
+# request is written to var/fuzz/found/; fix it, then commit the file under
+# tests/fuzz_examples/ so every run replays it.
+FUZZ_EXAMPLES ?= 60
+FUZZ_REQUESTS ?= 1500
+fuzz: $(STAMP)
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "== fuzz: seed $$seed (FUZZ_SEED=$$seed make fuzz draws the same requests)"; \
+	FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) RELIABILITY_API_REQUESTS=$(FUZZ_REQUESTS) \
+		$(PY) -m pytest -p no:cacheprovider -q --hypothesis-seed=$$seed \
+		tests/test_api_fuzz.py tests/reliability/test_api_stateful.py $(PYTEST_ARGS); \
+	status=$$?; \
+	if ls var/fuzz/found/*.json >/dev/null 2>&1; then \
+		echo "== found (fix, then move into tests/fuzz_examples/):"; ls var/fuzz/found/; fi; \
+	exit $$status
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

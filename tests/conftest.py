@@ -6,10 +6,17 @@ from __future__ import annotations
 import os
 import socket
 
+import hypothesis
 import pytest
 from django.conf import settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Nothing random decides a run: every property test draws from a seed derived from its own
+# name and keeps no example database between runs. ``make fuzz`` (FUZZ_SEED) explores instead.
+hypothesis.settings.register_profile("fixed", derandomize=True, database=None)
+hypothesis.settings.register_profile("explore", derandomize=False, database=None)
+hypothesis.settings.load_profile("explore" if os.environ.get("FUZZ_SEED") else "fixed")
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -69,3 +76,18 @@ def _isolated_settings(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.AXES_ENABLED = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def _keep_the_test_connection():
+    """Called as a WSGI app (schemathesis does), Django would close the connection that holds
+    the test's transaction at the end of each request; its test client avoids it the same
+    way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -274,12 +274,13 @@ def test_the_web_process_killed_mid_request_leaves_nothing_half_applied(
     threads = [threading.Thread(target=writers.run, args=(i,), daemon=True) for i in range(CLIENTS)]
     started = time.monotonic()
     caught_in_transaction = workers_killed = 0
+    pauses = random.Random(KILLS)  # the same pauses between kills on every run
     try:
         server.start()
         for t in threads:
             t.start()
         for n in range(1, KILLS + 1):
-            time.sleep(random.uniform(0.1, 0.4))
+            time.sleep(pauses.uniform(0.1, 0.4))  # let writes get under way
             try:
                 wait_for(lambda: _other_backends(in_transaction=True), timeout=5, interval=0.001)
                 caught_in_transaction += 1
