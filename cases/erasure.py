@@ -2,10 +2,11 @@
 
 ``customer_erase`` replaces what a person could be recognised by — their name and contact
 details, what their cases say (subject, description, notes, contacts, mail received, hand-off
-summaries, promises in their words) and what messages about them said — with a neutral
-placeholder. Ids, statuses, dates, counts, scores and flags stay as recorded, so reports and
-audits give the same figures after an erasure; the erasure itself is recorded (the customer's
-``erased_at`` and a timeline event on each case: who and when).
+summaries, promises in their words, the owner's tasks to call them) and what messages about
+them said and to whom (the outbox and its delivery log) — with a neutral placeholder. Ids,
+statuses, dates, counts, scores and flags stay as recorded, so reports and audits give the
+same figures after an erasure; the erasure itself is recorded (the customer's ``erased_at``
+and a timeline event on each case: who and when).
 
 The timeline is append-only; this is its one exception. On PostgreSQL the trigger lets an
 UPDATE of ``cases_caseevent`` through only while the transaction has ``caseowner.redaction``
@@ -36,6 +37,7 @@ from cases.models import (
     HandoffReason,
     HandoffReview,
     InboundMessage,
+    OwnerTask,
     Priority,
 )
 from notifications.redaction import notifications_concerning_count, notifications_redact
@@ -253,6 +255,9 @@ def customer_erase(*, customer: Customer, by: User) -> Customer:
     tags = [f"case:{pk}" for pk in case_ids]
     tags.extend(_redact_handoffs(case_ids))
     _redact_conversation(case_ids, addresses)
+    # The owner's calls to make name the customer and their number ("Call Mrs Campbell on
+    # 07700 900021: …"); why the task exists is the product's own words and stays.
+    OwnerTask.objects.filter(case_id__in=case_ids).update(text=ERASED_TEXT)
     for handler in hooks.customer_erased:
         tags.extend(handler(case_ids=case_ids, placeholder=ERASED_TEXT))
     notifications_redact(addresses=addresses, tags=tags, redact_context=redact_json, now=now)

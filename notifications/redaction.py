@@ -60,8 +60,9 @@ def notifications_redact(
     of ``tags`` lose the address, the name, the last error and the attachments, and pending
     ones are cancelled (there is no one left to send them to); other rows with those tags
     (messages to staff about the person) keep their recipient but get ``redact_context`` of
-    their context and no attachments. Delivery log rows addressed to them lose the address
-    and the name."""
+    their context and no attachments. Delivery log rows to the person (addressed to them, or
+    customer rows with one of ``tags``: a notice that had no address) lose the address and
+    the name."""
     concerning = _concerning(addresses, tags)
     rows = list(Notification.objects.select_for_update().filter(concerning).order_by("pk"))
     cancelled = 0
@@ -90,4 +91,26 @@ def notifications_redact(
     logged = DeliveryLog.objects.filter(_addressed_to(addresses)).update(
         recipient_address="", recipient_name=""
     )
+    for chunk in _chunks(list(dict.fromkeys(tags)), _LOG_TAGS_PER_QUERY):
+        logged += (
+            DeliveryLog.objects.filter(_log_tagged(chunk), recipient_kind=RecipientKind.CUSTOMER)
+            .exclude(recipient_address="", recipient_name="")
+            .update(recipient_address="", recipient_name="")
+        )
     return OutboxRedaction(notifications=len(rows), cancelled=cancelled, delivery_log=logged)
+
+
+# Tags matched per delivery-log query (each one a LIKE over the tags' text).
+_LOG_TAGS_PER_QUERY = 200
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _log_tagged(tags: Sequence[str]) -> Q:
+    """Delivery-log rows carrying one of ``tags``. The log keeps its tags as a JSON list only
+    (the tag rows go with the outbox row), and a notice with no address (no route) is found
+    by them alone. Matched with the quotes, so ``case:1`` never matches ``case:12``; a text
+    match, because SQLite has no JSON containment."""
+    return reduce(or_, (Q(tags__icontains=f'"{tag}"') for tag in tags), Q(pk__in=[]))

@@ -4,17 +4,20 @@ shows; every figure stays; the erasure itself is recorded."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.admin.sites import site
 from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import erasure
+from cases import erasure, services
 from cases.admin import CustomerAdmin
 from cases.customer_services import customer_merge
 from cases.erasure import ERASED_NAME, ERASED_TEXT, customer_erase, redact_json
@@ -23,18 +26,21 @@ from cases.links import make_customer_token
 from cases.models import (
     Case,
     CaseEvent,
+    Channel,
     Contact,
     Customer,
     EventKind,
     Handoff,
     HandoffReview,
     InboundMessage,
+    OwnerTask,
 )
 from commitments.models import Commitment
 from notifications.models import DeliveryLog, Notification, NotificationChannel, RecipientKind
 from notifications.rendering import render_email
+from notifications.services import outbox_archive_batch
 from tests.cases.erasure_world import EMAIL, ErasureWorld, build, traces
-from tests.factories import CaseFactory, CustomerFactory, UserFactory
+from tests.factories import CaseFactory, CustomerFactory, TeamFactory, UserFactory, make_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -313,6 +319,54 @@ def test_other_customers_keep_their_data(w):
     erase(w)
     other.refresh_from_db()
     assert other.full_name == "Ada Okafor" and other.erased_at is None
+
+
+# --- a customer without an email address: the owner calls them -------------------------------
+
+
+def phone_only_case(name: str, phone: str) -> Case:
+    """A case opened by email for a customer with only a phone: its acknowledgement has no
+    route, so the owner gets a task naming whom to call and on what number."""
+    team = TeamFactory()
+    owner = make_agent(team)
+    customer = Customer.objects.create(full_name=name, phone=phone)
+    return services.case_open(
+        customer=customer,
+        team=team,
+        channel=Channel.EMAIL,
+        subject="Kettle",
+        by=owner,
+        owner=owner,
+    )
+
+
+def test_the_owners_tasks_to_call_them_no_longer_name_them():
+    case = phone_only_case("Phoebe Phone", "+447700900123")
+
+    def queue() -> str:
+        page = logged_in(case.owner).get("/queue/")
+        return body(page) + body(api_as(case.owner).get("/api/v1/queue/"))
+
+    assert "900123" in queue() and "Phoebe" in queue()
+    customer_erase(customer=case.customer, by=UserFactory(is_staff=True, is_superuser=True))
+    assert "900123" not in queue() and "Phoebe" not in queue()
+    task = OwnerTask.objects.get(case=case)
+    assert task.text == ERASED_TEXT
+    assert task.reason == "customer has no email address (phone only)"
+
+
+def test_the_delivery_log_forgets_whom_a_notice_without_an_address_was_for():
+    erased_case = phone_only_case("Phoebe Phone", "+447700900123")
+    kept_case = phone_only_case("Ruth Campbell", "+447700900456")
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        assert outbox_archive_batch() == 2
+    customer_erase(customer=erased_case.customer, by=UserFactory(is_staff=True, is_superuser=True))
+    rows = list(DeliveryLog.objects.values_list("tags", "recipient_name"))
+
+    def names(case: Case) -> list[str]:
+        return [name for tags, name in rows if f"case:{case.pk}" in tags]
+
+    assert (names(erased_case), names(kept_case)) == ([""], ["Ruth Campbell"])
 
 
 def test_redaction_keeps_ids_dates_and_codes_and_nothing_written():
