@@ -247,8 +247,8 @@ def without_customer_link(context: dict) -> dict:
 def reply_address_check(*, case: Case, by: User, now: datetime) -> None:
     """Refuse (409 ``recent_address_change``) ``by``'s reply to an address they set themselves
     within ``ADDRESS_CHANGE_HOLD`` in place of another one: one person alone cannot point a
-    case's mail somewhere new and write to it at once. Another agent or a manager may reply
-    (a second person has looked: their reply is the confirmation), and so may the same agent
+    case's mail somewhere new and write to it at once. Anyone else who may reply on the case
+    may (a second person has looked: their reply is the confirmation), and so may the same agent
     after the hour, by which time the old address has been told. An address given where
     there was none (a caller who wants it in writing) is no redirection and waits for nobody."""
     changes = [
@@ -270,9 +270,9 @@ def reply_address_check(*, case: Case, by: User, now: datetime) -> None:
     if any(change.get("from") for _actor, change in changes):
         raise CaseRuleError(
             "recent_address_change",
-            "You changed this customer's email address within the last hour: a colleague "
-            "or a manager can send this reply, or send it yourself once the hour is over "
-            "(the old address has been told of the change).",
+            "You changed this customer's email address within the last hour: a manager of "
+            "the team can send this reply, or send it yourself once the hour is over (the "
+            "old address has been told of the change).",
             status=409,
         )
 

@@ -147,7 +147,7 @@ def test_the_reply_page_says_who_may_reply_to_an_address_just_changed(org):
     )
     response = reply_on_page(org["owner"], case)
     assert response.status_code == 400
-    assert "a colleague or a manager can send this reply" in response.content.decode()
+    assert "a manager of the team can send this reply" in response.content.decode()
     assert reply_on_page(org["manager"], case).status_code == 302
     assert (
         Notification.objects.filter(
