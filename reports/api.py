@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from caseowner.api import JSONRenderer, error_responses
 from caseowner.csv_export import csv_lines
+from caseowner.parsing import DateApiField
 from cases.models import Channel
 from reports import selectors
 from reports.absences import TeamAbsences, team_absences
@@ -41,7 +42,7 @@ PARAMETERS = [
 
 class _Params(serializers.Serializer):
     weeks = serializers.IntegerField(min_value=1, max_value=MAX_WEEKS, default=DEFAULT_WEEKS)
-    to = serializers.DateField(required=False)
+    to = DateApiField(required=False)
     sort = serializers.ChoiceField(
         choices=[*AGENT_COLUMNS, *(f"-{c}" for c in AGENT_COLUMNS)], default="name"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from caseowner import parsing
 from cases.models import Channel
 from commitments.models import CommitmentStatus
 from reports.selectors import DEFAULT_WEEKS, MAX_WEEKS
@@ -12,11 +13,11 @@ WEEK_CHOICES = [(n, f"{n} week{'' if n == 1 else 's'}") for n in range(1, MAX_WE
 
 
 class PeriodForm(forms.Form):
-    team = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    team = parsing.IdFormField(required=False)
     weeks = forms.TypedChoiceField(
         coerce=int, required=False, empty_value=str(DEFAULT_WEEKS), choices=WEEK_CHOICES
     )
-    to = forms.DateField(
+    to = parsing.DateFormField(
         label="Up to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -26,18 +27,18 @@ class PeriodForm(forms.Form):
 
 
 class PromiseRowsForm(forms.Form):
-    date_from = forms.DateField(required=False)
-    date_to = forms.DateField(required=False)
+    date_from = parsing.DateFormField(required=False)
+    date_to = parsing.DateFormField(required=False)
     status = forms.ChoiceField(required=False, choices=[("", "Any"), *CommitmentStatus.choices])
     on_time = forms.BooleanField(required=False)
     first_response = forms.BooleanField(required=False)
     channel = forms.ChoiceField(required=False, choices=[("", "Any"), *Channel.choices])
-    owner = forms.IntegerField(required=False, min_value=1)
+    owner = parsing.IdFormField(required=False)
     open = forms.BooleanField(required=False)
-    due_after = forms.DateTimeField(required=False)
-    due_before = forms.DateTimeField(required=False)
+    due_after = parsing.DateTimeFormField(required=False)
+    due_before = parsing.DateTimeFormField(required=False)
 
 
 class CaseRowsForm(forms.Form):
-    owner = forms.IntegerField(required=False, min_value=1)
+    owner = parsing.IdFormField(required=False)
     without_promise = forms.BooleanField(required=False)

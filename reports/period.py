@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from caseowner.parsing import check_date
 from cases.models import (
     Team,
 )
@@ -31,7 +32,9 @@ class Window:
 
     @classmethod
     def ending(cls, day: date, weeks: int = DEFAULT_WEEKS) -> Window:
-        """The ``weeks`` weeks whose last one holds ``day``."""
+        """The ``weeks`` weeks whose last one holds ``day`` (a day of ``caseowner.parsing``'s
+        years: around the calendar's ends the weeks would not fit in a ``date``)."""
+        check_date(day, field="to")
         if not 1 <= weeks <= MAX_WEEKS:
             raise ReportRuleError(
                 "invalid_period",

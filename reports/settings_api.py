@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import error_responses
+from caseowner.parsing import DateApiField
 from cases.models import AssignmentRule, Channel, Team
 from commitments.calendar_services import CalendarSettings
 from reports import selectors
@@ -36,8 +37,15 @@ ERRORS = (
 
 
 class ClosedDaySerializer(serializers.Serializer):
-    day = serializers.DateField()
+    day = DateApiField()
     name = serializers.CharField(allow_blank=True, max_length=120, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A ``PATCH`` is partial down to each closed day, where DRF then skips a missing
+        # ``day``: a closed day is whole or refused.
+        if "day" not in attrs:
+            raise serializers.ValidationError({"day": ["This field is required."]})
+        return attrs
 
 
 class TeamSettingsSerializer(serializers.Serializer):

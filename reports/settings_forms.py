@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 
+from caseowner import parsing
 from cases.models import AssignmentRule, Channel
 from cases.models.people import (
     DEFAULT_FIRST_RESPONSE_GOAL_PERCENT,
@@ -178,6 +179,8 @@ class TeamSettingsForm(forms.Form):
                 day = None
             if day is None:
                 raise forms.ValidationError(f"Cannot read {line!r}: write “2026-12-24 Name”.")
+            if problem := parsing.date_problem(day):
+                raise forms.ValidationError(f"{line}: {problem}")
             days.append((day, match[2][:120] if match else ""))
         return days
 

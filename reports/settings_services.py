@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import holidays
 from django.db import transaction
 
 from cases.models import AssignmentRule, Channel, Team
@@ -108,6 +109,39 @@ def _calendar_wanted(changes: CalendarSettings) -> dict[str, Any]:
     return wanted
 
 
+# The calendar's columns (``commitments.models.BusinessCalendar``).
+HOLIDAY_COUNTRY_MAX = 8
+HOLIDAY_SUBDIVISION_MAX = 16
+
+
+def _holiday_errors(changes: CalendarSettings, before: dict[str, Any]) -> dict[str, list[str]]:
+    """The holiday country and region as the calendar will hold them (upper case, so "ß"
+    becomes "SS": the length is checked after): a country the ``holidays`` package knows,
+    and a region that is one of that country's subdivisions."""
+    country = changes.holiday_country
+    region = changes.holiday_subdivision
+    if country is None and region is None:
+        return {}
+    country = (before["holiday_country"] if country is None else country).strip().upper()
+    region = (before["holiday_subdivision"] if region is None else region).strip().upper()
+    supported = holidays.list_supported_countries()
+    errors: dict[str, list[str]] = {}
+    if len(country) > HOLIDAY_COUNTRY_MAX or (country and country not in supported):
+        errors["holiday_country"] = ["Unknown country: use a code such as GB, DE or US."]
+    if len(region) > HOLIDAY_SUBDIVISION_MAX:
+        errors["holiday_subdivision"] = [
+            f"Ensure this field has no more than {HOLIDAY_SUBDIVISION_MAX} characters."
+        ]
+    elif region and not country:
+        errors["holiday_subdivision"] = ["A region needs its country."]
+    elif region and "holiday_country" not in errors:
+        known = {code.upper() for code in supported[country]}
+        if region not in known:
+            listed = ", ".join(sorted(known)[:12]) or "none"
+            errors["holiday_subdivision"] = [f"Not a region of {country}: one of {listed}."]
+    return errors
+
+
 def _team_errors(changes: TeamSettings) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if changes.assignment_rule is not None and changes.assignment_rule not in AssignmentRule:
@@ -147,7 +181,10 @@ def team_settings_update(
     locked = Team.objects.select_for_update().get(pk=team.pk)
     before = team_settings_snapshot(locked)
     errors = _team_errors(changes)
-    if changes.calendar is not None:
+    holiday_errors = {} if changes.calendar is None else _holiday_errors(changes.calendar, before)
+    errors.update(holiday_errors)
+    # a region the calendar's column cannot hold is never written, even to be rolled back
+    if changes.calendar is not None and not holiday_errors:
         wanted = _calendar_wanted(changes.calendar)
         if any(before[key] != value for key, value in wanted.items()):
             try:

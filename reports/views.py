@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -31,10 +33,20 @@ from reports.selectors import AGENT_COLUMNS, DEFAULT_WEEKS, TeamChoice, Window
 
 
 def _render(request: HttpRequest, template: str, context: dict, period: Period) -> HttpResponse:
-    """Render with times in the team's zone: the manager reads the team's day."""
+    """Render with times in the team's zone: the manager reads the team's day. A query the
+    forms refused answers 400, the page shown with its defaults and the reasons."""
     tz_name = period.team.time_zone
+    status = 400 if period.refused else 200
     with timezone.override(zone(tz_name)):
-        return render(request, template, {**context, "tz_name": tz_name})
+        return render(request, template, {**context, "tz_name": tz_name}, status=status)
+
+
+def _refuse(request: HttpRequest, form: forms.Form) -> None:
+    """Each refused field of the query as a page message (the page then answers 400)."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label or name.replace("_", " ").capitalize()
+        for error in errors:
+            messages.error(request, f"{label}: {error}")
 
 
 @dataclass
@@ -42,6 +54,8 @@ class Period:
     form: PeriodForm
     choice: TeamChoice
     window: Window
+    # The query had a field the forms refused: the page shows its defaults, and answers 400.
+    refused: bool = False
 
     @property
     def team(self) -> Any:
@@ -57,7 +71,9 @@ class Period:
 def _period(request: HttpRequest) -> Period:
     """The team and weeks asked for; an agent gets 403, another team's manager 404."""
     form = PeriodForm({"weeks": DEFAULT_WEEKS, **request.GET.dict()})
-    if not form.is_valid():
+    refused = not form.is_valid()
+    if refused:
+        _refuse(request, form)
         form = PeriodForm({})
         form.is_valid()
     data = form.cleaned_data
@@ -71,7 +87,7 @@ def _period(request: HttpRequest) -> Period:
             raise PermissionDenied(exc.message) from None
         raise Http404(exc.message) from None
     form.offer_teams(choice.teams)
-    return Period(form=form, choice=choice, window=window)
+    return Period(form=form, choice=choice, window=window, refused=refused)
 
 
 def _audit(period: Period, start: date, end: date, **extra: Any) -> str:
@@ -292,6 +308,9 @@ def promises(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     form = PromiseRowsForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
+    if form.errors:
+        _refuse(request, form)
+        period.refused = True
     filters = selectors.PromiseRowFilters(
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
@@ -333,6 +352,9 @@ def open_cases(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     form = CaseRowsForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
+    if form.errors:
+        _refuse(request, form)
+        period.refused = True
     rows = selectors.open_case_rows(
         team=period.team,
         owner_id=data.get("owner"),
