@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from caseowner.api import IdField, error_responses
 from caseowner.errors import NotFoundError
+from caseowner.parsing import DateTimeApiField
 from cases import away_services, cover_services
 from cases.availability import agent_available, agent_next_available
 from cases.handoff_gate import SUMMARY_FIELDS
@@ -57,8 +58,8 @@ class AbsencePlanOut(AbsenceOut):
 
 class AgentAbsencesApi(APIView):
     class AbsenceIn(serializers.Serializer):
-        starts_at = serializers.DateTimeField()
-        ends_at = serializers.DateTimeField()
+        starts_at = DateTimeApiField()
+        ends_at = DateTimeApiField()
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
     @extend_schema(

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from caseowner.parsing import date_problem
 from cases import hooks
 from cases.availability import owner_cover
 from cases.contacts import agent_recipient, owner_contact
@@ -224,6 +225,9 @@ def absence_record(
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if timezone.is_naive(value):
             errors[name] = ["Give a time zone offset."]
+        elif problem := date_problem(value):
+            # the calendar's ends: a week's arithmetic around them would overflow
+            errors[name] = [problem]
     if not errors and ends_at <= starts_at:
         errors["ends_at"] = ["Must be after the start."]
     now = timezone.now()

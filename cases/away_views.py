@@ -13,16 +13,21 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from caseowner import parsing
 from caseowner.errors import RuleError
 from cases import away_services
 from cases.availability import agent_available, agent_next_available, cover_duties
 from cases.models import Absence
-from cases.pages import agent_time_zone, render_in
+from cases.pages import agent_time_zone, render_in, show_rule_error
 
 
 class AbsenceForm(forms.Form):
-    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = parsing.DateTimeFormField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = parsing.DateTimeFormField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
     note = forms.CharField(max_length=200, required=False)
 
 
@@ -41,10 +46,8 @@ def my_availability(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("my-availability")
             if action == "end":
-                absence_id = request.POST.get("absence", "")
-                absence = Absence.objects.filter(
-                    agent=user, pk=int(absence_id) if absence_id.isdigit() else 0
-                ).first()
+                absence_id = parsing.parse_id(request.POST.get("absence", ""), field="absence")
+                absence = Absence.objects.filter(agent=user, pk=absence_id).first()
                 if absence is not None:
                     away_services.absence_end(absence=absence, by=user)
                 return redirect("my-availability")
@@ -59,7 +62,7 @@ def my_availability(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("my-availability")
         except RuleError as exc:
-            messages.error(request, exc.message)
+            show_rule_error(request, exc)
     now = timezone.now()
     context = {
         "form": form,

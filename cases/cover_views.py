@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from caseowner import parsing
 from cases import cover_services
 from cases.away_services import may_plan_for
 from cases.contacts import display_name
@@ -43,7 +44,7 @@ _MAX_ID = 2**31 - 1
 
 
 def _id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 11 and int(value) <= _MAX_ID else None
+    return parsing.id_or_none(value, max_value=_MAX_ID)
 
 
 @dataclass

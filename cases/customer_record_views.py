@@ -21,17 +21,24 @@ from cases.forms import CustomerEditForm, MergeForm
 from cases.models import Customer
 from cases.pages import agent_time_zone, render_in, show_rule_error
 from cases.permissions import can_edit_customer, manages_any_team
-from cases.search import search
+from cases.search import SearchResults, search
 
 
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
-    results = search(user=request.user, query=request.GET.get("q", ""))
+    try:
+        results = search(user=request.user, query=request.GET.get("q", ""))
+    except RuleError as exc:
+        show_rule_error(request, exc)
+        results, status = SearchResults(query="", customers=[], cases=[]), 400
+    else:
+        status = 200
     return render_in(
         request,
         "cases/search.html",
         {"results": results, "q": results.query},
         tz_name=agent_time_zone(request.user),
+        status=status,
     )
 
 

@@ -119,7 +119,7 @@ def customer_view(*, case: Case) -> CustomerView:
     )
 
 
-def customer_choices(*, user: Any, query: str, chosen: str | None = None) -> list[tuple[int, str]]:
+def customer_choices(*, user: Any, query: str, chosen: int | None = None) -> list[tuple[int, str]]:
     """The intake picker: customers the user may see (``CUSTOMER_VISIBILITY``) matching the
     search by name or email (else the newest), with the one already chosen first when the
     list would leave it out; records merged into another are left out."""
@@ -131,8 +131,8 @@ def customer_choices(*, user: Any, query: str, chosen: str | None = None) -> lis
         (c.pk, f"{c.full_name}" + (f" <{c.email}>" if c.email else ""))
         for c in qs.only("pk", "full_name", "email")[:PICKER_SIZE]
     ]
-    if chosen and chosen.isdigit() and all(str(pk) != chosen for pk, _ in options):
-        picked = visible.filter(pk=int(chosen)).only("pk", "full_name").first()
+    if chosen and all(pk != chosen for pk, _ in options):
+        picked = visible.filter(pk=chosen).only("pk", "full_name").first()
         if picked is not None:
             options.insert(0, (picked.pk, picked.full_name))
     return options

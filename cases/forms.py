@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django import forms
 
-from caseowner import text
+from caseowner import parsing, text
 from cases.handoff_gate import HandoffSummary
 from cases.intake import CaseIntake, NewCustomer
 from cases.models import (
@@ -114,7 +114,7 @@ class DeclineForm(forms.Form):
 class CaseOpenForm(forms.Form):
     """Open a case for an existing customer or a new one."""
 
-    customer = forms.ModelChoiceField(
+    customer = parsing.ModelChoiceFormField(
         queryset=Customer.objects.all(),
         required=False,
         label="Existing customer",
@@ -268,7 +268,7 @@ class AuditFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     flagged = forms.BooleanField(label="Flagged only", required=False)
-    score_below = forms.IntegerField(
+    score_below = parsing.IntegerFormField(
         label="Score below", required=False, min_value=0, max_value=101
     )
     # the dashboard's links open one outcome (declined, waiting …)
@@ -312,9 +312,8 @@ class CustomerEditForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other = forms.IntegerField(
+    other = parsing.IdFormField(
         label="Customer number of the duplicate",
-        min_value=1,
         help_text="Its cases move to this record; it stays as a pointer here. "
         "Can be undone for 30 days.",
     )

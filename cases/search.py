@@ -32,6 +32,7 @@ from django.db.models import (
     When,
 )
 
+from caseowner.parsing import SEARCH_MAX, parse_search
 from cases.models import OPEN_STATUSES, REF_PREFIX, Customer, parse_ref
 from cases.models import Case as CaseRow
 from cases.permissions import phone_region_for, visible_cases, visible_customers
@@ -49,7 +50,7 @@ from cases.search_text import (
 RESULT_LIMIT = 10
 NAME_CANDIDATES = 50
 OPEN_CASES_PER_CUSTOMER = 5
-MAX_QUERY_LENGTH = 200
+MAX_QUERY_LENGTH = SEARCH_MAX
 
 
 class Fold(Func):
@@ -304,8 +305,10 @@ def _case_rows(user: Any, reading: _Reading, customer_ids: list[int]) -> list[Ca
 
 
 def search(*, user: Any, query: str) -> SearchResults:
-    """Cases and customers the user may see that answer ``query``, best first."""
-    query = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    """Cases and customers the user may see that answer ``query``, best first. A query
+    ``caseowner.parsing`` refuses (a NUL, longer than ``MAX_QUERY_LENGTH``) is
+    ``invalid_input`` on ``q``."""
+    query = parse_search(query, field="q", max_length=MAX_QUERY_LENGTH)
     if not query or not getattr(user, "is_authenticated", False):
         return SearchResults(query=query, customers=[], cases=[])
     reading = _read(query, phone_region_for(user))

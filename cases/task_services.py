@@ -10,9 +10,18 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from caseowner.parsing import parse_text
 from cases.conversation import NewContact, contact_record
 from cases.errors import CaseRuleError
-from cases.models import Case, CaseEvent, Channel, ContactDirection, EventKind, OwnerTask
+from cases.models import (
+    CONTACT_SUMMARY_MAX,
+    Case,
+    CaseEvent,
+    Channel,
+    ContactDirection,
+    EventKind,
+    OwnerTask,
+)
 from cases.permissions import visible_cases
 
 User = Any  # the configured user model
@@ -65,6 +74,7 @@ def owner_task_done(
             "Say what the customer was told.",
             fields={"summary": ["This field may not be blank."]},
         )
+    parse_text(summary, field="summary", max_length=CONTACT_SUMMARY_MAX, multiline=True)
     recorded = contact_record(
         case=task.case,
         contact=NewContact(

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from caseowner import parsing
 from caseowner.errors import RuleError
 from cases import customer_selectors, handoff_selectors, intake, selectors, services
 from cases.contacts import display_name
@@ -113,14 +114,23 @@ def customer_link_revoke(request: HttpRequest, ref: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    try:
+        query = parsing.parse_search(request.GET.get("q", ""), field="q")
+    except RuleError as exc:
+        # the picker's search box: the page still opens, with the reason and every customer
+        show_rule_error(request, exc)
+        query, refused = "", True
+    else:
+        refused = False
     existing, existing_fields = None, []
     teams = selectors.intake_teams(user=request.user)
     owners = selectors.intake_owner_choices(user=request.user)
     customers = customer_selectors.customer_choices(
         user=request.user,
         query=query,
-        chosen=request.POST.get("customer") if request.method == "POST" else None,
+        chosen=parsing.id_or_none(request.POST.get("customer"))
+        if request.method == "POST"
+        else None,
     )
     if request.method == "POST":
         form = CaseOpenForm(request.POST, teams=teams, customers=customers, owners=owners)
@@ -145,7 +155,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         team_id = selectors.intake_default_team_id(user=request.user)
         initial = {"team": team_id} if team_id else {}
         form = CaseOpenForm(initial=initial, teams=teams, customers=customers, owners=owners)
-        status = 200
+        status = 400 if refused else 200
     return render_in(
         request,
         "cases/case_new.html",
