@@ -23,8 +23,9 @@ needs_demo = pytest.mark.skipif(
 )
 PRODUCTION_ENV = {
     "CASEOWNER_PRODUCTION": "true",
-    "SECRET_KEY": "x" * 60,
+    "SECRET_KEY": "k3Vq9-Zr2Lx8Wp0Tn5Yb7Hc1Jd4Fg6Ms2Qa8Ue0Io3Pl5Kj7Hg9Df1Sa3Zx5Cv",
     "ALLOWED_HOSTS": "caseowner.example.com",
+    "DATABASE_URL": "postgres://caseowner@db.example.com/caseowner",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp+tls://relay.example.com:587",
