@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -202,6 +203,80 @@ def test_intake_by_rule_under_contention_keeps_the_team_balanced(pool, team, fig
         if max(load.values()) - min(load.values()) > 1:  # the rule: fewest open cases first
             tally.violations.append(f"round {n}: unbalanced open cases {load}")
     tally.report(figures, cases_opened=len(tally.case_ids))
+
+
+def _through_the_gate(team_id: int, action):
+    """Wait at the starting gate (a share lock on the team row, which the round holds for
+    update), then act: every racer is let go at once, each on a case of its own, so the
+    only thing they contend for is the agent's notice limit."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Team._meta.db_table} WHERE id = %s FOR SHARE", [team_id]
+            )
+        return action()
+
+
+def test_promises_past_the_agents_notice_limit_hold_under_contention(pool, team, figures, settings):
+    """The review's report: seven concurrent promises past a limit of three all succeeded
+    (each counted the ledger before any other had written to it)."""
+    limit = 3
+    settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY = 10**6
+    tally = Tally("notice limit")
+    team_row = team["team"]
+    for n in range(ROUNDS):
+        # a fresh agent, nothing counted yet today, owning cases the manager opened (their
+        # acknowledgements count against the manager, who is not racing)
+        settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY = 10**6
+        agent = make_agent(team_row)
+        cases = [
+            case_open(
+                customer=CustomerFactory(),
+                team=team_row,
+                channel="email",
+                subject=f"Limit {n}.{i}",
+                by=team["manager"],
+                owner=agent,
+            )  # fmt: skip
+            for i in range(CONNECTIONS)
+        ]
+        settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY = limit
+        due = timezone.now() + timedelta(days=2)
+        actions = [
+            partial(
+                _through_the_gate,
+                team_row.pk,
+                partial(
+                    commitment_create,
+                    case=case,
+                    by=agent,
+                    description=f"Call you back ({n})",
+                    kind="callback",
+                    due=due,
+                ),  # fmt: skip
+            )
+            for case in cases
+        ]
+        results = pool.round(lambda: Team.objects.select_for_update().get(pk=team_row.pk), actions)
+        tally.round([c.pk for c in cases], results, expect_wins=limit)
+        wrong = set(refusals(results)) - {"notice_limit_reached"}
+        if wrong:
+            tally.violations.append(f"round {n}: refused with {sorted(wrong)}")
+        promised = Commitment.objects.filter(case__in=cases, kind="callback").count()
+        if promised != limit:
+            tally.violations.append(f"round {n}: {promised} promises recorded, {limit} allowed")
+    figures.record(
+        "notice limit race",
+        rounds=ROUNDS,
+        connections=CONNECTIONS,
+        limit=limit,
+        violations=len(tally.violations),
+        server_errors=len(tally.errors),
+        outcomes=dict(sorted(tally.outcomes.items())),
+        seconds=round(time.monotonic() - tally.started, 1),
+    )
+    assert not tally.errors, tally.errors[:5]
+    assert not tally.violations, tally.violations[:10]
 
 
 def test_the_rounds_meet_the_minimums():
