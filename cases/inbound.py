@@ -280,6 +280,8 @@ def inbound_mail_receive(
     try:
         with transaction.atomic():
             case, matched_by = mail_match(parsed)
+            if case is not None and case.customer.erased_at is not None:
+                case, matched_by = None, ""  # nothing of theirs goes on the case again
             message = InboundMessage.objects.create(
                 dedupe_key=parsed.dedupe_key,
                 message_id=parsed.message_id,
