@@ -164,7 +164,9 @@ class InboundResultOut(serializers.Serializer):
     status = serializers.CharField(help_text="matched, unmatched (kept for staff) or attached")
     case = serializers.CharField(allow_null=True, help_text="The case reference, if matched.")
     automatic = serializers.BooleanField(help_text="An auto-reply or bounce: it changed nothing.")
-    duplicate = serializers.BooleanField(help_text="This Message-ID was stored before.")
+    duplicate = serializers.BooleanField(
+        help_text="This message (same Message-ID, same content) was stored before."
+    )
 
 
 def _error(code: str, message: str, http_status: int) -> Response:
@@ -183,14 +185,18 @@ class InboundEmailApi(APIView):
         operation_id="inbound_email_create",
         description="Deliver one raw email (``Content-Type: message/rfc822``) with "
         "``Authorization: Bearer <INBOUND_MAIL_SECRET>``. A 2xx means the message is stored: "
-        "201 the first time, 200 for a Message-ID stored before (retries are safe). "
-        "Oversize: 413; the limit is INBOUND_MAIL_MAX_BYTES.",
+        "201 the first time, 200 for the same message (Message-ID and content) stored before "
+        "(retries are safe; a different message reusing a Message-ID is stored anew). "
+        "Oversize: 413; the limit is INBOUND_MAIL_MAX_BYTES. A message that cannot be read "
+        "(e.g. MIME parts nested too deep): 422 ``message_unreadable``; it is kept for staff, "
+        "and a retry gets the same answer.",
         request={"message/rfc822": OpenApiTypes.BINARY},
         responses={
             201: InboundResultOut,
             200: InboundResultOut,
             **error_responses(400, 401, 403),
             413: error_responses(400)[400],
+            422: error_responses(400)[400],
         },
         examples=[
             OpenApiExample(

@@ -1,14 +1,22 @@
 """Inbound email: a customer's reply lands on its case, and nothing is ever dropped.
 
-The raw message is parsed with the standard library (``policy=default``) and stored whole;
-a second delivery of the same Message-ID is the same row. It is matched to a case, in this
-order and never by the sender's address alone (customers write about several cases, and
-anyone can forge a From):
+The raw message is parsed with the standard library (``policy=default``), its MIME parts
+nested at most ``MIME_DEPTH_MAX`` deep, and stored whole; a second delivery of the same
+message (same Message-ID, same content) is the same row, while a different message that
+reuses a Message-ID is a new one. A message that cannot be read is kept for staff and
+refused for good (HTTP 422, SMTP 554), never retried. It is matched to a case, in this order
+and never by the sender's address alone (customers write about several cases, and anyone can
+forge a From):
 
-1. a reply address of ours among the recipients (``reply+<signed token>@INBOUND_DOMAIN``);
+1. a reply address of ours among the recipients (``reply+<signed token>@INBOUND_DOMAIN``):
+   the signed token alone is enough, whoever sends;
 2. ``In-Reply-To``/``References`` naming a Message-ID we sent (a notice of the case, or a
-   reply written on it);
-3. ``[CASE-000123]`` in the subject.
+   reply written on it), when the sender is the case's customer;
+3. ``[CASE-000123]`` in the subject, when the sender is the case's customer.
+
+A thread header or a subject tag is anyone's to write, so from any other address ("the
+customer's" is their record's email, or that of a record merged into theirs) the message
+matches nothing and waits for staff instead of speaking on the case as the customer.
 
 A matched message becomes a contact from the customer (``conversation.contact_record``):
 the new text only (the quoted history is cut off with mail-parser-reply), HTML sanitised
@@ -22,10 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import html as html_lib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
+from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -47,6 +57,7 @@ from cases.models import (
     Channel,
     Contact,
     ContactDirection,
+    Customer,
     InboundMessage,
     InboundStatus,
     parse_ref,
@@ -56,6 +67,27 @@ from cases.services import User
 from notifications.models import notification_id_from_message_id
 from notifications.selectors import notification_tags
 
+logger = logging.getLogger(__name__)
+
+# Deeper than any mail program nests (a forwarded message in a reply in a signed message is
+# a handful); the parser recurses once per level, so a hostile message could exhaust the stack.
+MIME_DEPTH_MAX = 50
+# Header fields mail servers prepend in transit (RFC 5321 section 4.4 and its kin): the
+# same message arriving by two routes differs only in these.
+_TRANSIT_HEADERS = frozenset(
+    {
+        b"received",
+        b"return-path",
+        b"delivered-to",
+        b"x-original-to",
+        b"envelope-to",
+        b"received-spf",
+        b"authentication-results",
+        b"arc-seal",
+        b"arc-message-signature",
+        b"arc-authentication-results",
+    }
+)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _SUBJECT_REF = re.compile(r"\[\s*(CASE-\d{1,12})\s*\]", re.IGNORECASE)
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
@@ -67,6 +99,24 @@ _SAFE_TAGS = nh3.ALLOWED_TAGS - {"img"}
 
 class InboundTooLarge(Exception):
     """Over ``INBOUND_MAIL_MAX_BYTES``: refused (SMTP 552, HTTP 413), never stored."""
+
+
+class MimeTooDeep(Exception):
+    """MIME parts nested deeper than ``MIME_DEPTH_MAX``: the message is never parsed."""
+
+
+class InboundUnreadable(CaseRuleError):
+    """The message could not be read. It is stored (raw, for staff) and refused for good:
+    HTTP 422, SMTP 554; a retry of it is the same stored message and the same answer."""
+
+    def __init__(self, *, message: InboundMessage) -> None:
+        super().__init__(
+            "message_unreadable",
+            f"The message could not be read ({message.problem}); it is kept for staff as "
+            f"message {message.pk}.",
+            status=422,
+        )
+        self.inbound = message
 
 
 @dataclass(frozen=True)
@@ -86,8 +136,46 @@ class ParsedMail:
 @dataclass(frozen=True)
 class Received:
     message: InboundMessage
-    # True: this Message-ID was stored before; nothing new was written.
+    # True: this message (same Message-ID, same content) was stored before; nothing new
+    # was written.
     duplicate: bool
+
+
+class _DepthBoundParser(BytesFeedParser):
+    """The standard library's parser, refusing parts nested deeper than ``MIME_DEPTH_MAX``
+    before its recursion could (``_new_message`` starts each nested part; the stack is the
+    parts still open)."""
+
+    def _new_message(self) -> None:
+        if len(self._msgstack) >= MIME_DEPTH_MAX:  # type: ignore[attr-defined]
+            raise MimeTooDeep(f"MIME parts nested deeper than {MIME_DEPTH_MAX} levels")
+        super()._new_message()  # type: ignore[misc]
+
+
+def _without_transit_headers(raw: bytes) -> bytes:
+    """``raw`` from its first header field that was not prepended in transit."""
+    start = 0
+    while start < len(raw):
+        end = raw.find(b"\n", start)
+        end = len(raw) if end < 0 else end + 1
+        name, colon, _ = raw[start:end].partition(b":")
+        if not colon or name.strip().lower() not in _TRANSIT_HEADERS:
+            break
+        start = end
+        while start < len(raw) and raw[start : start + 1] in (b" ", b"\t"):  # folded lines
+            end = raw.find(b"\n", start)
+            start = len(raw) if end < 0 else end + 1
+    return raw[start:]
+
+
+def inbound_dedupe_key(raw: bytes, message_id: str) -> str:
+    """The Message-ID and a digest of the content: the same message delivered again (a
+    retry, the same bytes by another route or with other line endings) has the same key; a
+    different message reusing an id (a careless mailer, or someone pre-empting a customer's
+    reply) has its own."""
+    content = _without_transit_headers(raw).replace(b"\r\n", b"\n")
+    digest = hashlib.sha256(content).hexdigest()
+    return "sha256:" + hashlib.sha256(f"{message_id}\n{digest}".encode()).hexdigest()
 
 
 def _header(message: EmailMessage, name: str) -> str | None:
@@ -160,13 +248,24 @@ def new_text(text: str) -> str:
     return "\n".join(lines).strip() or text.strip()
 
 
+def _message_id(message: EmailMessage) -> str:
+    found = _MESSAGE_ID.search(_header(message, "Message-ID") or "")
+    return found.group(0)[:255] if found else ""
+
+
+def _subject(message: EmailMessage) -> str:
+    return " ".join((_header(message, "Subject") or "").split())[:300]
+
+
 def mail_parse(
     raw: bytes, *, mail_from: str | None = None, rcpt_tos: Sequence[str] = ()
 ) -> ParsedMail:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    """The parts of ``raw`` we use; ``MimeTooDeep`` for a message nested too deep to parse."""
+    parser = _DepthBoundParser(policy=policy.default)
+    parser.feed(raw)
+    message = parser.close()
     assert isinstance(message, EmailMessage)
-    found = _MESSAGE_ID.search(_header(message, "Message-ID") or "")
-    message_id = found.group(0)[:255] if found else ""
+    message_id = _message_id(message)
     name, address = parseaddr(_header(message, "From") or "")
     listed = [_header(message, h) or "" for h in _RECIPIENT_HEADERS]
     recipients = tuple(dict.fromkeys([*rcpt_tos, *(a for _, a in getaddresses(listed) if a)]))
@@ -178,13 +277,13 @@ def mail_parse(
     html = sanitise_html(_content(rich)) if rich is not None else ""
     text = _content(plain) if plain is not None else html_to_text(_content(rich)) if rich else ""
     return ParsedMail(
-        dedupe_key=message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        dedupe_key=inbound_dedupe_key(raw, message_id),
         message_id=message_id,
         from_name=name[:200],
         from_address=address[:320],
         recipients=recipients,
         thread_ids=thread[:50],
-        subject=" ".join((_header(message, "Subject") or "").split())[:300],
+        subject=_subject(message),
         text=new_text(text),
         html=html,
         auto_reason=auto_reason(message, mail_from=mail_from),
@@ -195,7 +294,22 @@ def mail_parse(
 
 
 def _case(case_id: int | None) -> Case | None:
-    return Case.objects.filter(pk=case_id).first() if case_id else None
+    return Case.objects.select_related("customer").filter(pk=case_id).first() if case_id else None
+
+
+def _from_customer(sender: str, case: Case) -> bool:
+    """Whether ``sender`` is an address of the case's customer: their record's email, or that
+    of a record merged into theirs (the same person, by staff's decision). An address the
+    record was corrected away from is not theirs: a correction says it was wrong."""
+    if not sender:
+        return False
+    records = [case.customer]
+    frontier = [case.customer_id]
+    while frontier:  # a chain of merges (a merged record is never merged again: no cycle)
+        found = list(Customer.objects.filter(merged_into_id__in=frontier).only("pk", "email"))
+        records.extend(found)
+        frontier = [r.pk for r in found]
+    return sender.lower() in {r.email.strip().lower() for r in records if r.email}
 
 
 def _case_of_thread(thread_ids: Sequence[str]) -> Case | None:
@@ -221,14 +335,18 @@ def _case_of_thread(thread_ids: Sequence[str]) -> Case | None:
 
 
 def mail_match(parsed: ParsedMail) -> tuple[Case | None, str]:
-    """(case, how it matched) — or (None, "") for staff to route."""
+    """(case, how it matched) — or (None, "") for staff to route. Only our signed reply
+    address matches whoever sends; a thread or a subject tag only from the customer."""
     for address in parsed.recipients:
         if case := _case(case_id_from_reply_address(address)):
             return case, "reply_address"
-    if case := _case_of_thread(parsed.thread_ids):
+    sender = parsed.from_address.strip()
+    if not sender:
+        return None, ""
+    if (case := _case_of_thread(parsed.thread_ids)) and _from_customer(sender, case):
         return case, "thread"
     ref = _SUBJECT_REF.search(parsed.subject)
-    if ref and (case := _case(parse_ref(ref.group(1)))):
+    if ref and (case := _case(parse_ref(ref.group(1)))) and _from_customer(sender, case):
         return case, "subject"
     return None, ""
 
@@ -273,7 +391,14 @@ def inbound_mail_receive(
         raise InboundTooLarge(f"{len(raw)} bytes; at most {settings.INBOUND_MAIL_MAX_BYTES}")
     if not raw.strip():
         raise CaseRuleError("empty_message", "The message is empty.")
-    parsed = mail_parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
+    try:
+        parsed = mail_parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
+    except MimeTooDeep as exc:
+        raise _keep_unreadable(raw=raw, via=via, mail_from=mail_from, problem=str(exc)) from exc
+    except Exception as exc:  # a message the parser cannot take never will: kept, refused
+        logger.exception("inbound mail: a message could not be parsed")
+        problem = f"the parser failed: {type(exc).__name__}"
+        raise _keep_unreadable(raw=raw, via=via, mail_from=mail_from, problem=problem) from exc
     earlier = InboundMessage.objects.filter(dedupe_key=parsed.dedupe_key).first()
     if earlier is not None:
         return Received(message=earlier, duplicate=True)
@@ -309,6 +434,45 @@ def inbound_mail_receive(
         if earlier is None:
             raise
         return Received(message=earlier, duplicate=True)
+
+
+def _keep_unreadable(
+    *, raw: bytes, via: str, mail_from: str | None, problem: str
+) -> InboundUnreadable:
+    """Store a message that could not be parsed, for staff (its top-level headers read on
+    their own, which needs no recursion); the error that refuses it."""
+    try:
+        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        assert isinstance(headers, EmailMessage)
+        message_id, subject = _message_id(headers), _subject(headers)
+        name, address = parseaddr(_header(headers, "From") or "")
+    except Exception:  # noqa: BLE001 - the raw bytes are kept whatever the headers hold
+        message_id, subject, name, address = "", "", "", ""
+    key = inbound_dedupe_key(raw, message_id)
+    message = InboundMessage.objects.filter(dedupe_key=key).first()
+    if message is None:
+        try:
+            with transaction.atomic():
+                message = InboundMessage.objects.create(
+                    dedupe_key=key,
+                    message_id=message_id,
+                    raw=raw,
+                    size=len(raw),
+                    via=via,
+                    mail_from=(mail_from or "")[:320],
+                    from_address=address[:320],
+                    from_name=name[:200],
+                    subject=subject,
+                    text=f"(This message could not be read: {problem}. The raw message is kept.)",
+                    problem=problem[:200],
+                    status=InboundStatus.UNMATCHED,
+                    received_at=timezone.now(),
+                )
+        except IntegrityError:
+            message = InboundMessage.objects.filter(dedupe_key=key).first()
+            if message is None:
+                raise
+    return InboundUnreadable(message=message)
 
 
 @transaction.atomic

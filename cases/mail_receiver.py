@@ -2,8 +2,10 @@
 forwards the reply domain here, and each message is answered only once it is stored.
 
 Replies: 250 stored (or stored before: a second delivery is the same message), 552 over
-``INBOUND_MAIL_MAX_BYTES`` (aiosmtpd refuses it while it is still arriving), 550 for a message
-that can never be stored, 451 for our own trouble (the sender's server retries later).
+``INBOUND_MAIL_MAX_BYTES`` (aiosmtpd refuses it while it is still arriving), 554 for a message
+that can never be read (kept for staff, refused for good so the sender hears at once), 550
+for a message that can never be stored, 451 for our own trouble (the sender's server retries
+later).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from caseowner.errors import RuleError
-from cases.inbound import InboundTooLarge, inbound_mail_receive
+from cases.inbound import InboundTooLarge, InboundUnreadable, inbound_mail_receive
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ class InboundHandler:
             )
         except InboundTooLarge:
             return "552 5.3.4 Message too big for this system"
+        except InboundUnreadable as exc:
+            return f"554 5.6.0 {exc.message}"
         except RuleError as exc:
             return f"550 5.6.0 {exc.message}"
         except Exception:

@@ -52,3 +52,20 @@ def bounce(*, to: str, original_subject: str = "Re: your case", null_sender: boo
     message.set_type("multipart/report")
     message.set_param("report-type", "delivery-status")
     return message.as_bytes()
+
+
+def nested_mail(depth: int, *, message_id: str = "<deep@mail.example.org>") -> bytes:
+    """A message whose multipart parts nest ``depth`` levels below the top (one text part
+    innermost): ``depth`` 3,000 is about 200 KB."""
+    lines = [
+        "From: Ada Okafor <ada@example.org>",
+        "To: support@caseowner.test",
+        "Subject: Nested",
+        f"Message-ID: {message_id}",
+        "MIME-Version: 1.0",
+    ]
+    for level in range(depth):
+        lines += [f'Content-Type: multipart/mixed; boundary="b{level}"', "", f"--b{level}"]
+    lines += ["Content-Type: text/plain", "", "The innermost text."]
+    lines += [f"--b{level}--" for level in reversed(range(depth))]
+    return ("\r\n".join(lines) + "\r\n").encode()

@@ -101,7 +101,8 @@ class InboundMessage(models.Model):
     """An email as it arrived, kept whole: the record behind a received contact, and the
     message staff route when it matched no case (never dropped)."""
 
-    # The Message-ID (else a digest of the raw bytes): a second delivery is the same row.
+    # A digest of the Message-ID and the content (``cases.inbound.inbound_dedupe_key``): a
+    # second delivery is the same row, a different message reusing an id is a new one.
     dedupe_key = models.CharField(max_length=255, unique=True)
     message_id = models.CharField(max_length=255, blank=True)
     raw = models.BinaryField()
@@ -117,6 +118,9 @@ class InboundMessage(models.Model):
     html = models.TextField(blank=True)
     # Why it is automatic ("auto-submitted: auto-replied", "delivery status"…); empty: a person.
     auto_reason = models.CharField(max_length=100, blank=True)
+    # Why the message could not be read ("MIME parts nested deeper than 50 levels"); empty: it
+    # was. Such a message matches no case and waits for staff, its raw bytes kept.
+    problem = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=InboundStatus.choices)
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_messages"

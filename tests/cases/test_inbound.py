@@ -1,5 +1,6 @@
-"""Inbound email: matched to its case by reply address, thread or subject (never by the
-sender alone), stored once, automatic mail changing nothing, the rest kept for staff."""
+"""Inbound email: matched to its case by reply address, or by thread or subject from the
+customer's own address (never by the sender alone), stored once, automatic mail changing
+nothing, unreadable mail refused for good, the rest kept for staff."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ from rest_framework.test import APIClient
 
 from cases.conversation import contact_reply_send, reply_address
 from cases.errors import CaseRuleError
-from cases.inbound import InboundTooLarge, inbound_mail_receive, inbound_message_attach
+from cases.inbound import (
+    MIME_DEPTH_MAX,
+    InboundTooLarge,
+    InboundUnreadable,
+    inbound_mail_receive,
+    inbound_message_attach,
+)
 from cases.mail_receiver import InboundHandler
 from cases.models import CaseEvent, CaseStatus, Contact, EventKind, InboundMessage
 from notifications.models import DeliveryLog, Notification
 from tests.cases.conftest import assert_error
-from tests.factories import CaseFactory
-from tests.mail import bounce, raw_mail
+from tests.factories import CaseFactory, CustomerFactory
+from tests.mail import bounce, nested_mail, raw_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +63,8 @@ def test_the_envelope_recipient_counts_when_the_header_does_not_show_it(world):
     assert received.message.case == case
 
 
-def test_a_reply_to_a_notice_lands_by_its_thread_even_after_archiving(world):
-    case = world["case"]
-    notice = Notification.objects.create(
+def notice_of(case):
+    return Notification.objects.create(
         recipient_address="a@example.org",
         recipient_kind="customer",
         template="x",
@@ -66,7 +72,13 @@ def test_a_reply_to_a_notice_lands_by_its_thread_even_after_archiving(world):
         tags=[f"case:{case.pk}"],
         send_after=case.created_at,
     )
-    first = receive(raw_mail(in_reply_to=notice.message_id))
+
+
+def test_a_reply_to_a_notice_lands_by_its_thread_even_after_archiving(world):
+    case = world["case"]
+    customer = case.customer.email
+    notice = notice_of(case)
+    first = receive(raw_mail(sender=customer, in_reply_to=notice.message_id))
     assert (first.message.case, first.message.matched_by) == (case, "thread")
     DeliveryLog.objects.create(
         id=notice.pk + 1000,
@@ -80,7 +92,7 @@ def test_a_reply_to_a_notice_lands_by_its_thread_even_after_archiving(world):
         created_at=case.created_at,
     )
     archived = Notification(pk=notice.pk + 1000).message_id
-    later = receive(raw_mail(references=f"<x@elsewhere> {archived}"))
+    later = receive(raw_mail(sender=customer, references=f"<x@elsewhere> {archived}"))
     assert later.message.case == case
 
 
@@ -88,14 +100,62 @@ def test_a_reply_to_a_reply_lands_by_its_message_id(world):
     case = world["case"]
     reply = contact_reply_send(case=case, by=world["owner"], body="Here you are")
     Notification.objects.all().delete()  # the outbox row is gone: the contact still knows it
-    received = receive(raw_mail(in_reply_to=reply.message_id))
+    received = receive(raw_mail(sender=case.customer.email, in_reply_to=reply.message_id))
     assert received.message.case == case
 
 
 def test_a_case_reference_in_the_subject_is_the_last_resort(world):
     case = world["case"]
-    received = receive(raw_mail(subject=f"Re: [{case.ref}] Broken kettle"))
+    sender = f"Ada <{case.customer.email.upper()}>"  # addresses compare without case
+    received = receive(raw_mail(sender=sender, subject=f"Re: [{case.ref}] Broken kettle"))
     assert (received.message.case, received.message.matched_by) == (case, "subject")
+
+
+def test_a_stranger_naming_the_case_in_the_subject_waits_for_staff(world):
+    case = waiting(world["case"])
+    received = receive(
+        raw_mail(
+            sender="someone@elsewhere.example",
+            subject=f"Re: [{case.ref}] Refund",
+            text="Please send the refund to IBAN GB00EVIL.",
+        )
+    )
+    assert (received.message.case, received.message.status) == (None, "unmatched")
+    assert not Contact.objects.exists()
+    case.refresh_from_db()
+    assert (case.status, case.awaiting_reply_since) == (CaseStatus.WAITING, None)
+
+
+def test_a_stranger_with_a_forged_in_reply_to_waits_for_staff(world):
+    case = waiting(world["case"])
+    notice = notice_of(case)
+    received = receive(raw_mail(sender="someone@elsewhere.example", in_reply_to=notice.message_id))
+    assert (received.message.case, received.message.status) == (None, "unmatched")
+    assert not Contact.objects.exists()
+    case.refresh_from_db()
+    assert (case.status, case.awaiting_reply_since) == (CaseStatus.WAITING, None)
+
+
+def test_a_signed_reply_address_matches_whoever_sends(world):
+    case = world["case"]
+    received = receive(raw_mail(sender="colleague@elsewhere.example", to=reply_address(case.pk)))
+    assert (received.message.case, received.message.matched_by) == (case, "reply_address")
+
+
+def test_the_address_of_a_record_merged_into_the_customers_matches(world):
+    case = world["case"]
+    CustomerFactory(email="old-address@example.net", merged_into=case.customer)
+    received = receive(raw_mail(sender="old-address@example.net", subject=f"[{case.ref}]"))
+    assert (received.message.case, received.message.matched_by) == (case, "subject")
+
+
+def test_an_erased_customers_case_is_matched_by_no_subject_tag(world):
+    case = world["case"]
+    address = case.customer.email
+    case.customer.email = ""
+    case.customer.save()
+    received = receive(raw_mail(sender=address, subject=f"[{case.ref}]"))
+    assert received.message.case is None
 
 
 def test_the_sender_alone_never_matches(world):
@@ -111,6 +171,23 @@ def test_a_forged_reply_token_does_not_match(world):
 
 
 # --- stored once, whole ------------------------------------------------------------------
+
+
+def test_a_different_message_reusing_a_message_id_is_stored_as_a_new_one(world):
+    to = reply_address(world["case"].pk)
+    first = receive(raw_mail(to=to, message_id="<same@example.org>", text="First."))
+    second = receive(raw_mail(to=to, message_id="<same@example.org>", text="Second."))
+    assert not second.duplicate and second.message.pk != first.message.pk
+    assert [c.body for c in Contact.objects.order_by("id")] == ["First.", "Second."]
+
+
+def test_the_same_message_by_another_route_is_still_the_same(world):
+    raw = raw_mail(to=reply_address(world["case"].pk), message_id="<route@example.org>")
+    first = receive(raw)
+    relayed = b"Received: from mx2.example.org\r\n\tby mx.caseowner.test; Sat, 5 Dec 2026\r\n"
+    again = receive(relayed + raw.replace(b"\r\n", b"\n"))
+    assert again.duplicate and again.message.pk == first.message.pk
+    assert Contact.objects.count() == 1
 
 
 def test_the_same_message_delivered_twice_is_recorded_once(world):
@@ -154,6 +231,35 @@ def test_an_html_only_message_becomes_plain_text(world):
     message.set_content("<p>Line one</p><p>Line &amp; two</p><script>x()</script>", subtype="html")
     receive(message.as_bytes())
     assert Contact.objects.get().body == "Line one\nLine & two"
+
+
+def test_a_message_nested_too_deep_is_kept_for_staff_and_refused_for_good(world):
+    raw = nested_mail(3_000)
+    with pytest.raises(InboundUnreadable) as refused:
+        receive(raw)
+    message = InboundMessage.objects.get()
+    assert (refused.value.code, refused.value.status_code) == ("message_unreadable", 422)
+    assert (message.status, message.case, bytes(message.raw)) == ("unmatched", None, raw)
+    assert "nested deeper than 50" in message.problem
+    assert (message.subject, message.from_address) == ("Nested", "ada@example.org")
+    with pytest.raises(InboundUnreadable):  # a retry: the same row, the same answer
+        receive(raw, via="http")
+    assert InboundMessage.objects.count() == 1
+
+
+def test_mime_nesting_is_read_up_to_the_limit(world):
+    received = receive(nested_mail(MIME_DEPTH_MAX - 1))
+    assert received.message.text == "The innermost text." and not received.message.problem
+    with pytest.raises(InboundUnreadable):
+        receive(nested_mail(MIME_DEPTH_MAX, message_id="<deeper@mail.example.org>"))
+
+
+def test_unreadable_mail_shows_on_the_staff_page(world, client):
+    with pytest.raises(InboundUnreadable):
+        receive(nested_mail(3_000))
+    client.force_login(world["manager"])
+    page = client.get("/manage/inbound/")
+    assert b"could not be read (MIME parts nested deeper than 50 levels)" in page.content
 
 
 def test_an_oversize_message_is_refused_and_not_stored(world, settings):
@@ -280,6 +386,12 @@ def test_the_smtp_receiver_asks_for_a_retry_when_storing_fails(
     assert InboundHandler().deliver(raw=raw_mail(), mail_from="a@x", rcpt_tos=[]).startswith("451 ")
 
 
+def test_the_smtp_receiver_refuses_a_message_nested_too_deep_for_good(world, keep_test_connection):
+    answer = InboundHandler().deliver(raw=nested_mail(3_000), mail_from="a@x", rcpt_tos=[])
+    assert answer.startswith("554 5.6.0 ")
+    assert InboundMessage.objects.get().problem
+
+
 def test_the_smtp_handler_hands_the_envelope_over(monkeypatch):
     seen = {}
 
@@ -316,6 +428,21 @@ def test_the_http_endpoint_stores_then_answers_201_and_200_for_a_retry(world, se
     }
     assert again.status_code == 200 and again.json()["duplicate"] is True
     assert Contact.objects.count() == 1
+
+
+def test_the_http_endpoint_answers_422_for_a_message_nested_too_deep(world, settings):
+    settings.INBOUND_MAIL_SECRET = SECRET
+    body = assert_error(post_raw(nested_mail(3_000)), 422, "message_unreadable")
+    assert f"message {InboundMessage.objects.get().pk}" in body["message"]
+
+
+def test_the_http_endpoint_stores_a_different_message_reusing_an_id(world, settings):
+    settings.INBOUND_MAIL_SECRET = SECRET
+    to = reply_address(world["case"].pk)
+    first = post_raw(raw_mail(to=to, message_id="<h@example.org>", text="One."))
+    second = post_raw(raw_mail(to=to, message_id="<h@example.org>", text="Two."))
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json()["duplicate"] is False and InboundMessage.objects.count() == 2
 
 
 def test_the_http_endpoint_needs_the_secret(world, settings):
