@@ -22,10 +22,17 @@ demo: $(STAMP)
 
 # Two passes: what runs inside one process is spread over both cores; the tests that start
 # Celery workers, race connections or crash processes run alone (they share the broker).
+# Each pass's time and the total are printed at the end.
 test: $(STAMP)
+	@start=$$(date +%s); \
 	$(PY) -m pytest -p no:cacheprovider -n 2 --ignore=tests/integration \
-		--ignore=tests/reliability $(PYTEST_ARGS)
-	$(PY) -m pytest -p no:cacheprovider tests/integration tests/reliability $(PYTEST_ARGS)
+		--ignore=tests/reliability $(PYTEST_ARGS) || exit $$?; \
+	middle=$$(date +%s); \
+	$(PY) -m pytest -p no:cacheprovider tests/integration tests/reliability $(PYTEST_ARGS) \
+		|| exit $$?; \
+	end=$$(date +%s); \
+	echo "== suite time: first pass $$((middle - start)) s, second pass $$((end - middle)) s," \
+		"both $$((end - start)) s (budget 600 s)"
 
 # Exploration beyond CI's fixed draw: a fresh seed (printed; FUZZ_SEED=N replays it), more
 # examples per operation and at least FUZZ_REQUESTS stateful requests per role. Each failing
