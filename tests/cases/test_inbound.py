@@ -198,6 +198,23 @@ def test_the_same_message_delivered_twice_is_recorded_once(world):
     assert InboundMessage.objects.count() == 1 and Contact.objects.count() == 1
 
 
+def test_messages_stored_before_get_the_new_key_so_a_redelivery_is_recognised(world):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from cases.inbound import inbound_dedupe_key
+
+    migration = import_module("cases.migrations.0021_inbound_dedupe_by_content")
+    raw = raw_mail(to=reply_address(world["case"].pk), message_id="<old@example.org>")
+    stored = receive(raw).message
+    InboundMessage.objects.filter(pk=stored.pk).update(dedupe_key="<old@example.org>")
+    migration.forwards(apps, None)
+    stored.refresh_from_db()
+    assert stored.dedupe_key == inbound_dedupe_key(raw, "<old@example.org>")
+    assert receive(raw).duplicate
+
+
 def test_the_raw_message_is_kept_and_the_quoted_history_cut(world):
     text = (
         "Yes, Thursday is fine.\n\n"

@@ -23,7 +23,7 @@ from notifications.models import Notification
 from tests.factories import AgentFactory, CustomerFactory, TeamFactory
 from tests.integration.celery_worker import current_database_url, wait_for
 from tests.integration.smtp_sink import free_port
-from tests.mail import bounce
+from tests.mail import bounce, nested_mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,3 +159,14 @@ def test_a_conversation_by_email_goes_round_and_lands_on_the_case(
     assert case.status == CaseStatus.WAITING
     assert Notification.objects.count() == notifications
     assert InboundMessage.objects.filter(case=case).exclude(auto_reason="").count() == 2
+
+
+def test_a_message_nested_too_deep_is_refused_for_good_and_kept(receive_mail):
+    """554 (permanent: the sender's server bounces it at once), never 451 (retried for days
+    a message that will never parse); staff still see it."""
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        send(receive_mail, nested_mail(3_000), mail_from="x@example.org", to="support@x.test")
+    assert refused.value.smtp_code == 554
+    kept = InboundMessage.objects.get()
+    assert (kept.status, kept.size) == ("unmatched", len(nested_mail(3_000)))
+    assert kept.problem
