@@ -154,7 +154,7 @@ class EventKind(models.TextChoices):
 
 
 class CaseEvent(models.Model):
-    """The append-only timeline (invariant 7: a PostgreSQL trigger rejects UPDATE/DELETE)."""
+    """The append-only timeline (invariant 7: triggers reject UPDATE and DELETE)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     # One of the kinds registered in ``cases.hooks.event_kind_labels`` (no choices here: the
