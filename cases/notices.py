@@ -47,17 +47,17 @@ NOTICE_LEDGER_PRUNE_BATCH = 1000
 AGENT_NOTICE_LOCK_SPACE = 0x6E6F74  # "not"
 
 
-def customer_notice_limit_lock(*, case: Case, by: User) -> None:
-    """Serialise every notice counted against this case or this agent until the caller's
-    transaction ends, so the count and the ledger row it leads to are one step: without it,
-    seven concurrent promises past a limit of three all counted below it and all went out.
+def customer_notice_limit_lock(*, by: User) -> None:
+    """Serialise the agent's notices until the caller's transaction ends, so the count and the
+    ledger row it leads to are one step: without it, seven concurrent promises past a limit of
+    three all counted below it and all went out.
 
-    The case's row lock first (the order every cases service follows: a caller that already
-    holds it takes nothing new), then, on PostgreSQL, a transaction-scoped advisory lock on
-    the agent (their actions on different cases take turns). On SQLite writes serialise
-    anyway. One transaction that causes notices on two cases by one agent would take the
-    agent's lock between two case locks; no service does that today."""
-    lock_case_row(case.pk)
+    The per-case count is held by the case's row lock, which every caller of the door already
+    holds (``lock_case``, or a case it has just created); the per-agent count by a
+    transaction-scoped advisory lock on the agent on PostgreSQL, taken after the case's (their
+    actions on different cases take turns). On SQLite writes serialise anyway. One
+    transaction causing notices on two cases by one agent would take the agent's lock between
+    two case locks; no service does that."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -68,10 +68,10 @@ def customer_notice_limit_lock(*, case: Case, by: User) -> None:
 def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
     """Refuse (429 ``notice_limit_reached``) a notice the agent's action would cause past the
     per-case or per-agent limit of any 24 hours: a flood of renegotiations or replies, or
-    cases opened for any address, cannot turn the product into a mailer. Takes the limits'
-    locks first (``customer_notice_limit_lock``): the caller's transaction must write its
-    ledger row before it ends."""
-    customer_notice_limit_lock(case=case, by=by)
+    cases opened for any address, cannot turn the product into a mailer. The caller holds the
+    case's row lock; the agent's is taken here (``customer_notice_limit_lock``) and held until
+    the caller's transaction, which writes the ledger row, ends."""
+    customer_notice_limit_lock(by=by)
     since = now - NOTICE_LIMIT_WINDOW
     per_case = settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY
     per_agent = settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY
@@ -137,7 +137,8 @@ def customer_notice_enqueue(
 ) -> Notification | None:
     """The one door for every customer notice. ``by`` is the agent whose action causes it;
     None for the product's own notices (an apology, a first-reply promise), which are never
-    held back. Call it inside the action's transaction: a refusal undoes the whole action.
+    held back. Call it inside the action's transaction, holding the case's row lock (the
+    limits count under it): a refusal undoes the whole action.
 
     A notice with no route to the customer is not dropped: its outbox row records why
     (status ``no_route``, nothing attempted) and the case's owner gets a task ("Call Mrs
@@ -153,33 +154,32 @@ def customer_notice_enqueue(
     if customer.erased_at is not None:
         return None
     route = Route(address=to_address) if to_address else customer_route(customer)
-    with transaction.atomic():
-        if by is not None and not route.no_route:
-            customer_notice_limit_check(case=case, by=by, now=now)
-        notification = notification_enqueue(
-            recipient=Recipient(address=route.address, name=customer.full_name, kind="customer"),
-            template=template,
-            context=context,
+    if by is not None and not route.no_route:
+        customer_notice_limit_check(case=case, by=by, now=now)
+    notification = notification_enqueue(
+        recipient=Recipient(address=route.address, name=customer.full_name, kind="customer"),
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        tags=[f"case:{case.pk}", *tags],
+        attachments=attachments,
+        headers=headers,
+        no_route=route.no_route,
+    )
+    if notification is None:
+        return None
+    if route.no_route and task_if_no_route:
+        owner_task_create(
+            case=case,
+            text=task_text or default_task_text(case, template),
+            reason=route.no_route,
+            source_template=template,
             dedupe_key=dedupe_key,
-            tags=[f"case:{case.pk}", *tags],
-            attachments=attachments,
-            headers=headers,
-            no_route=route.no_route,
+            now=now,
         )
-        if notification is None:
-            return None
-        if route.no_route and task_if_no_route:
-            owner_task_create(
-                case=case,
-                text=task_text or default_task_text(case, template),
-                reason=route.no_route,
-                source_template=template,
-                dedupe_key=dedupe_key,
-                now=now,
-            )
-        elif by is not None:
-            CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
-        return notification
+    elif by is not None:
+        CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
+    return notification
 
 
 # --- a changed email address ---------------------------------------------------------------
@@ -215,6 +215,7 @@ def customer_address_changed(
     case = cases.filter(status__in=OPEN_STATUSES).first() or cases.first()
     if case is None:
         return None
+    lock_case_row(case.pk)  # the limits count under it (after the customer's: the same order)
     if case.status not in OPEN_STATUSES:
         case_event = {
             "customer_id": customer.pk,
