@@ -99,10 +99,11 @@ class SearchApi(APIView):
                 required=True,
                 description="A case reference (with or without CASE-), a name (any accents or "
                 "case, partial, a letter wrong), an email, a phone number in any format, or "
-                "words of a case's subject.",
+                "words of a case's subject. At most 200 characters, no control characters "
+                "(400 invalid_input otherwise).",
             )
         ],
-        responses={200: SearchOut, **error_responses(401)},
+        responses={200: SearchOut, **error_responses(400, 401)},
         description="Customers (with their open cases) and cases the caller may see, best "
         "first: an exact reference, email or phone, then the closest names.",
     )
