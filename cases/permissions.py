@@ -62,6 +62,14 @@ def managed_team_ids(user: Any) -> set[int]:
     return cached
 
 
+def remember_managed_team_ids(user: Any, team_ids: set[int]) -> None:
+    """A caller that has just read every team the user manages hands the set over, so that
+    ``managed_team_ids`` answers from it for the rest of the request (the navigation asks
+    again) instead of querying once more."""
+    if user.is_authenticated:
+        user._caseowner_managed_ids = set(team_ids)
+
+
 def visible_cases(user: Any) -> QuerySet[Case]:
     if getattr(user, "is_superuser", False):
         return Case.objects.all()

@@ -14,6 +14,7 @@ from caseowner.parsing import check_date
 from cases.models import (
     Team,
 )
+from cases.permissions import remember_managed_team_ids
 from reports.errors import NotFoundError, ReportRuleError
 
 MAX_WEEKS = 26
@@ -79,9 +80,8 @@ def team_for_manager(*, user: Any, team_id: int | None) -> TeamChoice:
         qs = qs.filter(managers=user)
     teams = list(qs)
     if not superuser:
-        # The same set ``cases.permissions.managed_team_ids`` caches on the user: the
-        # navigation asks for it again on this request.
-        user._caseowner_managed_ids = {t.pk for t in teams}
+        # Every team the user manages: the navigation asks for them again on this request.
+        remember_managed_team_ids(user, {t.pk for t in teams})
     if not teams and not superuser:
         raise ReportRuleError("manager_only", "Only a team's managers see its reports.", status=403)
     choices = [(t.pk, t.name) for t in teams]

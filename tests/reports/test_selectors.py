@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
+from cases.permissions import managed_team_ids
 from reports import selectors
 from reports.errors import NotFoundError, ReportRuleError
 from reports.selectors import Window, percentile_cont, team_agents, team_summary
@@ -141,3 +142,12 @@ def test_an_agent_is_refused(world):
     with pytest.raises(ReportRuleError) as exc:
         selectors.team_for_manager(user=world["ada"], team_id=world["team"].pk)
     assert exc.value.status_code == 403
+
+
+def test_choosing_a_managers_team_tells_permissions_which_teams_they_manage(
+    world, django_assert_num_queries
+):
+    manager = world["manager"]
+    selectors.team_for_manager(user=manager, team_id=None)
+    with django_assert_num_queries(0):
+        assert managed_team_ids(manager) == {world["team"].pk}
