@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 _CASE = {"ref": "$response.body#/ref"}
 _CASE_NEXT = [
     "cases_retrieve",
@@ -57,24 +59,46 @@ def _link_name(operation_id: str) -> str:
     return "".join(part.capitalize() for part in operation_id.split("_"))
 
 
-def add_links(result: dict, generator: Any, request: Any, public: bool) -> dict:
-    """drf-spectacular post-processing hook: the ``links`` of ``LINKS`` on their answers
-    (only between operations the schema has)."""
+def link_operations(result: dict, links: dict[str, dict[str, list[tuple[str, dict]]]]) -> dict:
+    """Add ``links`` to the schema ``result``. Every operation and answer they name must be
+    in it: a renamed operation id would otherwise drop its links without a word, so it stops
+    the schema's generation with the names that are missing."""
     operations = {
         op["operationId"]: op
         for path_item in result.get("paths", {}).values()
         for op in path_item.values()
         if isinstance(op, dict) and "operationId" in op
     }
-    for source, answers in LINKS.items():
-        if source not in operations:
-            continue
+    missing = sorted(
+        {source for source in links if source not in operations}
+        | {
+            target
+            for answers in links.values()
+            for targets in answers.values()
+            for target, _ in targets
+            if target not in operations
+        }
+    )
+    if missing:
+        raise ImproperlyConfigured(
+            "OpenAPI links name operations the schema does not have: " + ", ".join(missing)
+        )
+    for source, answers in links.items():
         for status, targets in answers.items():
             response = operations[source]["responses"].get(status)
             if response is None:
-                continue
-            links = response.setdefault("links", {})
+                raise ImproperlyConfigured(
+                    f"OpenAPI links: operation {source} documents no {status} answer"
+                )
+            response_links = response.setdefault("links", {})
             for target, parameters in targets:
-                if target in operations:
-                    links[_link_name(target)] = {"operationId": target, "parameters": parameters}
+                response_links[_link_name(target)] = {
+                    "operationId": target,
+                    "parameters": parameters,
+                }
     return result
+
+
+def add_links(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular post-processing hook: the ``links`` of ``LINKS`` on their answers."""
+    return link_operations(result, LINKS)

@@ -3,8 +3,13 @@ framework or a rule can give (the fuzz run in test_api_fuzz checks the rest)."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
+
+from caseowner.schema_links import LINKS, link_operations
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +97,31 @@ def test_created_objects_link_to_what_can_be_done_with_them(schema):
             for answer in op.get("responses", {}).values():
                 for link in answer.get("links", {}).values():
                     assert link["operationId"] in operation_ids
+
+
+def test_every_link_of_the_table_is_in_the_schema(schema):
+    operations = {
+        op["operationId"]: op for item in schema["paths"].values() for op in item.values()
+    }
+    for source, answers in LINKS.items():
+        for status, targets in answers.items():
+            links = operations[source]["responses"][status]["links"]
+            assert {link["operationId"] for link in links.values()} == {t for t, _ in targets}
+
+
+def test_a_link_to_a_renamed_operation_stops_the_schema(schema):
+    renamed = {"cases_create": {"201": [("cases_fetch", {"ref": "$response.body#/ref"})]}}
+    with pytest.raises(ImproperlyConfigured, match="cases_fetch"):
+        link_operations(copy.deepcopy(schema), renamed)
+
+
+def test_links_from_a_renamed_operation_stop_the_schema(schema):
+    renamed = {"cases_make": {"201": [("cases_retrieve", {"ref": "$response.body#/ref"})]}}
+    with pytest.raises(ImproperlyConfigured, match="cases_make"):
+        link_operations(copy.deepcopy(schema), renamed)
+
+
+def test_a_link_on_an_undocumented_answer_stops_the_schema(schema):
+    wrong = {"cases_create": {"200": [("cases_retrieve", {"ref": "$response.body#/ref"})]}}
+    with pytest.raises(ImproperlyConfigured, match="cases_create documents no 200"):
+        link_operations(copy.deepcopy(schema), wrong)
