@@ -14,6 +14,7 @@ class CasesConfig(AppConfig):
         from cases.models import EventKind
         from cases.search_text import register_sqlite_functions
         from notifications.rendering import context_refresher_register
+        from notifications.telemetry import log_context_key_register
 
         # Search's SQL functions on SQLite, its trigram threshold on PostgreSQL (connection
         # set-up, not business logic).
@@ -25,3 +26,5 @@ class CasesConfig(AppConfig):
         context_refresher_register(
             notices.POINT_OF_CONTACT_MARKER, notices.point_of_contact_refresh
         )
+        # A delivery's log lines name the case its message is about.
+        log_context_key_register("case_ref")

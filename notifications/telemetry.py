@@ -3,7 +3,8 @@
 Counters go to the shared store (``caseowner.store``: Redis across processes, else
 process memory), labelled by channel and a short reason (an SMTP or HTTP code, an error's
 kind). The request id of the call that queued a message is kept on its row, so the worker's
-log lines for its delivery carry it with the notification id and the case reference.
+log lines for its delivery carry it with the notification id and the context keys that the
+apps above register (``log_context_key_register``: cases registers its case reference).
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ DELIVERIES = "caseowner_outbox_deliveries"
 FAILURES = "caseowner_outbox_failures"
 RETRIES = "caseowner_outbox_retries"
 
+# Keys of a notification's context that name what it is about (an app above registers its
+# own from AppConfig.ready; notifications knows none).
+_log_context_keys: list[str] = []
+
+
+def log_context_key_register(key: str) -> None:
+    """Bind ``context[key]``, when a notification has it, on every log line of its delivery."""
+    if key not in _log_context_keys:
+        _log_context_keys.append(key)
+
 
 def current_request_id() -> str:
     """The request id bound to this context (by the request middleware), or ""."""
@@ -31,15 +42,17 @@ def current_request_id() -> str:
 
 @contextmanager
 def delivery_log_context(notification: Notification) -> Iterator[None]:
-    """Bind the notification id, case reference and originating request id on every log
-    line written while it is delivered; the previous bindings come back afterwards."""
+    """Bind the notification id, the registered context keys and the originating request
+    id on every log line written while it is delivered; the previous bindings come back
+    afterwards."""
     bound: dict[str, object] = {
         "notification_id": notification.pk,
         "channel": notification.channel,
     }
-    case_ref = (notification.context or {}).get("case_ref")
-    if case_ref:
-        bound["case_ref"] = case_ref
+    context = notification.context or {}
+    for key in _log_context_keys:
+        if context.get(key):
+            bound[key] = context[key]
     if notification.request_id:
         bound["request_id"] = notification.request_id
     with structlog.contextvars.bound_contextvars(**bound):
