@@ -79,6 +79,18 @@ def _isolated_settings(settings) -> None:
 
 
 @pytest.fixture
+def _celery_eager():
+    """Tasks run in-process even when a broker is configured (``CELERY_BROKER_URL`` for the
+    integration tests): a unit test sees what a worker would have done."""
+    from caseowner.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
 def _keep_the_test_connection():
     """Called as a WSGI app (schemathesis does), Django would close the connection that holds
     the test's transaction at the end of each request; its test client avoids it the same

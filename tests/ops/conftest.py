@@ -21,13 +21,8 @@ def ops_store(settings):
 
 
 @pytest.fixture(autouse=True)
-def _celery_eager():
-    from caseowner.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+def _tasks_in_process(_celery_eager):
+    """Every test here runs Celery tasks in-process (``_celery_eager``, tests/conftest.py)."""
 
 
 @pytest.fixture
