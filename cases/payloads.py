@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cases import hooks
 from cases.models import Case, format_ref
+from cases.overdue import is_overdue
 from cases.phones import national
 
 # The columns a queue row shows (``QueueRowOut``), and the two its flags need.
@@ -63,7 +64,7 @@ def iso(value: datetime | None, tz: tzinfo | None = None) -> str | None:
 
 
 def person_name(display: str | None, first: str, last: str, username: str) -> str:
-    """``cases.contacts.display_name`` from columns: the profile's name, else the full name,
+    """``cases.recipients.display_name`` from columns: the profile's name, else the full name,
     else the username."""
     if display:
         return display
@@ -145,7 +146,7 @@ def queue_payload(rows: list[dict[str, Any]], *, now: datetime | None = None) ->
     out = []
     for row in rows:
         flags = answered.get(row["id"]) or hooks.QueueFlags(
-            overdue=row["next_due_at"] is not None and row["next_due_at"] <= now
+            overdue=is_overdue(row["next_due_at"], now)
         )
         payload = case_row_payload(row, tz)
         payload["overdue"] = flags.overdue

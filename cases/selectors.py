@@ -29,6 +29,7 @@ from cases.models import (
     Team,
     parse_ref,
 )
+from cases.overdue import is_overdue
 from cases.permissions import customers_organisation_wide, team_ids_visible, visible_cases
 
 User = Any  # the configured user model
@@ -235,9 +236,7 @@ def queue_rows(*, cases: list[Case], now: datetime | None = None) -> list[QueueR
     answered = hooks.collect_queue_flags([c.pk for c in cases], now)
     rows = []
     for case in cases:
-        flags = answered.get(case.pk) or hooks.QueueFlags(
-            overdue=case.next_due_at is not None and case.next_due_at <= now
-        )
+        flags = answered.get(case.pk) or hooks.QueueFlags(overdue=is_overdue(case.next_due_at, now))
         rows.append(QueueRow(case=case, overdue=flags.overdue, at_risk=flags.at_risk))
     return rows
 

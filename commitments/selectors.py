@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cases.contacts import display_name
 from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case, Team
+from cases.overdue import ended_on_time_q, is_overdue, not_yet_due_q, overdue_q
 from cases.permissions import is_team_manager, team_ids_visible, visible_cases
 from commitments.errors import CommitmentRuleError, NotFoundError
 from commitments.models import (
@@ -62,10 +63,11 @@ def queue_flags_of_open(
         Commitment.objects.filter(case_id__in=ids, status=OPEN)
         .values("case_id")
         .annotate(
-            overdue=Count("pk", filter=Q(due_at__lte=now)),
+            overdue=Count("pk", filter=overdue_q(now)),
             at_risk=Count(
                 "pk",
-                filter=Q(at_risk_from__lte=now, due_at__gt=now, confirmed_on_track_at__isnull=True),
+                filter=Q(at_risk_from__lte=now, confirmed_on_track_at__isnull=True)
+                & not_yet_due_q(now),
             ),
         )
         .order_by()
@@ -81,8 +83,9 @@ def commitment_flags(commitment: Commitment, *, now: datetime) -> QueueFlags:
     if commitment.status != OPEN:
         return QueueFlags()
     return QueueFlags(
-        overdue=commitment.due_at <= now,
-        at_risk=commitment.at_risk_from <= now < commitment.due_at
+        overdue=is_overdue(commitment.due_at, now),
+        at_risk=commitment.at_risk_from <= now
+        and not is_overdue(commitment.due_at, now)
         and commitment.confirmed_on_track_at is None,
     )
 
@@ -209,12 +212,10 @@ def _figures() -> dict[str, Any]:
     return {
         "ended": Count("pk"),
         "kept": Count("pk", filter=Q(status=CommitmentStatus.KEPT)),
-        "kept_on_time": Count(
-            "pk", filter=Q(status=CommitmentStatus.KEPT, ended_at__lte=F("due_at"))
-        ),
+        "kept_on_time": Count("pk", filter=Q(status=CommitmentStatus.KEPT) & ended_on_time_q()),
         "renegotiated": Count("pk", filter=Q(status=CommitmentStatus.RENEGOTIATED)),
         "renegotiated_before_due": Count(
-            "pk", filter=Q(status=CommitmentStatus.RENEGOTIATED, ended_at__lte=F("due_at"))
+            "pk", filter=Q(status=CommitmentStatus.RENEGOTIATED) & ended_on_time_q()
         ),
         "withdrawn": Count("pk", filter=Q(status=CommitmentStatus.WITHDRAWN)),
         "missed": Count("pk", filter=Q(status=CommitmentStatus.MISSED)),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases.handoff_sweep import handoff_record_commitment_missed
 from cases.models import OPEN_STATUSES, Case
+from cases.overdue import is_overdue, overdue_q
 from commitments.calendar_services import team_calendar
 from commitments.lifecycle import (
     DESCRIPTION_MAX,
@@ -35,7 +36,7 @@ def commitment_mark_missed(*, commitment: Commitment, now: datetime | None = Non
     """
     now = now or timezone.now()
     commitment, case = lock_commitment(commitment)
-    if not commitment.is_open or commitment.due_at > now:
+    if not commitment.is_open or not is_overdue(commitment.due_at, now):
         return False
     _mark_missed(commitment=commitment, case=case, now=now)
     return True
@@ -50,7 +51,7 @@ def commitments_sweep_due(*, now: datetime | None = None, limit: int = 500) -> i
     """
     now = now or timezone.now()
     due = list(
-        Commitment.objects.filter(status=CommitmentStatus.OPEN, due_at__lte=now)
+        Commitment.objects.filter(overdue_q(now), status=CommitmentStatus.OPEN)
         .order_by("due_at", "id")
         .values_list("id", "case_id")[:limit]
     )
@@ -62,7 +63,7 @@ def commitments_sweep_due(*, now: datetime | None = None, limit: int = 500) -> i
                 continue
             commitment = (
                 Commitment.objects.select_for_update(skip_locked=True)
-                .filter(pk=commitment_id, status=CommitmentStatus.OPEN, due_at__lte=now)
+                .filter(overdue_q(now), pk=commitment_id, status=CommitmentStatus.OPEN)
                 .first()
             )
             if commitment is None:

@@ -37,6 +37,8 @@ class PromiseRowsForm(forms.Form):
     open = forms.BooleanField(required=False)
     due_after = parsing.DateTimeFormField(required=False)
     due_before = parsing.DateTimeFormField(required=False)
+    overdue_at = parsing.DateTimeFormField(required=False)
+    not_overdue_at = parsing.DateTimeFormField(required=False)
 
 
 class CaseRowsForm(forms.Form):

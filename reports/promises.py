@@ -16,7 +16,6 @@ from django.db.models import (
     Count,
     DateField,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -31,6 +30,7 @@ from cases.models import (
     Channel,
     Team,
 )
+from cases.overdue import ended_on_time_q, not_yet_due_q, overdue_q
 from commitments.models import Commitment, CommitmentKind, CommitmentStatus
 from reports.period import Window
 from reports.sql import rate
@@ -57,12 +57,10 @@ def promise_aggregates() -> dict[str, Any]:
     one = Value(1)
     return {
         "kept": Count(one, filter=Q(status=CommitmentStatus.KEPT)),
-        "kept_on_time": Count(
-            one, filter=Q(status=CommitmentStatus.KEPT, ended_at__lte=F("due_at"))
-        ),
+        "kept_on_time": Count(one, filter=Q(status=CommitmentStatus.KEPT) & ended_on_time_q()),
         "renegotiated": Count(one, filter=Q(status=CommitmentStatus.RENEGOTIATED)),
         "renegotiated_before_due": Count(
-            one, filter=Q(status=CommitmentStatus.RENEGOTIATED, ended_at__lte=F("due_at"))
+            one, filter=Q(status=CommitmentStatus.RENEGOTIATED) & ended_on_time_q()
         ),
         "withdrawn": Count(one, filter=Q(status=CommitmentStatus.WITHDRAWN)),
         "missed": Count(one, filter=Q(status=CommitmentStatus.MISSED)),
@@ -189,8 +187,9 @@ def promise_weeks(
 @dataclass(frozen=True)
 class PromiseRowFilters:
     """Every one optional. ``date_from``/``date_to`` are UTC days (inclusive) of the end;
-    ``on_time`` keeps promises that ended by their due time; ``open`` lists open promises
-    (``due_after``/``due_before`` bound their due time) instead of ended ones."""
+    ``on_time`` keeps promises that ended by their due time; ``open`` lists open
+    promises (``due_after``/``due_before`` bound their due time; ``overdue_at`` keeps those
+    overdue at that moment, ``not_overdue_at`` those that are not) instead of ended ones."""
 
     date_from: date | None = None
     date_to: date | None = None
@@ -202,6 +201,8 @@ class PromiseRowFilters:
     open: bool = False
     due_after: datetime | None = None
     due_before: datetime | None = None
+    overdue_at: datetime | None = None
+    not_overdue_at: datetime | None = None
 
 
 def promise_rows(*, team: Team, filters: PromiseRowFilters) -> QuerySet[Commitment]:
@@ -216,6 +217,10 @@ def promise_rows(*, team: Team, filters: PromiseRowFilters) -> QuerySet[Commitme
             qs = qs.filter(due_at__gte=filters.due_after)
         if filters.due_before is not None:
             qs = qs.filter(due_at__lt=filters.due_before)
+        if filters.overdue_at is not None:
+            qs = qs.filter(overdue_q(filters.overdue_at))
+        if filters.not_overdue_at is not None:
+            qs = qs.filter(not_yet_due_q(filters.not_overdue_at))
         qs = qs.order_by("due_at", "pk")
     else:
         qs = qs.exclude(status=OPEN)
@@ -227,7 +232,7 @@ def promise_rows(*, team: Team, filters: PromiseRowFilters) -> QuerySet[Commitme
         if filters.status:
             qs = qs.filter(status=filters.status)
         if filters.on_time:
-            qs = qs.filter(ended_at__lte=F("due_at"))
+            qs = qs.filter(ended_on_time_q())
         qs = qs.order_by("-ended_at", "-pk")
     if filters.first_response:
         qs = qs.filter(kind=CommitmentKind.FIRST_RESPONSE)

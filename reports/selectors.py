@@ -26,6 +26,7 @@ from cases.models import (
     Team,
 )
 from cases.models import Case as CaseRow
+from cases.overdue import not_yet_due_q, overdue_q
 from commitments.calendars import add_business_time
 from commitments.models import BusinessCalendar, Commitment, CommitmentStatus
 from reports.agents import AGENT_COLUMNS, AgentFigures, sort_agents, team_agents
@@ -80,7 +81,7 @@ class Today:
     open_cases: int
     without_promise: int
     overdue: int
-    due_soon: int  # open promises due from now to the horizon
+    due_soon: int  # open promises not yet overdue, due before the horizon
     offers_waiting: int
 
 
@@ -104,8 +105,8 @@ def team_today(*, team: Team, now: datetime) -> Today:
         .annotate(
             n_open=count_of(open_cases),
             n_without=count_of(open_cases.filter(next_due_at__isnull=True)),
-            n_overdue=count_of(promises.filter(due_at__lt=now)),
-            n_soon=count_of(promises.filter(due_at__gte=now, due_at__lt=horizon)),
+            n_overdue=count_of(promises.filter(overdue_q(now))),
+            n_soon=count_of(promises.filter(not_yet_due_q(now), due_at__lt=horizon)),
             n_offers=count_of(
                 Handoff.objects.filter(team=OuterRef("pk"), status=HandoffStatus.OFFERED)
             ),

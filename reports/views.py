@@ -167,9 +167,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             f"{reverse('reports-open-cases')}?"
             f"{urlencode({'team': period.team.pk, 'without_promise': 'on'})}"
         ),
-        "overdue": _promises(period, open="on", due_before=today.now.isoformat()),
+        "overdue": _promises(period, open="on", overdue_at=today.now.isoformat()),
         "due_soon": _promises(
-            period, open="on", due_after=today.now.isoformat(), due_before=today.horizon.isoformat()
+            period,
+            open="on",
+            not_overdue_at=today.now.isoformat(),
+            due_before=today.horizon.isoformat(),
         ),
         "offers": _audit_query(team=period.team.pk, status="offered"),
     }
@@ -322,6 +325,8 @@ def promises(request: HttpRequest) -> HttpResponse:
         open=bool(data.get("open")),
         due_after=data.get("due_after"),
         due_before=data.get("due_before"),
+        overdue_at=data.get("overdue_at"),
+        not_overdue_at=data.get("not_overdue_at"),
     )
     rows = selectors.promise_rows(team=period.team, filters=filters)
     page_obj = Paginator(rows, 50).get_page(request.GET.get("page"))
