@@ -15,7 +15,7 @@ from cases.models import Case, Channel
 from commitments.calendar_services import business_calendar_of, team_calendar
 from commitments.calendars import Calendar, add_business_time
 from commitments.errors import CommitmentRuleError
-from commitments.lifecycle import User, lock_case, promise_end, promise_make
+from commitments.lifecycle import User, lock_case, promise_make
 from commitments.models import (
     KINDS_ENDED_BY_RESOLUTION,
     BusinessCalendar,
@@ -31,6 +31,7 @@ from commitments.scheduling import (
     reminders_schedule,
 )
 from commitments.selectors import iso
+from commitments.services import promise_keep
 from notifications.services import notification_enqueue_many
 
 # The first-reply promise in the customer's words, by the channel they came in on.
@@ -153,14 +154,13 @@ def on_case_closed(*, case: Case, by: User, now: datetime) -> None:
         )
     for commitment in open_ones:
         commitment.case = case
-        promise_end(
+        promise_keep(
             commitment=commitment,
             case=case,
-            status=CommitmentStatus.KEPT,
             by=by,
             now=now,
             reason="Case resolved.",
-            data={"on_time": now <= commitment.due_at, "by_resolution": True},
+            data={"by_resolution": True},
         )
 
 
@@ -176,18 +176,14 @@ def on_contact_recorded(*, case: Case, contact: Any, now: datetime) -> None:
     )
     for commitment in first:
         commitment.case = case
-        promise_end(
+        promise_keep(
             commitment=commitment,
             case=case,
-            status=CommitmentStatus.KEPT,
             by=contact.agent,
             now=now,
+            kept_at=contact.at,
             reason="Answered by the first contact to the customer.",
-            data={
-                "description": commitment.description,
-                "on_time": contact.at <= commitment.due_at,
-                "by_contact": contact.pk,
-            },
+            data={"by_contact": contact.pk},
         )
 
 

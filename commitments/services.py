@@ -7,6 +7,7 @@ due sweep in ``commitments.sweep``; the handlers ``cases`` calls in ``commitment
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from caseowner.text import REASON_MAX, require_clean_text
 from cases.models import Case
+from cases.overdue import ended_on_time
 from cases.services import case_event_record
 from commitments.errors import CommitmentRuleError
 from commitments.lifecycle import (
@@ -84,16 +86,33 @@ def commitment_create(
 def commitment_mark_kept(*, commitment: Commitment, by: User) -> Commitment:
     """The promise was kept: no later reminder goes out."""
     commitment, case = lock_for_change(commitment, by=by)
-    now = timezone.now()
+    promise_keep(commitment=commitment, case=case, by=by, now=timezone.now())
+    return commitment
+
+
+def promise_keep(
+    *,
+    commitment: Commitment,
+    case: Case,
+    by: User | None,
+    now: datetime,
+    kept_at: datetime | None = None,
+    reason: str = "",
+    data: dict | None = None,
+) -> None:
+    """End a locked open promise as kept, the one way every caller does (the owner's "keep",
+    a resolved case, the first reply to the customer): on time when kept (``kept_at``, default
+    ``now``) by its due time; ``data`` adds to the timeline event."""
+    on_time = ended_on_time(kept_at or now, commitment.due_at)
     promise_end(
         commitment=commitment,
         case=case,
         status=CommitmentStatus.KEPT,
         by=by,
         now=now,
-        data={"description": commitment.description, "on_time": now <= commitment.due_at},
+        reason=reason,
+        data={"description": commitment.description, "on_time": on_time, **(data or {})},
     )
-    return commitment
 
 
 @transaction.atomic

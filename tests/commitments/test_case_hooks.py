@@ -6,10 +6,10 @@ import pytest
 
 from cases import hooks
 from cases.hooks import PromiseBrief, QueueFlags
-from cases.models import CaseStatus
+from cases.models import CaseEvent, CaseStatus
 from cases.services import case_change_status
 from commitments.errors import CommitmentRuleError
-from commitments.models import Commitment, CommitmentStatus
+from commitments.models import Commitment, CommitmentStatus, PromiseEventKind
 from commitments.services import (
     commitment_mark_kept,
 )
@@ -75,3 +75,27 @@ def test_queue_flags_take_one_query(time_machine, open_case, django_assert_num_q
         flags = queue_flags([c.pk for c in cases])
     assert set(flags) == {c.pk for c in cases}
     assert all(f == QueueFlags(overdue=True, at_risk=False) for f in flags.values())
+
+
+def test_a_promise_kept_by_resolving_the_case_is_recorded_like_a_keep(
+    time_machine, open_case, agent
+):
+    """One way to keep a promise: the owner's "keep" and the case's resolution record the same
+    timeline event (the promise's words, whether it was on time) and the same end."""
+    time_machine.move_to(london(2026, 11, 25, 10), tick=False)
+    kept_case, resolved_case = open_case(), open_case()
+    commitment_mark_kept(commitment=Commitment.objects.get(case=kept_case), by=agent)
+    case_change_status(case=resolved_case, status=CaseStatus.RESOLVED, by=agent)
+    kept, resolved = (
+        CaseEvent.objects.get(case=case, kind=PromiseEventKind.COMMITMENT_KEPT)
+        for case in (kept_case, resolved_case)
+    )
+    promise_words = Commitment.objects.get(case=resolved_case).description
+    assert resolved.data == {
+        "commitment_id": Commitment.objects.get(case=resolved_case).pk,
+        "description": promise_words,
+        "on_time": True,
+        "by_resolution": True,
+    }
+    assert set(kept.data) == {"commitment_id", "description", "on_time"}
+    assert (kept.data["description"], kept.data["on_time"]) == (promise_words, True)
