@@ -7,7 +7,6 @@ possible only in the SMTP window, and then with the same Message-ID."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -80,7 +79,8 @@ def test_the_sweep_killed_mid_transaction_applies_all_or_nothing_and_loses_nothi
     postgres, outbox_processes, smtp_sink, figures, monkeypatch
 ):
     case_ids = _promises_due_in(seconds=2)
-    time.sleep(2.5)
+    promises = Commitment.objects.filter(case_id__in=case_ids, kind="callback")
+    wait_for(lambda: not promises.filter(due_at__gt=timezone.now()).exists(), timeout=10)
     paused, resume = threading.Event(), threading.Event()
     original, calls, pid, failure = sweep._mark_missed, [0], [0], []
 
@@ -115,7 +115,6 @@ def test_the_sweep_killed_mid_transaction_applies_all_or_nothing_and_loses_nothi
     half_applied = violations(case_ids)  # the killed promise: all of it rolled back
     # the next sweep (any process) finishes the work
     sweep.commitments_sweep_due()
-    promises = Commitment.objects.filter(case_id__in=case_ids, kind="callback")
     not_missed = promises.exclude(status=CommitmentStatus.MISSED).count()
     after = violations(case_ids)
 

@@ -128,11 +128,22 @@ class Writers:
         except requests.RequestException:
             with self.lock:
                 self.statuses["interrupted"] += 1
-            time.sleep(0.2)
+            # the server is being restarted: try again once it answers (or the run ends)
+            wait_for(lambda: self.stop.is_set() or self.server._live(), timeout=60)
             return None
         with self.lock:
             self.statuses[str(response.status_code)] += 1
         return response
+
+    def answered(self) -> int:
+        """Requests the server has answered so far (cut ones not counted)."""
+        with self.lock:
+            return sum(n for code, n in self.statuses.items() if code != "interrupted")
+
+    def wait_for_answers(self, more: int) -> None:
+        """Until the server has answered ``more`` requests beyond those answered by now."""
+        target = self.answered() + more
+        wait_for(lambda: self.answered() >= target, timeout=30)
 
     def open_promises(self, ref: str, token: str) -> list[int]:
         try:
@@ -280,7 +291,10 @@ def test_the_web_process_killed_mid_request_leaves_nothing_half_applied(
         for t in threads:
             t.start()
         for n in range(1, KILLS + 1):
-            time.sleep(pauses.uniform(0.1, 0.4))  # let writes get under way
+            # writes under way again (the new workers answer), then a pause that varies
+            # where in the stream of requests the kill lands: the same pauses on every run
+            writers.wait_for_answers(1)
+            time.sleep(pauses.uniform(0.0, 0.3))
             try:
                 wait_for(lambda: _other_backends(in_transaction=True), timeout=5, interval=0.001)
                 caught_in_transaction += 1
@@ -293,7 +307,8 @@ def test_the_web_process_killed_mid_request_leaves_nothing_half_applied(
             else:
                 workers_killed += server.kill_workers()
                 wait_for(server._live, timeout=60, interval=0.05)
-        time.sleep(1.0)
+        # every client is served again after the last kill before the writers stop
+        writers.wait_for_answers(CLIENTS)
     finally:
         writers.stop.set()
         for t in threads:
