@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 PERIOD = "weeks=2&to=2026-03-11"
 
 
-@pytest.fixture
-def world():
-    with time_machine.travel(history.NOW, tick=False):
-        yield history.build()
-
-
 def client_for(user) -> Client:
     client = Client()
     client.force_login(user)

@@ -20,11 +20,6 @@ WINDOW = Window(start=date(2026, 3, 2), weeks=2)
 
 
 @pytest.fixture
-def world():
-    return history.build()
-
-
-@pytest.fixture
 def summary(world):
     with time_machine.travel(history.NOW, tick=False):
         return team_summary(team=world["team"], window=WINDOW, now=history.NOW)
