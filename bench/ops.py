@@ -215,7 +215,7 @@ def op_case_list(env: Env) -> Result:
 
 
 def op_customer_page(env: Env) -> Result:
-    from cases.links import make_customer_token
+    from cases.customers.links import make_customer_token
 
     Case = apps.get_model("cases.Case")
     gens = dict(

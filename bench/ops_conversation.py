@@ -58,8 +58,8 @@ def op_inbound_ingest(env: Any) -> Result:
     """A customer's reply to a case's reply address, stored and filed (``receive_mail``'s
     work after the SMTP conversation)."""
     try:
-        from cases.conversation import reply_address
-        from cases.inbound import inbound_mail_receive
+        from cases.conversations.inbound import inbound_mail_receive
+        from cases.conversations.services import reply_address
     except ImportError:
         raise NotBuilt("inbound mail is not built") from None
     cases = _write_cases(env)

@@ -34,7 +34,7 @@ def _routed(path: str) -> str:
 
 
 def _body(env: Any) -> tuple[dict[str, Any], int]:
-    from cases import cover_services
+    from cases.availability import cover_for as cover_services
 
     drafts = cover_services.cover_drafts(agent=env.hot)
     receivers = cover_services.cover_receivers(agent=env.hot, by=env.manager, at=timezone.now())

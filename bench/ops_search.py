@@ -30,7 +30,7 @@ def _misspelt(name: str) -> str:
 
 
 def _national(e164: str) -> str:
-    from cases.phones import national
+    from cases.customers.phones import national
 
     return national(e164)
 

@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from cases.away_services import agent_deactivate, agent_open_case_refs
-from cases.erasure import customer_erase, customer_erasure_preview
+from cases.availability.services import agent_deactivate, agent_open_case_refs
+from cases.customers.erasure import customer_erase, customer_erasure_preview
 from cases.errors import CaseRuleError
 from cases.models import (
     Absence,

@@ -25,9 +25,9 @@ from caseowner.api import (
 )
 from caseowner.errors import NotFoundError
 from cases import hooks, intake, payloads, selectors, services
-from cases.contacts import display_name
-from cases.links import customer_url
+from cases.customers.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
+from cases.recipients import display_name
 
 
 class PersonOut(serializers.Serializer):

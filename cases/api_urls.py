@@ -1,15 +1,11 @@
 from django.urls import path
 
-from cases import (
-    agent_api,
-    api,
-    conversation_api,
-    customer_api,
-    customer_record_api,
-    handoff_api,
-    queue_api,
-    task_api,
-)
+from cases import api, queue_api, task_api
+from cases.availability import api as agent_api
+from cases.conversations import api as conversation_api
+from cases.customers import api as customer_record_api
+from cases.customers import link_api as customer_api
+from cases.handoffs import api as handoff_api
 
 urlpatterns = [
     path(

@@ -10,15 +10,16 @@ class CasesConfig(AppConfig):
         closed expires with it; customer notices name the point of contact at send time."""
         from django.db.backends.signals import connection_created
 
-        from cases import handoff_sweep, hooks, notices
+        from cases import hooks, notices
+        from cases.customers.search_text import register_sqlite_functions
+        from cases.handoffs import sweep as handoff_sweep
         from cases.models import EventKind
-        from cases.search_text import register_sqlite_functions
         from notifications.rendering import context_refresher_register
         from notifications.telemetry import log_context_key_register
 
         # Search's SQL functions on SQLite, its trigram threshold on PostgreSQL (connection
         # set-up, not business logic).
-        connection_created.connect(register_sqlite_functions, dispatch_uid="cases.search")
+        connection_created.connect(register_sqlite_functions, dispatch_uid="cases.customers.search")
 
         hooks.register_event_kinds(EventKind.choices)
         hooks.register(hooks.case_closed, handoff_sweep.handoff_on_case_closed)

@@ -9,7 +9,7 @@ from typing import Any, cast
 from django import forms
 
 from caseowner import parsing, text
-from cases.handoff_gate import HandoffSummary
+from cases.handoffs.gate import HandoffSummary
 from cases.intake import CaseIntake, NewCustomer
 from cases.models import (
     CaseStatus,

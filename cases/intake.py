@@ -10,11 +10,12 @@ from typing import Any
 from django.db import transaction
 
 from cases import selectors
-from cases.customer_checks import customer_existing, customer_exists_error, phone_or_error
+from cases.customers.checks import customer_existing, customer_exists_error, phone_or_error
+from cases.customers.services import customer_create
 from cases.errors import CaseRuleError
 from cases.models import Case, Customer, Priority, Team
 from cases.permissions import visible_customers
-from cases.services import case_open, customer_create
+from cases.services import case_open
 
 User = Any  # the configured user model
 

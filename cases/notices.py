@@ -16,9 +16,8 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
 
-from cases.contacts import PointOfContact, point_of_contact
+from cases.customers.links import customer_url
 from cases.errors import CaseRuleError
-from cases.links import customer_url
 from cases.locking import lock_case_row
 from cases.models import (
     OPEN_STATUSES,
@@ -31,6 +30,7 @@ from cases.models import (
     EventKind,
     OwnerTask,
 )
+from cases.recipients import PointOfContact, point_of_contact
 from notifications.localtime import local_time_text
 from notifications.models import Notification, NotificationChannel
 from notifications.services import Attachment, EmailHeaders, Recipient, notification_enqueue

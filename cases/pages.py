@@ -20,9 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError, RuleError
-from cases import handoff_selectors, hooks, selectors
+from cases import hooks, selectors
+from cases.customers.links import customer_url
 from cases.forms import CaseUpdateForm, HandoffOfferForm, NoteForm, ReplyForm
-from cases.links import customer_url
+from cases.handoffs import selectors as handoff_selectors
 from cases.models import Case
 from cases.permissions import can_change_case, first_team_time_zone
 

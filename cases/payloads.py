@@ -16,9 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases import hooks
+from cases.customers.phones import national
 from cases.models import Case, format_ref
 from cases.overdue import is_overdue
-from cases.phones import national
 
 # The columns a queue row shows (``QueueRowOut``), and the two its flags need.
 QUEUE_COLUMNS = (

@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import Pagination, error_responses
-from cases import handoff_selectors, payloads, selectors
+from cases import payloads, selectors
 from cases.api import CaseOut, PersonOut
+from cases.handoffs import selectors as handoff_selectors
 from cases.task_services import owner_tasks_open
 
 

@@ -17,7 +17,6 @@ from django.utils.dateparse import parse_datetime
 
 from caseowner.errors import NotFoundError
 from cases import hooks
-from cases.contacts import owner_contact
 from cases.errors import CaseRuleError
 from cases.models import (
     OPEN_STATUSES,
@@ -31,6 +30,7 @@ from cases.models import (
 )
 from cases.overdue import is_overdue
 from cases.permissions import customers_organisation_wide, team_ids_visible, visible_cases
+from cases.recipients import owner_contact
 
 User = Any  # the configured user model
 

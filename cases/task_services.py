@@ -1,5 +1,5 @@
 """The owner's tasks: done when the call is made. Marking one done records the contact that
-did it (``cases.conversation.contact_record``) and closes the task, in one transaction."""
+did it (``cases.conversations.services.contact_record``) and closes the task, in one transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from caseowner.parsing import parse_text
-from cases.conversation import NewContact, contact_record
+from cases.conversations.services import NewContact, contact_record
 from cases.errors import CaseRuleError
 from cases.models import (
     CONTACT_SUMMARY_MAX,

@@ -6,9 +6,9 @@ import logging
 
 from celery import shared_task
 
-from cases.away_services import absence_alert_once, absences_to_check
-from cases.handoff_selectors import handoff_offers_due
-from cases.handoff_sweep import handoff_remind_or_escalate
+from cases.availability.services import absence_alert_once, absences_to_check
+from cases.handoffs.selectors import handoff_offers_due
+from cases.handoffs.sweep import handoff_remind_or_escalate
 from cases.notices import customer_notice_ledger_prune
 
 log = logging.getLogger(__name__)

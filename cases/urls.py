@@ -1,14 +1,12 @@
 from django.urls import path
 
-from cases import (
-    away_views,
-    conversation_views,
-    cover_views,
-    customer_record_views,
-    customer_views,
-    handoff_views,
-    views,
-)
+from cases import views
+from cases.availability import cover_for_views as cover_views
+from cases.availability import views as away_views
+from cases.conversations import views as conversation_views
+from cases.customers import link_views as customer_views
+from cases.customers import views as customer_record_views
+from cases.handoffs import views as handoff_views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),

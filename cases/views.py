@@ -1,7 +1,7 @@
 """The agent's pages: My queue, the case page and its forms, and opening a case.
 
-The hand-off pages are in ``cases.handoff_views``, the customer's link page in
-``cases.customer_views``, the toolkit every page uses in ``cases.pages``.
+The hand-off pages are in ``cases.handoffs.views``, the customer's link page in
+``cases.customers.link_views``, the toolkit every page uses in ``cases.pages``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from caseowner import parsing
 from caseowner.errors import RuleError
-from cases import customer_selectors, handoff_selectors, intake, selectors, services
-from cases.contacts import display_name
+from cases import intake, selectors, services
+from cases.customers import selectors as customer_selectors
 from cases.forms import CaseOpenForm, CaseUpdateForm, DeclineForm, NoteForm
+from cases.handoffs import selectors as handoff_selectors
 from cases.pages import (
     agent_time_zone,
     case_or_404,
@@ -26,6 +27,7 @@ from cases.pages import (
     render_in,
     show_rule_error,
 )
+from cases.recipients import display_name
 from cases.task_services import owner_tasks_open
 
 # --- My queue --------------------------------------------------------------------------------

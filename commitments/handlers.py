@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import F
 
-from cases.contacts import owner_contact
 from cases.hooks import DuePromise
 from cases.models import Case, Channel
+from cases.recipients import owner_contact
 from commitments.calendar_services import business_calendar_of, team_calendar
 from commitments.calendars import Calendar, add_business_time
 from commitments.errors import CommitmentRuleError
@@ -225,7 +225,7 @@ def on_availability_changed(
     *, agent: Any, start: datetime, end: datetime | None, now: datetime
 ) -> int:
     """Reminders of the agent's open promises due in [start, end) are queued again, so they
-    go to whoever covers then (``cases.availability.case_attention_recipients``); the ones
+    go to whoever covers then (``cases.availability.hours.case_attention_recipients``); the ones
     already sent are not sent again (a past lead is skipped)."""
     due = Commitment.objects.filter(owner=agent, status=CommitmentStatus.OPEN, due_at__gte=start)
     if end is not None:

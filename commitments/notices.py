@@ -14,9 +14,9 @@ import icalendar
 from django.conf import settings
 
 from cases import notices as cases_notices
-from cases.contacts import agent_recipient, owner_contact
 from cases.models import Case
 from cases.notices import customer_context
+from cases.recipients import agent_recipient, owner_contact
 from commitments.models import Commitment, is_customer_kind, zone
 from commitments.selectors import commitment_payload, iso
 from notifications.localtime import local_time_text

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from cases.availability import case_attention_recipients
-from cases.contacts import agent_recipient, owner_contact
+from cases.availability.hours import case_attention_recipients
 from cases.models import Case
+from cases.recipients import agent_recipient, owner_contact
 from commitments.calendar_services import business_calendar_of, team_calendar
 from commitments.calendars import (
     BusinessDuration,

@@ -10,11 +10,11 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from cases.contacts import display_name
 from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case, Team
 from cases.overdue import ended_on_time_q, is_overdue, not_yet_due_q, overdue_q
 from cases.permissions import is_team_manager, team_ids_visible, visible_cases
+from cases.recipients import display_name
 from commitments.errors import CommitmentRuleError, NotFoundError
 from commitments.models import (
     CUSTOMER_KINDS,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from cases.handoff_sweep import handoff_record_commitment_missed
+from cases.handoffs.sweep import handoff_record_commitment_missed
 from cases.models import OPEN_STATUSES, Case
 from cases.overdue import is_overdue, overdue_q
 from commitments.calendar_services import team_calendar

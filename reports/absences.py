@@ -3,7 +3,7 @@ dashboard's "today" panel.
 
 An agent is listed while switched away ("away now") or with an absence under way or starting
 within ``UNCOVERED_ALERT_BUSINESS_DAYS`` business days on the team's calendar (their first
-such absence). Their cover is decided as ``cases.availability`` decides it, at the moment the
+such absence). Their cover is decided as ``cases.availability.hours`` decides it, at the moment the
 absence starts (now, for one under way or the switch): their backup unless the backup is away
 then, else the team's on-duty agent unless that is them or they are away then. A promise is
 *uncovered* when it is open, on one of their cases of the team with no hand-off offered, and
@@ -38,7 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 
-from cases.away_services import UNCOVERED_ALERT_BUSINESS_DAYS
+from cases.availability.services import UNCOVERED_ALERT_BUSINESS_DAYS
 from cases.models import OPEN_STATUSES, Absence, AgentProfile, Handoff, HandoffStatus, Team
 from commitments.calendars import add_business_time
 from commitments.models import BusinessCalendar, Commitment, CommitmentStatus

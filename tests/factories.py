@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cases import hooks
-from cases.handoff_gate import HandoffSummary
-from cases.handoff_services import handoff_offer
+from cases.handoffs.gate import HandoffSummary
+from cases.handoffs.services import handoff_offer
 from cases.models import AgentProfile, Case, Customer, Handoff, HandoffReason, HandoffStatus, Team
 
 

@@ -33,7 +33,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from schemathesis import checks
 
-from cases.links import make_customer_token
+from cases.customers.links import make_customer_token
 from tests.factories import CaseFactory, HandoffFactory, TeamFactory, make_agent, make_manager
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils.html import strip_tags
 
-from cases.conversation import contact_reply_send
-from cases.handoff_services import handoff_accept
+from cases.conversations.services import contact_reply_send
+from cases.handoffs.services import handoff_accept
 from cases.models import Channel
 from cases.services import case_open
 from commitments.errors import CommitmentRuleError

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 import caseowner
-from cases import services
+from cases.customers import services as customer_services
 from cases.models import Customer, Team
 
 SETTINGS_FILE = Path(caseowner.__file__).parent / "settings.py"
@@ -67,13 +67,13 @@ def test_load_demo_refuses_production_settings(settings):
 @pytest.mark.django_db(transaction=True)  # as `make demo` runs it: on_commit work happens
 def test_load_demo_creates_every_customer_through_the_service(monkeypatch):
     created: list[Customer] = []
-    customer_create = services.customer_create
+    customer_create = customer_services.customer_create
 
     def spy(**fields):
         created.append(customer_create(**fields))
         return created[-1]
 
-    monkeypatch.setattr(services, "customer_create", spy)
+    monkeypatch.setattr(customer_services, "customer_create", spy)
     out = StringIO()
     call_command("load_demo", stdout=out)
     assert "caseowner demo" in out.getvalue()

@@ -1,6 +1,7 @@
 """Staff search and customer records over the API: ``search/``, ``customers/`` (list with
 filters, detail, correction) and ``customers/{id}/merge/`` and ``unmerge/``. Thin: the reads
-are ``cases.search`` and ``cases.customer_selectors``, the writes ``cases.customer_services``.
+are ``cases.customers.search`` and ``cases.customers.selectors``, the writes
+``cases.customers.services``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from rest_framework.views import APIView
 
 from caseowner.api import IdField, Pagination, error_responses, paginated
 from caseowner.parsing import SEARCH_MAX
-from cases import customer_selectors, customer_services
 from cases.api import PersonOut
-from cases.customer_services import CustomerChanges, customer_unmerge_until
+from cases.customers import selectors as customer_selectors
+from cases.customers import services as customer_services
+from cases.customers.phones import search_e164
+from cases.customers.search import SearchResults, search
+from cases.customers.services import CustomerChanges, customer_unmerge_until
 from cases.models import Case, Channel, Customer, CustomerMerge, Title
 from cases.permissions import phone_region_for
-from cases.phones import search_e164
-from cases.search import SearchResults, search
 
 
 class CaseBriefOut(serializers.Serializer):

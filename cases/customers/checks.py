@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from cases.customers.phones import InvalidPhone, to_e164
 from cases.errors import CaseRuleError
 from cases.models import Case, Customer
 from cases.permissions import team_ids_visible, visible_customers
-from cases.phones import InvalidPhone, to_e164
 
 
 def phone_or_error(phone: str, *, region: str | None) -> str:

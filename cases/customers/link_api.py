@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 
 from caseowner.api import error_responses
 from caseowner.errors import NotFoundError
-from cases import customer_selectors, handoff_outcomes
+from cases.customers import selectors as customer_selectors
+from cases.handoffs import outcomes as handoff_outcomes
 from cases.models import Case
 
 

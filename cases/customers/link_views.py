@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.throttling import ScopedRateThrottle
 
 from caseowner.errors import RuleError
-from cases import customer_selectors, handoff_outcomes
-from cases.contacts import display_name
+from cases.customers import selectors as customer_selectors
+from cases.handoffs import outcomes as handoff_outcomes
 from cases.pages import render_in
+from cases.recipients import display_name
 
 
 class _CustomerLinkScope:

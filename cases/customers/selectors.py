@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from caseowner.errors import NotFoundError
 from cases import hooks
-from cases.contacts import PointOfContact, display_name, owner_contact, point_of_contact
-from cases.links import read_customer_token
+from cases.customers.links import read_customer_token
 from cases.models import (
     OPEN_STATUSES,
     Case,
@@ -25,6 +24,7 @@ from cases.models import (
     HandoffStatus,
 )
 from cases.permissions import visible_cases, visible_customers
+from cases.recipients import PointOfContact, display_name, owner_contact, point_of_contact
 
 # Customers the intake picker lists at most.
 PICKER_SIZE = 50

@@ -6,6 +6,7 @@ adds events to the cases concerned, it never changes earlier ones.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
@@ -17,9 +18,18 @@ from django.utils import timezone
 from caseowner import text
 from caseowner.text import require_clean_text
 from cases import hooks
-from cases.customer_checks import can_correct_through, phone_or_error
+from cases.customers.checks import can_correct_through, phone_or_error
 from cases.errors import CaseRuleError
-from cases.models import OPEN_STATUSES, Case, CaseEvent, Customer, CustomerMerge, EventKind
+from cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    Channel,
+    Customer,
+    CustomerMerge,
+    EventKind,
+    Title,
+)
 from cases.notices import customer_address_changed
 from cases.permissions import (
     can_edit_customer,
@@ -27,9 +37,99 @@ from cases.permissions import (
     phone_region_for,
     visible_customers,
 )
-from cases.services import customer_field_errors, customer_full_name
 
 User = Any
+
+
+def customer_full_name(*, full_name: str, given_name: str, family_name: str) -> str:
+    """The whole name: as written, else the parts given (given name first)."""
+    return full_name.strip() or " ".join(p for p in (given_name.strip(), family_name.strip()) if p)
+
+
+def customer_field_errors(
+    *,
+    full_name: str,
+    title: str,
+    preferred_channel: str,
+    time_zone: str,
+    given_name: str = "",
+    family_name: str = "",
+) -> dict[str, list[str]]:
+    """What is wrong with a customer's details (``customer_create`` and ``customer_update``).
+    The parts, when given, are parts of the whole name (in any order: "Wang Wei" has the
+    family name Wang); a single name is a given name alone or a family name alone."""
+    errors: dict[str, list[str]] = {}
+    if not full_name.strip():
+        errors["name"] = ["Give the customer's name."]
+    folded = f" {' '.join(full_name.casefold().split())} "
+    for field, part in (("given_name", given_name), ("family_name", family_name)):
+        if part.strip() and f" {' '.join(part.casefold().split())} " not in folded:
+            errors[field] = [f'Part of the whole name ("{full_name.strip()}"), as written there.']
+    if title not in Title.values:
+        errors["title"] = [f"One of: {', '.join(v for v in Title.values if v)}."]
+    if preferred_channel not in Channel.values:
+        errors["preferred_channel"] = ["Unknown channel."]
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = ["Unknown time zone."]
+    return errors
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    full_name: str = "",
+    given_name: str = "",
+    family_name: str = "",
+    email: str = "",
+    phone: str = "",
+    title: str = "",
+    addressed_as: str = "",
+    preferred_channel: str = Channel.EMAIL,
+    time_zone: str = "UTC",
+    language: str = "en",
+    phone_region: str | None = None,
+) -> Customer:
+    """A customer as they want to be addressed, reachable by email or phone (stored in E.164,
+    read in ``phone_region`` when typed without a country code). The name: whole, or in the
+    parts the customer gave (given and family name; either alone for a single name), or both;
+    without a family name a title is never used on its own."""
+    require_clean_text(
+        {
+            "name": (full_name, text.NAME_MAX, False),
+            "given_name": (given_name, text.NAME_MAX, False),
+            "family_name": (family_name, text.NAME_MAX, False),
+            "addressed_as": (addressed_as, text.NAME_MAX, False),
+            "email": (email, 254, False),
+            "phone": (phone, 40, False),
+        }
+    )
+    full_name = customer_full_name(
+        full_name=full_name, given_name=given_name, family_name=family_name
+    )
+    errors = customer_field_errors(
+        full_name=full_name,
+        title=title,
+        preferred_channel=preferred_channel,
+        time_zone=time_zone,
+        given_name=given_name,
+        family_name=family_name,
+    )
+    if errors:
+        raise CaseRuleError("invalid_customer", "The customer has invalid fields.", fields=errors)
+    return Customer.objects.create(
+        full_name=full_name,
+        given_name=" ".join(given_name.split()),
+        family_name=" ".join(family_name.split()),
+        email=email.strip(),
+        phone=phone_or_error(phone, region=phone_region),
+        title=title,
+        addressed_as=addressed_as.strip(),
+        preferred_channel=preferred_channel,
+        time_zone=time_zone,
+        language=language or "en",
+    )
 
 
 @dataclass(frozen=True)

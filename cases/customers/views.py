@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caseowner.errors import NotFoundError, RuleError
-from cases import customer_selectors, customer_services
+from cases.customers import selectors as customer_selectors
+from cases.customers import services as customer_services
+from cases.customers.search import SearchResults, search
 from cases.forms import CustomerEditForm, MergeForm
 from cases.models import Customer
 from cases.pages import agent_time_zone, render_in, show_rule_error
 from cases.permissions import can_edit_customer, manages_any_team
-from cases.search import SearchResults, search
 
 
 @login_required

@@ -1,6 +1,6 @@
 """Search, phone numbers and merges of customer records.
 
-PostgreSQL only (SQLite has none of it; ``cases.search`` falls back to functions registered
+PostgreSQL only (SQLite has none of it; ``cases.customers.search`` falls back to functions registered
 on the connection): the ``pg_trgm`` and ``unaccent`` extensions, ``caseowner_fold(text)`` (lower
 case without accents, IMMUTABLE so it can be indexed), a GIN trigram index on the folded
 name of live customers and a GIN full-text index on the folded case subject.

@@ -1,10 +1,10 @@
 """Name search at scale: ``caseowner_name_keys(text)`` and its GIN index.
 
-PostgreSQL only (SQLite works the same keys out in Python, ``cases.search_text``). The keys of
+PostgreSQL only (SQLite works the same keys out in Python, ``cases.customers.search_text``). The keys of
 a name are its folded words (``to_tsvector('simple', …)`` lexemes) and, marked with ``~``, the
 deletion forms of its words of three letters or more without digits: the word itself and the
 word less any one letter. A name search asks the index for the typed words, their prefixes and
-their own deletion forms (``cases.search.NameKeysMatch``), and the index answers without
+their own deletion forms (``cases.customers.search.NameKeysMatch``), and the index answers without
 rechecking a row: the trigram index (``customer_name_trgm``) remains for looser matches, but
 its recheck folds and weighs every candidate, which for a common name is thousands of rows.
 """
@@ -25,7 +25,7 @@ CREATE OR REPLACE FUNCTION caseowner_name_keys(text) RETURNS tsvector
         WHERE w ~ '^[^0-9-]{3,}$'
     ))
     $$;
--- name search, tiers 0-2 (cases.search_text): words, prefixes and one-letter slips
+-- name search, tiers 0-2 (cases.customers.search_text): words, prefixes and one-letter slips
 CREATE INDEX IF NOT EXISTS customer_name_keys ON cases_customer
     USING gin (caseowner_name_keys(full_name)) WHERE merged_into_id IS NULL;
 """

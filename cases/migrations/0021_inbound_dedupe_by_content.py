@@ -1,6 +1,6 @@
 """Inbound mail: a message that could not be read says why (``problem``), and each stored
 message's de-duplication key becomes its Message-ID with a digest of its content, as new
-messages get (``cases.inbound.inbound_dedupe_key``), so a redelivery of a message stored
+messages get (``cases.conversations.inbound.inbound_dedupe_key``), so a redelivery of a message stored
 before this change is still recognised. The key is computed here as that function did when
 this migration was written."""
 

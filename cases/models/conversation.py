@@ -101,8 +101,8 @@ class InboundMessage(models.Model):
     """An email as it arrived, kept whole: the record behind a received contact, and the
     message staff route when it matched no case (never dropped)."""
 
-    # A digest of the Message-ID and the content (``cases.inbound.inbound_dedupe_key``): a
-    # second delivery is the same row, a different message reusing an id is a new one.
+    # A digest of the Message-ID and the content
+    # (``cases.conversations.inbound.inbound_dedupe_key``): a second delivery is the same row, a different message reusing an id is a new one.
     dedupe_key = models.CharField(max_length=255, unique=True)
     message_id = models.CharField(max_length=255, blank=True)
     raw = models.BinaryField()

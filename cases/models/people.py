@@ -67,7 +67,8 @@ class Customer(models.Model):
         max_length=text.NAME_MAX, blank=True, validators=[text.single_line]
     )
     email = models.EmailField(blank=True)
-    # E.164 ("+447700900021"), checked by the services (``cases.phones``); shown nationally.
+    # E.164 ("+447700900021"), checked by the services (``cases.customers.phones``); shown
+    # nationally.
     phone = models.CharField(max_length=40, blank=True)
     preferred_channel = models.CharField(
         max_length=20, choices=Channel.choices, default=Channel.EMAIL
@@ -80,7 +81,7 @@ class Customer(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
     )
-    # When the customer's personal data was erased (``cases.erasure.customer_erase``); the
+    # When the customer's personal data was erased (``cases.customers.erasure.customer_erase``); the
     # record stays, as "Erased customer", so their cases keep their figures.
     erased_at = models.DateTimeField(null=True, blank=True)
 
@@ -98,14 +99,14 @@ class Customer(models.Model):
             ),
         ]
         # (PostgreSQL also has ``customer_name_trgm``, a GIN trigram index on the folded
-        # name, made by migration 0006: name search in ``cases.search``.)
+        # name, made by migration 0006: name search in ``cases.customers.search``.)
 
     def __str__(self) -> str:
         return self.full_name
 
     @property
     def phone_national(self) -> str:
-        from cases.phones import national
+        from cases.customers.phones import national
 
         return national(self.phone)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from django import template
 
-from cases.contacts import display_name
 from cases.permissions import manages_any_team
+from cases.recipients import display_name
 
 register = template.Library()
 

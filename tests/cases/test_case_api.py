@@ -372,7 +372,8 @@ def test_the_fast_offers_and_tasks_are_what_the_documented_serializers_write(wor
     ``OfferWaitingOut`` and ``OwnerTaskOut`` for the same offers and tasks."""
     from django.utils import timezone
 
-    from cases import handoff_selectors, payloads
+    from cases import payloads
+    from cases.handoffs import selectors as handoff_selectors
     from cases.models import AgentProfile, OwnerTask
     from cases.queue_api import OfferWaitingOut, OwnerTaskOut
     from cases.task_services import owner_tasks_open

@@ -8,6 +8,7 @@ from django.db import IntegrityError
 
 from caseowner.errors import RuleError
 from cases import hooks, services
+from cases.customers import services as customer_services
 from cases.models import Case, CaseEvent, CaseStatus, EventKind
 from notifications.models import Notification
 from tests.factories import (
@@ -259,14 +260,14 @@ def test_a_customer_with_invalid_fields_is_refused(kwargs, field):
     from cases.models import Customer
 
     with pytest.raises(RuleError) as exc:
-        services.customer_create(**kwargs)
+        customer_services.customer_create(**kwargs)
     assert exc.value.code == "invalid_customer"
     assert field in exc.value.fields
     assert not Customer.objects.exists()
 
 
 def test_a_customer_is_stored_as_they_want_to_be_addressed():
-    customer = services.customer_create(
+    customer = customer_services.customer_create(
         full_name=" Margaret Okafor ",
         family_name="Okafor",
         title="Mrs",
@@ -286,7 +287,7 @@ def test_a_customer_is_stored_as_they_want_to_be_addressed():
     ],
 )
 def test_the_salutation_uses_the_name_parts_given(given, family, full, title, salutation):
-    customer = services.customer_create(
+    customer = customer_services.customer_create(
         full_name=full, given_name=given, family_name=family, title=title
     )
     assert customer.salutation_name == salutation
@@ -295,5 +296,5 @@ def test_the_salutation_uses_the_name_parts_given(given, family, full, title, sa
 
 def test_name_parts_must_be_parts_of_the_whole_name():
     with pytest.raises(RuleError) as exc:
-        services.customer_create(full_name="Wang Wei", family_name="Li", title="Mr")
+        customer_services.customer_create(full_name="Wang Wei", family_name="Li", title="Mr")
     assert exc.value.code == "invalid_customer" and "family_name" in exc.value.fields

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from caseowner.errors import RuleError
-from cases.away_services import absence_record
+from cases.availability.services import absence_record
 from cases.models import Absence, Contact, OwnerTask
 from cases.selectors import timeline_page
 from cases.services import case_open

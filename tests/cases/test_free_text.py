@@ -8,10 +8,11 @@ import pytest
 
 from caseowner import text
 from caseowner.errors import RuleError
-from cases import handoff_services as hs
+from cases.customers.services import customer_create
+from cases.handoffs import services as hs
 from cases.intake import CaseIntake, NewCustomer, case_intake
 from cases.models import Case, Customer
-from cases.services import case_add_note, customer_create
+from cases.services import case_add_note
 from tests.cases.conftest import assert_error, client_for
 from tests.factories import CustomerFactory, good_summary
 

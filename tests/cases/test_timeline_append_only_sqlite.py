@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from cases.erasure import ERASED_TEXT, customer_erase
+from cases.customers.erasure import ERASED_TEXT, customer_erase
 from cases.models import CaseEvent, EventKind
 from tests.factories import CaseFactory, UserFactory
 

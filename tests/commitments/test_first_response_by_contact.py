@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from cases.conversation import NewContact, contact_record, contact_reply_send
+from cases.conversations.services import NewContact, contact_record, contact_reply_send
 from commitments.models import Commitment, CommitmentKind, CommitmentStatus
 from tests.commitments.conftest import london
 

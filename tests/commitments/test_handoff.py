@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.handoff_services import HandoffSummary, handoff_accept, handoff_offer
+from cases.handoffs.services import HandoffSummary, handoff_accept, handoff_offer
 from cases.models import Handoff
 from commitments.models import Commitment, CommitmentStatus
 from commitments.services import commitment_create, commitment_mark_kept

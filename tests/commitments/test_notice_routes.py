@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from cases.handoff_services import handoff_accept
+from cases.handoffs.services import handoff_accept
 from cases.models import CaseEvent, Contact, EventKind, OwnerTask
 from cases.task_services import owner_task_done, owner_tasks_open
 from commitments.sweep import commitments_sweep_due

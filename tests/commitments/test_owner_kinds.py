@@ -12,7 +12,7 @@ import pytest
 from django.apps import apps
 
 from cases import hooks
-from cases.handoff_services import handoff_accept, handoff_offer
+from cases.handoffs.services import handoff_accept, handoff_offer
 from cases.models import CaseEvent
 from commitments.errors import CommitmentRuleError
 from commitments.models import (

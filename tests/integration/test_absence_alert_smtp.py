@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cases.away_services import absence_alert_if_uncovered, absence_record
+from cases.availability.services import absence_alert_if_uncovered, absence_record
 from cases.services import case_open
 from commitments.services import commitment_create
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager

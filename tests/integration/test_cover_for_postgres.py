@@ -10,9 +10,9 @@ import pytest
 from django.db import connection, connections
 
 from cases import services
-from cases.away_services import agent_set_away
-from cases.cover_services import CoverCase, CoverRequest, cover_drafts, cover_for
-from cases.handoff_services import handoff_accept
+from cases.availability.cover_for import CoverCase, CoverRequest, cover_drafts, cover_for
+from cases.availability.services import agent_set_away
+from cases.handoffs.services import handoff_accept
 from cases.models import Case, Handoff, HandoffStatus
 from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from cases.erasure import ERASED_TEXT, customer_erase
+from cases.customers.erasure import ERASED_TEXT, customer_erase
 from cases.models import CaseEvent, EventKind
-from tests.cases.erasure_world import build, traces
-from tests.cases.test_erasure import everything_shown, stored_rows
+from tests.cases.customers.erasure_world import build, traces
+from tests.cases.customers.test_erasure import everything_shown, stored_rows
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 

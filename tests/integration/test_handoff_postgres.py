@@ -12,10 +12,10 @@ import time_machine
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from cases import handoff_services as hs
 from cases import hooks, services
 from cases.errors import CaseRuleError
-from cases.handoff_sweep import handoff_remind_or_escalate
+from cases.handoffs import services as hs
+from cases.handoffs.sweep import handoff_remind_or_escalate
 from cases.models import Case, CaseEvent, EventKind, Handoff, HandoffStatus
 from commitments.models import Commitment
 from notifications.models import Notification

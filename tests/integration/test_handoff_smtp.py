@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases import handoff_services as hs
+from cases.handoffs import services as hs
 from cases.services import case_open
 from tests.factories import AgentFactory, CustomerFactory, TeamFactory, make_agent, offer
 from tests.integration.celery_worker import wait_for

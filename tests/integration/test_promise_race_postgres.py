@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from caseowner.errors import RuleError
-from cases import handoff_services as hs
+from cases.handoffs import services as hs
 from cases.models import Case, CaseEvent, Handoff, HandoffStatus
 from cases.services import case_open
 from commitments.models import Commitment, CommitmentStatus, PromiseEventKind

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from cases.links import make_customer_token
+from cases.customers.links import make_customer_token
 from cases.services import case_add_note, case_open
 from commitments.services import commitment_create
 from tests.factories import CaseFactory, CustomerFactory, TeamFactory, make_agent, make_manager

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from cases.handoff_services import handoff_accept
+from cases.handoffs.services import handoff_accept
 from cases.models import CaseEvent, EventKind
 from commitments.models import Commitment
 from tests.conftest import IN_CI

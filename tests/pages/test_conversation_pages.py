@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from cases.conversation import reply_address
-from cases.inbound import inbound_mail_receive
+from cases.conversations.inbound import inbound_mail_receive
+from cases.conversations.services import reply_address
 from cases.models import Contact, InboundMessage
 from tests.mail import raw_mail
 from tests.pages.conftest import case_url, client_for

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from cases.away_services import agent_set_away
-from cases.handoff_services import handoff_accept
+from cases.availability.services import agent_set_away
+from cases.handoffs.services import handoff_accept
 from cases.models import Case, Handoff
 from cases.services import case_open
 from tests.factories import CustomerFactory, make_agent

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
-from cases.handoff_services import handoff_accept
+from cases.handoffs.services import handoff_accept
 from cases.models import Case, CaseEvent, EventKind
 from commitments.models import Commitment
 from tests.factories import offer

@@ -12,8 +12,8 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.customer_services import CustomerChanges, customer_update
-from cases.handoff_services import handoff_accept
+from cases.customers.services import CustomerChanges, customer_update
+from cases.handoffs.services import handoff_accept
 from cases.models import Case, CaseEvent, Contact, Customer, CustomerNoticeSent
 from commitments.models import Commitment
 from notifications.models import Notification

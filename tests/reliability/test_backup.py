@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from cases import handoff_services as hs
+from cases.handoffs import services as hs
 from cases.services import case_add_note, case_open
 from tests.conftest import IN_CI
 from tests.factories import CustomerFactory, TeamFactory, make_agent, offer

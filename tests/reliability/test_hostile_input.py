@@ -45,11 +45,11 @@ from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from cases import services
-from cases.away_services import absence_record
-from cases.customer_services import customer_merge
-from cases.handoff_services import handoff_accept
-from cases.inbound import inbound_mail_receive
-from cases.links import make_customer_token
+from cases.availability.services import absence_record
+from cases.conversations.inbound import inbound_mail_receive
+from cases.customers.links import make_customer_token
+from cases.customers.services import customer_merge
+from cases.handoffs.services import handoff_accept
 from cases.models import Channel, OwnerTask
 from commitments.models import CommitmentKind
 from commitments.services import commitment_create

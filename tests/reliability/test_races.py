@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases import handoff_services as hs
 from cases import hooks
+from cases.handoffs import services as hs
 from cases.intake import CaseIntake, case_intake
 from cases.models import OPEN_STATUSES, AgentProfile, Case, Handoff, Team
 from cases.services import case_open

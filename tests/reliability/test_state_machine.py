@@ -24,8 +24,8 @@ from hypothesis.stateful import (
 )
 
 from caseowner.errors import RuleError
-from cases import handoff_services as hs
 from cases import hooks
+from cases.handoffs import services as hs
 from cases.models import Case, Handoff, HandoffStatus
 from cases.services import case_open
 from cases.tasks import sweep_handoff_offers

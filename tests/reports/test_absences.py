@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from cases.away_services import agent_set_away
+from cases.availability.services import agent_set_away
 from cases.models import Absence
 from commitments.models import CommitmentStatus
 from reports.absences import team_absences

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from cases.conversation import NewContact, contact_record
+from cases.conversations.services import NewContact, contact_record
 from cases.models import Team
 from commitments.models import Commitment, CommitmentStatus
 from commitments.sweep import commitments_sweep_due

@@ -1,5 +1,5 @@
 """``manage.py erase_customer <id> --by <username>``: a customer's right to erasure, through
-``cases.erasure.customer_erase`` (the same service as the admin action)."""
+``cases.customers.erasure.customer_erase`` (the same service as the admin action)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cases.erasure import customer_erase
+from cases.customers.erasure import customer_erase
 from cases.errors import CaseRuleError
 from cases.models import Customer
 

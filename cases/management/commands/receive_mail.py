@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from cases.mail_receiver import mail_receiver
+from cases.conversations.receiver import mail_receiver
 
 
 class Command(BaseCommand):

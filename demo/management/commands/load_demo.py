@@ -30,9 +30,13 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from cases import away_services, handoff_outcomes, handoff_services, hooks, services
-from cases.conversation import NewContact, contact_record
-from cases.handoff_gate import HandoffRubric, HandoffSummary
+from cases import hooks, services
+from cases.availability import services as away_services
+from cases.conversations.services import NewContact, contact_record
+from cases.customers import services as customer_services
+from cases.handoffs import outcomes as handoff_outcomes
+from cases.handoffs import services as handoff_services
+from cases.handoffs.gate import HandoffRubric, HandoffSummary
 from cases.hooks import PromiseBrief
 from cases.models import (
     AgentProfile,
@@ -367,7 +371,7 @@ class Command(BaseCommand):
             ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
             slug = ascii_name.lower().replace("dr ", "").replace("prof. ", "").replace("'", "")
             customers.append(
-                services.customer_create(
+                customer_services.customer_create(
                     full_name=name,
                     given_name=given,
                     family_name=family,

@@ -1,0 +1,238 @@
+"""The hand-off pages: offering from the case page, accepting, declining or cancelling an
+offer, and the manager's audit with its CSV export and reviews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST, require_safe
+
+from caseowner import parsing
+from caseowner.csv_export import csv_response
+from caseowner.errors import NotFoundError, RuleError
+from cases.forms import AuditFilterForm, DeclineForm, ReviewForm
+from cases.handoffs import outcomes as handoff_outcomes
+from cases.handoffs import selectors as handoff_selectors
+from cases.handoffs import services as handoff_services
+from cases.handoffs.gate import HandoffRubric
+from cases.models import Handoff
+from cases.pages import (
+    agent_time_zone,
+    case_or_404,
+    case_url,
+    offer_form,
+    render_case_page,
+    render_in,
+    show_rule_error,
+)
+from cases.permissions import manages_any_team
+
+
+def _handoff_or_404(request: HttpRequest, handoff_id: int) -> Handoff:
+    try:
+        return handoff_selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+    except NotFoundError:
+        raise Http404("No such hand-off.") from None
+
+
+# --- offering and answering --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def case_offer(request: HttpRequest, ref: str) -> HttpResponse:
+    case = case_or_404(request.user, ref)
+    form = offer_form(case, request.user, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            handoff_services.handoff_offer(
+                case=case,
+                by=request.user,
+                to=handoff_selectors.handoff_receiver_by_id(data["to_agent"]),
+                reason=data["reason"],
+                summary=form.summary(),
+                briefed_commitments=data["briefed_commitments"],
+                to_team=handoff_selectors.handoff_team_by_id(data.get("to_team")),
+            )
+        except RuleError as exc:
+            show_rule_error(request, exc, form)
+        else:
+            messages.success(
+                request, "Hand-off offered. You stay the owner until your colleague accepts."
+            )
+            return redirect(case_url(case))
+    return render_case_page(request, case, page_forms={"offer_form": form}, status=400)
+
+
+@login_required
+@require_POST
+def offer_accept(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = _handoff_or_404(request, handoff_id)
+    try:
+        handoff = handoff_services.handoff_accept(handoff=handoff, by=request.user)
+    except RuleError as exc:
+        show_rule_error(request, exc)
+        return redirect("queue")
+    messages.success(request, f"You now own {handoff.case.ref}. Read the brief below.")
+    return redirect(case_url(handoff.case))
+
+
+@login_required
+@require_POST
+def offer_decline(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = _handoff_or_404(request, handoff_id)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you decline the hand-off.")
+        return redirect("queue")
+    try:
+        handoff_services.handoff_decline(
+            handoff=handoff, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except RuleError as exc:
+        show_rule_error(request, exc)
+        return redirect("queue")
+    messages.success(request, f"You declined {handoff.case.ref}; it stays with its owner.")
+    return redirect("queue")
+
+
+@login_required
+@require_POST
+def offer_cancel(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = _handoff_or_404(request, handoff_id)
+    try:
+        handoff_services.handoff_cancel(handoff=handoff, by=request.user)
+    except RuleError as exc:
+        show_rule_error(request, exc)
+    else:
+        messages.success(request, "The hand-off offer is cancelled.")
+    return redirect(case_url(handoff.case))
+
+
+# --- the manager's audit -----------------------------------------------------------------------
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not manages_any_team(request.user):
+        raise Http404("Only managers see the hand-off audit.")
+
+
+def _audit_filters(
+    request: HttpRequest,
+) -> tuple[AuditFilterForm, handoff_selectors.HandoffAuditFilters]:
+    choices = handoff_selectors.audit_choices(user=request.user)
+    form = AuditFilterForm(request.GET or None, teams=choices.teams, agents=choices.agents)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = handoff_selectors.HandoffAuditFilters(
+        team_id=data.get("team"),
+        agent_id=data.get("agent"),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        flagged=True if data.get("flagged") else None,
+        score_below=data.get("score_below"),
+        status=data.get("status") or None,
+    )
+    return form, filters
+
+
+def _review_scores(form: ReviewForm) -> list[dict[str, Any]]:
+    """The review form's score fields, their options written once for the page: drawn in
+    every hand-off's card, the options were most of the page's rendering time."""
+    return [
+        {
+            "name": field.name,
+            "label": field.label,
+            "options": format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (value, mark_safe(" selected") if value == 3 else "", label)
+                    for value, label in ReviewForm.SCORES
+                ),
+            ),
+        }
+        for field in form
+        if field.name != "comment"
+    ]
+
+
+@login_required
+@require_safe
+def handoff_audit(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form, filters = _audit_filters(request)
+    rows = handoff_selectors.handoff_audit_rows(user=request.user, filters=filters)
+    summary = handoff_selectors.handoff_audit_summary(user=request.user, filters=filters)
+    paginator = Paginator(rows, 25)
+    # The summary counted the same rows: the paginator does not count them again.
+    paginator.__dict__["count"] = summary["total"]
+    page_obj = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    bars = [
+        ("Accepted", summary["accepted"]),
+        ("Declined", summary["declined"]),
+        ("Waiting", summary["waiting"]),
+        ("Flagged", summary["flagged"]),
+        ("Acknowledged", summary["acknowledged"]),
+    ]
+    context = {
+        "form": form,
+        "page_obj": page_obj,
+        "summary": summary,
+        "bars": bars,
+        "bars_max": max(value for _, value in bars),
+        "review_scores": _review_scores(ReviewForm()),
+        "extra_query": ("&" + query.urlencode()) if query else "",
+        "csv_query": query.urlencode(),
+    }
+    return render_in(
+        request, "cases/handoff_audit.html", context, tz_name=agent_time_zone(request.user)
+    )
+
+
+@login_required
+@require_safe
+def handoff_audit_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _require_manager(request)
+    _form, filters = _audit_filters(request)
+    rows = handoff_selectors.handoff_audit_rows(user=request.user, filters=filters)
+    return csv_response(
+        handoff_selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)),
+        filename="handoffs.csv",
+    )
+
+
+@login_required
+@require_POST
+def handoff_review(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    _require_manager(request)
+    form = ReviewForm(request.POST)
+    # a path on this site only: never another host, nor a word ``redirect`` tries to reverse
+    back = parsing.local_url(request.POST.get("next"), default=reverse("handoff-audit"))
+    handoff = _handoff_or_404(request, handoff_id)
+    if not form.is_valid():
+        messages.error(request, "Give each score from 1 to 5.")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        handoff_outcomes.handoff_review(
+            handoff=handoff,
+            by=request.user,
+            rubric=HandoffRubric.of(data),
+            comment=data["comment"],
+        )
+    except RuleError as exc:
+        show_rule_error(request, exc)
+    else:
+        messages.success(request, f"Review of the hand-off of {handoff.case.ref} saved.")
+    return redirect(back)
