@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 import hypothesis
 import pytest
@@ -76,6 +77,34 @@ def _isolated_settings(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.AXES_ENABLED = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> dict[str, Any]:
+    """Two teams, Billing (``team``) and Repairs (``other``); a case of Billing owned by
+    ``owner``; ``receiver`` and ``colleague`` work beside them, ``outsider`` in Repairs;
+    ``manager`` manages Billing, ``other_manager`` Repairs."""
+    from tests.factories import CaseFactory, TeamFactory, make_agent, make_manager
+
+    team, other = TeamFactory(name="Billing"), TeamFactory(name="Repairs")
+    owner = make_agent(team)
+    receiver = make_agent(team)
+    colleague = make_agent(team)
+    outsider = make_agent(other)
+    manager = make_manager(team)
+    other_manager = make_manager(other)
+    case = CaseFactory(team=team, owner=owner)
+    return {
+        "team": team,
+        "other": other,
+        "owner": owner,
+        "receiver": receiver,
+        "colleague": colleague,
+        "outsider": outsider,
+        "manager": manager,
+        "other_manager": other_manager,
+        "case": case,
+    }
 
 
 @pytest.fixture

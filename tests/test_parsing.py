@@ -12,7 +12,7 @@ from caseowner import parsing
 from caseowner.api import JSONRenderer
 from caseowner.errors import RuleError
 from tests.cases.conftest import assert_error, client_for
-from tests.factories import CaseFactory, CustomerFactory, TeamFactory, make_agent, make_manager
+from tests.factories import CustomerFactory
 
 
 def refused(call, *args, **kwargs) -> dict[str, list[str]]:
@@ -118,18 +118,6 @@ def test_a_next_address_is_a_path_on_this_site(value, expected):
 
 
 # --- the JSON door -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def world(db):
-    team = TeamFactory()
-    owner = make_agent(team)
-    return {
-        "team": team,
-        "owner": owner,
-        "manager": make_manager(team),
-        "case": CaseFactory(team=team, owner=owner),
-    }
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
-"""What the cases tests share: a small organisation, hooks isolated from other apps, and an
-API client with the error-shape check."""
+"""What the cases tests share: hooks isolated from other apps and an API client with the
+error-shape check (their small organisation, ``world``, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,33 +9,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from cases import hooks
-from tests.factories import CaseFactory, TeamFactory, make_agent, make_manager
-
-
-@pytest.fixture
-def world(db) -> dict[str, Any]:
-    """Two teams, Billing (``team``) and Repairs (``other``); a case of Billing owned by
-    ``owner``; ``receiver`` and ``colleague`` work beside them, ``outsider`` in Repairs;
-    ``manager`` manages Billing, ``other_manager`` Repairs."""
-    team, other = TeamFactory(name="Billing"), TeamFactory(name="Repairs")
-    owner = make_agent(team)
-    receiver = make_agent(team)
-    colleague = make_agent(team)
-    outsider = make_agent(other)
-    manager = make_manager(team)
-    other_manager = make_manager(other)
-    case = CaseFactory(team=team, owner=owner)
-    return {
-        "team": team,
-        "other": other,
-        "owner": owner,
-        "receiver": receiver,
-        "colleague": colleague,
-        "outsider": outsider,
-        "manager": manager,
-        "other_manager": other_manager,
-        "case": case,
-    }
 
 
 @pytest.fixture
