@@ -1,5 +1,5 @@
 """The agents' availability API: absences, the "away now" switch, leaving, and a manager's
-"cover for". Thin views over ``away_services``, ``cover_services`` and ``availability``."""
+"cover for". Thin views over ``services``, ``cover_for`` and ``hours``."""
 
 from __future__ import annotations
 

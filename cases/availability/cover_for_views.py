@@ -1,6 +1,6 @@
 """The manager's "cover for" page (``/manage/agents/<id>/cover-for/``): every open case of an
 agent who is suddenly away, each with a draft of its summary, offered to present colleagues in
-one submission. Thin over ``cover_services``: the drafts, the receivers and ``cover_for``,
+one submission. Thin over ``cover_for``: the drafts, the receivers and ``cover_for``,
 which does it all in one transaction or nothing, with the gate's refusal per case."""
 
 from __future__ import annotations

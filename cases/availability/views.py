@@ -1,5 +1,5 @@
 """The agent's availability page: the "away now" switch, planned absences and the cases they
-cover for colleagues who are away. Thin over ``away_services`` and ``availability``."""
+cover for colleagues who are away. Thin over ``services`` and ``hours``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The hand-off API: thin views over ``handoff_services`` and ``handoff_selectors``."""
+"""The hand-off API: thin views over ``cases.handoffs.services`` and
+``cases.handoffs.selectors``."""
 
 from __future__ import annotations
 
