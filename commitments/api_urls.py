@@ -24,5 +24,4 @@ urlpatterns = [
         api.CommitmentConfirmOnTrackApi.as_view(),
         name="api-commitment-confirm-on-track",
     ),
-    path("reports/commitments/", api.CommitmentReportApi.as_view(), name="api-report-commitments"),
 ]

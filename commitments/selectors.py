@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
-from cases.models import Case, Team
-from cases.overdue import ended_on_time_q, is_overdue, not_yet_due_q, overdue_q
-from cases.permissions import is_team_manager, team_ids_visible, visible_cases
+from cases.models import Case
+from cases.overdue import is_overdue, not_yet_due_q, overdue_q
+from cases.permissions import visible_cases
 from cases.recipients import display_name
-from commitments.errors import CommitmentRuleError, NotFoundError
+from commitments.errors import NotFoundError
 from commitments.models import (
     CUSTOMER_KINDS,
     Commitment,
     CommitmentStatus,
     is_customer_kind,
-    zone,
 )
 
 OPEN = CommitmentStatus.OPEN
@@ -162,149 +160,3 @@ def case_detail_commitments(*, case: Case, user: Any) -> dict:
     """``{"commitments": [...]}`` for the case detail, in one query."""
     now = timezone.now()
     return {"commitments": [commitment_as_dict(c, now=now) for c in commitment_list(case=case)]}
-
-
-# --- the commitments report ----------------------------------------------------------------------
-
-
-MAX_REPORT_DAYS = 366
-DEFAULT_REPORT_DAYS = 30
-
-
-@dataclass(frozen=True)
-class ReportPeriod:
-    start: date
-    end: date  # inclusive
-    tz_name: str = "UTC"
-
-    @classmethod
-    def parse(cls, *, start: date | None, end: date | None, today: date) -> ReportPeriod:
-        """The period a caller asked for: up to ``end`` (default today), from ``start``
-        (default 30 days before), forwards and at most a year; dates whose day bounds fall
-        outside the calendar (year 1, year 9999) are refused the same way, never a 500."""
-        refused = CommitmentRuleError(
-            "invalid_period",
-            f"The period must run forwards, cover at most {MAX_REPORT_DAYS} days and lie "
-            "between the years 1 and 9999.",
-            fields={"from": ["Check the dates."], "to": ["Check the dates."]},
-        )
-        end = end or today
-        try:
-            start = start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
-            period = cls(start=start, end=end)
-            for bound in period.bounds():
-                bound.astimezone(UTC)
-        except OverflowError:
-            raise refused from None
-        if start > end or (end - start).days >= MAX_REPORT_DAYS:
-            raise refused
-        return period
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        tz = zone(self.tz_name)
-        return (
-            datetime.combine(self.start, time(0), tzinfo=tz),
-            datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz),
-        )
-
-
-def _figures() -> dict[str, Any]:
-    return {
-        "ended": Count("pk"),
-        "kept": Count("pk", filter=Q(status=CommitmentStatus.KEPT)),
-        "kept_on_time": Count("pk", filter=Q(status=CommitmentStatus.KEPT) & ended_on_time_q()),
-        "renegotiated": Count("pk", filter=Q(status=CommitmentStatus.RENEGOTIATED)),
-        "renegotiated_before_due": Count(
-            "pk", filter=Q(status=CommitmentStatus.RENEGOTIATED) & ended_on_time_q()
-        ),
-        "withdrawn": Count("pk", filter=Q(status=CommitmentStatus.WITHDRAWN)),
-        "missed": Count("pk", filter=Q(status=CommitmentStatus.MISSED)),
-    }
-
-
-REPORT_COLUMNS = (
-    "ended",
-    "kept",
-    "kept_on_time",
-    "renegotiated",
-    "renegotiated_before_due",
-    "withdrawn",
-    "missed",
-    "kept_on_time_rate",
-    "proactive_rate",
-    "missed_rate",
-)
-
-
-def _rates(row: dict) -> dict:
-    """Rates over promises that came due one way or another (kept, renegotiated or missed);
-    a withdrawn promise is neither kept nor broken."""
-    decided = row["kept"] + row["renegotiated"] + row["missed"]
-
-    def rate(n: int) -> float | None:
-        return round(n / decided, 4) if decided else None
-
-    return {
-        **row,
-        "kept_on_time_rate": rate(row["kept_on_time"]),
-        "proactive_rate": rate(row["renegotiated_before_due"]),
-        "missed_rate": rate(row["missed"]),
-    }
-
-
-def commitment_report(*, user: Any, period: ReportPeriod, team_id: int | None = None) -> dict:
-    """Kept-on-time, renegotiated-before-due (proactive) and missed figures per team and per
-    agent, over promises that ended in the period; aggregated in SQL (three queries).
-
-    A promise counts for the owner at the moment it ended. Managers see their teams; agents see
-    their teams' totals and only their own row.
-    """
-    start, end = period.bounds()
-    if getattr(user, "is_superuser", False):
-        team_ids = set(Team.objects.values_list("pk", flat=True))
-    else:
-        team_ids = set(team_ids_visible(user))
-    if team_id is not None:
-        if team_id not in team_ids:
-            raise NotFoundError("No such team.")
-        team_ids = {team_id}
-    ended = Commitment.objects.filter(
-        ended_at__gte=start, ended_at__lt=end, team_id__in=team_ids
-    ).exclude(status=OPEN)
-    team_rows = list(
-        ended.values("team_id", "team__name").annotate(**_figures()).order_by("team__name")
-    )
-    agent_rows = list(
-        ended.values("team_id", "owner_id", "owner__agent_profile__display_name")
-        .annotate(**_figures())
-        .order_by("team_id", "owner__agent_profile__display_name", "owner_id")
-    )
-    managed = {tid for tid in team_ids if is_team_manager(user, tid)}
-    teams = [
-        _rates(
-            {
-                "team_id": r.pop("team_id"),
-                "team": r.pop("team__name"),
-                **r,
-            }
-        )
-        for r in team_rows
-    ]
-    agents = [
-        _rates(
-            {
-                "team_id": r.pop("team_id"),
-                "agent_id": r.pop("owner_id"),
-                "agent_name": r.pop("owner__agent_profile__display_name") or "",
-                **r,
-            }
-        )
-        for r in agent_rows
-    ]
-    agents = [a for a in agents if a["team_id"] in managed or a["agent_id"] == user.pk]
-    return {
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "teams": teams,
-        "agents": agents,
-    }

@@ -3,24 +3,26 @@ the dashboard, so the page and the API cannot drift apart."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from caseowner.api import JSONRenderer, error_responses
+from caseowner.api import IdField, JSONRenderer, error_responses
 from caseowner.csv_export import csv_lines
 from caseowner.parsing import DateApiField
 from cases.models import Channel
 from reports import selectors
 from reports.absences import TeamAbsences, team_absences
 from reports.first_response import first_response_attainment
+from reports.promises import REPORT_COLUMNS, commitment_report
 from reports.selectors import AGENT_COLUMNS, DEFAULT_WEEKS, MAX_WEEKS, Window
 
 ERRORS = (
@@ -410,3 +412,147 @@ class TeamAgentsApi(APIView):
             "agents": [a.as_dict() for a in agents],
         }
         return _attachment(Response(body), request, f"team{team.pk}-agents-{window.start:%Y%m%d}")
+
+
+# --- the commitments report: every team the reader sees ------------------------------------------
+
+
+class ReportCsvRenderer(BaseRenderer):
+    """``?format=csv``: one row per team and per agent."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if not isinstance(data, dict) or "teams" not in data:
+            error = [["code", "message"], [data.get("code", "error"), data.get("message", "")]]
+            return "".join(csv_lines(error)).encode()
+        columns = ["scope", "from", "to", "team_id", "team", "agent_id", "agent_name"]
+        columns += list(REPORT_COLUMNS)
+        teams = {t["team_id"]: t["team"] for t in data["teams"]}
+
+        def lines() -> Iterator[list[Any]]:
+            yield columns
+            for scope, rows in (("team", data["teams"]), ("agent", data["agents"])):
+                for row in rows:
+                    line = {
+                        "scope": scope,
+                        "from": data["from"],
+                        "to": data["to"],
+                        "team": teams.get(row["team_id"], ""),
+                        **row,
+                    }
+                    yield [line.get(c) for c in columns]
+
+        return "".join(csv_lines(lines())).encode()
+
+
+class FiguresOut(serializers.Serializer):
+    ended = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    kept_on_time = serializers.IntegerField()
+    renegotiated = serializers.IntegerField()
+    renegotiated_before_due = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    kept_on_time_rate = serializers.FloatField(
+        allow_null=True, help_text="kept on time / (kept + renegotiated + missed)"
+    )
+    proactive_rate = serializers.FloatField(
+        allow_null=True, help_text="renegotiated before due / (kept + renegotiated + missed)"
+    )
+    missed_rate = serializers.FloatField(
+        allow_null=True, help_text="missed / (kept + renegotiated + missed)"
+    )
+
+
+class TeamFiguresOut(FiguresOut):
+    team_id = serializers.IntegerField()
+    team = serializers.CharField()
+
+
+class AgentFiguresOut(FiguresOut):
+    team_id = serializers.IntegerField()
+    agent_id = serializers.IntegerField()
+    agent_name = serializers.CharField(allow_blank=True)
+
+
+class CommitmentReportApi(APIView):
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, ReportCsvRenderer]
+
+    class ReportFilterSerializer(serializers.Serializer):
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+        team = IdField(required=False)
+
+    OutputSerializer = inline_serializer(
+        name="CommitmentReport",
+        fields={
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "teams": TeamFiguresOut(many=True),
+            "agents": AgentFiguresOut(many=True),
+        },
+    )
+
+    @extend_schema(
+        operation_id="report_commitments",
+        summary="Kept-on-time, proactive renegotiation and missed rates per team and agent",
+        description=(
+            "Promises that ended in the period (UTC days), credited to the owner at the "
+            "moment they ended. Managers see every agent of their teams; agents see their "
+            "teams' totals and their own row. `?format=csv` returns the same rows as CSV. "
+            "Errors: `invalid_period`, `invalid_input` (400); `not_found` (404, a team "
+            "the caller cannot see)."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="First day (default: 30 days ago)."
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."
+            ),
+            OpenApiParameter("team", OpenApiTypes.INT, description="One team's figures."),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+        ],
+        responses={
+            (200, "application/json"): OutputSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            **error_responses(400, 401, 404),
+        },
+        tags=["reports"],
+    )
+    def get(self, request: Request) -> Response:
+        params = self.ReportFilterSerializer(
+            data={
+                k: v
+                for k, v in {
+                    "date_from": request.query_params.get("from"),
+                    "date_to": request.query_params.get("to"),
+                    "team": request.query_params.get("team"),
+                }.items()
+                if v not in (None, "")
+            }
+        )
+        params.is_valid(raise_exception=True)
+        window = Window.between(
+            start=params.validated_data.get("date_from"),
+            end=params.validated_data.get("date_to"),
+            today=timezone.now().date(),
+        )
+        report = commitment_report(
+            user=request.user,
+            window=window,
+            team_id=params.validated_data.get("team"),
+        )
+        response = Response(report)
+        if getattr(request.accepted_renderer, "format", "") == "csv":
+            name = f"commitments-{window.start:%Y%m%d}-{window.last_day:%Y%m%d}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

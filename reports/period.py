@@ -1,7 +1,9 @@
 """The period a report covers and the team it is about.
 
-Weeks are ISO weeks starting Monday 00:00 UTC: the list pages filter on UTC days, so every
-figure's link opens exactly the rows behind it.
+Every report covers whole UTC days (``Window``): the dashboard and the team reports whole ISO
+weeks starting Monday 00:00 UTC (``Window.ending``), the commitments report any run of days
+(``Window.between``). The list pages filter on UTC days, so every figure's link opens exactly
+the rows behind it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from reports.errors import NotFoundError, ReportRuleError
 
 MAX_WEEKS = 26
 DEFAULT_WEEKS = 8
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
 
 
 # --- the period and the team --------------------------------------------------------------------
@@ -26,10 +30,11 @@ DEFAULT_WEEKS = 8
 
 @dataclass(frozen=True)
 class Window:
-    """``weeks`` whole ISO weeks from ``start`` (a Monday), UTC."""
+    """``days`` whole UTC days from ``start``; whole ISO weeks when ``start`` is a Monday and
+    ``days`` a multiple of seven."""
 
     start: date
-    weeks: int = DEFAULT_WEEKS
+    days: int = DEFAULT_WEEKS * 7
 
     @classmethod
     def ending(cls, day: date, weeks: int = DEFAULT_WEEKS) -> Window:
@@ -43,12 +48,40 @@ class Window:
                 fields={"weeks": [f"From 1 to {MAX_WEEKS}."]},
             )
         monday = day - timedelta(days=day.weekday())
-        return cls(start=monday - timedelta(weeks=weeks - 1), weeks=weeks)
+        return cls(start=monday - timedelta(weeks=weeks - 1), days=7 * weeks)
+
+    @classmethod
+    def between(cls, *, start: date | None, end: date | None, today: date) -> Window:
+        """The days a caller asked for: up to ``end`` (default today), from ``start`` (default
+        ``DEFAULT_DAYS`` before), forwards and at most ``MAX_DAYS``; days whose bounds fall
+        outside the calendar (year 1, year 9999) are refused the same way, never a 500."""
+        refused = ReportRuleError(
+            "invalid_period",
+            f"The period must run forwards, cover at most {MAX_DAYS} days and lie "
+            "between the years 1 and 9999.",
+            fields={"from": ["Check the dates."], "to": ["Check the dates."]},
+        )
+        end = end or today
+        try:
+            start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+            window = cls(start=start, days=(end - start).days + 1)
+            for bound in window.bounds():
+                bound.astimezone(UTC)
+        except OverflowError:
+            raise refused from None
+        if start > end or window.days > MAX_DAYS:
+            raise refused
+        return window
+
+    @property
+    def weeks(self) -> int:
+        """Whole weeks covered (the weekly reports' windows are nothing else)."""
+        return self.days // 7
 
     @property
     def end(self) -> date:
         """The day after the last one."""
-        return self.start + timedelta(weeks=self.weeks)
+        return self.start + timedelta(days=self.days)
 
     @property
     def last_day(self) -> date:

@@ -31,7 +31,9 @@ from cases.models import (
     Team,
 )
 from cases.overdue import ended_on_time_q, not_yet_due_q, overdue_q
+from cases.permissions import is_team_manager, team_ids_visible
 from commitments.models import Commitment, CommitmentKind, CommitmentStatus
+from reports.errors import NotFoundError
 from reports.period import Window
 from reports.sql import rate
 
@@ -179,6 +181,79 @@ def promise_weeks(
         for channel, figures in sorted(channels.items())
     ]
     return weeks, first
+
+
+# --- the commitments report: every team the reader sees, per team and per agent -----------------
+
+
+REPORT_COLUMNS = (
+    "ended",
+    *PROMISE_COUNTS,
+    "kept_on_time_rate",
+    "proactive_rate",
+    "missed_rate",
+)
+
+
+def _report_figures(row: dict) -> dict[str, Any]:
+    figures = PromiseFigures()
+    figures.add(row)
+    return {
+        "ended": figures.ended,
+        **{name: getattr(figures, name) for name in PROMISE_COUNTS},
+        "kept_on_time_rate": figures.kept_on_time_rate,
+        "proactive_rate": figures.proactive_rate,
+        "missed_rate": figures.missed_rate,
+    }
+
+
+def commitment_report(*, user: Any, window: Window, team_id: int | None = None) -> dict:
+    """Kept-on-time, renegotiated-before-due (proactive) and missed figures per team and per
+    agent, over promises that ended in the window: the dashboard's figures
+    (``PromiseFigures``) over every team the reader sees; aggregated in SQL (three queries).
+
+    A promise counts for the owner at the moment it ended. Managers see their teams; agents see
+    their teams' totals and only their own row.
+    """
+    start, end = window.bounds()
+    if getattr(user, "is_superuser", False):
+        team_ids = set(Team.objects.values_list("pk", flat=True))
+    else:
+        team_ids = set(team_ids_visible(user))
+    if team_id is not None:
+        if team_id not in team_ids:
+            raise NotFoundError("No such team.")
+        team_ids = {team_id}
+    ended = Commitment.objects.filter(
+        ended_at__gte=start, ended_at__lt=end, team_id__in=team_ids
+    ).exclude(status=OPEN)
+    aggregates = promise_aggregates()
+    team_rows = ended.values("team_id", "team__name").annotate(**aggregates).order_by("team__name")
+    agent_rows = (
+        ended.values("team_id", "owner_id", "owner__agent_profile__display_name")
+        .annotate(**aggregates)
+        .order_by("team_id", "owner__agent_profile__display_name", "owner_id")
+    )
+    managed = {tid for tid in team_ids if is_team_manager(user, tid)}
+    teams = [
+        {"team_id": r["team_id"], "team": r["team__name"], **_report_figures(r)} for r in team_rows
+    ]
+    agents = [
+        {
+            "team_id": r["team_id"],
+            "agent_id": r["owner_id"],
+            "agent_name": r["owner__agent_profile__display_name"] or "",
+            **_report_figures(r),
+        }
+        for r in agent_rows
+        if r["team_id"] in managed or r["owner_id"] == user.pk
+    ]
+    return {
+        "from": window.start.isoformat(),
+        "to": window.last_day.isoformat(),
+        "teams": teams,
+        "agents": agents,
+    }
 
 
 # --- the rows behind a figure --------------------------------------------------------------------

@@ -16,7 +16,7 @@ from tests.reports import history
 
 pytestmark = pytest.mark.django_db
 
-WINDOW = Window(start=date(2026, 3, 2), weeks=2)
+WINDOW = Window(start=date(2026, 3, 2), days=14)
 
 
 @pytest.fixture
