@@ -90,6 +90,10 @@ case_closed: list[Callable[..., Any]] = []
 open_commitments: list[Callable[..., list[PromiseBrief]]] = []
 # handler(case=...) -> list[CustomerPromise] — the open promises the customer page shows.
 customer_promises: list[Callable[..., list[CustomerPromise]]] = []
+# handler(team_id=int) -> str — the address of the page that lists a team's agents (a later
+# app's: the reports), for the way back to it from a page of cases (the first handler
+# answers). With none registered, cases' pages link to no such page.
+team_agents_page: list[Callable[..., str]] = []
 # handler(case=..., user=...) -> dict — extra keys of the case's API representation (JSON
 # ready, e.g. {"commitments": [...]}); each handler runs a fixed number of queries.
 case_detail_extras: list[Callable[..., dict[str, Any]]] = []
@@ -182,6 +186,12 @@ def collect_promises_due(owner_id: int, start: datetime, end: datetime) -> list[
     for handler in promises_due_between:
         items.extend(handler(owner_id=owner_id, start=start, end=end))
     return sorted(items, key=lambda p: (p.due_at, p.id))
+
+
+def team_agents_url(team_id: int) -> str:
+    for handler in team_agents_page:
+        return handler(team_id=team_id)
+    return ""
 
 
 def collect_detail_extras(case: Case, user: Any) -> dict[str, Any]:

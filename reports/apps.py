@@ -5,3 +5,11 @@ class ReportsConfig(AppConfig):
     name = "reports"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Reports"
+
+    def ready(self) -> None:
+        """Pages of cases link back to the team's agents page through a hook (cases never
+        names a page of the reports)."""
+        from cases import hooks
+        from reports.views import team_agents_url
+
+        hooks.register(hooks.team_agents_page, team_agents_url)

@@ -250,6 +250,11 @@ AGENT_HEADINGS = [
 ]
 
 
+def team_agents_url(*, team_id: int) -> str:
+    """The agents page of a team (the ``cases.hooks.team_agents_page`` handler)."""
+    return f"{reverse('reports-agents')}?{urlencode({'team': team_id})}"
+
+
 @login_required
 def agents(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     period = _period(request)

@@ -1,9 +1,15 @@
-"""Templates keep the apps' one-way dependencies: commitments → cases → notifications.
+"""Templates keep the apps' one-way dependencies: reports → commitments → cases →
+notifications.
 
 import-linter (``make lint``) checks the Python imports; these tests check what it cannot
-see. A template under ``templates/<app>/`` belongs to that app, and a template-tag library
-belongs to the app whose ``templatetags/`` holds it. A lower app's template must neither
-``{% load %}`` a higher app's library nor include or extend a higher app's template.
+see. A template under ``templates/<app>/`` belongs to that app, a template-tag library
+belongs to the app whose ``templatetags/`` holds it, and a URL name belongs to the app whose
+module holds its view. A lower app's template must neither ``{% load %}`` a higher app's
+library, nor include or extend a higher app's template, nor ``{% url %}`` a higher app's
+page (a link up is handed down by the higher app, as a hook's answer). URL names of the
+framework and of the project's wiring (admin, login, the API docs) may be linked from
+anywhere; the templates outside the apps' folders (``base.html``, ``components/``) are the
+project's and may link to every app.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.base import Lexer, TokenType
+from django.urls import URLPattern, URLResolver, get_resolver
 
 # Highest first, as in the import-linter layers contract.
-APPS = ["commitments", "cases", "notifications"]
+APPS = ["reports", "commitments", "cases", "notifications"]
 RANK = {app: len(APPS) - i for i, app in enumerate(APPS)}
 BASE_DIR = Path(settings.BASE_DIR)
 TEMPLATES = BASE_DIR / "templates"
@@ -28,6 +35,36 @@ def _tag_libraries() -> dict[str, str]:
         for module in (BASE_DIR / app / "templatetags").glob("*.py")
         if module.stem != "__init__"
     }
+
+
+def _url_names() -> dict[str, str]:
+    """Every URL name (``namespace:name`` inside a namespace) → the top-level package of the
+    module that holds its view (an app, or the framework: ``django``, ``drf_spectacular``)."""
+    names: dict[str, str] = {}
+
+    def walk(patterns: list[URLPattern | URLResolver], namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif pattern.name:
+                names[namespace + pattern.name] = pattern.callback.__module__.split(".")[0]
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def _linked_names(path: Path) -> list[str]:
+    """The URL names a template links to literally (``{% url 'name' … %}``)."""
+    return [
+        arguments[0].strip("\"'")
+        for arguments in _tags(path, "url")
+        if arguments and arguments[0][:1] in "\"'"
+    ]
+
+
+def _all_templates() -> list[Path]:
+    return [path for path in sorted(TEMPLATES.rglob("*")) if path.is_file()]
 
 
 def _app_templates() -> list[tuple[str, Path]]:
@@ -62,8 +99,9 @@ def _higher(app: str, other: str | None) -> bool:
 
 
 def test_the_scan_finds_templates_and_tag_libraries():
-    assert _app_templates()
+    assert {app for app, _ in _app_templates()} == set(APPS)
     assert _tag_libraries()
+    assert set(APPS) <= set(_url_names().values())
 
 
 def test_no_template_loads_a_tag_library_of_a_higher_app():
@@ -89,5 +127,28 @@ def test_no_template_includes_or_extends_a_template_of_a_higher_app():
         if arguments and arguments[0][:1] in "\"'"
         for target_app in [arguments[0].strip("\"'").split("/")[0]]
         if _higher(app, target_app)
+    ]
+    assert not violations, "\n".join(violations)
+
+
+def test_every_url_a_template_names_exists():
+    names = _url_names()
+    violations = [
+        f"{path.relative_to(BASE_DIR)}: {{% url '{name}' %}} names no route"
+        for path in _all_templates()
+        for name in _linked_names(path)
+        if name not in names
+    ]
+    assert not violations, "\n".join(violations)
+
+
+def test_no_template_links_to_a_page_of_a_higher_app():
+    names = _url_names()
+    violations = [
+        f"{path.relative_to(BASE_DIR)}: {{% url '{name}' %}} is a page of {names[name]}, "
+        f"and {app} must not depend on {names[name]}"
+        for app, path in _app_templates()
+        for name in _linked_names(path)
+        if _higher(app, names.get(name))
     ]
     assert not violations, "\n".join(violations)

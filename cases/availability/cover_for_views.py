@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from caseowner import parsing
+from cases import hooks
 from cases.availability import cover_for as cover_services
 from cases.availability.cover_for import CoverCase, CoverDraft, CoverRequest
 from cases.availability.services import may_plan_for
@@ -185,6 +186,7 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
         .order_by("offered_at", "id")[:500]
     )
     teams = agent.agent_profile.teams.order_by("name").values_list("pk", "name")
+    team = next((t for t in teams if is_team_manager(by, t[0])), None)
     context = {
         "agent": agent,
         "agent_name": display_name(agent),
@@ -196,7 +198,9 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
         "refused": refused,
         "refused_cases": [f for f in forms if f.errors],
         "waiting": list(waiting),
-        "team": next((t for t in teams if is_team_manager(by, t[0])), None),
+        "team": team,
+        # the agents page of that team belongs to a later app, which hands its address down
+        "team_agents_url": hooks.team_agents_url(team[0]) if team else "",
     }
     return render_in(
         request, "cases/cover_for.html", context, tz_name=agent_time_zone(by), status=status

@@ -194,3 +194,12 @@ def test_the_dashboard_lists_who_is_away_with_links_to_their_promises(world):
     assert "Ada Agent" in panel and "Training" in panel
     assert f"owner={ada.pk}" in panel and "due_after=2026-03-11T09" in panel
     assert f"/manage/agents/{ada.pk}/cover-for/" in panel
+
+
+def test_the_cover_for_page_leads_back_to_the_teams_agents_page(world):
+    html = client_for(world["manager"]).get(f"/manage/agents/{world['ada'].pk}/cover-for/")
+    team = world["team"]
+    assert (
+        f'<a href="/manage/agents/?team={team.pk}">Back to the agents of {team.name}</a>'
+        in html.content.decode()
+    )
