@@ -16,17 +16,7 @@ from notifications.services import outbox_archive_batch, outbox_sweep
 from tests.commitments.conftest import london, notices, promise
 from tests.factories import CustomerFactory, make_agent, offer
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    from caseowner.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_celery_eager")]
 
 
 @pytest.fixture
