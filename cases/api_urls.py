@@ -33,7 +33,6 @@ urlpatterns = [
         handoff_api.HandoffReviewApi.as_view(),
         name="api-handoff-review",
     ),
-    path("reports/handoffs/", handoff_api.HandoffReportApi.as_view(), name="api-report-handoffs"),
     path(
         "agents/me/availability/",
         agent_api.MyAvailabilityApi.as_view(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -94,6 +94,11 @@ customer_promises: list[Callable[..., list[CustomerPromise]]] = []
 # app's: the reports), for the way back to it from a page of cases (the first handler
 # answers). With none registered, cases' pages link to no such page.
 team_agents_page: list[Callable[..., str]] = []
+# handler(start=date | None, end=date | None, today=date) -> (datetime, datetime) — the
+# instants [start, end) of the days a caller asked for, by the reports' one period rule
+# (``reports.period.Window``); it raises a ``RuleError`` (``invalid_period``) for days it
+# refuses. The hand-off audit page filters on it (the first handler answers).
+report_days: list[Callable[..., tuple[datetime, datetime]]] = []
 # handler(case=..., user=...) -> dict — extra keys of the case's API representation (JSON
 # ready, e.g. {"commitments": [...]}); each handler runs a fixed number of queries.
 case_detail_extras: list[Callable[..., dict[str, Any]]] = []
@@ -192,6 +197,17 @@ def team_agents_url(team_id: int) -> str:
     for handler in team_agents_page:
         return handler(team_id=team_id)
     return ""
+
+
+def report_day_bounds(
+    start: date | None, end: date | None, today: date
+) -> tuple[datetime, datetime] | None:
+    """The instants of the days asked for (None: no day asked for, or no reports app)."""
+    if start is None and end is None:
+        return None
+    for handler in report_days:
+        return handler(start=start, end=end, today=today)
+    return None
 
 
 def collect_detail_extras(case: Case, user: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -13,12 +14,16 @@ from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from caseowner.api import IdField, JSONRenderer, error_responses
-from caseowner.csv_export import csv_lines
+from caseowner.api import IdField, JSONRenderer, Pagination, error_responses
+from caseowner.csv_export import csv_lines, csv_response
 from caseowner.parsing import DateApiField
-from cases.models import Channel
+from cases.handoffs import selectors as handoff_selectors
+from cases.handoffs.api import HandoffOut
+from cases.hooks import report_day_bounds
+from cases.models import Channel, HandoffStatus
 from reports import selectors
 from reports.absences import TeamAbsences, team_absences
 from reports.first_response import first_response_attainment
@@ -555,4 +560,100 @@ class CommitmentReportApi(APIView):
         if getattr(request.accepted_renderer, "format", "") == "csv":
             name = f"commitments-{window.start:%Y%m%d}-{window.last_day:%Y%m%d}.csv"
             response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class AuditCSVRenderer(BaseRenderer):
+    """Lets ``?format=csv`` through content negotiation; the view streams the body itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        # Errors on the CSV route are still the JSON error shape.
+        return JSONRenderer().render(data)
+
+
+class HandoffReportApi(APIView):
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, AuditCSVRenderer]  # type: ignore[list-item]
+
+    class FiltersIn(serializers.Serializer):
+        team = IdField(required=False)
+        agent = IdField(required=False, help_text="Sender or receiver (id).")
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False, help_text="Inclusive.")
+        flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+        score_below = serializers.IntegerField(required=False, min_value=0, max_value=101)
+        status = serializers.CharField(
+            required=False, help_text="offered, accepted, declined, cancelled, expired"
+        )
+
+        def validate_status(self, value: str) -> str:
+            if value not in HandoffStatus.values:
+                raise serializers.ValidationError("Unknown status.")
+            return value
+
+    class RowOut(HandoffOut):
+        team = serializers.CharField(source="case.team.name")
+        review_count = serializers.IntegerField()
+        review_average = serializers.FloatField(source="review_avg", allow_null=True)
+
+    @extend_schema(
+        operation_id="reports_handoffs",
+        parameters=[
+            FiltersIn,
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={
+            200: inline_serializer(
+                name="HandoffAudit",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "summary": serializers.DictField(),
+                    "results": RowOut(many=True),
+                },
+            ),
+            **error_responses(400, 401, 403),
+        },
+        description="The manager audit of hand-offs (the teams the caller manages); "
+        "`?format=csv` returns every matching row as CSV.",
+    )
+    def get(self, request: Request) -> Response | StreamingHttpResponse:
+        query = request.query_params.copy()
+        query.pop("format", None)
+        data = self.FiltersIn(data=query)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        filters = handoff_selectors.HandoffAuditFilters(
+            team_id=v.get("team"),
+            agent_id=v.get("agent"),
+            offered_between=report_day_bounds(
+                v.get("date_from"), v.get("date_to"), timezone.now().date()
+            ),
+            flagged=v.get("flagged"),
+            score_below=v.get("score_below"),
+            status=v.get("status"),
+        )
+        rows = handoff_selectors.handoff_audit_rows(user=request.user, filters=filters)
+        if request.accepted_renderer.format == "csv":
+            return csv_response(
+                handoff_selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)),
+                filename="handoffs.csv",
+            )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        response = paginator.get_paginated_response(self.RowOut(page, many=True).data)
+        response.data["summary"] = handoff_selectors.handoff_audit_summary(
+            user=request.user, filters=filters
+        )
         return response

@@ -3,6 +3,7 @@ from django.urls import path
 from reports import api, settings_api
 
 urlpatterns = [
+    path("reports/handoffs/", api.HandoffReportApi.as_view(), name="api-report-handoffs"),
     path("reports/commitments/", api.CommitmentReportApi.as_view(), name="api-report-commitments"),
     path(
         "reports/teams/<id:team_id>/summary/",

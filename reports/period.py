@@ -97,6 +97,12 @@ class Window:
         return [self.start + timedelta(weeks=i) for i in range(self.weeks)]
 
 
+def day_bounds(*, start: date | None, end: date | None, today: date) -> tuple[datetime, datetime]:
+    """The instants of the days a caller asked for, by ``Window.between`` (the hand-off
+    audit's period, on its page and in the API)."""
+    return Window.between(start=start, end=end, today=today).bounds()
+
+
 @dataclass(frozen=True)
 class TeamChoice:
     team: Team

@@ -3,26 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import renderers, serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from caseowner import text
-from caseowner.api import IdField, JSONRenderer, Pagination, error_responses, paginated
-from caseowner.csv_export import csv_response
+from caseowner.api import IdField, Pagination, error_responses, paginated
 from cases.api import PersonOut
 from cases.handoffs import outcomes as handoff_outcomes
 from cases.handoffs import selectors, services
 from cases.handoffs.gate import HandoffRubric, HandoffSummary
-from cases.models import HandoffReason, HandoffStatus
+from cases.models import HandoffReason
 from cases.selectors import case_get
 
 
@@ -231,107 +224,11 @@ class HandoffReviewApi(APIView):
         return Response(self.ReviewOut(review).data, status=status.HTTP_201_CREATED)
 
 
-class AuditCSVRenderer(renderers.BaseRenderer):
-    """Lets ``?format=csv`` through content negotiation; the view streams the body itself."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        # Errors on the CSV route are still the JSON error shape.
-        return JSONRenderer().render(data)
-
-
-class HandoffReportApi(APIView):
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, AuditCSVRenderer]  # type: ignore[list-item]
-
-    class FiltersIn(serializers.Serializer):
-        team = IdField(required=False)
-        agent = IdField(required=False, help_text="Sender or receiver (id).")
-        date_from = serializers.DateField(required=False)
-        date_to = serializers.DateField(required=False, help_text="Inclusive.")
-        flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
-        score_below = serializers.IntegerField(required=False, min_value=0, max_value=101)
-        status = serializers.CharField(
-            required=False, help_text="offered, accepted, declined, cancelled, expired"
-        )
-
-        def validate_status(self, value: str) -> str:
-            if value not in HandoffStatus.values:
-                raise serializers.ValidationError("Unknown status.")
-            return value
-
-    class RowOut(HandoffOut):
-        team = serializers.CharField(source="case.team.name")
-        review_count = serializers.IntegerField()
-        review_average = serializers.FloatField(source="review_avg", allow_null=True)
-
-    @extend_schema(
-        operation_id="reports_handoffs",
-        parameters=[
-            FiltersIn,
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
-        ],
-        responses={
-            200: inline_serializer(
-                name="HandoffAudit",
-                fields={
-                    "count": serializers.IntegerField(),
-                    "next": serializers.URLField(allow_null=True),
-                    "previous": serializers.URLField(allow_null=True),
-                    "summary": serializers.DictField(),
-                    "results": RowOut(many=True),
-                },
-            ),
-            **error_responses(400, 401, 403),
-        },
-        description="The manager audit of hand-offs (the teams the caller manages); "
-        "`?format=csv` returns every matching row as CSV.",
-    )
-    def get(self, request: Request) -> Response | StreamingHttpResponse:
-        query = request.query_params.copy()
-        query.pop("format", None)
-        data = self.FiltersIn(data=query)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        filters = selectors.HandoffAuditFilters(
-            team_id=v.get("team"),
-            agent_id=v.get("agent"),
-            date_from=v.get("date_from"),
-            date_to=v.get("date_to"),
-            flagged=v.get("flagged"),
-            score_below=v.get("score_below"),
-            status=v.get("status"),
-        )
-        rows = selectors.handoff_audit_rows(user=request.user, filters=filters)
-        if request.accepted_renderer.format == "csv":
-            return csv_response(
-                selectors.handoff_audit_csv_rows(rows.iterator(chunk_size=500)),
-                filename="handoffs.csv",
-            )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        response = paginator.get_paginated_response(self.RowOut(page, many=True).data)
-        response.data["summary"] = selectors.handoff_audit_summary(
-            user=request.user, filters=filters
-        )
-        return response
-
-
 __all__ = [
     "CaseHandoffsApi",
     "HandoffAcceptApi",
     "HandoffCancelApi",
     "HandoffDeclineApi",
     "HandoffOut",
-    "HandoffReportApi",
     "HandoffReviewApi",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import (
@@ -139,13 +139,13 @@ def handoff_receiver_choices(*, case: Case, by: User) -> ReceiverChoices:
 
 @dataclass(frozen=True)
 class HandoffAuditFilters:
-    """The manager audit's filters; every one optional. Dates are UTC days, ``date_to``
-    inclusive; ``agent_id`` matches the sender or the receiver."""
+    """The manager audit's filters; every one optional. ``offered_between`` is the instants
+    [start, end) of the report period (``cases.hooks.report_day_bounds``); ``agent_id``
+    matches the sender or the receiver."""
 
     team_id: int | None = None
     agent_id: int | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    offered_between: tuple[datetime, datetime] | None = None
     flagged: bool | None = None
     score_below: int | None = None
     status: str | None = None
@@ -176,10 +176,6 @@ def audit_choices(*, user: User) -> AuditChoices:
     return AuditChoices(teams=team_list, agents=agents)
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _audit_filtered(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Handoff]:
     """The hand-offs the filters select, among the teams the user manages."""
     if getattr(user, "is_superuser", False):
@@ -195,11 +191,9 @@ def _audit_filtered(*, user: Any, filters: HandoffAuditFilters) -> QuerySet[Hand
         qs = qs.filter(team_id=filters.team_id)
     if filters.agent_id is not None:
         qs = qs.filter(Q(from_agent_id=filters.agent_id) | Q(to_agent_id=filters.agent_id))
-    if filters.date_from is not None:
-        qs = qs.filter(offered_at__gte=_day_start(filters.date_from))
-    if filters.date_to is not None and filters.date_to < date.max:
-        # The last day of the calendar has no next day: up to it means no upper bound.
-        qs = qs.filter(offered_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.offered_between is not None:
+        start, end = filters.offered_between
+        qs = qs.filter(offered_at__gte=start, offered_at__lt=end)
     if filters.flagged is True:
         qs = qs.exclude(flags=[])
     elif filters.flagged is False:

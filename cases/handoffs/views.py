@@ -3,6 +3,7 @@ offer, and the manager's audit with its CSV export and reviews."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from caseowner import parsing
 from caseowner.csv_export import csv_response
 from caseowner.errors import NotFoundError, RuleError
+from cases import hooks
 from cases.forms import AuditFilterForm, DeclineForm, ReviewForm
 from cases.handoffs import outcomes as handoff_outcomes
 from cases.handoffs import selectors as handoff_selectors
@@ -126,17 +129,27 @@ def _require_manager(request: HttpRequest) -> None:
         raise Http404("Only managers see the hand-off audit.")
 
 
+_NOTHING = datetime(2000, 1, 1, tzinfo=UTC)  # an empty period: [_NOTHING, _NOTHING)
+
+
 def _audit_filters(
     request: HttpRequest,
 ) -> tuple[AuditFilterForm, handoff_selectors.HandoffAuditFilters]:
     choices = handoff_selectors.audit_choices(user=request.user)
     form = AuditFilterForm(request.GET or None, teams=choices.teams, agents=choices.agents)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    try:
+        offered_between = hooks.report_day_bounds(
+            data.get("date_from"), data.get("date_to"), timezone.now().date()
+        )
+    except RuleError as exc:
+        # the reports' period refuses these days: say so, and list nothing
+        form.add_error("date_from", exc.message)
+        offered_between = (_NOTHING, _NOTHING)
     filters = handoff_selectors.HandoffAuditFilters(
         team_id=data.get("team"),
         agent_id=data.get("agent"),
-        date_from=data.get("date_from"),
-        date_to=data.get("date_to"),
+        offered_between=offered_between,
         flagged=True if data.get("flagged") else None,
         score_below=data.get("score_below"),
         status=data.get("status") or None,
