@@ -2,13 +2,18 @@
 
 Cases, hand-offs and reviews are read-only: every change to them goes through the services
 (status, priority, hand-offs and reviews from the case pages or the API), so it is checked and
-recorded on the timeline. Customers, teams and agents' profiles are plain records edited here.
+recorded on the timeline. A customer's details are added and corrected here through the same
+services as everywhere (``customer_create``, ``customer_update``: phone in E.164, the correction
+on the timeline); a team's settings through ``reports.settings_services`` (``reports.admin``).
+Agents' profiles are plain records edited here.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
@@ -18,8 +23,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from caseowner.errors import RuleError
 from cases.availability.services import agent_deactivate, agent_open_case_refs
 from cases.customers.erasure import customer_erase, customer_erasure_preview
+from cases.customers.services import CustomerChanges, customer_create, customer_update
 from cases.errors import CaseRuleError
 from cases.models import (
     Absence,
@@ -31,8 +38,8 @@ from cases.models import (
     Handoff,
     HandoffReview,
     InboundMessage,
-    Team,
 )
+from cases.permissions import phone_region_for
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,6 +53,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def refusal_on_form(form: forms.BaseForm, exc: RuleError, aliases: dict[str, str]) -> None:
+    """A service's refusal as the admin form's errors: each field's messages on that field
+    (through ``aliases`` where the service names it differently), the rest above the form."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+    for name, msgs in exc.fields.items():
+        target = aliases.get(name, name)
+        for msg in msgs:
+            form.add_error(target if target in form.fields else None, msg)
+
+
+# The customer's details the services write: every editable field of the admin's form.
+CUSTOMER_DETAILS = tuple(f.name for f in dataclass_fields(CustomerChanges))
 
 
 # What staff type on the confirmation page before customers' personal data is erased.
@@ -67,8 +89,44 @@ class CustomerAdmin(admin.ModelAdmin):
     ]
     search_fields = ["full_name", "given_name", "family_name", "email", "phone"]
     list_filter = ["preferred_channel", "language"]
-    readonly_fields = ["erased_at", "merged_into"]
+    readonly_fields = ["created_at", "erased_at", "merged_into"]
     actions = ["erase_personal_data"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+        """The form whose validation is the service's own write: a new customer is
+        ``customer_create``, a correction ``customer_update`` with the fields that changed, in
+        the admin's transaction; a refusal (a phone not made E.164, a name part not in the
+        name, no rights to the record) is the form's errors, and nothing is written."""
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class ThroughServiceForm(base):  # type: ignore[valid-type,misc]
+            saved: Customer | None = None
+
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                if self.errors:
+                    return data
+                wanted = {name: data[name] for name in CUSTOMER_DETAILS if name in data}
+                try:
+                    if obj is None:
+                        self.saved = customer_create(
+                            **wanted, phone_region=phone_region_for(request.user)
+                        )
+                    else:
+                        changed = {k: v for k, v in wanted.items() if k in self.changed_data}
+                        self.saved = customer_update(
+                            customer=obj, by=request.user, changes=CustomerChanges(**changed)
+                        )
+                except RuleError as exc:
+                    refusal_on_form(self, exc, {"name": "full_name"})
+                return data
+
+        return ThroughServiceForm
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        """The service wrote the record while the form was checked: shown as it now is."""
+        obj.pk = form.saved.pk
+        obj.refresh_from_db()
 
     @admin.action(
         description="Erase the selected customers' personal data (cannot be undone)",
@@ -114,13 +172,6 @@ class CustomerAdmin(admin.ModelAdmin):
             else:
                 erased += 1
         self.message_user(request, f"{erased} customer(s) erased.", messages.SUCCESS)
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "assignment_rule", "handoff_accept_minutes"]
-    filter_horizontal = ["managers"]
-    readonly_fields = ["last_assigned"]
 
 
 @admin.register(AgentProfile)
