@@ -15,7 +15,7 @@ from cases.recipients import owner_contact
 from commitments.calendar_services import business_calendar_of, team_calendar
 from commitments.calendars import Calendar, add_business_time
 from commitments.errors import CommitmentRuleError
-from commitments.lifecycle import User, lock_case, promise_make
+from commitments.lifecycle import User, lock_existing_case, promise_make
 from commitments.models import (
     KINDS_ENDED_BY_RESOLUTION,
     BusinessCalendar,
@@ -58,7 +58,7 @@ def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
     contacts (``reports.first_response``), so a missed target never reaches the customer."""
     if case.team.first_response_is_live(case.channel):
         return
-    locked = lock_case(case.pk)
+    locked = lock_existing_case(case.pk)
     target = case.team.first_response_target(case.channel)
     description = first_reply_description(case.channel)
 

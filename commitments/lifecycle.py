@@ -24,7 +24,7 @@ from commitments.models import (
     CommitmentStatus,
     PromiseEventKind,
 )
-from commitments.notices import CustomerNotice, customer_notice_enqueue, webhook_emit
+from commitments.notices import CustomerNotice, commitment_webhook_emit, promise_notice_enqueue
 from commitments.scheduling import (
     DueLike,
     due_resolve,
@@ -48,9 +48,9 @@ _ENDED_EVENTS = {
 # --- locks -------------------------------------------------------------------------------------
 
 
-def lock_case(case_id: int) -> Case:
+def lock_existing_case(case_id: int) -> Case:
     """Lock the case row (``cases.locking``: one lock helper for every app), then read it with
-    what notices need."""
+    what notices need; a case that is not there raises ``Case.DoesNotExist``."""
     case = locking.lock_case(case_id)
     if case is None:
         raise Case.DoesNotExist(f"no case {case_id}")
@@ -58,13 +58,14 @@ def lock_case(case_id: int) -> Case:
 
 
 def try_lock_case(case_id: int) -> Case | None:
-    """``lock_case`` for the sweep: None, at once, when another transaction holds the case."""
+    """The sweep's lock: None, at once, when another transaction holds the case (or it is
+    gone), where ``lock_existing_case`` waits and raises."""
     return locking.lock_case(case_id, skip_locked=True)
 
 
 def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:
     """Lock the case first, then the commitment: one order everywhere, so no deadlocks."""
-    case = lock_case(commitment.case_id)
+    case = lock_existing_case(commitment.case_id)
     locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     locked.case = case
     if locked.owner_id == case.owner_id:
@@ -166,7 +167,7 @@ def promise_make(
             **({"within": resolved.words} if resolved.words else {}),
         },
     )
-    webhook_emit(commitment=commitment, case=case, event="made")
+    commitment_webhook_emit(commitment=commitment, case=case, event="made")
     return commitment
 
 
@@ -201,5 +202,5 @@ def promise_end(
         data={"commitment_id": commitment.pk, **(data or {})},
     )
     if notice is not None:
-        customer_notice_enqueue(case=case, notice=notice, by=by)
-    webhook_emit(commitment=commitment, case=case, event=status.value)
+        promise_notice_enqueue(case=case, notice=notice, by=by)
+    commitment_webhook_emit(commitment=commitment, case=case, event=status.value)

@@ -21,7 +21,7 @@ from commitments.models import Commitment, is_customer_kind, zone
 from commitments.selectors import commitment_payload, iso
 from notifications.localtime import local_time_text
 from notifications.services import Attachment, notification_enqueue
-from notifications.webhooks import webhook_emit as outbox_webhook_emit
+from notifications.webhooks import webhook_emit
 
 ICS_EVENT_LENGTH = timedelta(minutes=15)
 
@@ -78,11 +78,12 @@ class CustomerNotice:
     attachments: tuple[Attachment, ...] = ()
 
 
-def customer_notice_enqueue(*, case: Case, notice: CustomerNotice, by: Any | None) -> None:
-    """Queue the notice to the customer through the cases app's one door (``by``, the agent
-    whose action causes it, counts against the daily limits; None, the product's own notice,
-    never does). The point of contact is named when it is sent; a customer with no route gets
-    a call from the owner instead (``notice_task_text`` says what to tell them)."""
+def promise_notice_enqueue(*, case: Case, notice: CustomerNotice, by: Any | None) -> None:
+    """Queue a promise's notice to the customer through the cases app's one door
+    (``cases.notices.customer_notice_enqueue``; ``by``, the agent whose action causes it,
+    counts against the daily limits; None, the product's own notice, never does). The point
+    of contact is named when it is sent; a customer with no route gets a call from the owner
+    instead (``notice_task_text`` says what to tell them)."""
     context = {**customer_context(case), **notice.extra}
     if notice.template == "missed":
         # "Their manager has been told" only when one is (``missed_manager_alerts``).
@@ -143,9 +144,9 @@ def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
         )
 
 
-def webhook_emit(*, commitment: Commitment, case: Case, event: str) -> None:
+def commitment_webhook_emit(*, commitment: Commitment, case: Case, event: str) -> None:
     """Tell integrators (``commitment.<event>``) through their webhooks."""
-    outbox_webhook_emit(
+    webhook_emit(
         scope=f"team:{case.team_id}",
         event=f"commitment.{event}",
         payload=commitment_payload(commitment),

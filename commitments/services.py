@@ -20,7 +20,7 @@ from cases.services import case_event_record
 from commitments.errors import CommitmentRuleError
 from commitments.lifecycle import (
     User,
-    lock_case,
+    lock_existing_case,
     lock_for_change,
     promise_end,
     promise_make,
@@ -35,9 +35,9 @@ from commitments.models import (
 from commitments.notices import (
     CustomerNotice,
     commitment_ics,
-    customer_notice_enqueue,
     local_text,
     promise_context,
+    promise_notice_enqueue,
 )
 from commitments.scheduling import DueLike, reminders_confirmed_on_track
 from commitments.selectors import iso
@@ -59,7 +59,7 @@ def commitment_create(
     The owner's own tasks (``OWNER_KINDS``) are the product's to make: a person records a
     customer's promise, and the customer is told of it; the owner's tasks are never told.
     """
-    case = lock_case(case.pk)
+    case = lock_existing_case(case.pk)
     require_change(by, case)
     if by is not None and not is_customer_kind(kind):
         raise CommitmentRuleError(
@@ -78,7 +78,7 @@ def commitment_create(
             extra=promise_context(commitment, case.customer.time_zone),
             attachments=(commitment_ics(commitment=commitment, case=case, now=now),),
         )
-        customer_notice_enqueue(case=case, notice=notice, by=by)
+        promise_notice_enqueue(case=case, notice=notice, by=by)
     return commitment
 
 

@@ -1,10 +1,12 @@
-"""Writes on hand-offs that a person asks for: offer, accept, decline, cancel, a manager's
-review and the customer's acknowledgement. Each function is one transaction and records its
-timeline event; locks follow ``cases.locking`` (the case row, then the hand-off row), so two
-of them racing on one offer take turns and the second sees the first one's outcome.
+"""Writes on hand-offs that a person asks for: offer, accept, decline, cancel. Each function
+is one transaction and records its timeline event; locks follow ``cases.locking`` (the case
+row, then the hand-off row), so two of them racing on one offer take turns and the second
+sees the first one's outcome.
 
-The summary gate, the rubric and the score live in ``cases.handoffs.gate``; the waiting-offer
-sweep and the handlers other apps call in ``cases.handoffs.sweep``.
+What follows a decided hand-off (a manager's review, the customer's acknowledgement) lives in
+``cases.handoffs.outcomes``; the summary gate, the rubric and the score in
+``cases.handoffs.gate``; the waiting-offer sweep and the handlers other apps call in
+``cases.handoffs.sweep``.
 """
 
 from __future__ import annotations
