@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from caseowner import parsing
+from caseowner.csv_export import csv_lines
 from caseowner.errors import RuleError
 
 # Stable codes for DRF's own exceptions, so clients never see a class name.
@@ -150,6 +151,35 @@ class JSONRenderer(renderers.JSONRenderer):
         except UnicodeEncodeError:
             # text no UTF-8 holds: written as \\u escapes, which any JSON reader accepts
             return _AsciiJSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """``?format=csv`` on an API view: the one CSV renderer. A subclass says which body is a
+    table (``table_key``, the list the body carries) and how it becomes rows (``rows``); a
+    view that streams its CSV itself leaves ``table_key`` empty. Anything else that reaches
+    it (an error, what OPTIONS describes) is answered as the API answers it everywhere: the
+    JSON error shape, with the JSON content type."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+    table_key = ""
+
+    def rows(self, data: dict) -> Iterable[Iterable[Any]]:
+        raise NotImplementedError
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if self.table_key and isinstance(data, dict) and self.table_key in data:
+            return "".join(csv_lines(self.rows(data))).encode()
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return JSONRenderer().render(data, "application/json", renderer_context)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -332,6 +362,10 @@ def document_every_answer(result: dict, generator: Any, request: Any, public: bo
                 wanted.append("429")
             for code in wanted:
                 responses.setdefault(code, {"description": _COMMON_ANSWERS[code], **error})
+            for code, answer in responses.items():
+                # a refusal is the JSON error shape, whatever format the caller asked for
+                if code.startswith(("4", "5")) and len(answer.get("content", {})) > 1:
+                    answer["content"] = {"application/json": answer["content"]["application/json"]}
     return result
 
 

@@ -3,7 +3,7 @@ the dashboard, so the page and the API cannot drift apart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -11,14 +11,14 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from caseowner.api import IdField, JSONRenderer, Pagination, error_responses
-from caseowner.csv_export import csv_lines, csv_response
+from caseowner.api import CsvRenderer, IdField, JSONRenderer, Pagination, error_responses
+from caseowner.csv_export import csv_response
 from caseowner.parsing import DateApiField
 from cases.handoffs import selectors as handoff_selectors
 from cases.handoffs.api import HandoffOut
@@ -66,35 +66,14 @@ def _read(request: Request, team_id: int) -> tuple[Any, Window, dict]:
     return choice.team, window, data
 
 
-class _Csv(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-    key = ""  # the body's list this renderer writes out
-
-    def rows(self, data: dict) -> list[list[Any]]:
-        raise NotImplementedError
-
-    def render(
-        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
-    ) -> Any:
-        if not isinstance(data, dict) or self.key not in data:
-            # an error, or what OPTIONS describes: the code and message, if any
-            body = data if isinstance(data, dict) else {}
-            table = [["code", "message"], [body.get("code", ""), body.get("message", "")]]
-        else:
-            table = self.rows(data)
-        return "".join(csv_lines(table)).encode()
-
-
 def _flat(prefix: str, figures: dict) -> dict:
     return {f"{prefix}{k}": v for k, v in figures.items()}
 
 
-class SummaryCsvRenderer(_Csv):
+class SummaryCsvRenderer(CsvRenderer):
     """One row per week, then one for the period; promise and hand-off columns side by side."""
 
-    key = "weeks"
+    table_key = "weeks"
 
     def rows(self, data: dict) -> list[list[Any]]:
         lines = [
@@ -116,8 +95,8 @@ class SummaryCsvRenderer(_Csv):
         return [columns, *([line.get(c) for c in columns] for line in lines)]
 
 
-class AgentsCsvRenderer(_Csv):
-    key = "agents"
+class AgentsCsvRenderer(CsvRenderer):
+    table_key = "agents"
 
     def rows(self, data: dict) -> list[list[Any]]:
         return [list(AGENT_COLUMNS), *([a[c] for c in AGENT_COLUMNS] for a in data["agents"])]
@@ -422,40 +401,26 @@ class TeamAgentsApi(APIView):
 # --- the commitments report: every team the reader sees ------------------------------------------
 
 
-class ReportCsvRenderer(BaseRenderer):
+class ReportCsvRenderer(CsvRenderer):
     """``?format=csv``: one row per team and per agent."""
 
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
+    table_key = "teams"
 
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        if not isinstance(data, dict) or "teams" not in data:
-            error = [["code", "message"], [data.get("code", "error"), data.get("message", "")]]
-            return "".join(csv_lines(error)).encode()
+    def rows(self, data: dict) -> Iterator[list[Any]]:
         columns = ["scope", "from", "to", "team_id", "team", "agent_id", "agent_name"]
         columns += list(REPORT_COLUMNS)
         teams = {t["team_id"]: t["team"] for t in data["teams"]}
-
-        def lines() -> Iterator[list[Any]]:
-            yield columns
-            for scope, rows in (("team", data["teams"]), ("agent", data["agents"])):
-                for row in rows:
-                    line = {
-                        "scope": scope,
-                        "from": data["from"],
-                        "to": data["to"],
-                        "team": teams.get(row["team_id"], ""),
-                        **row,
-                    }
-                    yield [line.get(c) for c in columns]
-
-        return "".join(csv_lines(lines())).encode()
+        yield columns
+        for scope, rows in (("team", data["teams"]), ("agent", data["agents"])):
+            for row in rows:
+                line = {
+                    "scope": scope,
+                    "from": data["from"],
+                    "to": data["to"],
+                    "team": teams.get(row["team_id"], ""),
+                    **row,
+                }
+                yield [line.get(c) for c in columns]
 
 
 class FiguresOut(serializers.Serializer):
@@ -563,21 +528,8 @@ class CommitmentReportApi(APIView):
         return response
 
 
-class AuditCSVRenderer(BaseRenderer):
+class AuditCSVRenderer(CsvRenderer):
     """Lets ``?format=csv`` through content negotiation; the view streams the body itself."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        # Errors on the CSV route are still the JSON error shape.
-        return JSONRenderer().render(data)
 
 
 class HandoffReportApi(APIView):
