@@ -5,10 +5,10 @@ the API both open cases through ``case_intake``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
+from caseowner.types import User
 from cases import selectors
 from cases.customers.checks import customer_existing, customer_exists_error, phone_or_error
 from cases.customers.services import customer_create
@@ -16,8 +16,6 @@ from cases.errors import CaseRuleError
 from cases.models import Case, Customer, Priority, Team
 from cases.permissions import visible_customers
 from cases.services import case_open
-
-User = Any  # the configured user model
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,6 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
 
+from caseowner.types import User
 from cases.customers.links import customer_url
 from cases.errors import CaseRuleError
 from cases.locking import lock_case_row
@@ -34,9 +34,6 @@ from cases.recipients import PointOfContact, point_of_contact
 from notifications.localtime import local_time_text
 from notifications.models import Notification, NotificationChannel
 from notifications.services import Attachment, EmailHeaders, Recipient, notification_enqueue
-
-User = Any  # the configured user model
-
 
 NOTICE_LIMIT_WINDOW = timedelta(days=1)
 NOTICE_LEDGER_PRUNE_BATCH = 1000

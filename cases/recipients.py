@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from caseowner.types import User
 from cases.availability.hours import owner_cover
 from cases.models import AgentProfile, Case
 from notifications.services import Recipient
-
-User = Any  # the configured user model
 
 
 def display_name(user: User) -> str:

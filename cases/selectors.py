@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from caseowner.errors import NotFoundError
+from caseowner.types import User
 from cases import hooks
 from cases.errors import CaseRuleError
 from cases.models import (
@@ -31,8 +31,6 @@ from cases.models import (
 from cases.overdue import is_overdue
 from cases.permissions import customers_organisation_wide, team_ids_visible, visible_cases
 from cases.recipients import owner_contact
-
-User = Any  # the configured user model
 
 _PEOPLE = ("customer", "team", "owner", "owner__agent_profile")
 # Columns of the joined rows no case list shows; parsing them is most of a page's cost.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -12,6 +11,7 @@ from django.utils import timezone
 from caseowner import text
 from caseowner.errors import NotFoundError
 from caseowner.text import NOTE_MAX, require_clean_text
+from caseowner.types import User
 from cases import hooks
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
@@ -36,8 +36,6 @@ from cases.permissions import (
 )
 from cases.recipients import agent_recipient, display_name
 from notifications.services import notification_enqueue
-
-User = Any  # the configured user model; kept loose for django-stubs across auth models
 
 
 def case_event_record(

@@ -4,13 +4,13 @@ did it (``cases.conversations.services.contact_record``) and closes the task, in
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from caseowner.parsing import parse_text
+from caseowner.types import User
 from cases.conversations.services import NewContact, contact_record
 from cases.errors import CaseRuleError
 from cases.models import (
@@ -23,8 +23,6 @@ from cases.models import (
     OwnerTask,
 )
 from cases.permissions import visible_cases
-
-User = Any  # the configured user model
 
 
 def owner_tasks_open(*, user: User) -> QuerySet[OwnerTask]:

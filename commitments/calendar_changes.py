@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from caseowner.types import User
 from cases.models import Case
 from cases.permissions import is_team_manager
 from commitments.calendar_services import CalendarSettings
@@ -27,8 +28,6 @@ from commitments.models import BusinessCalendar, ClosedDay, Commitment, Commitme
 from commitments.scheduling import reminder_enqueue, reminder_leads
 from notifications.models import DeliveryLog, Notification, NotificationStatus
 from notifications.services import notification_cancel
-
-User = Any  # the configured user model
 
 
 @transaction.atomic

@@ -8,11 +8,11 @@ timeline event and tell integrators, so no service can forget one of them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Min
 
 from caseowner.text import require_clean_text
+from caseowner.types import User
 from cases import locking
 from cases.models import OPEN_STATUSES, Case
 from cases.permissions import can_change_case
@@ -33,8 +33,6 @@ from commitments.scheduling import (
     reminders_schedule,
 )
 from commitments.selectors import iso
-
-User = Any  # the configured user model
 
 DESCRIPTION_MAX = 500
 _ENDED_EVENTS = {

@@ -18,6 +18,7 @@ from typing import Any
 import holidays
 from django.db import transaction
 
+from caseowner.types import User
 from cases.models import AssignmentRule, Channel, Team
 from cases.permissions import is_team_manager
 from commitments.calendar_changes import business_calendar_update
@@ -25,8 +26,6 @@ from commitments.calendar_services import CalendarSettings, business_calendar_of
 from commitments.errors import CommitmentRuleError
 from reports.errors import ReportRuleError
 from reports.models import TeamSettingsChange
-
-User = Any  # the configured user model
 
 # A first reply promised more than a week out, or an offer left waiting longer than a week,
 # is a typing slip, not a policy.

@@ -22,8 +22,6 @@ from cases.availability.hours import agent_available, agent_next_available
 from cases.handoffs.gate import SUMMARY_FIELDS
 from cases.models import Absence, format_ref, parse_ref
 
-User = Any
-
 
 def _agent(agent_id: int, by: Any) -> Any:
     """An agent the caller may plan for (themselves, or one of the teams they manage)."""

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
+from caseowner.types import User
 from cases import hooks
 from cases.availability.hours import agent_away
 from cases.errors import CaseRuleError
@@ -39,8 +40,6 @@ from cases.models import (
 from cases.permissions import is_team_manager
 from cases.recipients import display_name
 from notifications.localtime import local_time_text, reader_zone
-
-User = Any  # the configured user model
 
 # Summary fields that must carry words of the case's own (a shared part alone is refused).
 OWN_FIELDS: tuple[str, ...] = ("customer_needs", "next_step")

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Q
 from django.utils import timezone
 
+from caseowner.types import User
 from cases import hooks
 from cases.models import OPEN_STATUSES, Absence, AgentProfile, Case, Team
-
-User = Any  # the configured user model
 
 # How many absences and openings ``agent_next_available`` steps over before giving up.
 _MAX_STEPS = 200

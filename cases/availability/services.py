@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caseowner.parsing import date_problem
+from caseowner.types import User
 from cases import hooks
 from cases.availability.hours import owner_cover
 from cases.errors import CaseRuleError
@@ -35,8 +36,6 @@ from cases.notices import local_time_text, staff_case_url
 from cases.permissions import managed_team_ids
 from cases.recipients import agent_recipient, owner_contact
 from notifications.services import notification_enqueue
-
-User = Any  # the configured user model
 
 # Absences starting within this many business days alert the managers about promises left
 # uncovered (a hand-off not even offered).

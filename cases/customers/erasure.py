@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from caseowner.types import User
 from cases import hooks
 from cases.errors import CaseRuleError
 from cases.models import (
@@ -42,8 +43,6 @@ from cases.models import (
     Priority,
 )
 from notifications.redaction import notifications_concerning_count, notifications_redact
-
-User = Any
 
 ERASED_NAME = "Erased customer"
 ERASED_TEXT = "[erased]"

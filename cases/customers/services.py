@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from caseowner import text
 from caseowner.text import require_clean_text
+from caseowner.types import User
 from cases import hooks
 from cases.customers.checks import can_correct_through, phone_or_error
 from cases.errors import CaseRuleError
@@ -37,8 +38,6 @@ from cases.permissions import (
     phone_region_for,
     visible_customers,
 )
-
-User = Any
 
 
 def customer_full_name(*, full_name: str, given_name: str, family_name: str) -> str:

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from caseowner.types import User
 from cases.hooks import PromiseBrief
 from cases.models import Case, Handoff, HandoffStatus
-
-User = Any  # the configured user model
 
 # The gate: each summary field needs at least this many characters of its own words ...
 SUMMARY_MIN_CHARS = 40

@@ -3,13 +3,12 @@ their new owner. One transaction each."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError
 from caseowner.text import REASON_MAX, require_clean_text
+from caseowner.types import User
 from cases.errors import CaseRuleError
 from cases.handoffs.gate import HandoffRubric, handoff_quality_score
 from cases.handoffs.services import _locked_pair
@@ -17,8 +16,6 @@ from cases.locking import lock_case, lock_handoff
 from cases.models import Case, EventKind, Handoff, HandoffReview, HandoffStatus
 from cases.permissions import is_team_manager
 from cases.services import case_event_record
-
-User = Any  # the configured user model
 
 
 @transaction.atomic

@@ -25,13 +25,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError
+from caseowner.types import User
 from cases.errors import CaseRuleError
 from cases.models import AgentProfile, Case, Handoff, HandoffReview, HandoffStatus, Team
 from cases.permissions import is_team_manager, managed_team_ids, team_ids_visible
 from cases.recipients import display_name
 from cases.selectors import user_by_id
-
-User = Any  # the configured user model
 
 _PEOPLE = (
     "from_agent__agent_profile",

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from caseowner.errors import NotFoundError
 from caseowner.text import REASON_MAX, SUMMARY_MAX, require_clean_text
+from caseowner.types import User
 from cases import hooks
 from cases.errors import CaseRuleError
 from cases.handoffs.gate import (
@@ -47,8 +48,6 @@ from cases.recipients import agent_recipient, display_name, owner_contact
 from cases.services import case_event_record
 from notifications.services import notification_enqueue
 from notifications.webhooks import webhook_emit
-
-User = Any  # the configured user model
 
 
 def _locked_pair(handoff: Handoff) -> tuple[Case, Handoff]:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from caseowner.types import User
 from cases.handoffs.gate import FLAG_CARRIED_COMMITMENT_MISSED, handoff_quality_score
 from cases.locking import lock_case, lock_case_row, lock_handoff
 from cases.models import OPEN_STATUSES, Case, EventKind, Handoff, HandoffStatus
@@ -22,9 +23,6 @@ from cases.notices import local_time_text, staff_case_url
 from cases.recipients import agent_recipient, owner_contact
 from cases.services import case_event_record
 from notifications.services import notification_enqueue
-
-User = Any  # the configured user model
-
 
 _END_EVENTS: dict[str, str] = {
     HandoffStatus.DECLINED: EventKind.HANDOFF_DECLINED,
