@@ -26,6 +26,7 @@ from cases import hooks
 from cases.availability.hours import agent_away
 from cases.errors import CaseRuleError
 from cases.handoffs.gate import SUMMARY_FIELDS, HandoffSummary, handoff_summary_check
+from cases.handoffs.selectors import agents_who_may_receive
 from cases.handoffs.services import handoff_offer
 from cases.models import (
     OPEN_STATUSES,
@@ -137,8 +138,7 @@ def cover_receivers(*, agent: User, by: User, at: datetime) -> list[CoverReceive
     if not getattr(by, "is_superuser", False):
         teams = teams.filter(team__managers=by)
     profiles = (
-        AgentProfile.objects.filter(teams__in=teams, user__is_active=True)
-        .exclude(user=agent)
+        agents_who_may_receive(teams, besides=agent.pk)
         .exclude(away_since__lte=at)
         .exclude(user__absences__starts_at__lte=at, user__absences__ends_at__gt=at)
         .select_related("user")
@@ -149,7 +149,6 @@ def cover_receivers(*, agent: User, by: User, at: datetime) -> list[CoverReceive
                 distinct=True,
             )
         )
-        .distinct()
     )
     receivers = [
         CoverReceiver(user_id=p.user_id, name=display_name(p.user), open_cases=p.open_cases)

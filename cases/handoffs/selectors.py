@@ -120,6 +120,19 @@ class ReceiverChoices:
         return len(self.teams) > 1
 
 
+def agents_who_may_receive(
+    team_ids: Iterable[int] | QuerySet[Any], *, besides: int
+) -> QuerySet[AgentProfile]:
+    """Whom an offer may name among these teams: their active agents, ``besides`` (the owner,
+    or the agent being covered) left out. The offer form and "cover for" both list from it;
+    ``handoff_offer`` checks the same three things of the receiver it is given."""
+    return (
+        AgentProfile.objects.filter(teams__in=team_ids, user__is_active=True)
+        .exclude(user_id=besides)
+        .distinct()
+    )
+
+
 def handoff_receiver_choices(*, case: Case, by: User) -> ReceiverChoices:
     """The offer form's choices, by the rule ``handoff_offer`` applies (two queries at most)."""
     teams = [case.team]
@@ -128,10 +141,9 @@ def handoff_receiver_choices(*, case: Case, by: User) -> ReceiverChoices:
     ):
         teams = list(handoff_receiver_teams(case=case, by=by).order_by("name"))
     agents = list(
-        AgentProfile.objects.filter(teams__in=[t.pk for t in teams], user__is_active=True)
-        .exclude(user_id=case.owner_id)
-        .distinct()
-        .order_by("display_name")
+        agents_who_may_receive([t.pk for t in teams], besides=case.owner_id).order_by(
+            "display_name"
+        )
     )
     return ReceiverChoices(agents=agents, teams=teams if len(teams) > 1 else [])
 

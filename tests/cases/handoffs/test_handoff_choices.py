@@ -4,7 +4,9 @@ offer names, and what a manager may filter the audit by."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
+from cases.availability.cover_for import cover_receivers
 from cases.errors import CaseRuleError
 from cases.handoffs import selectors as handoff_selectors
 from tests.factories import TeamFactory, good_summary, make_agent, offer
@@ -84,3 +86,15 @@ def test_a_manager_filters_the_audit_by_their_teams_and_agents(world):
 def test_an_agent_has_no_audit_choices(world):
     choices = handoff_selectors.audit_choices(user=world["owner"])
     assert (choices.teams, choices.agents) == ([], [])
+
+
+def test_the_offer_form_and_cover_for_list_receivers_by_one_rule(world):
+    """Both read ``agents_who_may_receive``: an inactive agent is on neither list, nor the
+    agent whose cases move; everyone else present in the team is on both."""
+    make_agent(world["team"], user__is_active=False)
+    offer_form, _ = receivers(world, world["manager"])
+    cover_for = {
+        r.user_id
+        for r in cover_receivers(agent=world["owner"], by=world["manager"], at=timezone.now())
+    }
+    assert offer_form == cover_for == {world["receiver"].pk, world["colleague"].pk}
