@@ -15,10 +15,11 @@ from cases.models import AgentProfile, Case
 from notifications.services import Recipient
 
 
-def display_name(user: User) -> str:
+def display_name(user: User, profile: AgentProfile | None = None) -> str:
     """Their profile's display name; without one (or with a blank one) their full name, else
-    their username."""
-    profile: AgentProfile | None = getattr(user, "agent_profile", None)
+    their username. ``profile``: theirs, when the caller has read it already."""
+    if profile is None:
+        profile = getattr(user, "agent_profile", None)
     if profile is not None and profile.display_name:
         return profile.display_name
     return user.get_full_name() or user.get_username()

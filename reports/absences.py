@@ -40,8 +40,10 @@ from django.urls import reverse
 
 from cases.availability.services import UNCOVERED_ALERT_BUSINESS_DAYS
 from cases.models import OPEN_STATUSES, Absence, AgentProfile, Handoff, HandoffStatus, Team
+from cases.recipients import display_name
+from commitments.calendar_services import business_calendar_of
 from commitments.calendars import add_business_time
-from commitments.models import BusinessCalendar, Commitment, CommitmentStatus
+from commitments.models import Commitment, CommitmentStatus
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
@@ -88,23 +90,10 @@ def _away_at(agent: Any, moment: str) -> Exists:
     )
 
 
-def _calendar(team: Team) -> BusinessCalendar:
-    try:
-        return team.calendar
-    except BusinessCalendar.DoesNotExist:
-        return BusinessCalendar(team=team)
-
-
-def _name(profile: AgentProfile | None, user: Any) -> str:
-    if profile is not None and profile.display_name:
-        return profile.display_name
-    return user.get_full_name() or user.get_username()
-
-
 def team_absences(*, team: Team, now: datetime) -> TeamAbsences:
     """The team's agents away now or from within two business days, with their cover and
     the promises they leave uncovered; one query."""
-    calendar = _calendar(team).as_calendar()
+    calendar = business_calendar_of(team).as_calendar()
     horizon = add_business_time(
         calendar, now, calendar.standard_day * UNCOVERED_ALERT_BUSINESS_DAYS
     )
@@ -171,7 +160,7 @@ def team_absences(*, team: Team, now: datetime) -> TeamAbsences:
         rows.append(
             AwayRow(
                 agent_id=p.user_id,
-                name=_name(p, p.user),
+                name=display_name(p.user, p),
                 switched=p.switched,
                 starts_at=None if p.switched else p.abs_start,
                 ends_at=None if p.switched else p.abs_end,
@@ -194,7 +183,7 @@ def _cover(p: Any, team: Team, on_duty: int) -> tuple[int | None, str]:
         profile = getattr(backup, "agent_profile", None)
         switched = profile is not None and profile.away_since and profile.away_since <= p.moment
         if not switched and not p.backup_absent:
-            return backup.pk, _name(profile, backup)
+            return backup.pk, display_name(backup, profile)
     if on_duty and on_duty != p.user_id and p.duty_username is not None:
         switched = p.duty_away_since is not None and p.duty_away_since <= p.moment
         if not switched and not p.duty_absent:

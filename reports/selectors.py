@@ -27,8 +27,9 @@ from cases.models import (
 )
 from cases.models import Case as CaseRow
 from cases.overdue import not_yet_due_q, overdue_q
+from commitments.calendar_services import business_calendar_of
 from commitments.calendars import add_business_time
-from commitments.models import BusinessCalendar, Commitment, CommitmentStatus
+from commitments.models import Commitment, CommitmentStatus
 from reports.agents import AGENT_COLUMNS, AgentFigures, sort_agents, team_agents
 from reports.handoffs import HandoffFigures, handoff_weeks
 from reports.period import DEFAULT_WEEKS, MAX_WEEKS, TeamChoice, Window, team_for_manager
@@ -85,17 +86,10 @@ class Today:
     offers_waiting: int
 
 
-def _calendar_row(team: Team) -> BusinessCalendar:
-    try:
-        return team.calendar
-    except BusinessCalendar.DoesNotExist:
-        return BusinessCalendar(team=team)
-
-
 def team_today(*, team: Team, now: datetime) -> Today:
     """What needs attention now; one query of scalar subqueries (the calendar's closed
     days may take one more)."""
-    calendar = _calendar_row(team).as_calendar()
+    calendar = business_calendar_of(team).as_calendar()
     horizon = add_business_time(calendar, now, calendar.standard_day or timedelta(days=1))
     open_cases = CaseRow.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES)
     # The team's open promises in due order (``commitment_team_open``): no case joined.

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cases.models import AssignmentRule, Channel, Team
+from cases.recipients import display_name
 from reports.models import TeamSettingsChange
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -95,9 +96,7 @@ def team_settings_history(*, team: Team, limit: int = 20) -> list[ChangeRow]:
     )
     out = []
     for row in rows:
-        user = row.changed_by
-        profile = getattr(user, "agent_profile", None)
-        name = profile.display_name if profile else user.get_full_name() or user.get_username()
+        name = display_name(row.changed_by)
         lines = [
             ChangeLine(
                 label=LABELS.get(key, key),

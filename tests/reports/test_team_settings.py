@@ -9,12 +9,14 @@ import pytest
 from django.test import Client
 
 from cases.models import Team
+from cases.recipients import display_name
 from commitments.calendar_services import CalendarSettings
 from commitments.models import BusinessCalendar, ClosedDay
 from commitments.services import commitment_create
 from notifications.models import NotificationStatus
 from reports.errors import ReportRuleError
 from reports.models import TeamSettingsChange
+from reports.settings_selectors import team_settings_history
 from reports.settings_services import TeamSettings, team_settings_update
 from tests.commitments.conftest import london, pending
 from tests.factories import TeamFactory, make_manager
@@ -323,3 +325,19 @@ def test_another_teams_manager_gets_404(team):
 def test_logged_out_goes_to_log_in(team):
     response = Client().get(f"/manage/settings/?team={team.pk}")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_history_names_a_manager_without_a_display_name_by_their_full_name(team, manager):
+    """The one display-name rule: a blank display name falls back to the full name (the
+    history printed an empty name)."""
+    manager.first_name, manager.last_name = "Helen", "Marsh"
+    manager.save()
+    manager.agent_profile.display_name = ""
+    manager.agent_profile.save()
+    team_settings_update(
+        team=team,
+        by=manager,
+        changes=TeamSettings(calendar=CalendarSettings(reminder_leads=["2 business hours"])),
+    )
+    history = team_settings_history(team=team)
+    assert [row.changed_by for row in history] == ["Helen Marsh"] == [display_name(manager)]
