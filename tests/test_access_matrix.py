@@ -2,7 +2,7 @@
 
 The matrix is generated from the URL configuration: every named route must have a rule in
 ``RULES``, so a new endpoint without one fails here. Each (route, role) pair is requested
-against the same small world, inside a savepoint rolled back afterwards, and must answer
+against the same small matrix_world, inside a savepoint rolled back afterwards, and must answer
 the status the rule gives that role.
 
 Roles: anonymous; the customer (holding the case's link, no account); the case's owner; a
@@ -69,7 +69,7 @@ def _named_routes(patterns: list[Any], prefix: str = "") -> dict[str, str]:
 
 
 @pytest.fixture
-def world():
+def matrix_world():
     team, other_team = TeamFactory(), TeamFactory()
     owner, colleague, spare = make_agent(team), make_agent(team), make_agent(team)
     outsider = make_agent(other_team)
@@ -139,7 +139,7 @@ def world():
         text="Call Ms Lovelace: her refund moved to Friday",
         reason="customer has no email address",
         source_template="commitments/email/renegotiated",
-        dedupe_key="world:task",
+        dedupe_key="matrix_world:task",
         created_at=timezone.now(),
     )
     return {
@@ -165,23 +165,23 @@ def world():
     }
 
 
-def _path(name: str, route: str, world: dict) -> str:
-    handoff = world["reviewed"] if "review" in name else world["handoff"]
+def _path(name: str, route: str, matrix_world: dict) -> str:
+    handoff = matrix_world["reviewed"] if "review" in name else matrix_world["handoff"]
     # a new offer goes on the case without an open one
-    case = world["reviewed"].case if name in OFFERS else world["case"]
+    case = matrix_world["reviewed"].case if name in OFFERS else matrix_world["case"]
     values = {
         "<str:ref>": case.ref,
         "<id:handoff_id>": str(handoff.pk),
-        "<id:pk>": str(world["promise"].pk),
-        "<str:token>": world["token"],
+        "<id:pk>": str(matrix_world["promise"].pk),
+        "<str:token>": matrix_world["token"],
         "<id:customer_id>": str(
-            world["merged"].pk if "unmerge" in name else world["case"].customer_id
+            matrix_world["merged"].pk if "unmerge" in name else matrix_world["case"].customer_id
         ),
-        "<id:team_id>": str(world["case"].team_id),
-        "<id:message_id>": str(world["unmatched"].pk),
-        "<id:agent_id>": str(world["users"]["owner"].pk),
-        "<id:absence_id>": str(world["absence"].pk),
-        "<id:task_id>": str(world["task"].pk),
+        "<id:team_id>": str(matrix_world["case"].team_id),
+        "<id:message_id>": str(matrix_world["unmatched"].pk),
+        "<id:agent_id>": str(matrix_world["users"]["owner"].pk),
+        "<id:absence_id>": str(matrix_world["absence"].pk),
+        "<id:task_id>": str(matrix_world["task"].pk),
         "<uidb64>": "MQ",
         "<token>": "set-password",
     }
@@ -189,7 +189,7 @@ def _path(name: str, route: str, world: dict) -> str:
     for placeholder, value in values.items():
         path = path.replace(placeholder, value)
     if name.startswith("reports-"):
-        path += f"?team={world['case'].team_id}"  # the case's team, whoever asks
+        path += f"?team={matrix_world['case'].team_id}"  # the case's team, whoever asks
     return path
 
 
@@ -204,10 +204,10 @@ SUMMARY = {
 OFFERS = ("api-case-handoffs", "case-offer")
 
 
-def _bodies(world: dict) -> dict[str, dict]:
+def _bodies(matrix_world: dict) -> dict[str, dict]:
     """A valid body for each writing route, so the answer shows the permission, not a
     validation error."""
-    briefed = [p.id for p in hooks.collect_open_commitments(world["reviewed"].case)]
+    briefed = [p.id for p in hooks.collect_open_commitments(matrix_world["reviewed"].case)]
     return {
         "reports-settings": {
             **{f"hours_{day}": "09:00–17:00" for day in range(5)},
@@ -216,11 +216,15 @@ def _bodies(world: dict) -> dict[str, dict]:
             "assignment_rule": "round_robin",
         },
         "api-report-team-settings": {"handoff_accept_minutes": 90},
-        "api-cases": {"customer": world["case"].customer_id, "channel": "email", "subject": "Hi"},
+        "api-cases": {
+            "customer": matrix_world["case"].customer_id,
+            "channel": "email",
+            "subject": "Hi",
+        },
         "api-case-detail": {"priority": "high"},
         "api-case-notes": {"text": "Called the bank."},
         "api-case-handoffs": {
-            "to_agent": world["spare"].pk,
+            "to_agent": matrix_world["spare"].pk,
             "reason": "expertise",
             "briefed_commitments": briefed,
             **SUMMARY,
@@ -236,7 +240,7 @@ def _bodies(world: dict) -> dict[str, dict]:
             "customer_informed": 4,
         },
         "case-offer": {
-            "to_agent": world["spare"].pk,
+            "to_agent": matrix_world["spare"].pk,
             "reason": "expertise",
             "briefed_commitments": briefed,
             **SUMMARY,
@@ -252,39 +256,42 @@ def _bodies(world: dict) -> dict[str, dict]:
         "task-done": {"summary": "Told her the refund moved to Friday."},
         "api-customer-detail": {"addressed_as": "Ada"},
         "customer-edit": {
-            "full_name": world["case"].customer.full_name,
+            "full_name": matrix_world["case"].customer.full_name,
             "title": "",
             "addressed_as": "Ada",
-            "email": world["case"].customer.email,
+            "email": matrix_world["case"].customer.email,
             "phone": "",
             "preferred_channel": "email",
             "time_zone": "Europe/London",
             "language": "en",
         },
-        "api-customer-merge": {"other": world["duplicate"].pk},
-        "customer-merge": {"other": world["duplicate"].pk},
-        "inbound-attach": {"case": world["case"].ref},
+        "api-customer-merge": {"other": matrix_world["duplicate"].pk},
+        "customer-merge": {"other": matrix_world["duplicate"].pk},
+        "inbound-attach": {"case": matrix_world["case"].ref},
         "api-agent-absences": {
             "starts_at": (timezone.now() + timedelta(days=40)).isoformat(),
             "ends_at": (timezone.now() + timedelta(days=41)).isoformat(),
         },
         "api-my-availability": {"away": True, "note": "Unwell"},
         "api-agent-cover-for": {
-            "receivers": [world["spare"].pk],
+            "receivers": [matrix_world["spare"].pk],
             "cases": [
                 {
                     "case": case.ref,
                     "briefed_commitments": [p.id for p in hooks.collect_open_commitments(case)],
                     **SUMMARY,
                 }
-                for case in (world["reviewed"].case,)  # the owner's case without an offer
+                for case in (matrix_world["reviewed"].case,)  # the owner's case without an offer
             ],
         },
         "agent-cover-for": {
-            "receivers": [world["spare"].pk],
-            "case": [world["reviewed"].case.pk],
-            f"c{world['reviewed'].case.pk}-briefed": briefed,
-            **{f"c{world['reviewed'].case.pk}-{name}": text for name, text in SUMMARY.items()},
+            "receivers": [matrix_world["spare"].pk],
+            "case": [matrix_world["reviewed"].case.pk],
+            f"c{matrix_world['reviewed'].case.pk}-briefed": briefed,
+            **{
+                f"c{matrix_world['reviewed'].case.pk}-{name}": text
+                for name, text in SUMMARY.items()
+            },
         },
         "case-note": {"text": "Called the bank."},
         "commitment-new": {
@@ -497,13 +504,13 @@ def _outcome(response: Any, *, api: bool) -> str:
     return f"unexpected {status}"
 
 
-def request_as(world: dict, name: str, method: str, role: str) -> str:
+def request_as(matrix_world: dict, name: str, method: str, role: str) -> str:
     client = Client()
-    user = world["users"].get(role)
+    user = matrix_world["users"].get(role)
     if user is not None:
         client.force_login(user)
-    path = _path(name, ROUTES[name], world)
-    body = _bodies(world).get(name, {})
+    path = _path(name, ROUTES[name], matrix_world)
+    body = _bodies(matrix_world).get(name, {})
     api = name.startswith("api-") or name == "health-notifications"
     with transaction.atomic():
         if method == "GET":
@@ -520,11 +527,11 @@ def request_as(world: dict, name: str, method: str, role: str) -> str:
     return outcome
 
 
-def test_each_role_gets_what_the_rule_says(world):
+def test_each_role_gets_what_the_rule_says(matrix_world):
     mismatches = []
     for name in sorted(RULES):
         for method, expected in RULES[name].items():
-            got = {role: request_as(world, name, method, role) for role in ROLES}
+            got = {role: request_as(matrix_world, name, method, role) for role in ROLES}
             mismatches += [
                 f"{method} {name} as {role}: {got[role]} (rule: {expected[role]})"
                 for role in ROLES
@@ -538,8 +545,8 @@ READ_ONLY_PAGES = ("home", "queue", "case-detail", "handoff-audit", "handoff-aud
 
 
 @pytest.mark.parametrize("name", READ_ONLY_PAGES)
-def test_a_read_only_page_refuses_writes(world, name):
+def test_a_read_only_page_refuses_writes(matrix_world, name):
     client = Client()
-    client.force_login(world["users"]["manager"])
-    path = _path(name, ROUTES[name], world)
+    client.force_login(matrix_world["users"]["manager"])
+    path = _path(name, ROUTES[name], matrix_world)
     assert client.post(path, {}).status_code == 405

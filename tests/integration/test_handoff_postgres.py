@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 @pytest.fixture
-def world():
+def committed_world():
     team = TeamFactory()
     owner, receiver, colleague = make_agent(team), make_agent(team), make_agent(team)
     manager = make_manager(team)
@@ -99,93 +99,93 @@ def _outcomes(results):
     return wins, losses
 
 
-def test_two_accepts_at_once_have_exactly_one_winner(world):
-    handoff = offer(world["case"], to=world["receiver"])
-    by = world["receiver"]
+def test_two_accepts_at_once_have_exactly_one_winner(committed_world):
+    handoff = offer(committed_world["case"], to=committed_world["receiver"])
+    by = committed_world["receiver"]
     results = race(
-        world["case"],
+        committed_world["case"],
         lambda: hs.handoff_accept(handoff=handoff, by=by),
         lambda: hs.handoff_accept(handoff=handoff, by=by),
     )
     wins, losses = _outcomes(results)
     assert len(wins) == 1 and [e.code for e in losses] == ["handoff_not_open"]
-    case = Case.objects.get(pk=world["case"].pk)
-    assert (case.owner, case.owner_count) == (world["receiver"], 2)
+    case = Case.objects.get(pk=committed_world["case"].pk)
+    assert (case.owner, case.owner_count) == (committed_world["receiver"], 2)
     assert CaseEvent.objects.filter(case=case, kind=EventKind.HANDOFF_ACCEPTED).count() == 1
     assert Notification.objects.filter(template="cases/email/handoff_introduction").count() == 1
 
 
-def test_accept_racing_cancel_has_exactly_one_outcome(world):
-    handoff = offer(world["case"], to=world["receiver"])
+def test_accept_racing_cancel_has_exactly_one_outcome(committed_world):
+    handoff = offer(committed_world["case"], to=committed_world["receiver"])
     results = race(
-        world["case"],
-        lambda: hs.handoff_accept(handoff=handoff, by=world["receiver"]),
-        lambda: hs.handoff_cancel(handoff=handoff, by=world["owner"]),
+        committed_world["case"],
+        lambda: hs.handoff_accept(handoff=handoff, by=committed_world["receiver"]),
+        lambda: hs.handoff_cancel(handoff=handoff, by=committed_world["owner"]),
     )
     wins, losses = _outcomes(results)
     assert len(wins) == 1 and [e.code for e in losses] == ["handoff_not_open"]
     handoff.refresh_from_db()
-    case = Case.objects.get(pk=world["case"].pk)
+    case = Case.objects.get(pk=committed_world["case"].pk)
     if handoff.status == HandoffStatus.ACCEPTED:
-        assert case.owner == world["receiver"]
+        assert case.owner == committed_world["receiver"]
     else:
         assert handoff.status == HandoffStatus.CANCELLED
-        assert case.owner == world["owner"] and case.owner_count == 1
+        assert case.owner == committed_world["owner"] and case.owner_count == 1
     decided = CaseEvent.objects.filter(
         case=case, kind__in=[EventKind.HANDOFF_ACCEPTED, EventKind.HANDOFF_CANCELLED]
     )
     assert decided.count() == 1
 
 
-def test_two_offers_at_once_leave_one_open_offer(world):
-    case = world["case"]
+def test_two_offers_at_once_leave_one_open_offer(committed_world):
+    case = committed_world["case"]
     results = race(
         case,
-        lambda: offer(case, to=world["receiver"]),
-        lambda: offer(case, by=world["manager"], to=world["colleague"]),
+        lambda: offer(case, to=committed_world["receiver"]),
+        lambda: offer(case, by=committed_world["manager"], to=committed_world["colleague"]),
     )
     wins, losses = _outcomes(results)
     assert len(wins) == 1 and [e.code for e in losses] == ["handoff_already_open"]
     assert Handoff.objects.filter(case=case, status=HandoffStatus.OFFERED).count() == 1
 
 
-def test_the_database_allows_one_open_offer_per_case(world):
-    first = offer(world["case"], to=world["receiver"])
+def test_the_database_allows_one_open_offer_per_case(committed_world):
+    first = offer(committed_world["case"], to=committed_world["receiver"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Handoff.objects.create(
             case=first.case, team_id=first.team_id, from_agent=first.from_agent,
-            to_agent=world["colleague"], offered_by=first.from_agent, reason="workload",
+            to_agent=committed_world["colleague"], offered_by=first.from_agent, reason="workload",
             customer_needs="x", actions_taken="x", customer_expectations="x", next_step="x",
             offered_at=first.offered_at,
         )  # fmt: skip
 
 
-def test_acceptance_moves_the_commitments_with_the_case(world):
-    case = world["case"]
+def test_acceptance_moves_the_commitments_with_the_case(committed_world):
+    case = committed_world["case"]
     brief = hooks.collect_open_commitments(case)
     assert brief, "the first-response promise is open"
     handoff = hs.handoff_offer(
         case=case,
-        by=world["owner"],
-        to=world["receiver"],
+        by=committed_world["owner"],
+        to=committed_world["receiver"],
         summary=good_summary(),
         reason="shift_end",
         briefed_commitments=[c.id for c in brief],
     )
-    hs.handoff_accept(handoff=handoff, by=world["receiver"])
+    hs.handoff_accept(handoff=handoff, by=committed_world["receiver"])
     open_ones = Commitment.objects.filter(case=case, status="open")
-    assert {c.owner_id for c in open_ones} == {world["receiver"].pk}
+    assert {c.owner_id for c in open_ones} == {committed_world["receiver"].pk}
     assert open_ones.count() == len(brief) + 1  # the follow-up "did the hand-off work" promise
-    assert Case.objects.get(pk=case.pk).owner == world["receiver"]
+    assert Case.objects.get(pk=case.pk).owner == committed_world["receiver"]
 
 
-def test_a_failure_after_the_commitments_moved_rolls_everything_back(world, monkeypatch):
-    case = world["case"]
+def test_a_failure_after_the_commitments_moved_rolls_everything_back(committed_world, monkeypatch):
+    case = committed_world["case"]
     brief = hooks.collect_open_commitments(case)
     handoff = hs.handoff_offer(
         case=case,
-        by=world["owner"],
-        to=world["receiver"],
+        by=committed_world["owner"],
+        to=committed_world["receiver"],
         summary=good_summary(),
         reason="shift_end",
         briefed_commitments=[c.id for c in brief],
@@ -203,7 +203,7 @@ def test_a_failure_after_the_commitments_moved_rolls_everything_back(world, monk
         "notifications": Notification.objects.count(),
     }
     with pytest.raises(RuntimeError):
-        hs.handoff_accept(handoff=handoff, by=world["receiver"])
+        hs.handoff_accept(handoff=handoff, by=committed_world["receiver"])
     after = {
         "commitments": list(
             Commitment.objects.filter(case=case).order_by("pk").values_list("pk", "owner_id")
@@ -213,18 +213,18 @@ def test_a_failure_after_the_commitments_moved_rolls_everything_back(world, monk
     }
     assert after == before
     case = Case.objects.get(pk=case.pk)
-    assert (case.owner, case.owner_count) == (world["owner"], 1)
+    assert (case.owner, case.owner_count) == (committed_world["owner"], 1)
     assert Handoff.objects.get(pk=handoff.pk).status == HandoffStatus.OFFERED
     # and the offer can still be accepted once the failure is gone
     monkeypatch.setattr(
         hooks, "handoff_accepted", [h for h in hooks.handoff_accepted if h is not breaks]
     )
-    hs.handoff_accept(handoff=handoff, by=world["receiver"])
-    assert Case.objects.get(pk=case.pk).owner == world["receiver"]
+    hs.handoff_accept(handoff=handoff, by=committed_world["receiver"])
+    assert Case.objects.get(pk=case.pk).owner == committed_world["receiver"]
 
 
-def test_the_sweep_skips_an_offer_being_decided(world):
-    handoff = offer(world["case"], to=world["receiver"])
+def test_the_sweep_skips_an_offer_being_decided(committed_world):
+    handoff = offer(committed_world["case"], to=committed_world["receiver"])
     later = timezone.now() + timedelta(days=2)
     done: list = []
 
@@ -234,7 +234,7 @@ def test_the_sweep_skips_an_offer_being_decided(world):
         connection.close()
 
     with transaction.atomic():
-        Case.objects.select_for_update().get(pk=world["case"].pk)
+        Case.objects.select_for_update().get(pk=committed_world["case"].pk)
         thread = threading.Thread(target=sweep)
         thread.start()
         thread.join(timeout=10)
@@ -243,17 +243,17 @@ def test_the_sweep_skips_an_offer_being_decided(world):
         assert handoff_remind_or_escalate(handoff_id=handoff.pk) == ["reminded", "escalated"]
 
 
-def test_sweeps_running_at_once_remind_once(world):
+def test_sweeps_running_at_once_remind_once(committed_world):
     from cases.tasks import sweep_handoff_offers
 
-    cases = [world["case"]] + [
+    cases = [committed_world["case"]] + [
         services.case_open(
-            customer=CustomerFactory(), team=world["team"], channel="email", subject="More",
-            by=world["owner"], owner=world["owner"],
+            customer=CustomerFactory(), team=committed_world["team"], channel="email",
+            subject="More", by=committed_world["owner"], owner=committed_world["owner"],
         )
         for _ in range(4)
     ]  # fmt: skip
-    offers = [offer(case, to=world["receiver"]) for case in cases]
+    offers = [offer(case, to=committed_world["receiver"]) for case in cases]
     later = max(h.remind_at for h in offers) + timedelta(seconds=1)
     barrier = threading.Barrier(3)
     totals: list = []

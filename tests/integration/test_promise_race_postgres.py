@@ -28,7 +28,7 @@ ENDED = {
 
 
 @pytest.fixture
-def world():
+def committed_world():
     team = TeamFactory()
     owner, receiver, manager = make_agent(team), make_agent(team), make_manager(team)
     case = case_open(
@@ -38,11 +38,11 @@ def world():
     return {"owner": owner, "receiver": receiver, "manager": manager, "case": case}
 
 
-def _setup(world):
-    case = world["case"]
+def _setup(committed_world):
+    case = committed_world["case"]
     promise = commitment_create(
         case=case,
-        by=world["owner"],
+        by=committed_world["owner"],
         description="I will call you back with the refund reference.",
         kind="callback",
         due=timezone.now() + timedelta(days=3),
@@ -50,7 +50,7 @@ def _setup(world):
     open_ids = list(
         Commitment.objects.filter(case=case, status="open").values_list("pk", flat=True)
     )
-    handoff = offer(case, to=world["receiver"], briefed_commitments=open_ids)
+    handoff = offer(case, to=committed_world["receiver"], briefed_commitments=open_ids)
     return case, promise, handoff
 
 
@@ -77,9 +77,9 @@ def _check_invariants(case: Case, promise: Commitment, results: list) -> None:
 
 
 @pytest.mark.parametrize("round_", range(4))
-def test_the_owner_keeps_and_renegotiates_while_the_receiver_accepts(world, round_):
-    case, promise, handoff = _setup(world)
-    owner, receiver = world["owner"], world["receiver"]
+def test_the_owner_keeps_and_renegotiates_while_the_receiver_accepts(committed_world, round_):
+    case, promise, handoff = _setup(committed_world)
+    owner, receiver = committed_world["owner"], committed_world["receiver"]
     results = race(
         case,
         lambda: commitment_mark_kept(commitment=promise, by=owner),
@@ -103,9 +103,9 @@ def test_the_owner_keeps_and_renegotiates_while_the_receiver_accepts(world, roun
 
 
 @pytest.mark.parametrize("round_", range(4))
-def test_a_manager_keeps_and_renegotiates_while_the_receiver_accepts(world, round_):
-    case, promise, handoff = _setup(world)
-    manager, receiver = world["manager"], world["receiver"]
+def test_a_manager_keeps_and_renegotiates_while_the_receiver_accepts(committed_world, round_):
+    case, promise, handoff = _setup(committed_world)
+    manager, receiver = committed_world["manager"], committed_world["receiver"]
     results = race(
         case,
         lambda: commitment_renegotiate(

@@ -34,7 +34,7 @@ def _backup(agent, backup):
 
 
 @pytest.fixture
-def world(team, agent, manager, open_case):
+def away_team(team, agent, manager, open_case):
     """Ana is on holiday now with a promise due meanwhile (covered by Ben); Cat starts
     Monday morning (inside two business days) with her backup away then, so the on-duty
     agent covers; Dan starts Tuesday (too far); Eve is switched away with nobody to cover."""
@@ -77,7 +77,7 @@ def world(team, agent, manager, open_case):
     return {"ana": ana, "ben": ben, "duty": duty, "cat": cat, "eve": eve, "eve_case": eve_case}
 
 
-def test_it_lists_who_is_away_or_leaves_soon_with_cover_and_uncovered_promises(team, world):
+def test_it_lists_who_is_away_or_leaves_soon_with_cover_and_uncovered_promises(team, away_team):
     with time_machine.travel(NOW, tick=False):
         away = team_absences(team=team, now=NOW)
     assert away.horizon == london(2026, 3, 16, 10)
@@ -88,7 +88,7 @@ def test_it_lists_who_is_away_or_leaves_soon_with_cover_and_uncovered_promises(t
 
     ana = rows["Ana Away"]
     assert ana.away_now and not ana.switched and ana.note == "Holiday"
-    assert (ana.cover_id, ana.cover_name) == (world["ben"].pk, "Ben Backup")
+    assert (ana.cover_id, ana.cover_name) == (away_team["ben"].pk, "Ben Backup")
     assert (ana.promises_due, ana.uncovered) == (2, 1)  # the offered case is handed on
     assert (ana.due_from, ana.due_to) == (london(2026, 3, 11, 9), london(2026, 3, 18, 9))
 
@@ -104,16 +104,16 @@ def test_it_lists_who_is_away_or_leaves_soon_with_cover_and_uncovered_promises(t
     assert away.uncovered == 3
 
 
-def test_nobody_covers_when_backup_and_on_duty_are_away(team, world):
+def test_nobody_covers_when_backup_and_on_duty_are_away(team, away_team):
     with time_machine.travel(NOW, tick=False):
-        agent_set_away(agent=world["duty"], by=world["duty"], away=True)
+        agent_set_away(agent=away_team["duty"], by=away_team["duty"], away=True)
         rows = {row.name: row for row in team_absences(team=team, now=NOW).rows}
     assert rows["Eve Switched"].cover_id is None and rows["Eve Switched"].cover_name == ""
     assert rows["Cat Soon"].cover_id is None
     assert rows["Ana Away"].cover_name == "Ben Backup"
 
 
-def test_it_takes_one_query(team, world, django_assert_num_queries):
+def test_it_takes_one_query(team, away_team, django_assert_num_queries):
     team = type(team).objects.select_related("calendar").get(pk=team.pk)
     team.calendar.as_calendar().is_closed_day(NOW.date())  # the dashboard has read the calendar
     with django_assert_num_queries(1):
