@@ -77,13 +77,7 @@ ERASE_PHRASE = "ERASE"
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
-        "full_name",
-        "given_name",
-        "family_name",
-        "title",
-        "addressed_as",
-        "email",
-        "phone",
+        *Customer.PERSONAL_FIELDS,
         "preferred_channel",
         "erased_at",
     ]

@@ -272,21 +272,10 @@ def customer_erase(*, customer: Customer, by: User) -> Customer:
         tags.extend(handler(case_ids=case_ids, placeholder=ERASED_TEXT))
     notifications_redact(addresses=addresses, tags=tags, redact_context=redact_json, now=now)
     for record in records:
-        record.full_name, record.title, record.addressed_as = ERASED_NAME, "", ""
-        record.given_name, record.family_name = "", ""
-        record.email, record.phone, record.erased_at = "", "", now
-        record.save(
-            update_fields=[
-                "full_name",
-                "given_name",
-                "family_name",
-                "title",
-                "addressed_as",
-                "email",
-                "phone",
-                "erased_at",
-            ]
-        )
+        for name in Customer.PERSONAL_FIELDS:
+            setattr(record, name, "")
+        record.full_name, record.erased_at = ERASED_NAME, now
+        record.save(update_fields=[*Customer.PERSONAL_FIELDS, "erased_at"])
     CaseEvent.objects.bulk_create(
         [
             CaseEvent(

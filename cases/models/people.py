@@ -85,6 +85,19 @@ class Customer(models.Model):
     # record stays, as "Erased customer", so their cases keep their figures.
     erased_at = models.DateTimeField(null=True, blank=True)
 
+    # What names or reaches the person: an erasure blanks every one of these, the admin lists
+    # them. A field added to Customer is either here or among the settings that are not
+    # personal (a test holds every field to one side or the other).
+    PERSONAL_FIELDS = (
+        "full_name",
+        "given_name",
+        "family_name",
+        "title",
+        "addressed_as",
+        "email",
+        "phone",
+    )
+
     class Meta:
         indexes = [
             # customer search by email in the back office and intake de-duplication

@@ -514,3 +514,19 @@ def test_the_admin_action_reports_a_refusal_without_erasing(w, spy):
     response = _action(logged_in(clerk), [w.customer.pk], confirm="yes", confirmation="ERASE")
     assert "already erased" in response.content.decode()
     assert "0 customer(s) erased." in response.content.decode()
+
+
+def test_every_field_of_a_customer_is_personal_or_named_as_not():
+    """An erasure blanks ``Customer.PERSONAL_FIELDS``; a field added to the model must be
+    put on one side, so nothing personal is added without being erased."""
+    not_personal = {
+        "id",
+        "preferred_channel",
+        "time_zone",
+        "language",
+        "created_at",
+        "merged_into",
+        "erased_at",
+    }
+    fields = {f.name for f in Customer._meta.concrete_fields}
+    assert fields == set(Customer.PERSONAL_FIELDS) | not_personal
