@@ -25,11 +25,12 @@ demo: $(STAMP)
 # Each pass's time and the total are printed at the end.
 test: $(STAMP)
 	@start=$$(date +%s); \
-	$(PY) -m pytest -p no:cacheprovider -n 2 --ignore=tests/integration \
-		--ignore=tests/reliability $(PYTEST_ARGS) || exit $$?; \
+	export RELIABILITY_RUN=$$start; \
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist worksteal -m "not serial" \
+		$(PYTEST_ARGS) || exit $$?; \
 	middle=$$(date +%s); \
-	$(PY) -m pytest -p no:cacheprovider tests/integration tests/reliability $(PYTEST_ARGS) \
-		|| exit $$?; \
+	$(PY) -m pytest -p no:cacheprovider -m serial tests/integration tests/reliability \
+		$(PYTEST_ARGS) || exit $$?; \
 	end=$$(date +%s); \
 	echo "== suite time: first pass $$((middle - start)) s, second pass $$((end - middle)) s," \
 		"both $$((end - start)) s (budget 600 s)"

@@ -67,8 +67,15 @@ def redis_url() -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "/integration/" in str(item.fspath):
+        path = str(item.fspath)
+        if "/integration/" in path:
             item.add_marker(pytest.mark.integration)
+        # Real worker processes, races and crashes run alone, in make test's second pass;
+        # a reliability test that needs the database only says so (``parallel_pass``).
+        if ("/integration/" in path or "/reliability/" in path) and not item.get_closest_marker(
+            "parallel_pass"
+        ):
+            item.add_marker(pytest.mark.serial)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,9 @@ what broke (``violations``, ``lost``, ``duplicates_without_same_message_id``,
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -32,13 +34,34 @@ class Figures:
         entry.update(figures)
         print(f"\n[reliability] {part}: " + ", ".join(f"{k}={v}" for k, v in entry.items()))
 
-    def summary(self) -> dict[str, Any]:
-        totals = {key: sum(int(p.get(key, 0)) for p in self.parts.values()) for key in MUST_BE_ZERO}
-        return {
-            "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "totals": totals,
-            "parts": self.parts,
-        }
+
+def summary(parts: dict[str, dict[str, Any]], run: str) -> dict[str, Any]:
+    totals = {key: sum(int(p.get(key, 0)) for p in parts.values()) for key in MUST_BE_ZERO}
+    return {
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "run": run,
+        "totals": totals,
+        "parts": parts,
+    }
+
+
+def write_summary(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Writes the figures to ``SUMMARY``. Within one run of ``make test`` (``RELIABILITY_RUN``
+    names it) every process adds its parts to the file, so the parallel pass's workers and
+    the serial pass make one summary; otherwise a session's figures replace the file's."""
+    run = os.environ.get("RELIABILITY_RUN", "")
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    with open(SUMMARY.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        merged: dict[str, dict[str, Any]] = {}
+        if run and SUMMARY.exists():
+            before = json.loads(SUMMARY.read_text())
+            if before.get("run") == run:
+                merged.update(before.get("parts", {}))
+        merged.update(parts)
+        data = summary(merged, run)
+        SUMMARY.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return data
 
 
 _FIGURES = Figures()
@@ -51,7 +74,5 @@ def figures():
     yield _FIGURES
     if not _FIGURES.parts:
         return
-    data = _FIGURES.summary()
-    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
-    SUMMARY.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    data = write_summary(_FIGURES.parts)
     print(f"\n[reliability] totals: {data['totals']} → {SUMMARY}")

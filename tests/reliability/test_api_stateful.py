@@ -88,7 +88,7 @@ def seeded_rounds(first_seed: int) -> Iterator[tuple[int, settings]]:
     """The rounds' draws: CI's first is derandomized, each further one has a seed of its own,
     so every run of the suite sends the same requests."""
     base = settings(
-        max_examples=30,
+        max_examples=20,  # about 600 requests a round
         stateful_step_count=40,
         deadline=None,
         derandomize=not EXPLORING,

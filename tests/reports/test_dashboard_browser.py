@@ -11,9 +11,9 @@ import io
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from tests.factories import TeamFactory, make_agent, make_manager
 from tests.pages.test_browser import SHOTS, browser_page, shot  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,8 +67,11 @@ def test_a_manager_reads_the_dashboard_of_the_demo(live_server, browser_page):  
 
 
 def test_an_agent_gets_403_and_another_teams_manager_404(live_server, browser_page):  # noqa: F811
-    call_command("load_demo", stdout=io.StringIO())
-    billing = get_user_model().objects.get(username="helen").managed_teams.get()
+    """Two teams of the factories (the refusals need no demo data behind them)."""
+    billing, support = TeamFactory(name="Billing"), TeamFactory(name="Support")
+    make_manager(billing, username="helen", password=PASSWORD)
+    make_agent(billing, user__username="amelia", user__password=PASSWORD)
+    make_manager(support, username="stefan", password=PASSWORD)
     page, base = browser_page, live_server.url
     log_in(page, base, "amelia")
     assert page.url == f"{base}/queue/"

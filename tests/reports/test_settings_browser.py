@@ -1,25 +1,45 @@
-"""The team settings page in headless Chromium (JavaScript off) on the demo: the manager
-opens it from the dashboard, a bad lead time comes back on its field with nothing saved,
-the fixed form saves and the change shows in the history.
+"""The team settings page in headless Chromium (JavaScript off), for a team with an open
+promise and its queued reminders: the manager opens it from the dashboard, a bad lead time
+comes back on its field with nothing saved, the fixed form saves and the change shows in
+the history.
 
 Set ``PAGES_SCREENSHOT_DIR`` to keep screenshots.
 """
 
 from __future__ import annotations
 
-import io
+from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.utils import timezone
 
+from cases.services import case_open
+from commitments.services import commitment_create
+from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager
 from tests.pages.test_browser import browser_page, shot  # noqa: F401 (fixture)
-from tests.reports.test_dashboard_browser import log_in
+from tests.reports.test_dashboard_browser import PASSWORD, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def billing_with_a_promise() -> None:
+    billing = TeamFactory(name="Billing")
+    make_manager(billing, username="helen", first_name="Helen", password=PASSWORD)
+    owner = make_agent(billing)
+    case = case_open(
+        customer=CustomerFactory(), team=billing, channel="email", subject="Refund", by=owner
+    )
+    commitment_create(
+        case=case,
+        by=owner,
+        description="Call you back with the refund date",
+        kind="callback",
+        due=timezone.now() + timedelta(days=7),
+    )
+
+
 def test_a_manager_changes_the_teams_settings(live_server, browser_page):  # noqa: F811
-    call_command("load_demo", stdout=io.StringIO())
+    billing_with_a_promise()
     page, base = browser_page, live_server.url
     log_in(page, base, "helen")
     page.get_by_role("link", name="Team settings").click()
