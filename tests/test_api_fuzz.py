@@ -35,7 +35,7 @@ def world(request, db) -> World:
 
 @schema.parametrize()
 @settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "6")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "5")),
     deadline=None,
     derandomize=not EXPLORING,
     database=None,

@@ -103,6 +103,7 @@ def seeded_rounds(first_seed: int) -> Iterator[tuple[int, settings]]:
         yield seed, settings(base, derandomize=False)
 
 
+@pytest.mark.parallel_pass  # in-process, the database only
 @pytest.mark.parametrize("role", ["agent", "manager"])
 def test_stateful_runs_follow_the_links_without_a_server_error_or_schema_break(role, figures):
     tally = Tally()

@@ -211,6 +211,7 @@ class Services(RuleBasedStateMachine):
                 assert waiting.from_agent_id == case.owner_id
 
 
+@pytest.mark.parallel_pass  # in-process, the database only
 def test_the_services_hold_every_invariant_in_any_order(figures):
     STEPS.clear()
     STEPS.update(steps=0, refusals=0, examples=0)
