@@ -1,10 +1,14 @@
 from django.urls import path
 
-from reports import api, settings_api
+from reports import api, audit_api, settings_api
 
 urlpatterns = [
-    path("reports/handoffs/", api.HandoffReportApi.as_view(), name="api-report-handoffs"),
-    path("reports/commitments/", api.CommitmentReportApi.as_view(), name="api-report-commitments"),
+    path("reports/handoffs/", audit_api.HandoffReportApi.as_view(), name="api-report-handoffs"),
+    path(
+        "reports/commitments/",
+        audit_api.CommitmentReportApi.as_view(),
+        name="api-report-commitments",
+    ),
     path(
         "reports/teams/<id:team_id>/summary/",
         api.TeamSummaryApi.as_view(),
