@@ -157,7 +157,7 @@ def case_open(
         kind=EventKind.OPENED,
         actor=by,
         at=now,
-        data={"owner_id": owner.pk, "channel": channel, "assigned_by_rule": by != owner},
+        data={"owner_id": owner.pk, "channel": channel, "assigned_by_rule": by_rule},
     )
     hooks.run(hooks.case_opened, case=case, by=by, now=now)
     customer_notice_enqueue(
@@ -169,13 +169,17 @@ def case_open(
         # Opened on a call or face to face: the customer has just heard who owns it.
         task_if_no_route=channel not in (Channel.PHONE, Channel.IN_PERSON, Channel.CHAT),
     )
-    if by_rule:
-        _tell_assigned_owner(case)
+    owner_told_of_case(case=case, by=by, by_rule=by_rule)
     return case
 
 
-def _tell_assigned_owner(case: Case) -> None:
-    """The agent the rule chose hears of their new case at once (the queue shows it too)."""
+def owner_told_of_case(*, case: Case, by: User, by_rule: bool) -> None:
+    """A new owner hears of their case at once (the queue shows it too), whatever made them
+    owner: the team's rule, or another agent naming them. Once per owner and case (the dedupe
+    key). Nobody is told what they did themselves: an agent who opened a case and owns it is
+    looking at it."""
+    if case.owner_id == by.pk:
+        return
     notification_enqueue(
         recipient=agent_recipient(case.owner),
         template="cases/email/case_assigned",
@@ -188,6 +192,8 @@ def _tell_assigned_owner(case: Case) -> None:
             "customer_email": case.customer.email,
             "channel": case.get_channel_display(),
             "description": case.description,
+            # "" when the team's rule chose them
+            "assigned_by_name": "" if by_rule else display_name(by),
         },
         dedupe_key=f"case:{case.pk}:assigned:{case.owner_id}",
         tags=[f"case:{case.pk}"],
