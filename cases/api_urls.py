@@ -71,6 +71,11 @@ urlpatterns = [
         conversation_api.CaseContactsApi.as_view(),
         name="api-case-contacts",
     ),
+    path(
+        "cases/<str:ref>/replies/",
+        conversation_api.CaseRepliesApi.as_view(),
+        name="api-case-replies",
+    ),
     path("inbound/email/", conversation_api.InboundEmailApi.as_view(), name="api-inbound-email"),
     path("queue/", queue_api.QueueApi.as_view(), name="api-queue"),
     path("tasks/<id:task_id>/done/", task_api.OwnerTaskDoneApi.as_view(), name="api-task-done"),

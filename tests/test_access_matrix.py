@@ -252,6 +252,7 @@ def _bodies(matrix_world: dict) -> dict[str, dict]:
             "summary": "Asked for an update.",
         },
         "case-reply": {"body": "Dear Ada, the refund is on its way."},
+        "api-case-replies": {"body": "Dear Ada, the refund is on its way."},
         "api-task-done": {"summary": "Told her the refund moved to Friday."},
         "task-done": {"summary": "Told her the refund moved to Friday."},
         "api-customer-detail": {"addressed_as": "Ada"},
@@ -396,6 +397,8 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "api-customer-link-revoke": {"POST": CASE_WRITE},
     # contacts: the team records what happened (integrations log calls as a team member)
     "api-case-contacts": {"GET": CASE_READ, "POST": CASE_READ},
+    # a reply to the customer: the case page's reply, as an operation
+    "api-case-replies": {"POST": CASE_WRITE},
     # inbound mail over HTTP: the shared secret, never a user; none configured here
     "api-inbound-email": {"POST": everyone(REFUSED)},
     "api-search": {"GET": ANY_AGENT},

@@ -1,5 +1,6 @@
 """The conversation API: a case's contacts (listed, and recorded by the chat, phone and email
-systems a centre already runs) and the inbound-mail endpoint that takes a raw message."""
+systems a centre already runs), a reply emailed to the customer (the case page's reply, as an
+operation) and the inbound-mail endpoint that takes a raw message."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from cases import selectors
 from cases.api import PersonOut
 from cases.conversations import selectors as conversation_selectors
 from cases.conversations.inbound import InboundTooLarge, inbound_mail_receive
-from cases.conversations.services import NewContact, contact_record
+from cases.conversations.services import NewContact, contact_record, contact_reply_send
 from cases.models import (
     CONTACT_BODY_MAX,
     CONTACT_EXTERNAL_ID_MAX,
@@ -132,6 +133,39 @@ class CaseContactsApi(APIView):
             CaseContactOut(contact).data,
             status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK,
         )
+
+
+class ReplyIn(serializers.Serializer):
+    body = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"The reply in the writer's own words (≤ {CONTACT_BODY_MAX} chars).",
+    )
+
+
+class CaseRepliesApi(APIView):
+    @extend_schema(
+        operation_id="cases_replies_create",
+        description="Email the customer a reply from the caller, as the case page's \"Reply to "
+        'the customer" does (the same service, limits and refusals): it goes out from '
+        '"<caller> via <organisation>" with a Reply-To that brings the customer\'s answer back '
+        "to this case, and is recorded as a contact to the customer (201). Refusals: 400 "
+        "``invalid_contact`` (blank or too long), 403 ``not_case_owner``, 409 "
+        "``customer_has_no_email`` or ``recent_address_change``, 429 ``notice_limit_reached`` "
+        "(nothing is recorded).",
+        request=ReplyIn,
+        responses={
+            201: OpenApiResponse(CaseContactOut, description="Sent; the contact recorded."),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request, ref: str) -> Response:
+        case = selectors.case_get(user=request.user, ref=ref)
+        data = ReplyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact = contact_reply_send(case=case, by=request.user, body=data.validated_data["body"])
+        row = conversation_selectors.case_contacts(case=case).filter(pk=contact.pk).get()
+        return Response(CaseContactOut(row).data, status=status.HTTP_201_CREATED)
 
 
 # --- inbound mail over HTTP ---------------------------------------------------------------
