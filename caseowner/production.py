@@ -1,11 +1,13 @@
 """Production refuses to start wrong: what a deployment left at a development default (a
-sample or weak key, DEBUG, SQLite, a broker or cache that is not shared, no real email, a
-short inbound-mail secret), each with what to set. ``caseowner.settings`` calls it with its
-own values when ``CASEOWNER_PRODUCTION`` is on and stops with every problem at once."""
+sample or weak key, DEBUG, SQLite, a broker or cache that is not shared, no real email, the
+development sender or reply domain, a short inbound-mail secret), each with what to set.
+``caseowner.settings`` calls it with its own values when ``CASEOWNER_PRODUCTION`` is on and
+stops with every problem at once."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.utils import parseaddr
 from typing import Any
 
 import environ
@@ -36,6 +38,13 @@ def _secret_key_problem(key: str) -> str | None:
     if key == DEV_SECRET or any(word in lowered for word in _PLACEHOLDER_KEY_WORDS):
         return "it is a known sample key"
     return None
+
+
+def _test_domain(address_or_domain: str) -> bool:
+    """A domain (or an address's) that cannot exist on the internet: RFC 2606's ``.test``
+    (and ``.localhost``, ``.invalid``, ``.example``), or none at all."""
+    domain = address_or_domain.rpartition("@")[2].strip().rstrip(".").lower()
+    return not domain or domain.rpartition(".")[2] in ("test", "localhost", "invalid", "example")
 
 
 def production_problems(settings: Mapping[str, Any], env: environ.Env) -> list[str]:
@@ -99,6 +108,18 @@ def production_problems(settings: Mapping[str, Any], env: environ.Env) -> list[s
         local in site for local in ("://127.", "://localhost", "://[::1]")
     ):
         problems.append("SITE_URL (https://your.public.host): it goes into customer links.")
+    if _test_domain(parseaddr(settings["DEFAULT_FROM_EMAIL"])[1]):
+        problems.append(
+            "DEFAULT_FROM_EMAIL (Support <support@your.domain>): every email is sent from it; "
+            "an address at a .test domain is the development sender, which no mail server "
+            "accepts and no customer can write to."
+        )
+    if _test_domain(settings["INBOUND_DOMAIN"]):
+        problems.append(
+            "INBOUND_DOMAIN (reply.your.domain, its MX routed to receive_mail): every customer "
+            "email's Reply-To is reply+…@INBOUND_DOMAIN; at a .test domain the customers' "
+            "answers go nowhere."
+        )
     if INBOUND_MAIL_SECRET and len(INBOUND_MAIL_SECRET) < 32:
         problems.append(
             "INBOUND_MAIL_SECRET (at least 32 random characters, or unset to turn the HTTP "

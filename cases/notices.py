@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from caseowner.types import User
 from cases.customers.links import customer_url
 from cases.errors import CaseRuleError
 from cases.locking import lock_case_row
+from cases.mail_thread import case_thread, reply_address
 from cases.models import (
     OPEN_STATUSES,
     TASK_TEXT_MAX,
@@ -144,7 +145,8 @@ def customer_notice_enqueue(
     False: the customer hears it in the conversation under way (a case opened on a call), so
     the outbox row alone records it.
 
-    ``headers``: a reply's own (From name, Reply-To, thread). ``to_address``: an address other
+    ``headers``: a reply's own (From name, thread); every notice carries the case's Reply-To
+    and thread headers (``case_email_headers``). ``to_address``: an address other
     than the one on file (the old one, told that it was changed); it counts as any other."""
     now = timezone.now()
     customer = case.customer
@@ -160,7 +162,7 @@ def customer_notice_enqueue(
         dedupe_key=dedupe_key,
         tags=[f"case:{case.pk}", *tags],
         attachments=attachments,
-        headers=headers,
+        headers=case_email_headers(case, headers),
         no_route=route.no_route,
     )
     if notification is None:
@@ -177,6 +179,17 @@ def customer_notice_enqueue(
     elif by is not None:
         CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
     return notification
+
+
+def case_email_headers(case: Case, headers: EmailHeaders | None = None) -> EmailHeaders:
+    """``headers`` with the case's Reply-To (an answer lands on the case, never in the
+    sender's mailbox) and, where the caller gave none, the case's thread
+    (``cases.mail_thread``)."""
+    headers = headers or EmailHeaders()
+    if not headers.in_reply_to:
+        in_reply_to, references = case_thread(case)
+        headers = replace(headers, in_reply_to=in_reply_to, references=references)
+    return replace(headers, reply_to=headers.reply_to or reply_address(case.pk))
 
 
 # --- a changed email address ---------------------------------------------------------------

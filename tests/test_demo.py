@@ -30,6 +30,8 @@ PRODUCTION_ENV = {
     "CACHE_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp+tls://relay.example.com:587",
     "SITE_URL": "https://caseowner.example.com",
+    "DEFAULT_FROM_EMAIL": "Support <support@example.com>",
+    "INBOUND_DOMAIN": "reply.example.com",
 }
 
 

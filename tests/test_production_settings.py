@@ -20,6 +20,8 @@ COMPLETE = {
     "EMAIL_URL": "smtp+tls://user:secret@relay.example.com:587",
     "SITE_URL": "https://caseowner.example.com",
     "DATABASE_URL": "postgres://caseowner@db.example.com/caseowner",
+    "DEFAULT_FROM_EMAIL": "Support <support@example.com>",
+    "INBOUND_DOMAIN": "reply.example.com",
 }
 
 
@@ -61,6 +63,11 @@ def test_complete_production_settings_load():
         ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL"),
         ({"SITE_URL": None}, "SITE_URL"),
         ({"SITE_URL": "http://127.0.0.1:8000"}, "SITE_URL"),
+        # the development sender and reply domain: replies to notices would go nowhere
+        ({"DEFAULT_FROM_EMAIL": None}, "DEFAULT_FROM_EMAIL"),
+        ({"DEFAULT_FROM_EMAIL": "Support <support@caseowner.test>"}, "DEFAULT_FROM_EMAIL"),
+        ({"INBOUND_DOMAIN": None}, "INBOUND_DOMAIN"),
+        ({"INBOUND_DOMAIN": "reply.caseowner.test"}, "INBOUND_DOMAIN"),
     ],
 )
 def test_production_refuses_a_development_default(changes, named):
@@ -135,6 +142,8 @@ def test_the_ci_deploy_check_environment_loads():
         SECRET_KEY="ci-" + "Qm4x9Zr2Lx8Wp0Tn5Yb7Hc1Jd4Fg6Ms2Qa8Ue0Io3Pl5Kj7Hg9Df1Sa3Zx5Cv"[:60],
         INBOUND_MAIL_SECRET=None,
         EMAIL_URL="smtp+tls://relay.example.com:587",
+        DEFAULT_FROM_EMAIL="caseowner <support@example.com>",
+        INBOUND_DOMAIN="reply.example.com",
     )
     assert result.returncode == 0, result.stderr
 

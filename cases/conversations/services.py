@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from cases import hooks
 from cases.errors import CaseRuleError
 from cases.locking import lock_case
+from cases.mail_thread import case_id_from_reply_address, case_thread, reply_address
 from cases.models import (
     CONTACT_BODY_MAX,
     CONTACT_EXTERNAL_ID_MAX,
@@ -50,34 +50,6 @@ from notifications.services import EmailHeaders
 FUTURE_TOLERANCE = timedelta(minutes=1)
 # How much of a contact's text its timeline event repeats.
 EXCERPT_CHARS = 1_000
-# Message-IDs carried in a reply's References (the newest ones of the case).
-REFERENCES_MAX = 10
-
-_REPLY_SALT = "caseowner.reply-address"
-
-
-# --- the per-case reply address --------------------------------------------------------------
-
-
-def reply_address(case_id: int) -> str:
-    """``reply+<case id>.<signature>@INBOUND_DOMAIN``: Django's signing with a salt of its own,
-    so nobody can make up an address that files mail on someone else's case. It never
-    expires: a customer may answer months later, and the address grants nothing but that."""
-    token = signing.Signer(salt=_REPLY_SALT, sep=".").sign(str(case_id))
-    return f"reply+{token}@{settings.INBOUND_DOMAIN}"
-
-
-def case_id_from_reply_address(address: str) -> int | None:
-    """The case a reply address of ours names, or None (another address, a forged token)."""
-    local, _, domain = address.strip().strip("<>").rpartition("@")
-    if domain.lower() != settings.INBOUND_DOMAIN or not local.lower().startswith("reply+"):
-        return None
-    try:
-        value = signing.Signer(salt=_REPLY_SALT, sep=".").unsign(local[len("reply+") :])
-    except signing.BadSignature:
-        return None
-    return int(value) if value.isdigit() else None
-
 
 # --- recording a contact ---------------------------------------------------------------------
 
@@ -96,6 +68,9 @@ class NewContact:
     external_id: str = ""
     message_id: str = ""
     auto_submitted: bool = False
+    # The message or call the case was opened for (``cases.intake``): the customer's wait
+    # begins there, but a new case is not "customer replied".
+    opening: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,26 +214,13 @@ def contact_record(
         if case.awaiting_reply_since is not None:
             case.awaiting_reply_since = None
             case.save(update_fields=["awaiting_reply_since"])
-    else:
+    elif not contact.opening:
         _customer_wrote(case, row, now)
     hooks.run(hooks.contact_recorded, case=case, contact=row, now=now)
     return RecordedContact(contact=row, created=True)
 
 
 # --- the reply written on the case page ------------------------------------------------------
-
-
-def _thread(case: Case) -> tuple[str, tuple[str, ...]]:
-    """(In-Reply-To, References) of a new reply: the customer's last email, and the case's
-    newest Message-IDs in the order they were written."""
-    ids = list(
-        Contact.objects.filter(case=case, channel=Channel.EMAIL)
-        .exclude(message_id="")
-        .order_by("-at", "-id")
-        .values_list("message_id", "direction")[:REFERENCES_MAX]
-    )
-    last_inbound = next((m for m, d in ids if d == ContactDirection.FROM_CUSTOMER), "")
-    return last_inbound, tuple(m for m, _ in reversed(ids))
 
 
 @transaction.atomic
@@ -274,7 +236,8 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
     if not can_change_case(by, case):
         raise CaseRuleError(
             "not_case_owner",
-            "Only the case's owner or a manager of its team can reply to the customer.",
+            "Only the case's owner, their cover while they are away, or a manager of its team"
+            " can reply to the customer.",
             status=403,
         )
     if not case.customer.email:
@@ -290,7 +253,7 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
             fields={"body": ["This field may not be blank."]},
         )
     reply_address_check(case=case, by=by, now=timezone.now())
-    in_reply_to, references = _thread(case)
+    in_reply_to, references = case_thread(case)
     recorded = contact_record(
         case=case,
         contact=NewContact(

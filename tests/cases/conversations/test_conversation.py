@@ -19,6 +19,7 @@ from cases.conversations.services import (
 )
 from cases.customers.services import CustomerChanges, customer_update
 from cases.errors import CaseRuleError
+from cases.mail_thread import case_root_message_id
 from cases.models import CaseEvent, CaseStatus, Contact, EventKind
 from notifications.models import Notification
 from notifications.services import notification_deliver, outbox_claim_batch
@@ -228,7 +229,14 @@ def test_a_reply_answers_the_customers_last_email_in_its_thread(world):
     contact_reply_send(case=case, by=world["owner"], body="Answer two")
     latest = Notification.objects.order_by("-pk").first()
     assert latest.headers["in_reply_to"] == "<b@example.org>"
-    assert latest.headers["references"] == ["<a@example.org>", first.message_id, "<b@example.org>"]
+    # the case's root first: every email of the case threads under it
+    root = case_root_message_id(case.pk)
+    assert latest.headers["references"] == [
+        root,
+        "<a@example.org>",
+        first.message_id,
+        "<b@example.org>",
+    ]
 
 
 def test_the_reply_is_a_contact_that_clears_the_flag(world):
@@ -278,7 +286,8 @@ def test_other_notices_say_they_are_automatic(world):
     deliver_all()
     opened = next(m for m in mail.outbox if "Your request: Meter" in m.subject)
     assert opened.extra_headers["Auto-Submitted"] == "auto-generated"
-    assert "Reply-To" not in opened.message()
+    # automatic, yet the customer's answer to it still lands on the case
+    assert opened.message()["Reply-To"].startswith("reply+")
 
 
 # --- replies and the customer notice limits ------------------------------------------------
