@@ -12,12 +12,15 @@ from typing import Any
 
 import icalendar
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from cases import notices as cases_notices
+from cases.mail_thread import reply_address
 from cases.models import Case
 from cases.notices import customer_context
 from cases.recipients import agent_recipient, owner_contact
-from commitments.models import Commitment, is_customer_kind, zone
+from commitments.models import Commitment, CommitmentStatus, is_customer_kind, zone
 from commitments.selectors import commitment_payload, iso
 from notifications.localtime import local_time_text
 from notifications.services import Attachment, notification_enqueue
@@ -42,23 +45,64 @@ def promise_context(commitment: Commitment, tz_name: str, prefix: str = "") -> d
     }
 
 
-def commitment_ics(*, commitment: Commitment, case: Case, now: datetime) -> Attachment:
-    """An iCalendar event at the promised time, in the customer's time zone."""
+def promise_calendar_id(commitment: Commitment) -> tuple[str, int]:
+    """The calendar entry's UID and SEQUENCE: one UID per promise, whatever its dates (the
+    first of its chain of renegotiations), and the number of renegotiations behind it."""
+    first, sequence = commitment, 0
+    while (
+        earlier := Commitment.objects.filter(
+            successor_id=first.pk, status=CommitmentStatus.RENEGOTIATED
+        )
+        .only("pk")
+        .first()
+    ) is not None:
+        first, sequence = earlier, sequence + 1
+    return f"commitment-{first.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}", sequence
+
+
+def commitment_ics(
+    *,
+    commitment: Commitment,
+    case: Case,
+    now: datetime,
+    replaces: Commitment | None = None,
+    cancel: bool = False,
+) -> Attachment:
+    """The promise's iCalendar entry (RFC 5545), in the customer's time zone and language.
+
+    One entry per promise (RFC 5546): made, it is published with SEQUENCE 0; renegotiated
+    (``replaces``: the promise it replaces), the same UID is published again at the new time
+    with SEQUENCE one higher, so the customer's calendar moves the entry rather than keeping
+    both; withdrawn (``cancel``), METHOD:CANCEL with the same UID and a higher SEQUENCE
+    removes it. The organiser is the case's reply address, so a calendar's answer lands on
+    the case."""
     tz_name = case.customer.time_zone
+    uid, sequence = promise_calendar_id(replaces or commitment)
+    sequence += 1 if replaces is not None or cancel else 0
     start = commitment.due_at.astimezone(zone(tz_name))
     cal = icalendar.Calendar()
     cal.add("prodid", "-//caseowner//commitments//EN")
     cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
+    cal.add("method", "CANCEL" if cancel else "PUBLISH")
     event = icalendar.Event()
-    event.add("uid", f"commitment-{commitment.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}")
+    event.add("uid", uid)
+    event.add("sequence", sequence)
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", start)
     event.add(
         "dtend", (commitment.due_at.astimezone(UTC) + ICS_EVENT_LENGTH).astimezone(start.tzinfo)
     )
-    event.add("summary", f"[{case.ref}] {commitment.description}")
-    event.add("description", f"Promised by {owner_contact(case.owner)['name']}, case {case.ref}.")
+    organizer = icalendar.vCalAddress(f"mailto:{reply_address(case.pk)}")
+    organizer.params["cn"] = icalendar.vText(settings.ORGANISATION_NAME)
+    event.add("organizer", organizer)
+    with translation.override(case.customer.language or settings.LANGUAGE_CODE):
+        event.add("summary", f"[{case.ref}] {commitment.description}")
+        event.add(
+            "description",
+            gettext("Promised by %(name)s, case %(ref)s.")
+            % {"name": owner_contact(case.owner)["name"], "ref": case.ref},
+        )
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     cal.add_component(event)
     cal.add_missing_timezones()
     return Attachment(

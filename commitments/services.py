@@ -166,7 +166,9 @@ def commitment_renegotiate(
                 "previous_due_local": local_text(commitment.due_at, tz_name),
                 "previous_due_at": iso(commitment.due_at),
             },
-            attachments=(commitment_ics(commitment=successor, case=case, now=now),),
+            attachments=(
+                commitment_ics(commitment=successor, case=case, now=now, replaces=commitment),
+            ),
         ),
     )
     return successor
@@ -177,12 +179,13 @@ def commitment_withdraw(*, commitment: Commitment, by: User, reason: str) -> Com
     """Take a promise back, with a reason the customer is told."""
     commitment, case = lock_for_change(commitment, by=by)
     reason = _require_reason(reason)
+    now = timezone.now()
     promise_end(
         commitment=commitment,
         case=case,
         status=CommitmentStatus.WITHDRAWN,
         by=by,
-        now=timezone.now(),
+        now=now,
         reason=reason,
         data={"reason": reason},
         notice=_customers(
@@ -190,6 +193,8 @@ def commitment_withdraw(*, commitment: Commitment, by: User, reason: str) -> Com
             template="withdrawn",
             dedupe_key=f"commitment:{commitment.pk}:withdrawn",
             extra={**promise_context(commitment, case.customer.time_zone), "reason": reason},
+            # the customer's calendar drops the entry it was given
+            attachments=(commitment_ics(commitment=commitment, case=case, now=now, cancel=True),),
         ),
     )
     return commitment
