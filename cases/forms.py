@@ -7,13 +7,16 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 
 from caseowner import parsing, text
 from cases.handoffs.gate import HandoffSummary
 from cases.intake import CaseIntake, NewCustomer
 from cases.models import (
+    CONTACT_SUMMARY_MAX,
     CaseStatus,
     Channel,
+    ContactDirection,
     Customer,
     HandoffReason,
     HandoffStatus,
@@ -153,6 +156,13 @@ class CaseOpenForm(forms.Form):
     new_time_zone = forms.CharField(
         label="Time zone", required=False, max_length=64, initial="Europe/London"
     )
+    # The language of the customer's emails, calendar entries and page.
+    new_language = forms.ChoiceField(
+        label="Language",
+        required=False,
+        initial="en",
+        choices=lambda: [(code, f"{name} ({code})") for code, name in settings.LANGUAGES],
+    )
     new_different_person = forms.BooleanField(
         label="A different person from the customer on file with this email or phone",
         required=False,
@@ -223,6 +233,7 @@ class CaseOpenForm(forms.Form):
                 email=data["new_email"],
                 phone=data["new_phone"],
                 time_zone=data["new_time_zone"],
+                language=data["new_language"] or "en",
                 different_person=data["new_different_person"],
             )
         return CaseIntake(
@@ -325,6 +336,26 @@ class ReplyForm(forms.Form):
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Sent by email from you; the customer's answer comes back to this case.",
+    )
+
+
+class ContactForm(forms.Form):
+    """ "Log a contact": a call, chat or visit told in a line, as ``POST …/contacts/`` takes it."""
+
+    direction = forms.ChoiceField(
+        choices=ContactDirection.choices, initial=ContactDirection.TO_CUSTOMER
+    )
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
+    at = forms.DateTimeField(
+        label="When",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Blank: now. In the team's time zone.",
+    )
+    summary = forms.CharField(
+        max_length=CONTACT_SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was said and agreed, for whoever reads the case next.",
     )
 
 

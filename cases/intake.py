@@ -1,20 +1,38 @@
 """Intake: a case opened for a customer (existing, or new and checked for duplicates) in a
-team the caller works in, with the owner given or chosen by the team's rule. The pages and
-the API both open cases through ``case_intake``."""
+team the caller works in, with the owner given or chosen by the team's rule, and the contact
+it was opened for. The pages and the API both open cases through ``case_intake``.
+
+The opening contact is what first response is measured from (``reports.first_response``):
+on a live channel (a call, a chat, a visit: the team's live threshold) the case is opened
+while talking to the customer, so the conversation is recorded as a contact to them, by the
+person who opened the case; on any other channel the customer's own message (the
+description, else the subject) is recorded as a contact from them, at the time they sent it
+(``contact_at``, default now)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 
 from caseowner.types import User
 from cases import selectors
+from cases.conversations.services import NewContact, contact_record
 from cases.customers.checks import customer_existing, customer_exists_error, phone_or_error
 from cases.customers.services import customer_create
 from cases.errors import CaseRuleError
-from cases.models import Case, Customer, Priority, Team
-from cases.permissions import visible_customers
+from cases.models import (
+    CONTACT_BODY_MAX,
+    CONTACT_SUMMARY_MAX,
+    Case,
+    Contact,
+    ContactDirection,
+    Customer,
+    Priority,
+    Team,
+)
+from cases.permissions import is_team_manager, is_team_member, visible_customers
 from cases.services import case_open
 
 
@@ -52,6 +70,8 @@ class CaseIntake:
     owner_id: int | None = None
     description: str = ""
     priority: str = Priority.NORMAL
+    # When the customer wrote (not on a live channel); None: now.
+    contact_at: datetime | None = None
 
 
 def _intake_team(*, by: User, team_id: int | None) -> Team:
@@ -126,7 +146,7 @@ def case_intake(*, intake: CaseIntake, by: User) -> Case:
             code="owner_not_in_team",
             message="The owner must be an active agent of the case's team.",
         )
-    return case_open(
+    case = case_open(
         customer=customer,
         team=team,
         channel=intake.channel,
@@ -136,3 +156,33 @@ def case_intake(*, intake: CaseIntake, by: User) -> Case:
         owner=owner,
         by=by,
     )
+    opening_contact_record(case=case, by=by, contact_at=intake.contact_at)
+    return case
+
+
+def opening_contact_record(*, case: Case, by: User, contact_at: datetime | None) -> Contact:
+    """The contact the case was opened for (see the module's docstring)."""
+    summary = case.subject[:CONTACT_SUMMARY_MAX]
+    body = case.description[:CONTACT_BODY_MAX]  # the whole of it stays on the case
+    if case.team.first_response_is_live(case.channel):
+        in_team = by.is_active and (is_team_member(by, case.team) or is_team_manager(by, case.team))
+        contact = NewContact(
+            direction=ContactDirection.TO_CUSTOMER,
+            channel=case.channel,
+            summary=summary,
+            body=body,
+            at=case.created_at,
+            agent=by if in_team else case.owner,
+            opening=True,
+        )
+    else:
+        at = case.created_at if contact_at is None else min(contact_at, case.created_at)
+        contact = NewContact(
+            direction=ContactDirection.FROM_CUSTOMER,
+            channel=case.channel,
+            summary=summary,
+            body=body,
+            at=at,
+            opening=True,
+        )
+    return contact_record(case=case, contact=contact, by=None).contact

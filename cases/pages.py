@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from caseowner.errors import NotFoundError, RuleError
 from cases import hooks, selectors
+from cases.conversations.services import can_record_contacts
 from cases.customers.links import customer_url
-from cases.forms import CaseUpdateForm, HandoffOfferForm, NoteForm, ReplyForm
+from cases.forms import CaseUpdateForm, ContactForm, HandoffOfferForm, NoteForm, ReplyForm
 from cases.handoffs import selectors as handoff_selectors
 from cases.models import Case
 from cases.permissions import can_change_case, first_team_time_zone
@@ -136,6 +137,9 @@ def render_case_page(
                 or ReplyForm(initial={"body": f"Dear {case.customer.salutation_name},\n\n"})
             )
             if can_change and case.customer.email
+            else None,
+            "contact_form": (page_forms.get("contact_form") or ContactForm())
+            if can_record_contacts(request.user, case)
             else None,
             "offer_form": (page_forms.get("offer_form") or offer_form(case, request.user))
             if can_change and case.is_open

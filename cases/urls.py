@@ -21,6 +21,7 @@ urlpatterns = [
         name="customer-link-revoke",
     ),
     path("cases/<str:ref>/reply/", conversation_views.case_reply, name="case-reply"),
+    path("cases/<str:ref>/contact/", conversation_views.case_contact, name="case-contact"),
     path(
         "manage/agents/<id:agent_id>/cover-for/",
         cover_views.cover_for_page,

@@ -253,6 +253,7 @@ def _bodies(matrix_world: dict) -> dict[str, dict]:
         },
         "case-reply": {"body": "Dear Ada, the refund is on its way."},
         "api-case-replies": {"body": "Dear Ada, the refund is on its way."},
+        "case-contact": {"direction": "to_customer", "channel": "phone", "summary": "Called."},
         "api-task-done": {"summary": "Told her the refund moved to Friday."},
         "task-done": {"summary": "Told her the refund moved to Friday."},
         "api-customer-detail": {"addressed_as": "Ada"},
@@ -451,6 +452,8 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "customer-page": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
     "customer-link-revoke": {"POST": CASE_WRITE},
     "case-reply": {"POST": CASE_WRITE},
+    # "Log a contact": the team records what happened, as through the contacts API
+    "case-contact": {"POST": CASE_READ},
     "task-done": {"POST": CASE_READ},
     "inbound-mail": {"GET": MANAGERS_PAGE},
     "inbound-attach": {"POST": MAIL_ROUTING},

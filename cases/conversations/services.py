@@ -101,10 +101,16 @@ def contact_check(contact: NewContact, *, now: datetime) -> None:
         raise CaseRuleError("invalid_contact", "The contact has invalid fields.", fields=errors)
 
 
+def can_record_contacts(user: User, case: Case) -> bool:
+    """Whoever works in or manages the case's team records what happened with the customer
+    (the case page's "Log a contact", an integration's ``POST …/contacts/``)."""
+    if user.is_superuser or is_team_manager(user, case.team_id):
+        return True
+    return case.owner_id == user.pk or is_team_member(user, case.team)
+
+
 def _check_people(case: Case, *, by: User | None, agent: User | None) -> None:
-    if by is not None and not (
-        is_team_member(by, case.team) or is_team_manager(by, case.team) or by.is_superuser
-    ):
+    if by is not None and not can_record_contacts(by, case):
         raise CaseRuleError(
             "not_in_team", "Only the case's team can record its contacts.", status=403
         )
@@ -296,6 +302,7 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
 __all__ = [
     "NewContact",
     "RecordedContact",
+    "can_record_contacts",
     "case_id_from_reply_address",
     "contact_check",
     "contact_record",

@@ -1,20 +1,24 @@
-"""The conversation pages: "Reply to the customer" on the case page, an owner's task marked
-done when the call is made, and the mail that matched no case, for managers to route."""
+"""The conversation pages: "Reply to the customer" and "Log a contact" on the case page, an
+owner's task marked done when the call is made, and the mail that matched no case, for
+managers to route."""
 
 from __future__ import annotations
+
+import zoneinfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from caseowner.errors import RuleError
 from cases.conversations import selectors as conversation_selectors
 from cases.conversations.inbound import inbound_message_attach
-from cases.conversations.services import contact_reply_send
-from cases.forms import InboundAttachForm, ReplyForm
+from cases.conversations.services import NewContact, contact_record, contact_reply_send
+from cases.forms import ContactForm, InboundAttachForm, ReplyForm
 from cases.pages import (
     agent_time_zone,
     case_or_404,
@@ -42,6 +46,37 @@ def case_reply(request: HttpRequest, ref: str) -> HttpResponse:
             return redirect(case_url(case) + "#timeline")
     case = case_or_404(request.user, ref)
     return render_case_page(request, case, page_forms={"reply_form": form}, status=400)
+
+
+@login_required
+@require_POST
+def case_contact(request: HttpRequest, ref: str) -> HttpResponse:
+    """ "Log a contact": the same service as ``POST …/contacts/``; the time is read in the
+    team's time zone, the one the case page shows."""
+    case = case_or_404(request.user, ref)
+    form = ContactForm(request.POST)
+    with timezone.override(zoneinfo.ZoneInfo(case.team.time_zone)):
+        valid = form.is_valid()
+    if valid:
+        data = form.cleaned_data
+        try:
+            contact_record(
+                case=case,
+                contact=NewContact(
+                    direction=data["direction"],
+                    channel=data["channel"],
+                    summary=data["summary"],
+                    at=data.get("at"),
+                ),
+                by=request.user,
+            )
+        except RuleError as exc:
+            show_rule_error(request, exc, form)
+        else:
+            messages.success(request, "The contact is on the timeline.")
+            return redirect(case_url(case) + "#timeline")
+    case = case_or_404(request.user, ref)
+    return render_case_page(request, case, page_forms={"contact_form": form}, status=400)
 
 
 @login_required
