@@ -217,6 +217,10 @@ STORAGES = {
 # --- email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Development without EMAIL_URL: emails are kept in the database and read on /dev/mail/ (the
+# demo app's mailbox) rather than printed; EMAIL_URL=consolemail:// prints them.
+if DEVELOPMENT_APPS and not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "demo.mailbox.MailboxBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="caseowner <support@caseowner.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The domain used on the right of Message-IDs, so a resend carries the same id.

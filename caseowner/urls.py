@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from drf_spectacular.views import (
@@ -30,6 +31,11 @@ urlpatterns = [
     path("", include("commitments.urls")),
     path("", include("cases.urls")),
 ]
+
+# Development pages (the mailbox at /dev/mail/) exist only while the demo app is installed,
+# that is with DEBUG on; production never installs it, so there they are a 404.
+if apps.is_installed("demo"):
+    urlpatterns.insert(0, path("dev/", include("demo.urls")))
 
 handler400 = "caseowner.api.bad_request"
 handler404 = "caseowner.api.not_found"

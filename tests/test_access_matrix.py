@@ -480,6 +480,13 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "password_reset_done": {"GET": PUBLIC},
     "password_reset_confirm": {"GET": PUBLIC},
     "password_reset_complete": {"GET": PUBLIC},
+    # The development mailbox (DEBUG only, never in production): open, like the dev server;
+    # the matrix world sends no mail, so a message's pages find nothing (tests/test_dev_mail.py
+    # opens them).
+    "dev-mail": {"GET": PUBLIC},
+    "dev-mail-detail": {"GET": everyone(HIDDEN)},
+    "dev-mail-html": {"GET": everyone(HIDDEN)},
+    "dev-mail-attachment": {"GET": everyone(HIDDEN)},
 }
 
 ROUTES = _named_routes(get_resolver().url_patterns)
