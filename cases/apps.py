@@ -10,10 +10,11 @@ class CasesConfig(AppConfig):
         closed expires with it; customer notices name the point of contact at send time."""
         from django.db.backends.signals import connection_created
 
-        from cases import hooks, notices
+        from cases import events, hooks, notices
         from cases.customers.search_text import register_sqlite_functions
         from cases.handoffs import sweep as handoff_sweep
         from cases.models import EventKind
+        from notifications import hooks as notification_hooks
         from notifications.rendering import context_refresher_register
         from notifications.telemetry import log_context_key_register
 
@@ -23,6 +24,8 @@ class CasesConfig(AppConfig):
 
         hooks.register_event_kinds(EventKind.choices)
         hooks.register(hooks.case_closed, handoff_sweep.handoff_on_case_closed)
+        # A customer notice that failed for good is a webhook event of its case.
+        notification_hooks.delivery_failed.append(events.notice_delivery_failed)
         # Customer notices name the point of contact when they are sent.
         context_refresher_register(
             notices.POINT_OF_CONTACT_MARKER, notices.point_of_contact_refresh

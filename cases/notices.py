@@ -18,6 +18,7 @@ from django.utils.translation import pgettext_lazy
 from caseowner.types import User
 from cases.customers.links import customer_url
 from cases.errors import CaseRuleError
+from cases.events import case_event_webhooks, notice_failed_emit
 from cases.locking import lock_case_row
 from cases.mail_thread import case_thread, reply_address
 from cases.models import (
@@ -167,6 +168,13 @@ def customer_notice_enqueue(
     )
     if notification is None:
         return None
+    if route.no_route:
+        notice_failed_emit(
+            case=case,
+            notice_id=notification.pk,
+            template=template,
+            reason=f"no_route: {route.no_route}",
+        )
     if route.no_route and task_if_no_route:
         owner_task_create(
             case=case,
@@ -343,13 +351,14 @@ def owner_task_create(
     )
     if not created:
         return None
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         kind=EventKind.OWNER_TASK_CREATED,
         actor=None,
         at=now,
         data={"task_id": task.pk, "text": task.text, "reason": task.reason},
     )
+    case_event_webhooks(event)
     return task
 
 

@@ -14,6 +14,7 @@ from caseowner.text import NOTE_MAX, require_clean_text
 from caseowner.types import User
 from cases import hooks
 from cases.errors import CaseRuleError
+from cases.events import case_event_webhooks
 from cases.locking import lock_case
 from cases.models import (
     OPEN_STATUSES,
@@ -47,9 +48,12 @@ def case_event_record(
     at: datetime | None = None,
 ) -> CaseEvent:
     """Append one row to the timeline (never updated, never deleted)."""
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case, kind=kind, actor=actor, data=data or {}, at=at or timezone.now()
     )
+    # Integrators hear of it through their webhooks, in the same transaction.
+    case_event_webhooks(event)
+    return event
 
 
 def agent_pick_by_rule(*, team: Team) -> User:

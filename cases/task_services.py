@@ -13,6 +13,7 @@ from caseowner.parsing import parse_text
 from caseowner.types import User
 from cases.conversations.services import NewContact, contact_record
 from cases.errors import CaseRuleError
+from cases.events import case_event_webhooks
 from cases.models import (
     CONTACT_SUMMARY_MAX,
     Case,
@@ -90,11 +91,12 @@ def owner_task_done(
     now = timezone.now()
     locked.done_at, locked.done_by, locked.contact = now, by, recorded.contact
     locked.save(update_fields=["done_at", "done_by", "contact"])
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=locked.case,
         kind=EventKind.OWNER_TASK_DONE,
         actor=by,
         at=now,
         data={"task_id": locked.pk, "text": locked.text, "call_id": recorded.contact.pk},
     )
+    case_event_webhooks(event)
     return locked

@@ -195,4 +195,6 @@ def commitment_webhook_emit(*, commitment: Commitment, case: Case, event: str) -
         event=f"commitment.{event}",
         payload=commitment_payload(commitment),
         dedupe_key=f"commitment:{commitment.pk}:webhook:{event}",
+        order=f"case:{case.pk}",
+        tags=[f"case:{case.pk}"],
     )

@@ -45,6 +45,10 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=500)
     # Shared secret for the HMAC-SHA256 signature header.
     secret = models.CharField(max_length=200)
+    # The secret before the last rotation: until ``previous_secret_until`` every delivery is
+    # signed with both, so the receiver can switch to the new one at its own pace.
+    previous_secret = models.CharField(max_length=200, blank=True, default="")
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     # Event names to send; empty means every event.
     events = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)

@@ -15,6 +15,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from notifications import hooks
 from notifications.enqueue import (
     Attachment,
     EmailHeaders,
@@ -30,7 +31,7 @@ from notifications.models import (
     NotificationStatus,
 )
 from notifications.telemetry import delivery_log_context, delivery_record
-from notifications.transports import PermanentError, TransientError, transport_for
+from notifications.transports import Deferred, PermanentError, TransientError, transport_for
 
 logger = logging.getLogger(__name__)
 
@@ -433,33 +434,50 @@ def _send(notification: Notification, *, attempt: int) -> tuple[str, str]:
     try:
         provider_id = transport_for(notification.channel).send(notification)
     except PermanentError as exc:
-        claim().update(
+        if claim().update(
             status=NotificationStatus.FAILED,
             last_error=str(exc)[:2000],
             lease_expires_at=None,
             finished_at=timezone.now(),
-        )
+        ):
+            hooks.run_delivery_failed(notification_id)
         logger.warning("outbox: notification %s failed: %s", notification_id, exc)
         return DeliveryOutcome.FAILED, exc.reason or "permanent"
+    except Deferred as exc:  # not its turn yet: back in the queue, the attempt not counted
+        claim().update(
+            status=NotificationStatus.PENDING,
+            last_error=str(exc)[:2000],
+            lease_expires_at=None,
+            attempts=F("attempts") - 1,
+            send_after=timezone.now() + timedelta(seconds=exc.seconds),
+        )
+        return DeliveryOutcome.RETRY, exc.reason
     except Exception as exc:  # anything else is worth another try
         error = str(exc) if isinstance(exc, TransientError) else f"{type(exc).__name__}: {exc}"
         reason = (exc.reason if isinstance(exc, TransientError) else "") or type(exc).__name__
-        return _record_transient(claim=claim(), attempt=attempt, error=error[:2000]), reason
+        outcome = _record_transient(
+            claim=claim(), notification_id=notification_id, attempt=attempt, error=error[:2000]
+        )
+        return outcome, reason
     # Right after the server's answer: this is the one window for a duplicate.
     if not _mark_sent(notification_id, provider_id):
         logger.warning("outbox: notification %s was sent again (duplicate)", notification_id)
     return DeliveryOutcome.SENT, ""
 
 
-def _record_transient(*, claim: QuerySet[Notification], attempt: int, error: str) -> str:
+def _record_transient(
+    *, claim: QuerySet[Notification], notification_id: int, attempt: int, error: str
+) -> str:
     now = timezone.now()
     if attempt >= settings.OUTBOX_MAX_ATTEMPTS:
-        claim.update(
+        failed = claim.update(
             status=NotificationStatus.FAILED,
             last_error=f"gave up after {attempt} attempts: {error}",
             lease_expires_at=None,
             finished_at=now,
         )
+        if failed:
+            hooks.run_delivery_failed(notification_id)
         return DeliveryOutcome.FAILED
     claim.update(
         status=NotificationStatus.PENDING,

@@ -21,8 +21,14 @@ import urllib3
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 
-from notifications.models import Notification, NotificationChannel
+from notifications.models import (
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
+    NotificationTag,
+)
 from notifications.rendering import TemplateMissing, context_refresh, render_email
 
 SIGNATURE_HEADER = "X-Caseowner-Signature"
@@ -44,6 +50,15 @@ class PermanentError(DeliveryError):
 
 class TransientError(DeliveryError):
     """Worth another try later (server down, busy, timed out)."""
+
+
+class Deferred(TransientError):
+    """Not this message's turn yet (an earlier event of its order is still on its way): it
+    waits ``seconds`` and the attempt does not count."""
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message, reason="deferred")
+        self.seconds = seconds
 
 
 def _text(value: bytes | str) -> str:
@@ -183,7 +198,7 @@ def webhook_body(notification: Notification) -> bytes:
     ctx = notification.context
     document = {
         "id": notification.message_id.strip("<>"),
-        "event": ctx.get("event", notification.template),
+        "event": notification.template or ctx.get("event", ""),
         "scope": ctx.get("scope", ""),
         "key": ctx.get("key", notification.dedupe_key),
         "created_at": notification.created_at,
@@ -192,13 +207,39 @@ def webhook_body(notification: Notification) -> bytes:
     return json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
-def webhook_signature(secret: str, body: bytes, timestamp: int) -> str:
+def webhook_signature(secret: str, body: bytes, timestamp: int, *also: str) -> str:
     """``t=<unix seconds>,sha256=<hex>``: HMAC-SHA256 of ``"<t>." + body`` with the endpoint's
     secret. Signing the time lets a receiver refuse a replayed request (compare ``t`` with
-    its clock, e.g. within five minutes) as well as a forged one."""
+    its clock, e.g. within five minutes) as well as a forged one. Each secret of ``also``
+    (the one before a rotation, during its overlap) adds its own ``,sha256=<hex>``: a
+    receiver accepts the request when any of them matches the secret it holds."""
     signed = str(timestamp).encode() + b"." + body
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},sha256={digest}"
+    digests = [
+        hmac.new(key.encode(), signed, hashlib.sha256).hexdigest() for key in (secret, *also)
+    ]
+    return f"t={timestamp}," + ",".join(f"sha256={digest}" for digest in digests)
+
+
+# A webhook waiting for an earlier event of its order looks again after this long.
+WEBHOOK_ORDER_WAIT_SECONDS = 5.0
+
+
+def webhook_order_check(notification: Notification) -> None:
+    """Events of one order (one case, for one endpoint) are posted in the order they were
+    queued: while an earlier one is pending or being sent, this one waits (``Deferred``).
+    An earlier one that failed for good no longer holds the others back."""
+    order = notification.context.get("order")
+    if not order:
+        return
+    earlier = NotificationTag.objects.filter(
+        tag=order,
+        notification_id__lt=notification.pk,
+        notification__status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING],
+    )
+    if earlier.exists():
+        raise Deferred(
+            "waiting for an earlier event of the same order", seconds=WEBHOOK_ORDER_WAIT_SECONDS
+        )
 
 
 class WebhookAddressRefused(ValueError):
@@ -355,14 +396,21 @@ class WebhookTransport:
             addresses = webhook_url_check(endpoint.url, resolve=True)
         except WebhookAddressRefused as exc:
             raise PermanentError(str(exc), reason="address_refused") from exc
+        webhook_order_check(notification)
         body = webhook_body(notification)
         timestamp = int(time.time())
+        overlap = endpoint.previous_secret_until
+        previous = (
+            [endpoint.previous_secret]
+            if endpoint.previous_secret and overlap and overlap > timezone.now()
+            else []
+        )
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "caseowner-webhooks/1",
             TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: webhook_signature(endpoint.secret, body, timestamp),
-            "X-Caseowner-Event": notification.context.get("event", notification.template),
+            SIGNATURE_HEADER: webhook_signature(endpoint.secret, body, timestamp, *previous),
+            "X-Caseowner-Event": notification.template or notification.context.get("event", ""),
             # The same on every retry: receivers drop a delivery they have seen.
             "X-Caseowner-Delivery": notification.message_id.strip("<>"),
         }

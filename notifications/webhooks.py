@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.utils import timezone
 
@@ -28,24 +28,51 @@ def webhook_endpoint_register(
     )
 
 
-def webhook_emit(*, scope: str, event: str, payload: dict, dedupe_key: str) -> int:
+def webhook_endpoints_active(scope: str) -> list[WebhookEndpoint]:
+    """The active endpoints of ``scope``, in the order they were registered."""
+    return list(WebhookEndpoint.objects.filter(scope=scope, is_active=True).order_by("id"))
+
+
+def webhook_emit(
+    *,
+    scope: str,
+    event: str,
+    payload: dict | Callable[[], dict],
+    dedupe_key: str,
+    order: str = "",
+    tags: Sequence[str] = (),
+    listening: Sequence[WebhookEndpoint] | None = None,
+) -> int:
     """Queue ``event`` for every active endpoint of ``scope``, in the caller's transaction.
 
     Each endpoint gets its own outbox row (own retries, own dedupe key derived from
-    ``dedupe_key``); returns how many were queued. ``payload`` must be JSON-serialisable.
+    ``dedupe_key``); returns how many were queued. ``payload`` must be JSON-serialisable; a
+    callable is called only when some endpoint listens. Events with the same ``order`` (e.g.
+    ``case:7``) reach each endpoint in the order they were queued; ``tags`` are the rows' own
+    (e.g. what an erasure finds them by). ``listening``: the scope's active endpoints when
+    the caller has read them already (``webhook_endpoints_active``: one query for several
+    events).
     """
+    endpoints = [
+        endpoint
+        for endpoint in (webhook_endpoints_active(scope) if listening is None else listening)
+        if not endpoint.events or event in endpoint.events
+    ]
+    if not endpoints:
+        return 0
+    data = payload() if callable(payload) else payload
     queued = 0
     now = timezone.now()
-    for endpoint in WebhookEndpoint.objects.filter(scope=scope, is_active=True).order_by("id"):
-        if endpoint.events and event not in endpoint.events:
-            continue
+    for endpoint in endpoints:
+        ordered = f"webhook:{endpoint.pk}:{order}" if order else ""
+        context = {"event": event, "scope": scope, "key": dedupe_key, "data": data}
         notification = notification_enqueue(
             recipient=Recipient(address=endpoint.url, name=scope, kind=RecipientKind.SYSTEM),
             template=event,
-            context={"event": event, "scope": scope, "key": dedupe_key, "data": payload},
+            context={**context, "order": ordered} if ordered else context,
             dedupe_key=f"{dedupe_key}:webhook:{endpoint.pk}",
             send_after=now,
-            tags=[f"webhook:{endpoint.pk}"],
+            tags=[f"webhook:{endpoint.pk}", *([ordered] if ordered else []), *tags],
             channel=NotificationChannel.WEBHOOK,
             webhook_endpoint=endpoint,
         )

@@ -139,6 +139,8 @@ def _emit_owner_changed(*, case: Case, handoff: Handoff, now: datetime) -> None:
             "team": case.team_id,
         },
         dedupe_key=f"handoff:{handoff.pk}:owner_changed",
+        order=f"case:{case.pk}",
+        tags=[f"case:{case.pk}"],
     )
 
 

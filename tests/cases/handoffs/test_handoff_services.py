@@ -433,8 +433,7 @@ def test_acceptance_tells_integrators_the_owner_changed(world):
     )
     handoff = offer(world["case"], to=world["receiver"])
     hs.handoff_accept(handoff=handoff, by=world["receiver"])
-    [hook] = Notification.objects.filter(channel="webhook")
-    assert hook.template == "case.owner_changed"
+    [hook] = Notification.objects.filter(channel="webhook", template="case.owner_changed")
     assert hook.context["data"]["case"] == world["case"].ref
     assert hook.context["data"]["owner"]["id"] == world["receiver"].pk
     assert hook.dedupe_key.startswith(f"handoff:{handoff.pk}:owner_changed")
