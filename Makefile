@@ -13,6 +13,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The client generators the integrator stories run with (tests/integration/
+# test_generated_clients.py), apart from the product's dependencies: openapi-python-client in
+# its own venv, openapi-typescript, openapi-fetch and tsc from clients/package-lock.json
+# (without npm those tests skip, except in CI).
+CLIENTS_VENV := var/clients/venv
+CLIENTS_STAMP := var/clients/.installed
+$(CLIENTS_STAMP): clients/requirements.txt clients/package-lock.json
+	test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -r clients/requirements.txt
+	if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix clients --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the TypeScript client's story will skip"; fi
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -23,7 +36,7 @@ demo: $(STAMP)
 # Two passes: what runs inside one process is spread over both cores; the tests that start
 # Celery workers, race connections or crash processes run alone (they share the broker).
 # Each pass's time and the total are printed at the end.
-test: $(STAMP)
+test: $(STAMP) $(CLIENTS_STAMP)
 	@start=$$(date +%s); \
 	export RELIABILITY_RUN=$$start; \
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist worksteal -m "not serial" \

@@ -191,30 +191,42 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class NewCustomerIn(serializers.Serializer):
+    # Blank is "not given" (the default), so a client that sends every field with its
+    # schema default, as generated clients do, is not refused for it.
     name = serializers.CharField(
         max_length=text.NAME_MAX,
         validators=[text.single_line],
         required=False,
         default="",
+        allow_blank=True,
         help_text="The whole name as the customer writes it; or give the parts.",
     )
     given_name = serializers.CharField(
-        max_length=text.NAME_MAX, validators=[text.single_line], required=False, default=""
+        max_length=text.NAME_MAX,
+        validators=[text.single_line],
+        required=False,
+        default="",
+        allow_blank=True,
     )
     family_name = serializers.CharField(
         max_length=text.NAME_MAX,
         validators=[text.single_line],
         required=False,
         default="",
+        allow_blank=True,
         help_text='As given ("van der Berg", "Wang"): a title is used with it, never alone.',
     )
     title = serializers.ChoiceField(choices=Title.choices, required=False, default="")
     addressed_as = serializers.CharField(
-        max_length=text.NAME_MAX, required=False, default="", validators=[text.single_line]
+        max_length=text.NAME_MAX,
+        required=False,
+        default="",
+        allow_blank=True,
+        validators=[text.single_line],
     )
-    email = serializers.EmailField(required=False, default="")
+    email = serializers.EmailField(required=False, default="", allow_blank=True)
     phone = serializers.CharField(
-        max_length=40, required=False, default="", validators=[text.single_line]
+        max_length=40, required=False, default="", allow_blank=True, validators=[text.single_line]
     )
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     time_zone = serializers.CharField(max_length=64, required=False, default="UTC")
