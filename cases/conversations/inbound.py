@@ -47,6 +47,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from mailparser_reply import EmailReplyParser
 
+from cases.conversations.follow_up import case_for_customer_reply
 from cases.conversations.services import NewContact, case_id_from_reply_address, contact_record
 from cases.errors import CaseRuleError
 from cases.models import (
@@ -356,7 +357,12 @@ def mail_match(parsed: ParsedMail) -> tuple[Case | None, str]:
 
 def _file(message: InboundMessage, case: Case) -> None:
     """The message as a contact from the customer on ``case`` (an automatic one changes
-    nothing else)."""
+    nothing else); a resolved case reopens, or its follow-up opens (``follow_up``)."""
+    if not message.is_auto:
+        case = case_for_customer_reply(case=case, at=message.received_at)
+        if case.pk != message.case_id:
+            message.case = case
+            message.save(update_fields=["case"])
     text = message.text
     if len(text) > CONTACT_BODY_MAX:
         text = text[: CONTACT_BODY_MAX - 60].rstrip() + "\n[…cut here; the whole message is kept.]"

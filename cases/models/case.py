@@ -59,6 +59,10 @@ class Case(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The resolved case whose customer wrote again after the team's follow_up_after_days.
+    follow_up_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
 
     class Meta:
         indexes = [
@@ -147,6 +151,7 @@ class EventKind(models.TextChoices):
     CONTACT_TO_CUSTOMER = "contact_to_customer", "Contact to the customer"
     CONTACT_FROM_CUSTOMER = "contact_from_customer", "Customer got in touch"
     CONTACT_AUTOMATIC = "contact_automatic", "Automatic message received"
+    FOLLOW_UP_OPENED = "follow_up_opened", "Customer wrote again: follow-up case opened"
     COVER_STARTED = "cover_started", "Cover arranged while the owner is away"
     COVER_ENDED = "cover_ended", "Owner back; cover ended"
     OWNER_TASK_CREATED = "owner_task_created", "Task for the owner: a notice had no route"

@@ -177,6 +177,10 @@ class Team(models.Model):
     # Days a customer link keeps working after its case is closed; checked when the link is
     # opened (no sweep), so changing it applies at once to every closed case of the team.
     customer_link_grace_days = models.PositiveIntegerField(default=14)
+    # A customer's email to a resolved or closed case reopens it within this many days of its
+    # resolution; later it opens a follow-up case with the same owner (a new matter, counted
+    # as one, while the old case keeps its record).
+    follow_up_after_days = models.PositiveIntegerField(default=14)
     # Who the customer reaches when an owner and their backup are both away.
     on_duty = models.ForeignKey(
         settings.AUTH_USER_MODEL,
