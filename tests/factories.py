@@ -117,11 +117,14 @@ def offer(case, *, by=None, to=None, reason=HandoffReason.SHIFT_END, **kwargs) -
     """An offer through the service (gate, flags, timing) from the case's owner by default,
     with every open commitment ticked as briefed unless the test says otherwise."""
     kwargs.setdefault("briefed_commitments", [c.id for c in hooks.collect_open_commitments(case)])
+    # A case handed on again gets a summary of its own (the gate refuses the last one's copy).
+    again = {"actions_taken": f"Hand-off {case.owner_count}: " + good_summary().actions_taken}
     return handoff_offer(
         case=case,
         by=by or case.owner,
         to=to or make_agent(case.team),
-        summary=kwargs.pop("summary", None) or good_summary(),
+        summary=kwargs.pop("summary", None)
+        or (good_summary(**again) if case.owner_count > 1 else good_summary()),
         reason=reason,
         **kwargs,
     )

@@ -94,7 +94,8 @@ class CaseHandoffsApi(APIView):
         responses={201: HandoffOut, **error_responses(400, 401, 403, 404, 409)},
         description=(
             "Offer the case to another agent with the context summary. Error codes: "
-            "handoff_summary_incomplete (per-field messages), handoff_to_self, "
+            "handoff_summary_incomplete (per-field messages), handoff_summary_copied (the "
+            "previous hand-off's summary word for word), handoff_to_self, "
             "handoff_receiver_inactive, handoff_receiver_not_in_team, handoff_team_required, "
             "handoff_already_open, handoff_not_allowed, case_not_open."
         ),

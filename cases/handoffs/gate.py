@@ -101,10 +101,29 @@ class GateResult:
 
     errors: dict[str, list[str]] = field(default_factory=dict)
     commitments: list[dict] = field(default_factory=list)
+    # The summary is the case's previous hand-off summary word for word.
+    copied: bool = False
 
     @property
     def passed(self) -> bool:
         return not self.errors
+
+    @property
+    def code(self) -> str:
+        """The refusal's code: a copy of the last summary, else an incomplete one."""
+        return "handoff_summary_copied" if self.copied else "handoff_summary_incomplete"
+
+    @property
+    def message(self) -> str:
+        if self.copied:
+            return (
+                "The hand-off summary is the previous hand-off's, word for word: say what has "
+                "happened since and what the next owner must do now."
+            )
+        return (
+            "The hand-off summary is incomplete: the next owner would have to ask the "
+            "customer again."
+        )
 
 
 def _normalise(text: str) -> str:
@@ -135,14 +154,33 @@ def _mentions(text: str, item: PromiseBrief) -> bool:
 
 
 def handoff_summary_check(
-    *, summary: HandoffSummary, open_commitments: list[PromiseBrief], briefed_ids: list[int]
+    *,
+    summary: HandoffSummary,
+    open_commitments: list[PromiseBrief],
+    briefed_ids: list[int],
+    previous: HandoffSummary | None = None,
 ) -> GateResult:
-    """The quality gate, without side effects (pages use it to show errors as you type)."""
+    """The quality gate, without side effects (pages use it to show errors as you type).
+    ``previous``: the summary of the hand-off that gave the case its present owner
+    (``handoff_previous_summary``); the same four texts again, word for word (case, spaces
+    and punctuation aside), tell the next owner nothing new and are refused."""
     summary = summary.cleaned()
     result = GateResult()
 
     def error(name: str, message: str) -> None:
         result.errors.setdefault(name, []).append(message)
+
+    if previous is not None and all(
+        _normalise(getattr(summary, name)) == _normalise(getattr(previous, name))
+        for name in SUMMARY_FIELDS
+    ):
+        result.copied = True
+        for name in ("actions_taken", "next_step"):
+            error(
+                name,
+                f"This is the previous hand-off's word for word: write {SUMMARY_LABELS[name]} "
+                "as it stands now.",
+            )
 
     for index, name in enumerate(SUMMARY_FIELDS):
         text = getattr(summary, name)
@@ -208,6 +246,20 @@ def handoff_summary_check(
             }
         )
     return result
+
+
+def handoff_previous_summary(case: Case) -> HandoffSummary | None:
+    """The summary of the last accepted hand-off of the case (None: it never changed
+    owner); a declined or cancelled offer's may be offered again as it was."""
+    if case.owner_count <= 1:  # never handed on: no query
+        return None
+    last = (
+        Handoff.objects.filter(case=case, status=HandoffStatus.ACCEPTED)
+        .order_by("-decided_at", "-pk")
+        .values(*SUMMARY_FIELDS)
+        .first()
+    )
+    return HandoffSummary.of(last) if last is not None else None
 
 
 def handoff_quality_score(handoff: Handoff) -> int | None:

@@ -26,6 +26,7 @@ from cases.handoffs.gate import (
     SUMMARY_FIELDS,
     HandoffSummary,
     handoff_offer_flags,
+    handoff_previous_summary,
     handoff_quality_score,
     handoff_summary_check,
 )
@@ -206,14 +207,10 @@ def handoff_offer(
         summary=summary,
         open_commitments=hooks.collect_open_commitments(case),
         briefed_ids=list(briefed_commitments or []),
+        previous=handoff_previous_summary(case),
     )
     if not gate.passed:
-        raise CaseRuleError(
-            "handoff_summary_incomplete",
-            "The hand-off summary is incomplete: the next owner would have to ask the "
-            "customer again.",
-            fields=gate.errors,
-        )
+        raise CaseRuleError(gate.code, gate.message, fields=gate.errors)
     summary = summary.cleaned()
     now = timezone.now()
     wait = timedelta(minutes=case.team.handoff_accept_minutes)
