@@ -401,3 +401,44 @@ def server_error(request: HttpRequest) -> HttpResponse:
             status=500,
         )
     return defaults.server_error(request)
+
+
+# What an error answer under /api/ says when no view of ours wrote it, by status.
+_PLAIN_ERRORS = {
+    400: ("bad_request", "The request cannot be read."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: _TOO_LARGE,
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+def api_errors_as_json(get_response: Any) -> Any:
+    """Middleware: every error answer under ``/api/`` is the error shape, in every mode. With
+    ``DEBUG`` on, Django answers a path no route matches (``/api/v1/nope/``), an unreadable
+    request and a crash with its technical HTML page instead of calling the handlers above
+    (the traceback still goes to the log). An answer that is JSON already, or a DRF answer
+    (the browsable API a browser asked for), is left as it is; the status and every header
+    stay."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if (
+            response.status_code < 400
+            or not _is_api(request)
+            or isinstance(response, Response)
+            or response.get("Content-Type", "").startswith("application/json")
+            or getattr(response, "streaming", False)
+        ):
+            return response
+        code, message = _PLAIN_ERRORS.get(
+            response.status_code, ("error", response.reason_phrase or "Error.")
+        )
+        response.content = orjson.dumps(error_body(code, message))
+        response["Content-Type"] = "application/json"
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response
+
+    return middleware
