@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "caseowner.api.document_every_answer",
+        "caseowner.idempotency.document_idempotency",
         "caseowner.schema_links.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {
@@ -367,6 +368,8 @@ PERIODIC_TASKS: dict[str, float] = {
     "cases.sweep_absences": 300.0,
     # housekeeping: the notice-limit ledger's rows past the 24-hour window
     "cases.prune_notice_ledger": 3600.0,
+    # housekeeping: Idempotency-Key answers past their 24 hours
+    "caseowner.prune_idempotency_keys": 3600.0,
 }
 
 # --- security headers -----------------------------------------------------------------------

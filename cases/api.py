@@ -24,6 +24,8 @@ from caseowner.api import (
     error_responses,
 )
 from caseowner.errors import NotFoundError
+from caseowner.idempotency import idempotent
+from caseowner.preconditions import ETAG_PARAMETER, IF_MATCH, IF_MATCH_PARAMETER, with_etag
 from cases import hooks, intake, payloads, selectors, services
 from cases.customers.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
@@ -364,6 +366,7 @@ class CaseListApi(APIView):
         "``customer_exists`` with the match, unless ``new_customer.different_person`` is true. "
         "A phone number that cannot be read answers 400 ``invalid_phone``.",
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         data = CaseCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -391,18 +394,21 @@ class CaseListApi(APIView):
 class CaseDetailApi(APIView):
     @extend_schema(
         operation_id="cases_retrieve",
+        parameters=[ETAG_PARAMETER],
         responses={200: CaseDetailOut, **error_responses(401, 404)},
     )
     def get(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)
-        return Response(case_detail_payload(case=case, user=request.user))
+        return with_etag(Response(case_detail_payload(case=case, user=request.user)), case)
 
     @extend_schema(
         operation_id="cases_partial_update",
+        parameters=[IF_MATCH_PARAMETER, ETAG_PARAMETER],
         request=CasePatchIn,
-        responses={200: CaseDetailOut, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: CaseDetailOut, **error_responses(400, 401, 403, 404, 409, 412)},
         description="Errors: `open_commitments` (409) when resolving or closing a case that "
-        "still has open promises; `reopen_reason_required` (400).",
+        "still has open promises; `reopen_reason_required` (400); with ``If-Match`` (the ETag "
+        "of your last read), `precondition_failed` (412) when the case changed since.",
     )
     def patch(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)
@@ -414,9 +420,10 @@ class CaseDetailApi(APIView):
             status=data.validated_data.get("status"),
             priority=data.validated_data.get("priority"),
             reason=data.validated_data["reason"],
+            if_match=request.headers.get(IF_MATCH),
         )
         case = selectors.case_get(user=request.user, ref=ref)
-        return Response(case_detail_payload(case=case, user=request.user))
+        return with_etag(Response(case_detail_payload(case=case, user=request.user)), case)
 
 
 class CaseNoteApi(APIView):
@@ -425,6 +432,7 @@ class CaseNoteApi(APIView):
         request=NoteIn,
         responses={201: EventOut, **error_responses(400, 401, 403, 404)},
     )
+    @idempotent
     def post(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)
         data = NoteIn(data=request.data)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from caseowner import text
 from caseowner.errors import NotFoundError
+from caseowner.preconditions import require_if_match
 from caseowner.text import NOTE_MAX, require_clean_text
 from caseowner.types import User
 from cases import hooks
@@ -329,8 +330,12 @@ def case_update(
     status: str | None = None,
     priority: str | None = None,
     reason: str = "",
+    if_match: str | None = None,
 ) -> Case:
-    """PATCH of status and/or priority as one transaction: both apply or neither."""
+    """PATCH of status and/or priority as one transaction: both apply or neither. With
+    ``if_match`` (the ETag the client read) a case changed since is refused, 412."""
+    if if_match is not None:
+        require_if_match(if_match, _lock(case))
     if status is not None:
         case = case_change_status(case=case, status=status, by=by, reason=reason)
     if priority is not None:

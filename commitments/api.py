@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import Pagination, error_responses, paginated
+from caseowner.idempotency import idempotent
 from cases.selectors import case_get
 from commitments import selectors, services
 from commitments.models import PERSON_KINDS, CommitmentKind, CommitmentStatus
@@ -162,6 +163,7 @@ class CaseCommitmentsApi(APIView):
         ],
         tags=["commitments"],
     )
+    @idempotent
     def post(self, request: Request, ref: str) -> Response:
         case = case_get(user=request.user, ref=ref)
         data = self.InputSerializer(data=request.data)
@@ -208,6 +210,7 @@ class CommitmentRenegotiateApi(APIView):
         responses={201: CommitmentOut, **error_responses(400, 401, 403, 404, 409)},
         tags=["commitments"],
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         commitment = _commitment(request, pk)
         data = self.InputSerializer(data=request.data)

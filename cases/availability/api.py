@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from caseowner.api import IdField, error_responses
 from caseowner.errors import NotFoundError
+from caseowner.idempotency import idempotent
 from caseowner.parsing import DateTimeApiField
 from cases.availability import cover_for as cover_services
 from cases.availability import services as away_services
@@ -80,6 +81,7 @@ class AgentAbsencesApi(APIView):
         description="Record a planned absence (the agent or a manager of their team). Error "
         "codes: invalid_absence, not_agent_or_manager.",
     )
+    @idempotent
     def post(self, request: Request, agent_id: int) -> Response:
         agent = _agent(agent_id, request.user)
         data = self.AbsenceIn(data=request.data)
@@ -227,6 +229,7 @@ class CoverForApi(APIView):
         "cover_receiver_unavailable, handoff_summary_incomplete (fields keyed "
         '"CASE-000123.next_step"), not_team_manager.',
     )
+    @idempotent
     def post(self, request: Request, agent_id: int) -> Response:
         agent = _agent(agent_id, request.user)
         data = CoverIn(data=request.data)

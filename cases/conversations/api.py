@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import IdField, Pagination, error_body, error_responses, paginated
+from caseowner.idempotency import idempotent
 from cases import selectors
 from cases.api import PersonOut
 from cases.conversations import selectors as conversation_selectors
@@ -100,6 +101,7 @@ class CaseContactsApi(APIView):
             **error_responses(400, 401, 403, 404),
         },
     )
+    @idempotent
     def post(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)
         data = ContactIn(data=request.data)
@@ -159,6 +161,7 @@ class CaseRepliesApi(APIView):
             **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
+    @idempotent
     def post(self, request: Request, ref: str) -> Response:
         case = selectors.case_get(user=request.user, ref=ref)
         data = ReplyIn(data=request.data)

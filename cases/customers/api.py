@@ -17,7 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import IdField, Pagination, error_responses, paginated
+from caseowner.idempotency import idempotent
 from caseowner.parsing import SEARCH_MAX
+from caseowner.preconditions import ETAG_PARAMETER, IF_MATCH, IF_MATCH_PARAMETER, with_etag
 from cases.api import PersonOut
 from cases.customers import selectors as customer_selectors
 from cases.customers import services as customer_services
@@ -261,22 +263,25 @@ class CustomerListApi(APIView):
 class CustomerDetailApi(APIView):
     @extend_schema(
         operation_id="customers_retrieve",
+        parameters=[ETAG_PARAMETER],
         responses={200: CustomerDetailOut, **error_responses(401, 404)},
         description="A merged record answers with ``merged_into`` set: read that one.",
     )
     def get(self, request: Request, customer_id: int) -> Response:
         customer = customer_selectors.customer_get(user=request.user, pk=customer_id)
-        return Response(_detail(request, customer))
+        return with_etag(Response(_detail(request, customer)), customer)
 
     @extend_schema(
         operation_id="customers_partial_update",
+        parameters=[IF_MATCH_PARAMETER, ETAG_PARAMETER],
         request=CustomerPatchIn,
-        responses={200: CustomerDetailOut, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: CustomerDetailOut, **error_responses(400, 401, 403, 404, 409, 412)},
         description="Correct the customer's details (agents of a team with a case of theirs). "
         "Each change is recorded, before → after, on the timeline of their open cases. "
         "A phone number that cannot be read answers 400 ``invalid_phone``. A changed email "
         "address is told to the old one, a notice that counts against the caller's daily "
-        "limits (429 ``notice_limit_reached``: nothing changes).",
+        "limits (429 ``notice_limit_reached``: nothing changes). With ``If-Match`` (the "
+        "ETag of your last read) a record changed since answers 412 ``precondition_failed``.",
     )
     def patch(self, request: Request, customer_id: int) -> Response:
         customer = customer_selectors.customer_get(user=request.user, pk=customer_id)
@@ -286,9 +291,12 @@ class CustomerDetailApi(APIView):
         if "name" in v:
             v["full_name"] = v.pop("name")
         customer = customer_services.customer_update(
-            customer=customer, by=request.user, changes=CustomerChanges(**v)
+            customer=customer,
+            by=request.user,
+            changes=CustomerChanges(**v),
+            if_match=request.headers.get(IF_MATCH),
         )
-        return Response(_detail(request, customer))
+        return with_etag(Response(_detail(request, customer)), customer)
 
 
 class CustomerMergeApi(APIView):
@@ -300,6 +308,7 @@ class CustomerMergeApi(APIView):
         "transaction, ``other`` stays as a tombstone pointing here. Undo with "
         "``customers/{other}/unmerge/`` within 30 days.",
     )
+    @idempotent
     def post(self, request: Request, customer_id: int) -> Response:
         survivor = customer_selectors.customer_get(user=request.user, pk=customer_id)
         data = MergeIn(data=request.data)

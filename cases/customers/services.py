@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caseowner import text
+from caseowner.preconditions import require_if_match
 from caseowner.text import require_clean_text
 from caseowner.types import User
 from cases import hooks
@@ -165,10 +166,13 @@ def _record_on_open_cases(*, customer_id: int, kind: str, by: User, data: dict) 
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, by: User, changes: CustomerChanges) -> Customer:
+def customer_update(
+    *, customer: Customer, by: User, changes: CustomerChanges, if_match: str | None = None
+) -> Customer:
     """Correct a customer's details (agents and managers of a team with a case of theirs).
     Every change is on the timeline of each of their open cases: who, when, before → after.
-    A changed email address is told to the old one (``customer_address_changed``)."""
+    A changed email address is told to the old one (``customer_address_changed``). With
+    ``if_match`` (the ETag the client read) a record changed since is refused, 412."""
     if customer.merged_into_id is not None:
         raise CaseRuleError(
             "customer_merged",
@@ -182,6 +186,7 @@ def customer_update(*, customer: Customer, by: User, changes: CustomerChanges) -
             status=403,
         )
     customer = _lock_customer(customer.pk)
+    require_if_match(if_match, customer)
     wanted = {f.name: getattr(changes, f.name) for f in fields(changes)}
     require_clean_text(
         {

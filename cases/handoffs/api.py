@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from caseowner import text
 from caseowner.api import IdField, Pagination, error_responses, paginated
+from caseowner.idempotency import idempotent
 from cases.api import PersonOut
 from cases.handoffs import outcomes as handoff_outcomes
 from cases.handoffs import selectors, services
@@ -100,6 +101,7 @@ class CaseHandoffsApi(APIView):
             "handoff_already_open, handoff_not_allowed, case_not_open."
         ),
     )
+    @idempotent
     def post(self, request: Request, ref: str) -> Response:
         case = case_get(user=request.user, ref=ref)
         data = self.OfferIn(data=request.data)
@@ -211,6 +213,7 @@ class HandoffReviewApi(APIView):
         "invalid_review_scores, handoff_review_not_manager, handoff_not_decided, "
         "handoff_already_reviewed.",
     )
+    @idempotent
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
         data = self.ReviewIn(data=request.data)
