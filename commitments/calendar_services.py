@@ -5,7 +5,7 @@ itself is pure, in ``commitments.calendars``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from commitments.calendars import Calendar
@@ -22,6 +22,22 @@ def business_calendar_of(team: Any) -> BusinessCalendar:
 
 def team_calendar(team: Any) -> Calendar:
     return business_calendar_of(team).as_calendar()
+
+
+def first_response_calendar(team: Any, channel: str) -> Calendar | None:
+    """The one clock a channel's first-response target runs on, for the promise and every
+    report alike; None: clock time.
+
+    On a promise channel (email, web, social) it is the team's business time: the
+    first-response promise falls due that many working hours after the opening, so a reply
+    inside them is on time however many clock hours passed; on a live channel it is clock
+    time unless the team chooses business time (``Team.first_response_business_time``). A
+    calendar with no working hours is clock time (the promise then falls due in clock time
+    too)."""
+    if team.first_response_is_live(channel) and not team.first_response_business_time:
+        return None
+    calendar = team_calendar(team)
+    return calendar if calendar.standard_day > timedelta() else None
 
 
 @dataclass(frozen=True)

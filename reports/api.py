@@ -180,7 +180,8 @@ SummaryOut = inline_serializer(
             fields={
                 "time": serializers.ChoiceField(
                     choices=["clock", "business"],
-                    help_text="Measured in clock time, or the team's business time.",
+                    help_text="Live channels measured in clock time, or the team's business "
+                    "time (the team's choice); each channel's own `time` says how it is counted.",
                 ),
                 "goal": serializers.FloatField(
                     help_text="The share of cases to answer within target (0.8 for 80 %)."
@@ -194,6 +195,13 @@ SummaryOut = inline_serializer(
                             help_text="`service_level`: a live channel, measured and never "
                             "promised; `promise`: the customer was promised a reply by the "
                             "target, kept by the first reply.",
+                        ),
+                        "time": serializers.ChoiceField(
+                            choices=["clock", "business"],
+                            help_text="`business` on every promise channel: the team's "
+                            "working time, the clock the first-response promise falls due by, "
+                            "so this rate and the promises' kept-on-time rate agree; a live "
+                            "channel in clock time unless the team chooses business time.",
                         ),
                         "target_seconds": _INT(),
                         "cases": _INT(help_text="Cases opened in the period."),

@@ -8,8 +8,11 @@ What is measured, for every case of the team opened in the period (``Case.create
   rung: their wait began then);
 - **first response**: the first contact *to* the customer (a reply from the case page, a
   chat answer or call an integration logged); automatic messages never count;
-- **time to first response**: first response − start, in clock time, or in the team's
-  business time (its calendar: hours, holidays, closed days) when the team chooses
+- **time to first response**: first response − start, on the one clock of the channel's
+  target (``commitments.calendar_services.first_response_calendar``): the team's business
+  time (its calendar: hours, holidays, closed days) on email, web and social, the clock the
+  first-response promise falls due by, so this report and the promise figures count the same
+  cases on time; clock time on live channels unless the team chooses business time
   (``Team.first_response_business_time``);
 - **answered within target**: that time ≤ the channel's target (``Team.first_response_target``);
 - **rate**: answered within target ÷ decided cases, where a case is decided once answered or
@@ -39,7 +42,7 @@ from django.db.models import F, FloatField, Func, OuterRef, Subquery
 from django.db.models.functions import Least
 
 from cases.models import Case, Channel, Contact, ContactDirection, Team
-from commitments.calendar_services import business_calendar_of
+from commitments.calendar_services import first_response_calendar
 from commitments.calendars import Calendar, business_time_between
 from reports.selectors import Window, percentile_cont
 
@@ -55,6 +58,8 @@ class ChannelAttainment:
     # "service_level" (a live channel: measured, never promised) or "promise".
     measure: str
     goal: float
+    # Counted in the team's business time (else clock time): ``first_response_calendar``.
+    business_time: bool = False
     cases: int = 0
     answered: int = 0
     answered_within_target: int = 0
@@ -89,6 +94,7 @@ class ChannelAttainment:
         return {
             "channel": self.channel,
             "measure": self.measure,
+            "time": "business" if self.business_time else "clock",
             "target_seconds": int(self.target.total_seconds()),
             "cases": self.cases,
             "answered": self.answered,
@@ -107,6 +113,8 @@ class ChannelAttainment:
 class FirstResponseReport:
     team: Team
     window: Window
+    # Live channels counted in business time (the team's choice); promise channels always
+    # are (each channel's own ``business_time``).
     business_time: bool
     goal: float
     channels: list[ChannelAttainment]
@@ -169,11 +177,12 @@ def first_response_attainment(*, team: Team, window: Window, now: datetime) -> F
     """Per-channel first-response attainment of ``team``'s cases opened in ``window``: one
     query (plus the calendar's closed days when measured in business time)."""
     business = team.first_response_business_time
-    calendar: Calendar | None = business_calendar_of(team).as_calendar() if business else None
+    calendars: dict[str, Calendar | None] = {}
 
-    def elapsed(a: float, b: float) -> float:
+    def elapsed(channel: str, a: float, b: float) -> float:
         if b <= a:
             return 0.0
+        calendar = calendars[channel]
         if calendar is None:
             return b - a
         at = datetime.fromtimestamp
@@ -197,14 +206,16 @@ def first_response_attainment(*, team: Team, window: Window, now: datetime) -> F
                 ),
                 goal=goal,
             )
+            calendars[channel] = first_response_calendar(team, channel)
+            line.business_time = calendars[channel] is not None
         target = line.target.total_seconds()
         line.cases += 1
         if first_out is None:
             line.unanswered += 1
-            if elapsed(began, now_s) <= target:
+            if elapsed(channel, began, now_s) <= target:
                 line.waiting += 1
             continue
-        took = elapsed(began, first_out)
+        took = elapsed(channel, began, first_out)
         line.answered += 1
         line.seconds.append(took)
         if took <= target:

@@ -222,6 +222,7 @@ def test_the_summary_api_carries_the_attainment(
     assert chat == {
         "channel": "chat",
         "measure": "service_level",
+        "time": "clock",
         "target_seconds": 60,
         "cases": 2,
         "answered": 2,
