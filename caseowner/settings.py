@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "caseowner.api.document_every_answer",
         "caseowner.idempotency.document_idempotency",
         "caseowner.schema_links.add_links",
+        "cases.webhook_api.document_webhook_events",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "cases.models.Channel",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import api, queue_api, task_api
+from cases import api, queue_api, task_api, webhook_api
 from cases.availability import api as agent_api
 from cases.conversations import api as conversation_api
 from cases.customers import api as customer_record_api
@@ -78,6 +78,42 @@ urlpatterns = [
     ),
     path("inbound/email/", conversation_api.InboundEmailApi.as_view(), name="api-inbound-email"),
     path("queue/", queue_api.QueueApi.as_view(), name="api-queue"),
+    path("webhooks/events/", webhook_api.WebhookEventsApi.as_view(), name="api-webhook-events"),
+    path(
+        "webhooks/endpoints/",
+        webhook_api.WebhookEndpointsApi.as_view(),
+        name="api-webhook-endpoints",
+    ),
+    path(
+        "webhooks/endpoints/<id:endpoint_id>/",
+        webhook_api.WebhookEndpointApi.as_view(),
+        name="api-webhook-endpoint",
+    ),
+    path(
+        "webhooks/endpoints/<id:endpoint_id>/rotate-secret/",
+        webhook_api.WebhookSecretRotateApi.as_view(),
+        name="api-webhook-rotate-secret",
+    ),
+    path(
+        "webhooks/endpoints/<id:endpoint_id>/pause/",
+        webhook_api.WebhookPauseApi.as_view(),
+        name="api-webhook-pause",
+    ),
+    path(
+        "webhooks/endpoints/<id:endpoint_id>/resume/",
+        webhook_api.WebhookResumeApi.as_view(),
+        name="api-webhook-resume",
+    ),
+    path(
+        "webhooks/endpoints/<id:endpoint_id>/deliveries/",
+        webhook_api.WebhookDeliveriesApi.as_view(),
+        name="api-webhook-deliveries",
+    ),
+    path(
+        "webhooks/endpoints/<id:endpoint_id>/deliveries/<id:delivery_id>/redeliver/",
+        webhook_api.WebhookRedeliverApi.as_view(),
+        name="api-webhook-redeliver",
+    ),
     path("tasks/<id:task_id>/done/", task_api.OwnerTaskDoneApi.as_view(), name="api-task-done"),
     path("search/", customer_record_api.SearchApi.as_view(), name="api-search"),
     path("customers/", customer_record_api.CustomerListApi.as_view(), name="api-customers"),

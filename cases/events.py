@@ -239,7 +239,11 @@ def case_event_webhooks(event: CaseEvent) -> None:
 
         def build(spec: EventSpec = spec) -> dict[str, Any]:
             data = event.data
-            out = {k: data.get(f.source) for k, f in spec.fields.items() if f.source}
+            out = {
+                k: data.get(f.source, "" if f.type == "string" else None)
+                for k, f in spec.fields.items()
+                if f.source
+            }
             if "automatic" in spec.fields:
                 out["automatic"] = event.kind == EventKind.CONTACT_AUTOMATIC
             return out

@@ -222,4 +222,4 @@ def webhook_redeliver(*, endpoint: WebhookEndpoint, delivery_id: int) -> Notific
         webhook_endpoint=endpoint,
     )
     assert copy is not None  # a fresh key is never a duplicate
-    return copy
+    return Notification.objects.get(pk=copy.pk)  # with the database's created_at

@@ -33,6 +33,9 @@ from cases.handoffs.services import handoff_accept
 from cases.models import Channel, OwnerTask
 from commitments.models import CommitmentKind
 from commitments.services import commitment_create
+from notifications.models import Notification
+from notifications.webhook_endpoints import webhook_endpoint_create
+from notifications.webhooks import webhook_emit
 from tests.factories import (
     CustomerFactory,
     TeamFactory,
@@ -142,9 +145,20 @@ def matrix_world():
         dedupe_key="matrix_world:task",
         created_at=timezone.now(),
     )
+    # the team's webhook endpoint, with a delivery that failed for good (to redeliver)
+    endpoint, _ = webhook_endpoint_create(
+        scope=f"team:{team.pk}", url="https://hooks.example.com/in"
+    )
+    webhook_emit(
+        scope=f"team:{team.pk}", event="case.closed", payload={}, dedupe_key="matrix_world:hook"
+    )
+    delivery = Notification.objects.get(webhook_endpoint=endpoint)
+    Notification.objects.filter(pk=delivery.pk).update(status="failed")
     return {
         "case": case,
         "task": task,
+        "webhook": endpoint,
+        "delivery": delivery,
         "promise": promise,
         "handoff": handoff,
         "reviewed": reviewed,
@@ -182,6 +196,8 @@ def _path(name: str, route: str, matrix_world: dict) -> str:
         "<id:agent_id>": str(matrix_world["users"]["owner"].pk),
         "<id:absence_id>": str(matrix_world["absence"].pk),
         "<id:task_id>": str(matrix_world["task"].pk),
+        "<id:endpoint_id>": str(matrix_world["webhook"].pk),
+        "<id:delivery_id>": str(matrix_world["delivery"].pk),
         "<uidb64>": "MQ",
         "<token>": "set-password",
     }
@@ -216,6 +232,11 @@ def _bodies(matrix_world: dict) -> dict[str, dict]:
             "assignment_rule": "round_robin",
         },
         "api-report-team-settings": {"handoff_accept_minutes": 90},
+        "api-webhook-endpoints": {
+            "team": matrix_world["case"].team_id,
+            "url": "https://hooks.example.com/other",
+        },
+        "api-webhook-rotate-secret": {"overlap_hours": 1},
         "api-cases": {
             "customer": matrix_world["case"].customer_id,
             "channel": "email",
@@ -372,7 +393,22 @@ AGENTS_ONLY = signed_in(staff=HIDDEN)
 LINK_HOLDER = everyone(ALLOWED)
 PUBLIC = everyone(ALLOWED)
 
+# Webhook endpoints: a team's managers (and admins); agents are refused, another team's
+# endpoints do not exist for other managers, who may still add their own team's.
+WEBHOOK_ADD = signed_in(owner=REFUSED, colleague=REFUSED, outsider=REFUSED, other_manager=REFUSED)
+WEBHOOK_ENDPOINT = signed_in(
+    owner=REFUSED, colleague=REFUSED, outsider=REFUSED, other_manager=HIDDEN
+)
+
 RULES: dict[str, dict[str, dict[str, str]]] = {
+    "api-webhook-events": {"GET": MANAGERS_API},
+    "api-webhook-endpoints": {"GET": MANAGERS_API, "POST": WEBHOOK_ADD},
+    "api-webhook-endpoint": {"GET": WEBHOOK_ENDPOINT, "DELETE": WEBHOOK_ENDPOINT},
+    "api-webhook-rotate-secret": {"POST": WEBHOOK_ENDPOINT},
+    "api-webhook-pause": {"POST": WEBHOOK_ENDPOINT},
+    "api-webhook-resume": {"POST": WEBHOOK_ENDPOINT},
+    "api-webhook-deliveries": {"GET": WEBHOOK_ENDPOINT},
+    "api-webhook-redeliver": {"POST": WEBHOOK_ENDPOINT},
     # the API
     # staff belong to no team, so intake has no team to default to
     "api-cases": {"GET": ANY_AGENT, "POST": signed_in(staff=REFUSED)},
