@@ -258,3 +258,19 @@ def test_during_a_rotation_both_secrets_sign_then_only_the_new_one(world, hook):
     verified(later, new)
     with pytest.raises(AssertionError, match="does not verify"):
         verified(later, old)
+
+
+def test_the_readme_verification_example_accepts_a_delivery_and_refuses_a_forgery(world, hook):
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    section = readme[readme.index("### Webhooks") :]
+    code = section[section.index("```python") + len("```python") : section.index("```\n", 10)]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the README's own example, as a receiver would paste it
+    case_change_status(case=world["case"], status=CaseStatus.CLOSED, by=world["owner"])
+    deliver()
+    [request] = hook.requests
+    assert namespace["verified"](request["body"], request["headers"], hook.secret)
+    assert not namespace["verified"](request["body"] + b" ", request["headers"], hook.secret)
+    assert not namespace["verified"](request["body"], request["headers"], "whsec_other")
