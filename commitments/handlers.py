@@ -7,7 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from cases.hooks import DuePromise
 from cases.models import Case, Channel
@@ -35,18 +39,21 @@ from commitments.services import promise_keep
 from notifications.services import notification_enqueue_many
 
 # The first-reply promise in the customer's words, by the channel they came in on.
-FIRST_REPLY_WORDS: dict[str, str] = {
-    Channel.EMAIL: "A reply to your email",
-    Channel.WEB: "A reply to your web form message",
-    Channel.SOCIAL: "A reply to your social media message",
-    Channel.CHAT: "A reply to your chat message",
-    Channel.PHONE: "A call back about your phone call",
-    Channel.IN_PERSON: "A follow-up to your visit",
+FIRST_REPLY_WORDS: dict[str, Promise] = {
+    Channel.EMAIL: gettext_lazy("A reply to your email"),
+    Channel.WEB: gettext_lazy("A reply to your web form message"),
+    Channel.SOCIAL: gettext_lazy("A reply to your social media message"),
+    Channel.CHAT: gettext_lazy("A reply to your chat message"),
+    Channel.PHONE: gettext_lazy("A call back about your phone call"),
+    Channel.IN_PERSON: gettext_lazy("A follow-up to your visit"),
 }
 
 
-def first_reply_description(channel: str) -> str:
-    return FIRST_REPLY_WORDS.get(channel, "A reply to your message")
+def first_reply_description(channel: str, language: str = "") -> str:
+    """The promise's words in the customer's ``language`` (they are stored as written: the
+    customer page, emails and calendar entry show them as the customer was promised)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return str(FIRST_REPLY_WORDS.get(channel, gettext_lazy("A reply to your message")))
 
 
 def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
@@ -60,7 +67,7 @@ def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
         return
     locked = lock_existing_case(case.pk)
     target = case.team.first_response_target(case.channel)
-    description = first_reply_description(case.channel)
+    description = first_reply_description(case.channel, case.customer.language)
 
     def make(due: DueLike) -> Commitment:
         return promise_make(

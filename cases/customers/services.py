@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,10 +55,12 @@ def customer_field_errors(
     time_zone: str,
     given_name: str = "",
     family_name: str = "",
+    language: str | None = None,
 ) -> dict[str, list[str]]:
     """What is wrong with a customer's details (``customer_create`` and ``customer_update``).
     The parts, when given, are parts of the whole name (in any order: "Wang Wei" has the
-    family name Wang); a single name is a given name alone or a family name alone."""
+    family name Wang); a single name is a given name alone or a family name alone. A
+    ``language`` (None: not being set) is one the notices are written in (``LANGUAGES``)."""
     errors: dict[str, list[str]] = {}
     if not full_name.strip():
         errors["name"] = ["Give the customer's name."]
@@ -73,7 +76,14 @@ def customer_field_errors(
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         errors["time_zone"] = ["Unknown time zone."]
+    if language is not None and language not in customer_languages():
+        errors["language"] = [f"One of: {', '.join(customer_languages())}."]
     return errors
+
+
+def customer_languages() -> list[str]:
+    """The language codes a customer may read their notices and page in."""
+    return [code for code, _name in settings.LANGUAGES]
 
 
 @transaction.atomic
@@ -115,6 +125,7 @@ def customer_create(
         time_zone=time_zone,
         given_name=given_name,
         family_name=family_name,
+        language=language or "en",
     )
     if errors:
         raise CaseRuleError("invalid_customer", "The customer has invalid fields.", fields=errors)
@@ -218,6 +229,7 @@ def customer_update(
         title=after["title"],
         preferred_channel=after["preferred_channel"],
         time_zone=after["time_zone"],
+        language=wanted.get("language"),
     )
     if errors:
         raise CaseRuleError("invalid_customer", "The customer has invalid fields.", fields=errors)
