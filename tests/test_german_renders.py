@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.availability.services import absence_record
 from cases.customers.links import make_customer_token
+from cases.customers.services import CustomerChanges, customer_update
 from cases.models import AgentProfile, Case, Channel
 from commitments.handlers import FIRST_REPLY_WORDS, first_reply_description
 from notifications.models import Notification
@@ -76,13 +77,24 @@ def german_day(time_machine, settings):
     settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY = 100
     world = build_world(time_machine, language="de", with_manager=True, customer_kind="title")
     AgentProfile.objects.update(working_hours="Mon–Fri 08:00–16:00 (London)")
+    # the old address is told of a new one, and of none
+    customer = world["case"].customer
+    for address in ("neu@example.org", ""):
+        customer_update(
+            customer=customer, by=world["jonas"], changes=CustomerChanges(email=address)
+        )
+    customer_update(
+        customer=customer, by=world["jonas"], changes=CustomerChanges(email="customer@example.org")
+    )
     return world
 
 
 def test_no_german_customer_email_carries_english_the_product_wrote(german_day):
     case_ids = list(Case.objects.values_list("pk", flat=True))
     report = []
+    templates = set()
     for n in Notification.objects.filter(recipient_kind="customer").order_by("pk"):
+        templates.add(n.template)
         context = context_refresh(n.context)
         mail = render_email(template=n.template, context=context, recipient_name=n.recipient_name)
         # what people wrote (a reply, reasons, a hand-off's brief, promises' words); not the
@@ -98,6 +110,7 @@ def test_no_german_customer_email_carries_english_the_product_wrote(german_day):
             for field in ("SUMMARY", "DESCRIPTION"):
                 if left := english_left(str(event[field]), written=written):
                     report.append(f"{n.template} .ics {field}: {left}")
+    assert "cases/email/address_changed" in templates
     assert not report, "\n".join(report)
 
 
