@@ -16,7 +16,11 @@ from django.utils.translation import gettext_lazy
 from cases.hooks import DuePromise
 from cases.models import Case, Channel
 from cases.recipients import owner_contact
-from commitments.calendar_services import business_calendar_of, team_calendar
+from commitments.calendar_services import (
+    business_calendar_of,
+    first_response_calendar,
+    team_calendar,
+)
 from commitments.calendars import Calendar, add_business_time
 from commitments.errors import CommitmentRuleError
 from commitments.lifecycle import User, lock_existing_case, promise_make
@@ -57,8 +61,10 @@ def first_reply_description(channel: str, language: str = "") -> str:
 
 
 def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
-    """The first-response promise, from the channel's target on the team's calendar (in
-    plain time if the calendar has no working hours ahead, so a case always opens).
+    """The first-response promise, from the channel's target on its one clock
+    (``first_response_calendar``: the team's business time, in plain time if the calendar has
+    no working hours, or none ahead, so a case always opens): the clock the first-response
+    report counts too.
 
     A live channel (target under the team's live threshold: chat, phone, in person by
     default) gets no promise: its first response is a service level measured from the
@@ -79,6 +85,10 @@ def on_case_opened(*, case: Case, by: User, now: datetime) -> None:
             now=now,
         )
 
+    if first_response_calendar(case.team, case.channel) is None:
+        make(now + target)
+        case.next_due_at = locked.next_due_at
+        return
     try:
         make(target)
     except CommitmentRuleError as err:
