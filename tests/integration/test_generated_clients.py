@@ -191,6 +191,7 @@ def test_the_python_client_tells_the_integrators_story(generated, story):
         {**story["env"], "EMAIL": email, "PYTHONPATH": str(where)},
     )
     _check_the_story(seen, email=email, receiver=story["receiver"])
+    assert seen["modules"] > 50  # the whole package imported, every operation's module
 
 
 def test_the_typescript_client_tells_the_integrators_story(generated, story):
