@@ -22,6 +22,7 @@ from commitments.calendar_services import CalendarSettings
 from reports import selectors
 from reports.settings_services import (
     MAX_FIRST_RESPONSE_SECONDS,
+    MAX_FOLLOW_UP_AFTER_DAYS,
     MAX_HANDOFF_ACCEPT_MINUTES,
     TeamSettings,
     team_settings_snapshot,
@@ -82,6 +83,12 @@ class TeamSettingsSerializer(serializers.Serializer):
         min_value=1, max_value=MAX_HANDOFF_ACCEPT_MINUTES
     )
     assignment_rule = serializers.ChoiceField(choices=AssignmentRule.choices)
+    follow_up_after_days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_FOLLOW_UP_AFTER_DAYS,
+        help_text="A customer's email to a resolved case reopens it within this many days of "
+        "its resolution; later it opens a linked follow-up case with the same owner.",
+    )
 
     def validate_weekly_hours(self, value: dict[str, Any]) -> dict[str, Any]:
         wrong = sorted(set(value) - set(WEEKDAYS))
@@ -122,6 +129,7 @@ def _changes(data: dict[str, Any]) -> TeamSettings:
         first_response_seconds=data.get("first_response_seconds"),
         handoff_accept_minutes=data.get("handoff_accept_minutes"),
         assignment_rule=data.get("assignment_rule"),
+        follow_up_after_days=data.get("follow_up_after_days"),
     )
 
 

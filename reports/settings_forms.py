@@ -26,6 +26,7 @@ from commitments.models import BusinessCalendar
 from reports.settings_selectors import duration_text
 from reports.settings_services import (
     MAX_FIRST_RESPONSE_SECONDS,
+    MAX_FOLLOW_UP_AFTER_DAYS,
     MAX_HANDOFF_ACCEPT_MINUTES,
     MAX_LIVE_THRESHOLD_SECONDS,
     TeamSettings,
@@ -88,6 +89,13 @@ class TeamSettingsForm(forms.Form):
         "managers.",
     )
     assignment_rule = forms.ChoiceField(label="New cases go to", choices=AssignmentRule.choices)
+    follow_up_after_days = forms.IntegerField(
+        label="A reply reopens a resolved case for (days)",
+        required=False,
+        min_value=1,
+        max_value=MAX_FOLLOW_UP_AFTER_DAYS,
+        help_text="Later, the customer's email opens a follow-up case with the same owner.",
+    )
     live_response_threshold = forms.IntegerField(
         label="Live channels: targets under (minutes)",
         required=False,
@@ -126,6 +134,7 @@ class TeamSettingsForm(forms.Form):
                 "holiday_subdivision",
                 "handoff_accept_minutes",
                 "assignment_rule",
+                "follow_up_after_days",
                 "first_response_goal_percent",
                 "first_response_business_time",
             )
@@ -233,4 +242,5 @@ class TeamSettingsForm(forms.Form):
             ),
             handoff_accept_minutes=data["handoff_accept_minutes"],
             assignment_rule=data["assignment_rule"],
+            follow_up_after_days=data.get("follow_up_after_days"),
         )

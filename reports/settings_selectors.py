@@ -26,6 +26,7 @@ LABELS = {
     "first_response_goal_percent": "First-response goal",
     "handoff_accept_minutes": "Hand-off wait",
     "assignment_rule": "Assignment rule",
+    "follow_up_after_days": "A reply reopens a resolved case for",
 }
 
 
@@ -70,6 +71,8 @@ def setting_text(key: str, value: Any) -> str:
         return duration_text(int(value) * 60)
     if key == "assignment_rule":
         return str(AssignmentRule(value).label)
+    if key == "follow_up_after_days":
+        return f"{value} days"
     return str(value) or "none"
 
 

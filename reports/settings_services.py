@@ -31,6 +31,8 @@ from reports.models import TeamSettingsChange
 # is a typing slip, not a policy.
 MAX_FIRST_RESPONSE_SECONDS = 7 * 24 * 3600
 MAX_HANDOFF_ACCEPT_MINUTES = 7 * 24 * 60
+# A reply to a resolved case reopens it for at most a year; later it is a follow-up case.
+MAX_FOLLOW_UP_AFTER_DAYS = 365
 
 CALENDAR_KEYS = (
     "weekly_hours",
@@ -47,6 +49,7 @@ TEAM_KEYS = (
     "first_response_goal_percent",
     "handoff_accept_minutes",
     "assignment_rule",
+    "follow_up_after_days",
 )
 # A live threshold past a day would make every channel "live": a typing slip, not a policy.
 MAX_LIVE_THRESHOLD_SECONDS = 24 * 3600
@@ -70,6 +73,8 @@ class TeamSettings:
     first_response_goal_percent: int | None = None
     handoff_accept_minutes: int | None = None
     assignment_rule: str | None = None
+    # Days after its resolution a customer's email still reopens a case (later: a follow-up).
+    follow_up_after_days: int | None = None
 
 
 def team_settings_snapshot(team: Team) -> dict[str, Any]:
@@ -93,6 +98,7 @@ def team_settings_snapshot(team: Team) -> dict[str, Any]:
         "first_response_goal_percent": team.first_response_goal_percent,
         "handoff_accept_minutes": team.handoff_accept_minutes,
         "assignment_rule": team.assignment_rule,
+        "follow_up_after_days": team.follow_up_after_days,
     }
 
 
@@ -150,6 +156,9 @@ def _team_errors(changes: TeamSettings) -> dict[str, list[str]]:
         errors["handoff_accept_minutes"] = [
             f"Between 1 and {MAX_HANDOFF_ACCEPT_MINUTES} minutes (a week)."
         ]
+    days = changes.follow_up_after_days
+    if days is not None and not 1 <= days <= MAX_FOLLOW_UP_AFTER_DAYS:
+        errors["follow_up_after_days"] = [f"Between 1 and {MAX_FOLLOW_UP_AFTER_DAYS} days."]
     threshold = changes.live_response_threshold_seconds
     if threshold is not None and not 1 <= threshold <= MAX_LIVE_THRESHOLD_SECONDS:
         errors["live_response_threshold_seconds"] = ["Between 1 second and a day."]

@@ -136,3 +136,38 @@ def test_a_reply_to_an_open_case_changes_nothing_of_this(world):
     message = customer_writes(world["case"], days=0)
     assert message.case == world["case"]
     assert not CaseEvent.objects.filter(kind=EventKind.REOPENED).exists()
+
+
+def test_a_manager_sets_the_teams_days_in_its_settings(world):
+    from reports.settings_services import TeamSettings, team_settings_update
+
+    change = team_settings_update(
+        team=world["team"], by=world["manager"], changes=TeamSettings(follow_up_after_days=3)
+    )
+    assert change is not None
+    world["team"].refresh_from_db()
+    assert world["team"].follow_up_after_days == 3
+    case = resolve(world)
+    customer_writes(case, days=4)
+    assert Case.objects.filter(follow_up_of=case).exists()
+
+
+@pytest.mark.parametrize("days", [0, 366])
+def test_the_teams_days_are_refused_out_of_range(world, days):
+    from reports.errors import ReportRuleError
+    from reports.settings_services import TeamSettings, team_settings_update
+
+    with pytest.raises(ReportRuleError) as refused:
+        team_settings_update(
+            team=world["team"], by=world["manager"], changes=TeamSettings(follow_up_after_days=days)
+        )
+    assert "follow_up_after_days" in refused.value.fields
+
+
+def test_the_settings_api_carries_the_teams_days(world):
+    client = client_for(world["manager"])
+    url = f"/api/v1/reports/teams/{world['team'].pk}/settings/"
+    answer = client.patch(url, {"follow_up_after_days": 30}, format="json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["follow_up_after_days"] == 30
+    assert client.patch(url, {"follow_up_after_days": 0}, format="json").status_code == 400
