@@ -274,3 +274,12 @@ def test_the_readme_verification_example_accepts_a_delivery_and_refuses_a_forger
     assert namespace["verified"](request["body"], request["headers"], hook.secret)
     assert not namespace["verified"](request["body"] + b" ", request["headers"], hook.secret)
     assert not namespace["verified"](request["body"], request["headers"], "whsec_other")
+
+
+def test_handoff_expired_when_its_case_closes(world, hook):
+    handoff = offer(world["case"], to=world["receiver"])
+    case_change_status(case=world["case"], status=CaseStatus.CLOSED, by=world["owner"])
+    deliver()
+    events = [d["event"] for d in received(hook)]
+    assert events == ["handoff.offered", "case.closed", "handoff.expired"]
+    assert received(hook)[2]["data"]["handoff"] == handoff.pk
