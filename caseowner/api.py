@@ -414,6 +414,17 @@ _PLAIN_ERRORS = {
 }
 
 
+def _writes_without_its_slash(request: HttpRequest) -> bool:
+    """A write to an /api/ path without its final slash, which Django's APPEND_SLASH answers
+    with a 301 (the client repeats it as a GET, without its body) or, with DEBUG on, a crash
+    on purpose: the same 404 in every mode instead."""
+    return (
+        _is_api(request)
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and not request.path_info.endswith("/")
+    )
+
+
 def api_errors_as_json(get_response: Any) -> Any:
     """Middleware: every error answer under ``/api/`` is the error shape, in every mode. With
     ``DEBUG`` on, Django answers a path no route matches (``/api/v1/nope/``), an unreadable
@@ -423,6 +434,10 @@ def api_errors_as_json(get_response: Any) -> Any:
     stay."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
+        if _writes_without_its_slash(request):
+            return JsonResponse(
+                error_body("not_found", "Not found: every API path ends with a slash."), status=404
+            )
         response = get_response(request)
         if (
             response.status_code < 400

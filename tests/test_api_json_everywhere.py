@@ -126,6 +126,17 @@ def test_a_path_outside_any_version_is_404_json_in_every_mode(debug):
     assert_error_shape(Client().get("/api/nope"), 404, "not_found")
 
 
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_a_write_without_the_final_slash_is_404_json_in_every_mode(api, debug, method):
+    # not Django's 301 (the write repeated as a GET), nor its crash with DEBUG on
+    assert_error_shape(getattr(api, method)("/api/v1/cases"), 404, "not_found")
+
+
+def test_a_read_without_the_final_slash_still_finds_its_page(api, debug):
+    response = api.get("/api/v1/cases")
+    assert (response.status_code, response["Location"]) == (301, "/api/v1/cases/")
+
+
 def test_the_answer_keeps_its_headers(api, debug):
     response = api.get("/api/v1/nope/")
     assert response["X-Request-ID"]
