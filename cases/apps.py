@@ -10,7 +10,7 @@ class CasesConfig(AppConfig):
         closed expires with it; customer notices name the point of contact at send time."""
         from django.db.backends.signals import connection_created
 
-        from cases import events, hooks, notices
+        from cases import events, hooks, notices, undelivered
         from cases.customers.search_text import register_sqlite_functions
         from cases.handoffs import sweep as handoff_sweep
         from cases.models import EventKind
@@ -26,6 +26,8 @@ class CasesConfig(AppConfig):
         hooks.register(hooks.case_closed, handoff_sweep.handoff_on_case_closed)
         # A customer notice that failed for good is a webhook event of its case.
         notification_hooks.delivery_failed.append(events.notice_delivery_failed)
+        # ... and the owner's task: call the customer (once per notice).
+        hooks.register(notification_hooks.delivery_failed, undelivered.notice_delivery_failed)
         # Customer notices name the point of contact when they are sent.
         context_refresher_register(
             notices.POINT_OF_CONTACT_MARKER, notices.point_of_contact_refresh

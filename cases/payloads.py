@@ -73,7 +73,10 @@ def person_name(display: str | None, first: str, last: str, username: str) -> st
 
 def queue_values(cases: QuerySet[Case]) -> QuerySet[Any]:
     """The queue's cases as rows of exactly the columns a queue row shows."""
-    return cases.values(*QUEUE_COLUMNS)
+    return cases.values(
+        *QUEUE_COLUMNS,
+        *(a for a in ("notice_undelivered",) if a in cases.query.annotations),
+    )
 
 
 class QueueRows:
@@ -152,6 +155,7 @@ def queue_payload(rows: list[dict[str, Any]], *, now: datetime | None = None) ->
         payload["overdue"] = flags.overdue
         payload["at_risk"] = flags.at_risk
         payload["customer_replied"] = row["awaiting_reply_since"] is not None
+        payload["notice_undelivered"] = bool(row.get("notice_undelivered"))
         out.append(payload)
     return out
 

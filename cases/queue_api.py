@@ -34,15 +34,27 @@ class QueueRowOut(CaseOut):
     customer_replied = serializers.BooleanField(
         read_only=True, help_text="The customer wrote and nobody has answered them since."
     )
+    notice_undelivered = serializers.BooleanField(
+        read_only=True,
+        help_text="An email to the customer could not be delivered (refused, or bounced): "
+        "the owner has a task to call them, open until done.",
+    )
 
     class Meta(CaseOut.Meta):
-        fields = [*CaseOut.Meta.fields, "overdue", "at_risk", "customer_replied"]
+        fields = [
+            *CaseOut.Meta.fields,
+            "overdue",
+            "at_risk",
+            "customer_replied",
+            "notice_undelivered",
+        ]
 
     def to_representation(self, instance: Any) -> Any:
         # The flags are skipped on the case (it has none) and taken from the row.
         data = super().to_representation(instance.case)
         data["overdue"], data["at_risk"] = instance.overdue, instance.at_risk
         data["customer_replied"] = instance.customer_replied
+        data["notice_undelivered"] = instance.notice_undelivered
         return data
 
 

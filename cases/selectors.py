@@ -31,6 +31,7 @@ from cases.models import (
 from cases.overdue import is_overdue
 from cases.permissions import customers_organisation_wide, team_ids_visible, visible_cases
 from cases.recipients import owner_contact
+from cases.undelivered import undelivered_exists
 
 _PEOPLE = ("customer", "team", "owner", "owner__agent_profile")
 # Columns of the joined rows no case list shows; parsing them is most of a page's cost.
@@ -205,6 +206,7 @@ def queue_for(*, user: User) -> QuerySet[Case]:
         Case.objects.filter(owner=user, status__in=OPEN_STATUSES)
         .select_related(*_PEOPLE)
         .defer(*_UNSHOWN)
+        .annotate(notice_undelivered=undelivered_exists())
         .order_by(F("next_due_at").asc(nulls_last=True), "id")
     )
 
@@ -221,8 +223,14 @@ class QueueRow:
         return self.case.awaiting_reply_since is not None
 
     @property
+    def notice_undelivered(self) -> bool:
+        """An email to the customer could not be delivered and the owner has not called
+        them yet (``queue_for``'s annotation)."""
+        return bool(getattr(self.case, "notice_undelivered", False))
+
+    @property
     def flags(self) -> list[str]:
-        names = ("customer_replied", "overdue", "at_risk")
+        names = ("notice_undelivered", "customer_replied", "overdue", "at_risk")
         return [name for name in names if getattr(self, name)]
 
 

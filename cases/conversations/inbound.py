@@ -65,6 +65,7 @@ from cases.models import (
 )
 from cases.permissions import is_team_manager, is_team_member
 from cases.services import User
+from cases.undelivered import bounce_match, bounce_record
 from notifications.models import notification_id_from_message_id
 from notifications.selectors import notification_tags
 
@@ -381,6 +382,7 @@ def _file(message: InboundMessage, case: Case) -> None:
         by=None,
         inbound=message,
     )
+    bounce_record(case=case, message=message)
 
 
 def inbound_mail_receive(
@@ -411,6 +413,8 @@ def inbound_mail_receive(
     try:
         with transaction.atomic():
             case, matched_by = mail_match(parsed)
+            if case is None and parsed.auto_reason:  # a bounce of ours comes back to its case
+                case, matched_by = bounce_match(raw)
             if case is not None and case.customer.erased_at is not None:
                 case, matched_by = None, ""  # nothing of theirs goes on the case again
             message = InboundMessage.objects.create(
