@@ -74,7 +74,7 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 def wait_seconds() -> float:
     """How long a concurrent duplicate waits for the first request before 409."""
-    return float(getattr(settings, "IDEMPOTENCY_WAIT_SECONDS", 10.0))
+    return float(settings.IDEMPOTENCY_WAIT_SECONDS)
 
 
 def parse_key(raw: str) -> str:

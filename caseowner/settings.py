@@ -300,6 +300,9 @@ SPECTACULAR_SETTINGS = {
         "HandoffStatusEnum": "cases.models.HandoffStatus",
     },
 }
+# A duplicate of a request still in flight (same Idempotency-Key) waits this long for the
+# first one, then answers 409 idempotency_key_in_progress.
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 
 # --- customers across teams -----------------------------------------------------------------
 # "organisation": every agent sees every customer and their history (the 360-degree view);
