@@ -2,6 +2,7 @@ from django.urls import path
 
 from cases import api, queue_api, task_api, webhook_api
 from cases.availability import api as agent_api
+from cases.availability import backup_api
 from cases.conversations import api as conversation_api
 from cases.customers import api as customer_record_api
 from cases.customers import link_api as customer_api
@@ -58,6 +59,7 @@ urlpatterns = [
         agent_api.CoverForApi.as_view(),
         name="api-agent-cover-for",
     ),
+    path("teams/<id:team_id>/cover/", backup_api.TeamCoverApi.as_view(), name="api-team-cover"),
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
     path("cases/<str:ref>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<str:ref>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),

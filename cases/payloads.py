@@ -72,10 +72,11 @@ def person_name(display: str | None, first: str, last: str, username: str) -> st
 
 
 def queue_values(cases: QuerySet[Case]) -> QuerySet[Any]:
-    """The queue's cases as rows of exactly the columns a queue row shows."""
+    """The queue's cases as rows of exactly the columns a queue row shows (and the queue's
+    ``covering_now`` hint)."""
     return cases.values(
         *QUEUE_COLUMNS,
-        *(a for a in ("notice_undelivered",) if a in cases.query.annotations),
+        *(a for a in ("covering_now", "notice_undelivered") if a in cases.query.annotations),
     )
 
 
@@ -174,6 +175,30 @@ OFFER_COLUMNS = (
     "reason",
     "offered_at",
 )
+
+
+def covering_payload(sections: list[Any]) -> list[dict[str, Any]]:
+    """``selectors.queue_covering``'s sections as ``queue_api.CoveringOut`` documents them."""
+    tz = timezone.get_current_timezone()
+    now = timezone.now()
+    return [
+        {
+            "owner": {"id": section.owner.pk, "name": section.owner_name},
+            "count": len(section.cases),
+            "cases": [
+                {
+                    "ref": case.ref,
+                    "subject": case.subject,
+                    "customer": case.customer.full_name,
+                    "status": case.status,
+                    "next_due_at": iso(case.next_due_at, tz),
+                    "overdue": is_overdue(case.next_due_at, now),
+                }
+                for case in section.cases
+            ],
+        }
+        for section in sections
+    ]
 
 
 def offers_waiting_payload(offers: QuerySet[Any]) -> list[dict[str, Any]]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from cases.availability.hours import owner_cover
 from cases.models import Case, Customer, Team
 
 
@@ -85,9 +88,48 @@ def is_team_manager(user: Any, team: Team | int) -> bool:
     return getattr(user, "is_superuser", False) or team_id in managed_team_ids(user)
 
 
+def acting_for(user: Any, case: Case, *, at: datetime | None = None) -> Any | None:
+    """The owner ``user`` acts for on ``case`` at ``at`` (default now): the owner themselves,
+    or the owner while ``user`` is their cover (the owner is away and ``user`` is their backup,
+    else the team's on-duty agent: ``owner_cover``); None for anyone else.
+
+    A cover acts on the owner's behalf (keeps and renegotiates promises, replies, records
+    contacts, offers a hand-off) while the owner stays the owner: the timeline records the
+    cover as the actor and the owner as ``on_behalf_of``. Only someone who could cover at all
+    (the owner's backup or the team's on-duty agent, read with the case) costs queries."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if case.owner_id == user.pk:
+        return case.owner
+    profile = getattr(case.owner, "agent_profile", None)
+    might_cover = (profile is not None and profile.backup_agent_id == user.pk) or (
+        case.team.on_duty_id == user.pk
+    )
+    if not might_cover:
+        return None
+    cover = owner_cover(owner=case.owner, team=case.team, at=at or timezone.now())
+    return case.owner if cover is not None and cover.agent.pk == user.pk else None
+
+
+def covering_for(user: Any, case: Case, *, at: datetime | None = None) -> Any | None:
+    """The absent owner ``user`` acts for as their cover (None: ``user`` is the owner, or
+    does not cover): what the timeline records as ``on_behalf_of``."""
+    if user is None or case.owner_id == getattr(user, "pk", None):
+        return None
+    return acting_for(user, case, at=at)
+
+
+def can_act_on_case(user: Any, case: Case) -> bool:
+    """Whether ``user`` may act on ``case`` as its owner: the owner, or their cover now."""
+    return acting_for(user, case) is not None
+
+
 def can_change_case(user: Any, case: Case) -> bool:
-    """The owner changes their case; a manager of its team changes any of the team's cases."""
-    return case.owner_id == user.pk or is_team_manager(user, case.team_id)
+    """The owner (or, while the owner is away, their cover) changes the case; a manager of its
+    team changes any of the team's cases."""
+    if case.owner_id == user.pk or is_team_manager(user, case.team_id):
+        return True
+    return can_act_on_case(user, case)
 
 
 def manages_any_team(user: Any) -> bool:

@@ -1,5 +1,5 @@
-"""The agent's queue API: their cases with flags, the offers waiting for them and the calls
-they have to make."""
+"""The agent's queue API: their cases with flags, the offers waiting for them, the calls
+they have to make and the away colleagues' cases they cover."""
 
 from __future__ import annotations
 
@@ -72,6 +72,23 @@ class OwnerTaskOut(serializers.Serializer):
     )
 
 
+class CoveredCaseOut(serializers.Serializer):
+    ref = serializers.CharField()
+    subject = serializers.CharField()
+    customer = serializers.CharField(help_text="The customer's full name.")
+    status = serializers.CharField()
+    next_due_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+class CoveringOut(serializers.Serializer):
+    owner = PersonOut(help_text="The away owner, who stays the owner.")
+    count = serializers.IntegerField()
+    cases = CoveredCaseOut(
+        many=True, help_text="The owner's open cases, the next promise due first."
+    )
+
+
 class QueueApi(APIView):
     @extend_schema(
         operation_id="queue_retrieve",
@@ -86,6 +103,12 @@ class QueueApi(APIView):
                     "results": QueueRowOut(many=True),
                     "offers_waiting": OfferWaitingOut(many=True),
                     "tasks": OwnerTaskOut(many=True),
+                    "covering": CoveringOut(
+                        many=True,
+                        help_text="Away colleagues whose cases the caller covers now (as "
+                        "their backup, or as the team's on-duty agent): the caller acts on "
+                        "them for the owner. Empty when nobody they cover is away.",
+                    ),
                 },
             ),
             **error_responses(401),
@@ -101,9 +124,15 @@ class QueueApi(APIView):
             request,
             self,
         )
-        response = paginator.get_paginated_response(payloads.queue_payload(list(page or [])))
+        rows = list(page or [])
+        response = paginator.get_paginated_response(payloads.queue_payload(rows))
         response.data["offers_waiting"] = payloads.offers_waiting_payload(
             handoff_selectors.handoff_offers_waiting_for(user=request.user)
         )
         response.data["tasks"] = payloads.open_tasks_payload(owner_tasks_open(user=request.user))
+        response.data["covering"] = payloads.covering_payload(
+            selectors.queue_covering(
+                user=request.user, hint=rows[0]["covering_now"] if rows else None
+            )
+        )
         return response

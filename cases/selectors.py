@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from caseowner.errors import NotFoundError
 from caseowner.types import User
 from cases import hooks
+from cases.availability.hours import cover_candidates, cover_duties
 from cases.errors import CaseRuleError
 from cases.models import (
     OPEN_STATUSES,
@@ -30,7 +31,7 @@ from cases.models import (
 )
 from cases.overdue import is_overdue
 from cases.permissions import customers_organisation_wide, team_ids_visible, visible_cases
-from cases.recipients import owner_contact
+from cases.recipients import display_name, owner_contact
 from cases.undelivered import undelivered_exists
 
 _PEOPLE = ("customer", "team", "owner", "owner__agent_profile")
@@ -200,12 +201,15 @@ def timeline_newest(*, case: Case) -> QuerySet[CaseEvent]:
 def queue_for(*, user: User) -> QuerySet[Case]:
     """My queue: open cases I own, the next promise due first, cases without one last.
 
-    One range scan on the partial index ``case_queue_open`` (owner, next_due_at, id).
+    One range scan on the partial index ``case_queue_open`` (owner, next_due_at, id). Each
+    row also answers ``covering_now`` (does the reader cover an away colleague now?), so the
+    queue asks for covered cases only when there are some (``queue_covering``).
     """
     return (
         Case.objects.filter(owner=user, status__in=OPEN_STATUSES)
         .select_related(*_PEOPLE)
         .defer(*_UNSHOWN)
+        .annotate(covering_now=Exists(cover_candidates(user=user, at=timezone.now())))
         .annotate(notice_undelivered=undelivered_exists())
         .order_by(F("next_due_at").asc(nulls_last=True), "id")
     )
@@ -253,6 +257,39 @@ def queue_page(
     """One page of My queue (the page's paginator) with each row's flags."""
     page_obj = Paginator(queue_for(user=user), per_page).get_page(page)
     return page_obj, queue_rows(cases=list(page_obj.object_list))
+
+
+@dataclass(frozen=True)
+class CoverSection:
+    """An away owner's open cases the reader covers ("Covering for Oliver Bennett: 9 cases"),
+    the next promise due first (cases without one last)."""
+
+    owner: User
+    cases: list[Case]
+
+    @property
+    def owner_name(self) -> str:
+        return display_name(self.owner)
+
+
+def queue_covering(
+    *, user: User, hint: bool | None = None, now: datetime | None = None
+) -> list[CoverSection]:
+    """The cases ``user`` covers now (``cover_duties``), one section per away owner, by the
+    owner's name. ``hint``: a queue row's ``covering_now`` (False: no query at all)."""
+    if hint is False:
+        return []
+    by_owner: dict[int, list[Case]] = {}
+    for case in cover_duties(user=user, at=now or timezone.now()):
+        by_owner.setdefault(case.owner_id, []).append(case)
+    sections = [
+        CoverSection(
+            owner=cases[0].owner,
+            cases=sorted(cases, key=lambda c: (c.next_due_at is None, c.next_due_at, c.pk)),
+        )
+        for cases in by_owner.values()
+    ]
+    return sorted(sections, key=lambda s: (s.owner_name.lower(), s.owner.pk))
 
 
 # --- people and teams by id, and the intake form's choices -------------------------------------

@@ -33,6 +33,7 @@ from cases.models import (
 from cases.notices import customer_context, customer_notice_enqueue, staff_case_url
 from cases.permissions import (
     can_change_case,
+    covering_for,
     is_team_manager,
     is_team_member,
 )
@@ -48,9 +49,16 @@ def case_event_record(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:
-    """Append one row to the timeline (never updated, never deleted)."""
+    """Append one row to the timeline (never updated, never deleted). A cover acting for the
+    away owner is recorded as the actor, with the owner in ``on_behalf_of``."""
+    data = dict(data or {})
+    if actor is not None and "on_behalf_of" not in data:
+        owner = covering_for(actor, case)
+        if owner is not None:
+            data["on_behalf_of"] = owner.pk
+            data["on_behalf_of_name"] = display_name(owner)
     event = CaseEvent.objects.create(
-        case=case, kind=kind, actor=actor, data=data or {}, at=at or timezone.now()
+        case=case, kind=kind, actor=actor, data=data, at=at or timezone.now()
     )
     # Integrators hear of it through their webhooks, in the same transaction.
     case_event_webhooks(event)
@@ -216,7 +224,8 @@ def _require_change(by: User, case: Case) -> None:
     if not can_change_case(by, case):
         raise CaseRuleError(
             "not_case_owner",
-            "Only the case's owner or a manager of its team can change it.",
+            "Only the case's owner, their cover while they are away, or a manager of its team"
+            " can change it.",
             status=403,
         )
 

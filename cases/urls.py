@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cases import views
+from cases.availability import backup_views
 from cases.availability import cover_for_views as cover_views
 from cases.availability import views as away_views
 from cases.conversations import views as conversation_views
@@ -27,6 +28,7 @@ urlpatterns = [
         cover_views.cover_for_page,
         name="agent-cover-for",
     ),
+    path("manage/teams/<id:team_id>/cover/", backup_views.team_cover_page, name="team-cover"),
     path("tasks/<id:task_id>/done/", conversation_views.task_done, name="task-done"),
     path("manage/inbound/", conversation_views.inbound_mail, name="inbound-mail"),
     path(

@@ -42,6 +42,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "offers": list(handoff_selectors.handoff_offers_waiting_for(user=request.user)),
         "tasks": list(owner_tasks_open(user=request.user)),
+        "covering": selectors.queue_covering(
+            user=request.user, hint=getattr(rows[0].case, "covering_now", None) if rows else None
+        ),
         "decline_form": DeclineForm(),
     }
     return render_in(request, "cases/queue.html", context, tz_name=agent_time_zone(request.user))

@@ -73,7 +73,8 @@ def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:
 
 
 def lock_for_change(commitment: Commitment, *, by: User) -> tuple[Commitment, Case]:
-    """Lock an open promise that ``by`` may change (its case's owner or a team manager)."""
+    """Lock an open promise that ``by`` may change (its case's owner, their cover while they
+    are away, or a team manager)."""
     commitment, case = lock_commitment(commitment)
     require_change(by, case)
     if not commitment.is_open:
@@ -90,7 +91,8 @@ def require_change(by: User | None, case: Case) -> None:
     if by is not None and not can_change_case(by, case):
         raise CommitmentRuleError(
             "not_case_owner",
-            "Only the case's owner or a manager of its team can change its promises.",
+            "Only the case's owner, their cover while they are away, or a manager of its team"
+            " can change its promises.",
             status=403,
         )
 

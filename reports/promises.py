@@ -284,7 +284,7 @@ def promise_rows(*, team: Team, filters: PromiseRowFilters) -> QuerySet[Commitme
     """The team's promises a figure counts, newest end first (open ones: soonest due first);
     one query per page."""
     qs = Commitment.objects.filter(team_id=team.pk).select_related(
-        "case", "case__customer", "owner__agent_profile"
+        "case", "case__customer", "owner__agent_profile", "ended_by__agent_profile"
     )
     if filters.open:
         qs = qs.filter(status=OPEN)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from caseowner.types import User
@@ -169,10 +169,12 @@ def owner_back_text(moment: datetime | None, tz_name: str) -> str:
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
 
 
-def cover_duties(*, user: User, at: datetime) -> list[Case]:
-    """Open cases whose owner is away at ``at`` and whom ``user`` covers (as their backup, or
-    as the team's on-duty agent when the backup is away too): the agent's page lists them."""
-    candidates = (
+def cover_candidates(*, user: User, at: datetime) -> QuerySet[Case]:
+    """Open cases whose owner is away at ``at`` and who has ``user`` as backup or on duty: the
+    cases ``user`` may cover (whether a backup who is away too hands over to the on-duty
+    agent is ``cover_duties``' to decide). Rows may repeat; ``Exists`` over it asks "does
+    ``user`` cover anyone now?" inside another query."""
+    return (
         Case.objects.filter(status__in=OPEN_STATUSES)
         .filter(Q(owner__agent_profile__backup_agent=user) | Q(team__on_duty=user))
         .exclude(owner=user)
@@ -180,6 +182,14 @@ def cover_duties(*, user: User, at: datetime) -> list[Case]:
             Q(owner__agent_profile__away_since__lte=at)
             | Q(owner__absences__starts_at__lte=at, owner__absences__ends_at__gt=at)
         )
+    )
+
+
+def cover_duties(*, user: User, at: datetime) -> list[Case]:
+    """Open cases whose owner is away at ``at`` and whom ``user`` covers (as their backup, or
+    as the team's on-duty agent when the backup is away too): the agent's page lists them."""
+    candidates = (
+        cover_candidates(user=user, at=at)
         .select_related(
             "owner__agent_profile__backup_agent__agent_profile", "team__on_duty", "customer"
         )

@@ -44,7 +44,7 @@ from cases.models import (
     Team,
 )
 from cases.notices import customer_context, customer_notice_enqueue, local_time_text, staff_case_url
-from cases.permissions import is_team_manager, is_team_member
+from cases.permissions import can_change_case, is_team_manager, is_team_member
 from cases.recipients import agent_recipient, display_name, owner_contact
 from cases.services import case_event_record
 from notifications.services import notification_enqueue
@@ -168,10 +168,11 @@ def handoff_offer(
     if locked is None:
         raise NotFoundError(f"No case {case.ref}.")
     case = locked
-    if not (case.owner_id == by.pk or is_team_manager(by, case.team_id)):
+    if not can_change_case(by, case):
         raise CaseRuleError(
             "handoff_not_allowed",
-            "Only the case's owner or a manager of its team can offer a hand-off.",
+            "Only the case's owner, their cover while they are away, or a manager of its team"
+            " can offer a hand-off.",
             status=403,
         )
     if case.status not in OPEN_STATUSES:
