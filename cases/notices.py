@@ -168,14 +168,14 @@ def customer_notice_enqueue(
     )
     if notification is None:
         return None
-    if route.no_route:
+    if route.no_route and task_if_no_route:
+        # (a customer who heard it in the conversation under way missed nothing)
         notice_failed_emit(
             case=case,
             notice_id=notification.pk,
             template=template,
             reason=f"no_route: {route.no_route}",
         )
-    if route.no_route and task_if_no_route:
         owner_task_create(
             case=case,
             text=task_text or default_task_text(case, template),

@@ -283,3 +283,14 @@ def test_handoff_expired_when_its_case_closes(world, hook):
     events = [d["event"] for d in received(hook)]
     assert events == ["handoff.offered", "case.closed", "handoff.expired"]
     assert received(hook)[2]["data"]["handoff"] == handoff.pk
+
+
+def test_no_notice_failed_when_the_customer_heard_it_on_the_call(world, hook):
+    phone_only = CustomerFactory(email="", phone="+442079460000")
+    case_open(
+        customer=phone_only, team=world["team"], channel="phone", subject="Bill", by=world["owner"]
+    )
+    deliver()
+    events = [d["event"] for d in received(hook)]
+    assert "case.opened" in events
+    assert "notice.failed" not in events and "task.created" not in events
