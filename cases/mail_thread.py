@@ -6,10 +6,11 @@ someone else's case; it never expires: a customer may answer months later, and t
 grants nothing but that), which the inbound path (``cases.conversations.inbound``) files on the
 case. So no email invites a reply the product cannot receive.
 
-Threading: each email's Message-ID is its outbox row's (``notifications``); In-Reply-To names
-the customer's last email on the case, else the case's root id ``<case-<id>@…>``, which every
-email of the case also carries first in References with the case's newest Message-IDs after it.
-A mail program groups all of a case's emails in one conversation, whichever came first.
+Threading: each email's Message-ID is its outbox row's (``notifications``). Every email of the
+case carries the case's root id ``<case-<id>@…>`` first in References, so a mail program groups
+all of a case's emails in one conversation, whichever came first; a notice is In-Reply-To the
+root, a reply (``case_thread``) the customer's last email, with the case's newest Message-IDs
+after the root.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from cases.customers.links import customer_url
 from cases.errors import CaseRuleError
 from cases.events import case_event_webhooks, notice_failed_emit
 from cases.locking import lock_case_row
-from cases.mail_thread import case_thread, reply_address
+from cases.mail_thread import case_root_message_id, reply_address
 from cases.models import (
     OPEN_STATUSES,
     TASK_TEXT_MAX,
@@ -191,12 +191,13 @@ def customer_notice_enqueue(
 
 def case_email_headers(case: Case, headers: EmailHeaders | None = None) -> EmailHeaders:
     """``headers`` with the case's Reply-To (an answer lands on the case, never in the
-    sender's mailbox) and, where the caller gave none, the case's thread
-    (``cases.mail_thread``)."""
+    sender's mailbox) and, where the caller gave no thread (a reply gives the conversation's,
+    ``cases.mail_thread.case_thread``), the case's root id: every notice threads under it
+    without a query, and an answer to it names the notice's own Message-ID."""
     headers = headers or EmailHeaders()
     if not headers.in_reply_to:
-        in_reply_to, references = case_thread(case)
-        headers = replace(headers, in_reply_to=in_reply_to, references=references)
+        root = case_root_message_id(case.pk)
+        headers = replace(headers, in_reply_to=root, references=(root,))
     return replace(headers, reply_to=headers.reply_to or reply_address(case.pk))
 
 
