@@ -118,7 +118,11 @@ class EventOut(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     at = serializers.DateTimeField()
-    actor = PersonOut(allow_null=True)
+    actor = PersonOut(
+        allow_null=True,
+        help_text="Who did it (null: the product). A cover acting for the away owner is the "
+        "actor, with the owner in `data.on_behalf_of` (user id) and `data.on_behalf_of_name`.",
+    )
     data = serializers.JSONField()  # type: ignore[assignment]  # the event's field, not .data
 
 
