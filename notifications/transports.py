@@ -21,6 +21,7 @@ import urllib3
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from notifications.models import (
@@ -226,20 +227,27 @@ WEBHOOK_ORDER_WAIT_SECONDS = 5.0
 
 def webhook_order_check(notification: Notification) -> None:
     """Events of one order (one case, for one endpoint) are posted in the order they were
-    queued: while an earlier one is pending or being sent, this one waits (``Deferred``).
+    queued: while an earlier one is pending or being sent, this one waits (``Deferred``)
+    until the earlier ones' next attempt or lease is over (at least a few seconds), so a
+    receiver that is down for an hour costs one look per event, not one every few seconds.
     An earlier one that failed for good no longer holds the others back."""
     order = notification.context.get("order")
     if not order:
         return
-    earlier = NotificationTag.objects.filter(
-        tag=order,
-        notification_id__lt=notification.pk,
-        notification__status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING],
+    earlier = Notification.objects.filter(
+        pk__in=NotificationTag.objects.filter(
+            tag=order, notification_id__lt=notification.pk
+        ).values("notification_id"),
+        status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING],
+    ).aggregate(n=Count("id"), due=Max("send_after"), lease=Max("lease_expires_at"))
+    if not earlier["n"]:
+        return
+    now = timezone.now()
+    until = max(m for m in (earlier["due"], earlier["lease"], now) if m is not None)
+    raise Deferred(
+        "waiting for an earlier event of the same order",
+        seconds=max(WEBHOOK_ORDER_WAIT_SECONDS, (until - now).total_seconds() + 1),
     )
-    if earlier.exists():
-        raise Deferred(
-            "waiting for an earlier event of the same order", seconds=WEBHOOK_ORDER_WAIT_SECONDS
-        )
 
 
 class WebhookAddressRefused(ValueError):

@@ -237,6 +237,10 @@ def test_events_of_a_case_arrive_in_order_when_an_earlier_one_is_retried(world, 
         assert len(hook.requests) == 1
         waiting = Notification.objects.get(template="case.closed")
         assert (waiting.status, waiting.attempts) == (NotificationStatus.PENDING, 0)
+        # it waits until after the earlier one's next attempt, not a few seconds at a time
+        retried = Notification.objects.get(template="case.status_changed")
+        assert retried.send_after > timezone.now()
+        assert waiting.send_after > retried.send_after
         for _ in range(10):
             clock.shift(timedelta(hours=2))
             deliver()
