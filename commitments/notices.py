@@ -57,7 +57,11 @@ def promise_calendar_id(commitment: Commitment) -> tuple[str, int]:
         .first()
     ) is not None:
         first, sequence = earlier, sequence + 1
-    return f"commitment-{first.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}", sequence
+    return _calendar_uid(first.pk), sequence
+
+
+def _calendar_uid(first_id: int) -> str:
+    return f"commitment-{first_id}@{settings.EMAIL_MESSAGE_ID_DOMAIN}"
 
 
 def commitment_ics(
@@ -77,8 +81,12 @@ def commitment_ics(
     removes it. The organiser is the case's reply address, so a calendar's answer lands on
     the case."""
     tz_name = case.customer.time_zone
-    uid, sequence = promise_calendar_id(replaces or commitment)
-    sequence += 1 if replaces is not None or cancel else 0
+    if replaces is None and not cancel:
+        # a promise just made: the first of its chain, no query needed
+        uid, sequence = _calendar_uid(commitment.pk), 0
+    else:
+        uid, sequence = promise_calendar_id(replaces or commitment)
+        sequence += 1
     start = commitment.due_at.astimezone(zone(tz_name))
     cal = icalendar.Calendar()
     cal.add("prodid", "-//caseowner//commitments//EN")
