@@ -7,6 +7,7 @@ puts the same figures in a table beside it for screen readers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -153,6 +154,31 @@ def minutes(seconds: float | None) -> str:
     if seconds is None:
         return "–"
     return f"{seconds / 60:.0f}m" if seconds < 5940 else f"{seconds / 3600:.1f}h"
+
+
+# (seconds in the unit, its name) from the largest; a duration shows its two largest units.
+_DURATION_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+
+
+def duration(seconds: float | None) -> str:
+    """A duration as people read it beside a target: its two largest units ("1 min 23 s",
+    "6 h 5 min", "45 s"), rounded up at the smaller one, so a figure over its target never
+    reads as the target ("1 min" against a median of 83 s read "1m"). A dash for no value."""
+    if seconds is None:
+        return "–"
+    rest = max(0, math.ceil(seconds))
+    if rest == 0:
+        return "0 s"
+    big = next(i for i, (size, _) in enumerate(_DURATION_UNITS) if rest >= size)
+    units = _DURATION_UNITS[big : big + 2]
+    small = units[-1][0]
+    rest = math.ceil(rest / small) * small  # rounded up at the smaller unit shown
+    parts = []
+    for size, name in units:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {name}")
+    return " ".join(parts)
 
 
 def number(value: float | None) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from cases.models import HandoffReason
 from cases.permissions import manages_any_team
 from cases.recipients import display_name
 
@@ -22,6 +23,14 @@ def manages_a_team(user: Any) -> bool:
 def person(user: Any) -> str:
     """A user's display name as customers and colleagues see it."""
     return "" if user is None else display_name(user)
+
+
+@register.filter
+def reason_label(value: str) -> str:
+    """A hand-off's reason code as people read it (``shift_end`` → "Shift end"); any other
+    reason (a person's own words) as it is."""
+    text = str(value or "")
+    return str(HandoffReason(text).label) if text in HandoffReason.values else text
 
 
 @register.filter
