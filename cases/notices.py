@@ -366,7 +366,7 @@ def owner_task_create(
 # The context marker of a customer notice: at send time ``point_of_contact_refresh`` names
 # the point of contact as it is then (a hand-off or an absence since it was queued).
 POINT_OF_CONTACT_MARKER = "point_of_contact_case_id"
-POINT_OF_CONTACT_KEYS = ("owner", "covering", "cover", "owner_back")
+POINT_OF_CONTACT_KEYS = ("owner", "covering", "cover", "owner_back", "next_due_by_cover")
 
 
 def customer_context(case: Case) -> dict:
@@ -415,12 +415,29 @@ def notice_salutation(customer: Customer) -> str:
 
 
 def point_of_contact_context(case: Case) -> dict:
-    """The owner's card and, while they are away, the cover's: as they are now."""
+    """The owner's card and, while they are away, the cover's: as they are now. While the
+    owner is away their card keeps their name and title only: the cover's card is the one
+    way to reach anyone that the email gives (never the away owner's direct email, phone or
+    hours)."""
     contact = point_of_contact(case=case, at=timezone.now())
     context: dict = {"owner": contact.owner}
     if contact.covering:
+        context["owner"] = {**contact.owner, "email": "", "phone": "", "working_hours": ""}
         context.update(cover_context(contact, case.customer.time_zone))
     return context
+
+
+def promised_while_away(context: dict) -> bool:
+    """Does the notice's next step (``next_due_at``: the owner's call after an apology) fall
+    while the owner is still away? Then the cover makes it, and the email says so; on or
+    after the owner's return the owner makes it."""
+    due, back = context.get("next_due_at") or "", context.get("owner_back") or ""
+    if not (context.get("covering") and due):
+        return False
+    try:
+        return not back or datetime.fromisoformat(due) < datetime.fromisoformat(back)
+    except ValueError:
+        return False
 
 
 def point_of_contact_refresh(context: dict) -> dict:
@@ -435,6 +452,8 @@ def point_of_contact_refresh(context: dict) -> dict:
         return context
     fresh = {k: v for k, v in context.items() if k not in POINT_OF_CONTACT_KEYS}
     fresh.update(point_of_contact_context(case))
+    if promised_while_away(fresh):
+        fresh["next_due_by_cover"] = True
     return fresh
 
 
