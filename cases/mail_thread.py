@@ -49,6 +49,15 @@ def case_root_message_id(case_id: int) -> str:
     return f"<case-{case_id}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
 
 
+def case_id_from_root_message_id(message_id: str) -> int | None:
+    """The case whose root id this is, or None (another id)."""
+    local, at, domain = message_id.strip().strip("<>").partition("@")
+    if not at or domain.lower() != settings.EMAIL_MESSAGE_ID_DOMAIN.lower():
+        return None
+    number = local.lower().removeprefix("case-")
+    return int(number) if local.lower().startswith("case-") and number.isdigit() else None
+
+
 def case_thread(case: Case) -> tuple[str, tuple[str, ...]]:
     """(In-Reply-To, References) of a new email on the case: the customer's last email (else
     the case's root), and the root then the case's newest Message-IDs in the order written."""

@@ -50,6 +50,7 @@ from mailparser_reply import EmailReplyParser
 from cases.conversations.follow_up import case_for_customer_reply
 from cases.conversations.services import NewContact, case_id_from_reply_address, contact_record
 from cases.errors import CaseRuleError
+from cases.mail_thread import case_id_from_root_message_id
 from cases.models import (
     CONTACT_BODY_MAX,
     CONTACT_EXTERNAL_ID_MAX,
@@ -333,6 +334,9 @@ def _case_of_thread(thread_ids: Sequence[str]) -> Case | None:
         for tag in tags.get(notification_ids.get(mid, -1), []):
             if tag.startswith("case:") and tag[5:].isdigit():
                 return _case(int(tag[5:]))
+        # the case's root id, which every email of the case carries (``cases.mail_thread``)
+        if (case_id := case_id_from_root_message_id(mid)) is not None:
+            return _case(case_id)
     return None
 
 

@@ -38,3 +38,20 @@ def test_an_email_that_says_reply_to_this_email_has_somewhere_to_reply_to(time_m
         if "reply to this email" in message.body.lower():
             assert message.reply_to and message.reply_to[0].startswith("reply+"), n.template
             assert message.reply_to[0].endswith(f"@{settings.INBOUND_DOMAIN}")
+
+
+def test_an_answer_naming_only_the_cases_root_lands_on_the_case_from_the_customer(world):
+    from cases.conversations.inbound import inbound_mail_receive
+    from cases.mail_thread import case_root_message_id
+    from tests.mail import raw_mail
+
+    case = world["case"]
+    root = case_root_message_id(case.pk)
+    received = inbound_mail_receive(
+        raw=raw_mail(sender=case.customer.email, in_reply_to=root, references=root), via="smtp"
+    )
+    assert (received.message.case, received.message.matched_by) == (case, "thread")
+    stranger = inbound_mail_receive(
+        raw=raw_mail(sender="someone@elsewhere.example", in_reply_to=root), via="smtp"
+    )
+    assert stranger.message.case is None
