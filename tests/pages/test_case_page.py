@@ -121,8 +121,9 @@ def test_a_colleague_sees_the_services_message_when_adding_a_note(org):
         case_url(org["case"]) + "notes/", {"text": "Not mine to write."}
     )
     assert response.status_code == 400
-    assert "Only the case&#x27;s owner or a manager of its team can change it." in (
-        response.content.decode()
+    assert (
+        "Only the case&#x27;s owner, their cover while they are away, or a manager of its team"
+        " can change it." in response.content.decode()
     )
     assert not CaseEvent.objects.filter(data__text="Not mine to write.").exists()
 
