@@ -96,6 +96,7 @@ def test_every_notice_during_the_absence_gives_the_covers_contacts_only(team, ag
         )
         text, html = _sent(notices("renegotiated").get())
     assert "Ben Ortiz" in text and "+44 20 7946 0001" in text
+    assert "contact Ben Ortiz directly" in text and "contact me directly" not in text + html
     for contact in _owners_contacts(agent):
         assert contact not in text and contact not in html
     with time_machine.travel(london(2026, 3, 23, 10), tick=False):  # back: the owner again
