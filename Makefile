@@ -28,10 +28,15 @@ $(CLIENTS_STAMP): clients/requirements.txt clients/package-lock.json
 
 install: $(STAMP)
 
+# `make demo PORT=8001` serves on another port; the links in emails and pages follow it.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
+
 demo: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
-	OUTBOX_IN_PROCESS=true $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "== migrating the database (var/caseowner.sqlite3 unless DATABASE_URL is set)"
+	$(PY) manage.py migrate --noinput --verbosity 0
+	SITE_URL=$(SITE_URL) $(PY) manage.py load_demo
+	SITE_URL=$(SITE_URL) OUTBOX_IN_PROCESS=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Two passes: what runs inside one process is spread over both cores; the tests that start
 # Celery workers, race connections or crash processes run alone (they share the broker).

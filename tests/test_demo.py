@@ -4,7 +4,6 @@ settings, and built through the same services as everything else."""
 from __future__ import annotations
 
 import runpy
-from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 import caseowner
-from cases.customers import services as customer_services
-from cases.models import Customer, Team
+from cases.models import Team
 
 SETTINGS_FILE = Path(caseowner.__file__).parent / "settings.py"
 # The test run reads the settings with DEBUG on by default, as `make demo` does.
@@ -63,20 +61,3 @@ def test_load_demo_refuses_production_settings(settings):
     with pytest.raises(CommandError, match="refuses to run with production settings"):
         call_command("load_demo")
     assert not Team.objects.exists()
-
-
-@needs_demo
-@pytest.mark.django_db(transaction=True)  # as `make demo` runs it: on_commit work happens
-def test_load_demo_creates_every_customer_through_the_service(monkeypatch):
-    created: list[Customer] = []
-    customer_create = customer_services.customer_create
-
-    def spy(**fields):
-        created.append(customer_create(**fields))
-        return created[-1]
-
-    monkeypatch.setattr(customer_services, "customer_create", spy)
-    out = StringIO()
-    call_command("load_demo", stdout=out)
-    assert "caseowner demo" in out.getvalue()
-    assert len(created) == Customer.objects.count() > 0

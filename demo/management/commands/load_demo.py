@@ -7,15 +7,18 @@ replies are promised and kept (or missed), agents make, keep, renegotiate and mi
 hand cases over with good and weak summaries, managers review hand-offs, and the due-promise
 sweep runs through the weeks as it would in production. The team gets better week by week,
 so every chart of the dashboard shows a trend. Whatever would happen after the real "now" has
-not happened yet: those promises and offers are still open. Customers are notified as in
-production (the outbox is delivered to the console before the server starts). Running it
-twice does nothing the second time.
+not happened yet: those promises and offers are still open. Oliver is away today, on a
+course, and Amelia covers for him. Customers are notified as in production: the outbox is
+delivered before the server starts, in development to the mailbox read on /dev/mail/. It
+prints a short summary, never the emails. Running it twice does nothing the second time.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import random
+import time as clock
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,8 +28,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -39,192 +44,40 @@ from cases.handoffs import services as handoff_services
 from cases.handoffs.gate import HandoffRubric, HandoffSummary
 from cases.hooks import PromiseBrief
 from cases.models import (
+    Absence,
     AgentProfile,
     Case,
     CaseStatus,
     Channel,
     ContactDirection,
+    Customer,
     Handoff,
     Priority,
     Team,
 )
+from cases.recipients import display_name
 from commitments import services as commitment_services
 from commitments.models import OWNER_KINDS, Commitment, CommitmentKind, CommitmentStatus
 from commitments.sweep import commitments_sweep_due
+from demo.data import (
+    AGENTS,
+    CHANNELS,
+    CUSTOMERS,
+    MANAGERS,
+    PROMISES,
+    STATUS_PLAN,
+    SUBJECTS,
+    SUMMARY,
+    TEAMS,
+    WAITING_OFFER_NEXT_STEP,
+    WEAK_SUMMARY,
+    ZONES,
+)
+from notifications.models import DeliveryLog, Notification, NotificationChannel
 from notifications.services import outbox_in_flight, outbox_sweep
 
 DEMO_PASSWORD = "caseowner-demo"
 HISTORY_WEEKS = 8
-
-TEAMS = [
-    ("Billing", "Europe/London", "Mon–Fri 08:00–18:00 (London)"),
-    ("Technical Support", "Europe/Berlin", "Mon–Fri 09:00–17:00 (Berlin)"),
-    ("Deliveries & Returns", "America/New_York", "Mon–Sat 08:00–20:00 (New York)"),
-]
-
-# (username, display name, job title, team index)
-AGENTS = [
-    ("amelia", "Amelia Hart", "Senior Billing Specialist", 0),
-    ("oliver", "Oliver Bennett", "Billing Specialist", 0),
-    ("priya", "Priya Raman", "Accounts Advisor", 0),
-    ("jonas", "Jonas Weber", "Technical Support Engineer", 1),
-    ("lena", "Lena Fischer", "Senior Support Engineer", 1),
-    ("mateo", "Mateo García", "Support Engineer", 1),
-    ("aisha", "Aisha Bello", "Network Specialist", 1),
-    ("grace", "Grace Kim", "Delivery Coordinator", 2),
-    ("marcus", "Marcus Johnson", "Returns Specialist", 2),
-    ("sofia", "Sofia Rossi", "Customer Care Lead", 2),
-]
-MANAGERS = [
-    ("helen", "Helen Marsh", "Billing Team Manager", 0),
-    ("stefan", "Stefan Braun", "Support Team Manager", 1),
-    ("denise", "Denise Carter", "Logistics Team Manager", 2),
-]
-
-CUSTOMERS = [
-    # whole name, given name, family name (as the customer gave them), title, address as
-    ("Margaret Okafor", "Margaret", "Okafor", "Mrs", "Mrs Okafor"),
-    ("James Whitfield", "James", "Whitfield", "Mr", ""),
-    ("Anika Sharma", "Anika", "Sharma", "Dr", "Dr Sharma"),
-    ("Samira Haddad", "Samira", "Haddad", "Ms", "Samira"),
-    ("Tom Eriksen", "Tom", "Eriksen", "Mr", "Tom"),
-    ("Chloé Martin", "Chloé", "Martin", "Ms", ""),
-    ("Robert Lowe", "Robert", "Lowe", "Mr", ""),
-    ("Alex Morgan", "Alex", "Morgan", "Mx", "Alex"),
-    ("Fiona MacLeod", "Fiona", "MacLeod", "Miss", ""),
-    ("Kenji Watanabe", "Kenji", "Watanabe", "Prof", "Professor Watanabe"),
-    ("Lucy Adeyemi", "Lucy", "Adeyemi", "Ms", ""),
-    ("Hannah Schulz", "Hannah", "Schulz", "Ms", "Frau Schulz"),
-    ("David Cohen", "David", "Cohen", "Mr", ""),
-    ("Isabel Navarro", "Isabel", "Navarro", "Mrs", ""),
-    ("Ethan Clarke", "Ethan", "Clarke", "Mr", "Ethan"),
-    ("Nora Lindqvist", "Nora", "Lindqvist", "Ms", ""),
-    ("Patrick O'Brien", "Patrick", "O'Brien", "Mr", ""),
-    ("Mei Chen", "Mei", "Chen", "Dr", "Dr Chen"),
-    ("George Adams", "George", "Adams", "Mr", ""),
-    ("Zara Hussain", "Zara", "Hussain", "Mrs", ""),
-    ("Oscar Dubois", "Oscar", "Dubois", "Mr", ""),
-    ("Ruth Campbell", "Ruth", "Campbell", "Mrs", "Ruth"),
-    ("Viktor Novak", "Viktor", "Novak", "Mr", ""),
-    ("Aoife Byrne", "Aoife", "Byrne", "Ms", ""),
-    ("Daniel Mensah", "Daniel", "Mensah", "Mr", ""),
-    ("Emily Turner", "Emily", "Turner", "Miss", "Emily"),
-    ("Carlos Mendes", "Carlos", "Mendes", "Mr", ""),
-    ("Ingrid Johansson", "Ingrid", "Johansson", "Mrs", ""),
-    ("Kwame Asante", "Kwame", "Asante", "Mr", ""),
-    ("Sophie Laurent", "Sophie", "Laurent", "Ms", ""),
-    ("William Grant", "William", "Grant", "Mr", "Bill"),
-    ("Yasmin Farah", "Yasmin", "Farah", "Ms", ""),
-    ("Peter Novotný", "Peter", "Novotný", "Mr", ""),
-    ("Laura Bianchi", "Laura", "Bianchi", "Mrs", ""),
-    ("Henry Walsh", "Henry", "Walsh", "Mr", ""),
-    ("Olga Petrova", "Olga", "Petrova", "Dr", "Dr Petrova"),
-    ("Ben Richardson", "Ben", "Richardson", "Mr", ""),
-    ("Amara Nwosu", "Amara", "Nwosu", "Ms", "Amara"),
-    ("Lars Nilsson", "Lars", "Nilsson", "Mr", ""),
-    ("Charlotte Evans", "Charlotte", "Evans", "Mrs", "Mrs Evans"),
-    ("Wang Wei", "Wei", "Wang", "Mr", ""),
-    ("Anna van der Berg", "Anna", "van der Berg", "Mrs", ""),
-]
-ZONES = ["Europe/London", "Europe/Berlin", "America/New_York", "Europe/Dublin", "Europe/Paris"]
-
-SUBJECTS = {
-    0: [
-        "Charged twice for the March invoice",
-        "Refund for cancelled subscription not received",
-        "Direct debit failed after bank change",
-        "VAT missing from company invoice",
-        "Price went up without notice",
-        "Credit note requested for outage days",
-    ],
-    1: [
-        "Router drops connection every evening",
-        "Cannot log in after password reset",
-        "App crashes when uploading photos",
-        "Slow broadband since engineer visit",
-        "Email sync stopped on phone",
-        "Two-factor codes not arriving",
-    ],
-    2: [
-        "Parcel marked delivered but not received",
-        "Wrong size sent, need exchange",
-        "Return label not working",
-        "Delivery slot missed twice",
-        "Damaged item on arrival",
-        "Collection from workplace instead of home",
-    ],
-}
-CHANNELS = [
-    Channel.EMAIL,
-    Channel.EMAIL,
-    Channel.PHONE,
-    Channel.CHAT,
-    Channel.SOCIAL,
-    Channel.WEB,
-    Channel.IN_PERSON,
-]
-# 120 cases: mostly open, the rest waiting, resolved or closed.
-STATUS_PLAN: list[str] = (
-    [CaseStatus.OPEN.value] * 60
-    + [CaseStatus.WAITING.value] * 20
-    + [CaseStatus.RESOLVED.value] * 15
-    + [CaseStatus.CLOSED.value] * 25
-)
-
-
-PROMISES = [
-    (
-        "I will call you back tomorrow before noon with what I find.",
-        CommitmentKind.CALLBACK,
-        "1 business days",
-    ),
-    (
-        "You will have an update from me by the end of today.",
-        CommitmentKind.UPDATE,
-        "4 business hours",
-    ),
-    (
-        "The refund will be on its way to your card within two working days.",
-        CommitmentKind.REFUND,
-        "2 business days",
-    ),
-    (
-        "A replacement will be dispatched and you will get the tracking number.",
-        CommitmentKind.DELIVERY,
-        "3 business days",
-    ),
-    (
-        "I will confirm the fix with our engineers and write to you.",
-        CommitmentKind.RESOLUTION,
-        "2 business days",
-    ),
-]
-
-SUMMARY = HandoffSummary(
-    customer_needs=(
-        '{name} needs help with "{subject}"; they have explained it once and expect us to '
-        "carry it through."
-    ),
-    actions_taken=(
-        "Checked the account history, reproduced the problem and noted every detail on the "
-        "timeline; nothing has been changed on the account yet."
-    ),
-    customer_expectations=(
-        "They were promised a proper answer and are patient but tired of being passed around; "
-        "in their words: 'please just tell me who is dealing with it'."
-    ),
-    next_step=(
-        "Call the customer at the time they prefer, confirm the plan, then record the promise "
-        "with its date so reminders go out."
-    ),
-)
-# A hurried hand-off: each field just past the gate's minimum, so the automatic score is low.
-WEAK_SUMMARY = HandoffSummary(
-    customer_needs="Customer is unhappy about {subject} and wants it fixed.",
-    actions_taken="Looked at the account, nothing obvious found so far.",
-    customer_expectations="Expects someone to get back to them about it soon.",
-    next_step="Pick it up and call them when you have a moment today.",
-)
 
 
 Action = Callable[[datetime], None]
@@ -254,6 +107,18 @@ class Story:
 
 
 @contextmanager
+def _quietly() -> Iterator[None]:
+    """Thousands of services run and emails go out: their info lines (each delivery, each
+    task) would bury the summary, and with DEBUG on every query would be kept in memory."""
+    logging.disable(logging.INFO)
+    try:
+        with override_settings(DEBUG=False):
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+@contextmanager
 def _clock(moment: datetime) -> Iterator[None]:
     import time_machine
 
@@ -280,8 +145,11 @@ class Command(BaseCommand):
         if Team.objects.filter(name=TEAMS[0][0]).exists():
             self.stdout.write("Demo data already loaded.")
         else:
-            self._load()
-            self._deliver_backlog()
+            started = clock.monotonic()
+            with _quietly():
+                self._load()
+                self._deliver_backlog()
+            self._print_summary(clock.monotonic() - started)
         self._print_logins()
 
     @transaction.atomic
@@ -332,13 +200,16 @@ class Command(BaseCommand):
     def _organisation(self, rng: random.Random) -> tuple[list, list, list, list]:
         User = get_user_model()
         teams = [Team.objects.create(name=n, time_zone=tz) for n, tz, _ in TEAMS]
+        # Everyone has the same published password: hash it once (a hash costs a second of
+        # CPU by design), not once per person.
+        password = make_password(DEMO_PASSWORD)
 
         def person(username: str, name: str, job: str, team_i: int) -> Any:
             first, last = name.split(" ", 1)
-            user = User.objects.create_user(
+            user = User.objects.create(
                 username=username,
                 email=f"{username}@caseowner.test",
-                password=DEMO_PASSWORD,
+                password=password,
                 first_name=first,
                 last_name=last,
             )
@@ -360,8 +231,12 @@ class Command(BaseCommand):
             teams[spec[3]].managers.add(manager)
             AgentProfile.objects.filter(user=manager).update(accepts_new_cases=False)
             managers.append(manager)
-        admin = User.objects.create_superuser(
-            username="admin", email="admin@caseowner.test", password=DEMO_PASSWORD
+        admin = User.objects.create(
+            username="admin",
+            email="admin@caseowner.test",
+            password=password,
+            is_staff=True,
+            is_superuser=True,
         )
         for user in [*agents, *managers, admin]:
             Token.objects.get_or_create(user=user)
@@ -667,29 +542,32 @@ class Command(BaseCommand):
                     ),
                     actions_taken=SUMMARY.actions_taken,
                     customer_expectations=SUMMARY.customer_expectations,
-                    next_step=SUMMARY.next_step,
+                    # a later offer than the story's: a summary of its own, never a copy
+                    next_step=WAITING_OFFER_NEXT_STEP,
                 ),
                 reason="workload",
                 briefed_commitments=[c.id for c in _open_brief(case)],
             )
 
     def _oliver_on_a_course(self, helen: Any) -> None:
-        """Oliver (Billing, backed up by Amelia) is on a course from the next working day
-        for three days: the dashboard's "away or leaving soon" lists him, his cover and the
-        promises due meanwhile, and links to "cover for"."""
+        """Oliver (Billing, backed up by Amelia) is on a course today and the next two
+        working days: Amelia's queue shows the cases she covers for him, his customers are
+        pointed to her, and the dashboard's "away" lists him, his cover and the promises due
+        meanwhile, with a link to "cover for"."""
         User = get_user_model()
         oliver, amelia = User.objects.get(username="oliver"), User.objects.get(username="amelia")
         AgentProfile.objects.filter(user=oliver).update(backup_agent=amelia)
         zone = ZoneInfo(TEAMS[0][1])
-        day = timezone.now().astimezone(zone).date() + timedelta(days=1)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        starts = datetime.combine(day, time(9), tzinfo=zone)
+        today = timezone.now().astimezone(zone).date()
+        back, working_days = today, 0
+        while working_days < 3:
+            back += timedelta(days=1)
+            working_days += back.weekday() < 5
         away_services.absence_record(
             agent=oliver,
             by=helen,
-            starts_at=starts,
-            ends_at=starts + timedelta(days=3),
+            starts_at=datetime.combine(today, time(0), tzinfo=zone),
+            ends_at=datetime.combine(back, time(9), tzinfo=zone),
             note="Training course",
         )
 
@@ -700,25 +578,66 @@ class Command(BaseCommand):
                 commitment_services.commitment_mark_kept(commitment=commitment, by=case.owner)
 
     def _deliver_backlog(self) -> None:
-        """Send what the story queued (to the console by default) before the server starts."""
+        """Send what the story queued before the server starts (in development, to the
+        mailbox read on /dev/mail/)."""
         for _ in range(100):
             if not outbox_sweep().claimed and not outbox_in_flight():
                 break
 
+    def _print_summary(self, seconds: float) -> None:
+        """A few lines on what was built, where the emails went, and who is away."""
+        site = settings.SITE_URL
+        emails = sum(
+            model.objects.filter(channel=NotificationChannel.EMAIL, status="sent").count()
+            for model in (Notification, DeliveryLog)
+        )
+        if settings.EMAIL_BACKEND == "demo.mailbox.MailboxBackend":
+            where = f"read them at {site}/dev/mail/"
+        else:
+            where = f"sent through {settings.EMAIL_BACKEND}"
+        oliver = AgentProfile.objects.select_related("backup_agent__agent_profile").get(
+            user__username="oliver"
+        )
+        absence = Absence.objects.filter(agent=oliver.user).order_by("-starts_at").first()
+        covered = Case.objects.filter(owner=oliver.user).exclude(
+            status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED]
+        )
+        back = (
+            absence.ends_at.astimezone(ZoneInfo(TEAMS[0][1])).strftime("%a %d %b, %H:%M")
+            if absence is not None
+            else "?"
+        )
+        cover = display_name(oliver.backup_agent) if oliver.backup_agent else "nobody"
+        self.stdout.write(
+            "\n".join(
+                [
+                    f"Demo loaded in {seconds:.0f} s: {Team.objects.count()} teams, "
+                    f"{AgentProfile.objects.count()} agents and managers, "
+                    f"{Customer.objects.count()} customers, {Case.objects.count()} cases "
+                    f"over {HISTORY_WEEKS} weeks.",
+                    f"  {emails} emails to customers and staff: {where}",
+                    f"  {oliver.display_name} is away today (back {back}); {cover} covers his "
+                    f"{covered.count()} open cases.",
+                ]
+            )
+        )
+
     def _print_logins(self) -> None:
         token = Token.objects.filter(user__username=AGENTS[0][0]).first()
+        site = settings.SITE_URL
         self.stdout.write(
             "\n".join(
                 [
                     "",
-                    "caseowner demo — http://127.0.0.1:8000/",
+                    f"caseowner demo — {site}/",
                     f"  agents:   amelia, oliver, jonas, lena, grace … password {DEMO_PASSWORD}",
                     f"  managers: helen (Billing), stefan (Support), denise (Deliveries) "
                     f"password {DEMO_PASSWORD}",
-                    f"  admin:    admin / {DEMO_PASSWORD}  → http://127.0.0.1:8000/admin/",
+                    f"  admin:    admin / {DEMO_PASSWORD}  → {site}/admin/",
                     f"  API:      curl -H 'Authorization: Token {token.key if token else '…'}' "
-                    "http://127.0.0.1:8000/api/v1/queue/",
-                    "  API docs: http://127.0.0.1:8000/api/docs/",
+                    f"{site}/api/v1/queue/",
+                    f"  API docs: {site}/api/docs/",
+                    f"  emails:   {site}/dev/mail/",
                     "",
                 ]
             )
