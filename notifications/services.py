@@ -185,6 +185,8 @@ def outbox_reclaim_expired(
                 finished_at=now,
                 last_error="no answer from the worker after the last attempt (lease expired)",
             )
+            # failed for good as surely as a refusal: the apps above hear of it once committed
+            transaction.on_commit(lambda: [hooks.run_delivery_failed(pk) for pk in spent])
         claims = [Claim(notification_id=pk, attempt=attempts + 1) for pk, attempts in again]
         if claims:
             Notification.objects.filter(id__in=[c.notification_id for c in claims]).update(

@@ -207,3 +207,27 @@ def test_a_failed_email_to_staff_is_no_task(world, monkeypatch):
         .exists()
     )
     assert OwnerTask.objects.filter(case=case).count() == 1
+
+
+def test_a_notice_whose_last_worker_died_is_a_task_too(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.services import outbox_reclaim_expired
+
+    case = open_case(world)
+    notice = acknowledgement(case)
+    Notification.objects.filter(pk=notice.pk).update(
+        status=NotificationStatus.SENDING,
+        attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        lease_expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        _, failed = outbox_reclaim_expired()
+    assert failed == 1
+    [task] = OwnerTask.objects.filter(case=case)
+    assert task.dedupe_key == f"undelivered:notice:{notice.pk}"
+    assert "lease expired" in task.reason
