@@ -186,7 +186,7 @@ def outbox_reclaim_expired(
                 last_error="no answer from the worker after the last attempt (lease expired)",
             )
             # failed for good as surely as a refusal: the apps above hear of it once committed
-            transaction.on_commit(lambda: [hooks.run_delivery_failed(pk) for pk in spent])
+            transaction.on_commit(lambda: _tell_failed(spent))
         claims = [Claim(notification_id=pk, attempt=attempts + 1) for pk, attempts in again]
         if claims:
             Notification.objects.filter(id__in=[c.notification_id for c in claims]).update(
@@ -194,6 +194,11 @@ def outbox_reclaim_expired(
             )
             transaction.on_commit(lambda: _dispatch(claims))
     return claims, len(spent)
+
+
+def _tell_failed(notification_ids: list[int]) -> None:
+    for notification_id in notification_ids:
+        hooks.run_delivery_failed(notification_id)
 
 
 def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None = None) -> int:
