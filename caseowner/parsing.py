@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date as _iso_date
 from django.utils.dateparse import parse_datetime as _iso_datetime
 from django.utils.deconstruct import deconstructible
+from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework import serializers
 
@@ -312,6 +313,37 @@ class DateFormField(forms.DateField):
         if isinstance(value, str) and not value.isascii():
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
+
+
+_FORMAT_WORDS = (("%d", "dd"), ("%m", "mm"), ("%Y", "yyyy"), ("%y", "yy"))
+
+
+class LocaleDateInput(forms.DateInput):
+    """A date typed in the page's locale ("dd/mm/yyyy" for a British team), shown in it and
+    said so in the placeholder. The browser's own date picker wrote the date in the
+    browser's locale (mm/dd/yyyy in an American one) whatever the page's; the field still
+    reads ISO dates (links carry them) beside the locale's."""
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs={"inputmode": "numeric", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        """An ISO date from a link in the locale's format; what a person typed as typed."""
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        return super().format_value(value)
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        shape = self.format or get_format("DATE_INPUT_FORMATS")[0]
+        for code, word in _FORMAT_WORDS:
+            shape = shape.replace(code, word)
+        context["widget"]["attrs"].setdefault("placeholder", shape)
+        context["widget"]["attrs"].setdefault("title", f"A date, as {shape}")
+        return context
 
 
 class DateTimeFormField(forms.DateTimeField):

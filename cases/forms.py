@@ -272,12 +272,8 @@ class ReviewForm(forms.Form):
 class AuditFilterForm(forms.Form):
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label="From", required=False, widget=parsing.LocaleDateInput())
+    date_to = forms.DateField(label="To", required=False, widget=parsing.LocaleDateInput())
     flagged = forms.BooleanField(label="Flagged only", required=False)
     score_below = parsing.IntegerFormField(
         label="Score below", required=False, min_value=0, max_value=101

@@ -59,3 +59,10 @@ def test_a_british_date_and_an_iso_date_are_the_same_day():
     assert british.is_valid() and iso.is_valid()
     assert british.cleaned_data["to"] == iso.cleaned_data["to"]
     assert british.cleaned_data["to"].month == 3
+
+
+def test_the_hand_off_audits_dates_are_in_the_pages_locale_too():
+    html = manager_page("/manage/handoffs/?date_from=2026-03-01")
+    assert 'type="date"' not in html
+    assert html.count('placeholder="dd/mm/yyyy"') == 2
+    assert 'value="01/03/2026"' in html
