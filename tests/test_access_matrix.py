@@ -296,6 +296,7 @@ def _bodies(matrix_world: dict) -> dict[str, dict]:
             "ends_at": (timezone.now() + timedelta(days=41)).isoformat(),
         },
         "api-my-availability": {"away": True, "note": "Unwell"},
+        "api-team-cover": {"on_duty": matrix_world["spare"].pk, "backups": []},
         "api-agent-cover-for": {
             "receivers": [matrix_world["spare"].pk],
             "cases": [
@@ -400,7 +401,14 @@ WEBHOOK_ENDPOINT = signed_in(
     owner=REFUSED, colleague=REFUSED, outsider=REFUSED, other_manager=HIDDEN
 )
 
+# A team's backups and on-duty agent: its managers (and staff); its agents are refused (API)
+# or do not see the page; other teams never see the team.
+TEAM_COVER_API = signed_in(owner=REFUSED, colleague=REFUSED, outsider=HIDDEN, other_manager=HIDDEN)
+TEAM_COVER_PAGE = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN, other_manager=HIDDEN)
+
 RULES: dict[str, dict[str, dict[str, str]]] = {
+    "api-team-cover": {"GET": TEAM_COVER_API, "PUT": TEAM_COVER_API},
+    "team-cover": {"GET": TEAM_COVER_PAGE, "POST": TEAM_COVER_PAGE},
     "api-webhook-events": {"GET": MANAGERS_API},
     "api-webhook-endpoints": {"GET": MANAGERS_API, "POST": WEBHOOK_ADD},
     "api-webhook-endpoint": {"GET": WEBHOOK_ENDPOINT, "DELETE": WEBHOOK_ENDPOINT},
