@@ -11,7 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -244,25 +249,29 @@ class _SetActiveApi(APIView):
         return Response(EndpointOut(endpoint).data)
 
 
-@extend_schema(
-    operation_id="webhooks_endpoints_pause",
-    request=None,
-    responses={
-        200: OpenApiResponse(
-            EndpointOut,
-            description="Paused: no event is queued for it; queued ones fail (redeliverable).",
-        ),
-        **error_responses(401, 403, 404),
-    },
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="webhooks_endpoints_pause",
+        request=None,
+        responses={
+            200: OpenApiResponse(
+                EndpointOut,
+                description="Paused: no event is queued for it; queued ones fail (redeliverable).",
+            ),
+            **error_responses(401, 403, 404),
+        },
+    )
 )
 class WebhookPauseApi(_SetActiveApi):
     active = False
 
 
-@extend_schema(
-    operation_id="webhooks_endpoints_resume",
-    request=None,
-    responses={200: EndpointOut, **error_responses(401, 403, 404)},
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="webhooks_endpoints_resume",
+        request=None,
+        responses={200: EndpointOut, **error_responses(401, 403, 404)},
+    )
 )
 class WebhookResumeApi(_SetActiveApi):
     active = True

@@ -68,7 +68,7 @@ class BackupIn(serializers.Serializer):
 
 
 class TeamCoverApi(APIView):
-    class CoverIn(serializers.Serializer):
+    class TeamCoverIn(serializers.Serializer):
         on_duty = IdField(allow_null=True, help_text="An active agent of the team; null: nobody.")
         backups = BackupIn(  # type: ignore[call-arg]  # the stubs lack ListSerializer's max_length
             many=True,
@@ -88,14 +88,14 @@ class TeamCoverApi(APIView):
 
     @extend_schema(
         operation_id="teams_cover_update",
-        request=CoverIn,
+        request=TeamCoverIn,
         responses={200: TeamCoverOut, **error_responses(400, 401, 403, 404)},
         description="Set the on-duty agent and agents' backups in one change, all or nothing "
         "(team managers). " + ERRORS,
     )
     def put(self, request: Request, team_id: int) -> Response:
         team = _team(request, team_id)
-        data = self.CoverIn(data=request.data)
+        data = self.TeamCoverIn(data=request.data)
         data.is_valid(raise_exception=True)
         cover = team_cover_update(
             team=team,
