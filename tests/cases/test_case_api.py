@@ -188,7 +188,7 @@ BAD_CREATES = [
     ({"channel": "email", "subject": "x"}, "invalid_input"),
     ({"channel": "email", "subject": "x", "customer": 999999}, "customer_not_found"),
     ({"channel": "email", "subject": "x", "customer": "abc"}, "invalid_input"),
-    ({"channel": "email", "subject": "x", "new_customer": {"name": ""}}, "invalid_input"),
+    ({"channel": "email", "subject": "x", "new_customer": {"name": ""}}, "invalid_customer"),
     (
         {"channel": "email", "subject": "x", "new_customer": {"name": "A", "time_zone": "Mars/X"}},
         "invalid_input",
