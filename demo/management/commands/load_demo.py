@@ -31,6 +31,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from cases.availability import services as away_services
+from cases.availability.backups import team_cover_update
 from cases.customers import services as customer_services
 from cases.handoffs import services as handoff_services
 from cases.handoffs.gate import HandoffSummary
@@ -230,7 +231,10 @@ class Command(BaseCommand):
         meanwhile, with a link to "cover for"."""
         User = get_user_model()
         oliver, amelia = User.objects.get(username="oliver"), User.objects.get(username="amelia")
-        AgentProfile.objects.filter(user=oliver).update(backup_agent=amelia)
+        billing = Team.objects.get(name=TEAMS[0][0])
+        team_cover_update(
+            team=billing, by=helen, on_duty=billing.on_duty_id, backups={oliver.pk: amelia.pk}
+        )
         zone = ZoneInfo(TEAMS[0][1])
         today = timezone.now().astimezone(zone).date()
         back, working_days = today, 0
