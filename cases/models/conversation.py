@@ -102,7 +102,7 @@ class InboundMessage(models.Model):
     message staff route when it matched no case (never dropped)."""
 
     # A digest of the Message-ID and the content
-    # (``cases.conversations.inbound.inbound_dedupe_key``): a second delivery is the same row,
+    # (``cases.conversations.mime.inbound_dedupe_key``): a second delivery is the same row,
     # a different message reusing an id is a new one.
     dedupe_key = models.CharField(max_length=255, unique=True)
     message_id = models.CharField(max_length=255, blank=True)

@@ -11,12 +11,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from cases.conversations.inbound import (
-    MIME_DEPTH_MAX,
     InboundTooLarge,
     InboundUnreadable,
     inbound_mail_receive,
     inbound_message_attach,
 )
+from cases.conversations.mime import MIME_DEPTH_MAX
 from cases.conversations.receiver import InboundHandler
 from cases.conversations.services import contact_reply_send, reply_address
 from cases.errors import CaseRuleError
@@ -203,7 +203,7 @@ def test_messages_stored_before_get_the_new_key_so_a_redelivery_is_recognised(wo
 
     from django.apps import apps
 
-    from cases.conversations.inbound import inbound_dedupe_key
+    from cases.conversations.mime import inbound_dedupe_key
 
     migration = import_module("cases.migrations.0021_inbound_dedupe_by_content")
     raw = raw_mail(to=reply_address(world["case"].pk), message_id="<old@example.org>")
