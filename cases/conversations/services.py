@@ -229,6 +229,18 @@ def contact_record(
 # --- the reply written on the case page ------------------------------------------------------
 
 
+def reply_signature_context(case: Case, by: User) -> dict:
+    """The writer signs their own words (no send-time point of contact here): the owner's
+    cover while the owner is away signs "<cover>, covering for <owner>" beside the owner's
+    return; anyone else signs with their own card, and the email says nothing of a cover."""
+    context = without_point_of_contact_marker(customer_context(case))
+    writer = owner_contact(by)
+    if context.get("covering") and context.get("cover") == writer:
+        return context
+    context = {k: v for k, v in context.items() if k not in ("covering", "cover", "owner_back")}
+    return {**context, "owner": writer}
+
+
 @transaction.atomic
 def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
     """Email the customer the writer's own words, as a contact on the case.
@@ -272,17 +284,11 @@ def contact_reply_send(*, case: Case, by: User, body: str) -> Contact:
         by=by,
     )
     contact = recorded.contact
-    writer = owner_contact(by)
     notification = customer_notice_enqueue(
         case=case,
         by=by,
         template="cases/email/reply",
-        # The writer signs their own words: no send-time point of contact here.
-        context={
-            **without_point_of_contact_marker(customer_context(case)),
-            "owner": writer,
-            "text": contact.body,
-        },
+        context={**reply_signature_context(case, by), "text": contact.body},
         dedupe_key=f"contact:{contact.pk}:reply",
         tags=[f"contact:{contact.pk}"],
         headers=EmailHeaders(

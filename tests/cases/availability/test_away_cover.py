@@ -90,7 +90,7 @@ def test_the_customer_page_and_the_delay_notice_name_the_cover_then_the_owner_ag
     delay = notices("renegotiated").get()
     email = render_email(template=delay.template, context=delay.context)
     assert (
-        "I am away until Thursday 19 March 2026, 05:00 EDT. Until then Ben Ortiz is looking "
+        "Ana Ruiz is away until Thursday 19 March 2026, 05:00 EDT. Until then I am looking "
         "after your case:"
     ) in email.text
     assert "Phone: +44 20 7946 0001" in email.text
