@@ -107,7 +107,9 @@ class EndpointIn(serializers.Serializer):
         max_length=len(EVENTS),
         help_text="Events to send; empty or absent: every event.",
     )
-    description = serializers.CharField(max_length=200, required=False, default="")
+    description = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True
+    )
 
 
 class RotateIn(serializers.Serializer):

@@ -7,7 +7,8 @@ Every function here queues outbox rows in the caller's transaction; nothing is s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import icalendar
@@ -58,6 +59,17 @@ def promise_calendar_id(commitment: Commitment) -> tuple[str, int]:
     ) is not None:
         first, sequence = earlier, sequence + 1
     return _calendar_uid(first.pk), sequence
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(tzid: str, year: int) -> icalendar.Timezone:
+    """The zone's VTIMEZONE for the years around a promise, built once per zone and year.
+
+    icalendar's default spans 1970-2038 and costs milliseconds per entry; a promise needs the
+    rules of the year it falls in (and its neighbours, for entries near the new year)."""
+    return icalendar.Timezone.from_tzid(
+        tzid, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1)
+    )
 
 
 def _calendar_uid(first_id: int) -> str:
@@ -112,7 +124,8 @@ def commitment_ics(
         )
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     cal.add_component(event)
-    cal.add_missing_timezones()
+    for tzid in cal.get_missing_tzids():
+        cal.subcomponents.insert(0, _vtimezone(tzid, start.year))
     return Attachment(
         filename=f"{case.ref}-promise-{commitment.pk}.ics",
         content_type="text/calendar",
