@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
