@@ -193,6 +193,7 @@ def covering_payload(sections: list[Any]) -> list[dict[str, Any]]:
                     "status": case.status,
                     "next_due_at": iso(case.next_due_at, tz),
                     "overdue": is_overdue(case.next_due_at, now),
+                    "customer_replied": case.awaiting_reply_since is not None,
                 }
                 for case in section.cases
             ],

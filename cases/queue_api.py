@@ -79,6 +79,9 @@ class CoveredCaseOut(serializers.Serializer):
     status = serializers.CharField()
     next_due_at = serializers.DateTimeField(allow_null=True)
     overdue = serializers.BooleanField()
+    customer_replied = serializers.BooleanField(
+        help_text="The customer wrote and nobody has answered them since."
+    )
 
 
 class CoveringOut(serializers.Serializer):

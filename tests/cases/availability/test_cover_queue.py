@@ -117,3 +117,20 @@ def test_the_covered_cases_cost_the_same_queries_however_many(away, open_case):
         many = _queries(away["cover"], "/api/v1/queue/")
         assert _api(away["cover"])["covering"][0]["count"] == 9
     assert many == few
+
+
+def test_a_customers_reply_flags_the_covered_case_on_the_page_and_in_the_api(away):
+    from cases.conversations.inbound import inbound_mail_receive
+    from cases.mail_thread import reply_address
+    from tests.mail import raw_mail
+
+    replied = away["cases"][1]
+    with time_machine.travel(DURING, tick=False):
+        raw = raw_mail(to=reply_address(replied.pk), text="Any news on the refund?")
+        inbound_mail_receive(raw=raw, via="smtp")
+        html, body = _page(away["cover"]), _api(away["cover"])
+    section = html.split("Covering for Oliver Bennett")[1].split("</section>")[0]
+    row = section.split(f">{replied.ref}</a>")[1].split("</tr>")[0]
+    assert "customer replied" in row and section.count("customer replied") == 1
+    flags = {c["ref"]: c["customer_replied"] for c in body["covering"][0]["cases"]}
+    assert flags == {c.ref: c.pk == replied.pk for c in away["cases"]}
