@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
 from caseowner.types import User
 from cases.customers.links import customer_url
@@ -366,7 +366,14 @@ def owner_task_create(
 # The context marker of a customer notice: at send time ``point_of_contact_refresh`` names
 # the point of contact as it is then (a hand-off or an absence since it was queued).
 POINT_OF_CONTACT_MARKER = "point_of_contact_case_id"
-POINT_OF_CONTACT_KEYS = ("owner", "covering", "cover", "owner_back", "next_due_by_cover")
+POINT_OF_CONTACT_KEYS = (
+    "owner",
+    "covering",
+    "cover",
+    "owner_back",
+    "next_due_by_cover",
+    "from_name",
+)
 
 
 def customer_context(case: Case) -> dict:
@@ -418,12 +425,16 @@ def point_of_contact_context(case: Case) -> dict:
     """The owner's card and, while they are away, the cover's: as they are now. While the
     owner is away their card keeps their name and title only: the cover's card is the one
     way to reach anyone that the email gives (never the away owner's direct email, phone or
-    hours)."""
+    hours). The cover writes it and it comes from them (``from_name``, the sender's name)."""
     contact = point_of_contact(case=case, at=timezone.now())
     context: dict = {"owner": contact.owner}
     if contact.covering:
         context["owner"] = {**contact.owner, "email": "", "phone": "", "working_hours": ""}
         context.update(cover_context(contact, case.customer.time_zone))
+        names = {"name": contact.contact["name"], "owner": contact.owner["name"]}
+        with translation.override(case.customer.language or settings.LANGUAGE_CODE):
+            signs = gettext("%(name)s, covering for %(owner)s") % names
+        context["from_name"] = f"{signs} via {settings.ORGANISATION_NAME}"
     return context
 
 

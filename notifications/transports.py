@@ -103,10 +103,11 @@ class EmailTransport:
                 pass
 
     def build(self, notification: Notification) -> EmailMultiAlternatives:
+        context = context_refresh(notification.context)
         try:
             rendered = render_email(
                 template=notification.template,
-                context=context_refresh(notification.context),
+                context=context,
                 recipient_name=notification.recipient_name,
             )
         except TemplateMissing as exc:
@@ -124,10 +125,9 @@ class EmailTransport:
         if options.get("references"):
             headers["References"] = " ".join(options["references"])
         from_email = None
-        if options.get("from_name"):
-            from_email = formataddr(
-                (options["from_name"], parseaddr(settings.DEFAULT_FROM_EMAIL)[1])
-            )
+        # the headers' sender name, else the one the context names when sent (a cover's)
+        if from_name := options.get("from_name") or context.get("from_name"):
+            from_email = formataddr((from_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
         message = _BuiltOnce(
             subject=rendered.subject,
             body=rendered.text,

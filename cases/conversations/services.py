@@ -237,7 +237,11 @@ def reply_signature_context(case: Case, by: User) -> dict:
     writer = owner_contact(by)
     if context.get("covering") and context.get("cover") == writer:
         return context
-    context = {k: v for k, v in context.items() if k not in ("covering", "cover", "owner_back")}
+    context = {
+        k: v
+        for k, v in context.items()
+        if k not in ("covering", "cover", "owner_back", "from_name")
+    }
     return {**context, "owner": writer}
 
 

@@ -1,10 +1,15 @@
-"""While the owner is away the cover writes the customer's emails and signs them, "Ben Ortiz,
-covering for Ana Ruiz", in the text and the HTML part and in the customer's language; the
+"""While the owner is away the cover writes the customer's emails, signs them and sends them
+("Ben Ortiz, covering for Ana Ruiz" in the text, the HTML part and the From), in the customer's
+language; the
 cover block names the owner and their return. Once the owner is back, the owner signs again."""
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
+from email.utils import parseaddr
+
 import time_machine
+from django.conf import settings
 
 from cases.availability.services import absence_record
 from cases.conversations.services import contact_reply_send
@@ -36,6 +41,12 @@ def _sent(notification: Notification) -> tuple[str, str]:
     return message.body, message.alternatives[0][0]
 
 
+def _sender(notification: Notification) -> str:
+    """The display name of the email's From, as sent."""
+    name = parseaddr(EmailTransport().build(notification).from_email)[0]
+    return str(make_header(decode_header(name)))
+
+
 def test_an_apology_during_the_absence_is_signed_by_the_cover_for_the_owner(team, agent, open_case):
     with time_machine.travel(MONDAY, tick=False):
         case = open_case()
@@ -43,7 +54,10 @@ def test_an_apology_during_the_absence_is_signed_by_the_cover_for_the_owner(team
         _away_with_cover(team, agent)
     with time_machine.travel(london(2026, 3, 17, 12, 5), tick=False):
         commitments_sweep_due()
-        text, html = _sent(notices("missed").get(context__description__startswith="Call"))
+        apology = notices("missed").get(context__description__startswith="Call")
+        text, html = _sent(apology)
+        sender = _sender(apology)
+    assert sender == f"Ben Ortiz, covering for Ana Ruiz via {settings.ORGANISATION_NAME}"
     assert "Kind regards,\nBen Ortiz, covering for Ana Ruiz" in text
     assert "<strong>Ben Ortiz, covering for Ana Ruiz</strong>" in html
     assert "Ana Ruiz is away until Monday 23 March 2026" in text
@@ -63,6 +77,8 @@ def test_a_german_customer_reads_the_cover_signing_in_german(team, agent, open_c
             commitment=callback, by=agent, due=london(2026, 3, 30, 12), reason="Teile fehlen."
         )
         text, html = _sent(notices("renegotiated").get())
+        sender = _sender(notices("renegotiated").get())
+    assert sender.startswith("Ben Ortiz, in Vertretung für Ana Ruiz")
     assert "Ben Ortiz, in Vertretung für Ana Ruiz" in text
     assert "Ben Ortiz, in Vertretung für Ana Ruiz" in html
     assert "Bis dahin kümmere ich mich um Ihr Anliegen:" in text
@@ -79,6 +95,8 @@ def test_the_owner_signs_again_once_back(team, agent, open_case):
             commitment=callback, by=agent, due=london(2026, 3, 30, 12), reason="Parts are late."
         )
         text, html = _sent(notices("renegotiated").get())
+        sender = _sender(notices("renegotiated").get())
+    assert "covering" not in sender
     assert "Kind regards,\nAna Ruiz" in text
     assert "covering for" not in text + html and "Ben Ortiz" not in text
 
