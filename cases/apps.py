@@ -10,7 +10,7 @@ class CasesConfig(AppConfig):
         closed expires with it; customer notices name the point of contact at send time."""
         from django.db.backends.signals import connection_created
 
-        from cases import events, hooks, notices, undelivered
+        from cases import events, hooks, notice_contact, undelivered
         from cases.customers.search_text import register_sqlite_functions
         from cases.handoffs import sweep as handoff_sweep
         from cases.models import EventKind
@@ -30,7 +30,7 @@ class CasesConfig(AppConfig):
         hooks.register(notification_hooks.delivery_failed, undelivered.notice_delivery_failed)
         # Customer notices name the point of contact when they are sent.
         context_refresher_register(
-            notices.POINT_OF_CONTACT_MARKER, notices.point_of_contact_refresh
+            notice_contact.POINT_OF_CONTACT_MARKER, notice_contact.point_of_contact_refresh
         )
         # A delivery's log lines name the case its message is about.
         log_context_key_register("case_ref")

@@ -35,12 +35,8 @@ from cases.models import (
     EventKind,
     InboundMessage,
 )
-from cases.notices import (
-    customer_context,
-    customer_notice_enqueue,
-    reply_address_check,
-    without_point_of_contact_marker,
-)
+from cases.notice_contact import without_point_of_contact_marker
+from cases.notices import customer_context, customer_notice_enqueue, reply_address_check
 from cases.permissions import can_change_case, is_team_manager, is_team_member
 from cases.recipients import display_name, owner_contact
 from cases.services import User, case_event_record
