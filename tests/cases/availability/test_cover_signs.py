@@ -67,6 +67,42 @@ def test_an_apology_during_the_absence_is_signed_by_the_cover_for_the_owner(team
     assert "Kind regards,\nAna Ruiz" not in text
 
 
+def test_the_covers_apology_says_the_owner_is_responsible_and_the_cover_looks_after_it(
+    team, agent, open_case
+):
+    with time_machine.travel(MONDAY, tick=False):
+        case = open_case()
+        promise(case, agent, due=london(2026, 3, 17, 12))
+        _away_with_cover(team, agent)
+    with time_machine.travel(london(2026, 3, 17, 12, 5), tick=False):
+        commitments_sweep_due()
+        text, html = _sent(notices("missed").get(context__description__startswith="Call"))
+    said = (
+        "Ana Ruiz is responsible for your case and answerable for it; "
+        "I am looking after it in the meantime."
+    )
+    assert said in text
+    assert said in html
+    assert "I am responsible" not in text + html  # the cover signs: it is not theirs
+
+
+def test_a_german_customer_reads_whose_case_it_is_in_the_covers_apology(team, agent, open_case):
+    with time_machine.travel(MONDAY, tick=False):
+        case = open_case(customer=CustomerFactory(language="de", time_zone="Europe/Berlin"))
+        promise(case, agent, due=london(2026, 3, 17, 12))
+        _away_with_cover(team, agent)
+    with time_machine.travel(london(2026, 3, 17, 12, 5), tick=False):
+        commitments_sweep_due()
+        text, html = _sent(notices("missed").get(context__description__startswith="Call"))
+    said = (
+        "Ana Ruiz ist für Ihr Anliegen verantwortlich und steht dafür ein; "
+        "in der Zwischenzeit kümmere ich mich darum."
+    )
+    assert said in text
+    assert said in html
+    assert "Ich bin für Ihr Anliegen verantwortlich" not in text + html
+
+
 def test_a_german_customer_reads_the_cover_signing_in_german(team, agent, open_case):
     with time_machine.travel(MONDAY, tick=False):
         case = open_case(customer=CustomerFactory(language="de", time_zone="Europe/Berlin"))
