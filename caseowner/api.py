@@ -193,7 +193,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(error_body(*_TOO_LARGE), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, RuleError):
         body = {**exc.extra, **error_body(exc.code, exc.message, exc.fields)}
-        return Response(body, status=exc.status_code)
+        return Response(body, status=exc.status_code, headers=exc.headers or None)
     if isinstance(exc, DjangoValidationError):
         fields = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}

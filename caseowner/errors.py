@@ -22,6 +22,7 @@ class RuleError(Exception):
         fields: dict[str, list[str]] | None = None,
         status: int | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -30,6 +31,8 @@ class RuleError(Exception):
         # More keys of the error body for the codes that document them (``customer_exists``
         # carries ``match``: the existing record).
         self.extra = extra or {}
+        # Response headers the refusal carries (a 412 gives the record's current ``ETag``).
+        self.headers = headers or {}
         if status is not None:
             self.status_code = status
 

@@ -2,8 +2,9 @@
 
 A client reads a record (``GET`` answers its ``ETag``), changes it, and sends the ``PATCH``
 with ``If-Match: <that ETag>``. When someone else changed the record in between, the
-``PATCH`` is refused, 412 ``precondition_failed``, and changes nothing: the client reads the
-record again and decides. Without ``If-Match`` a ``PATCH`` applies as before.
+``PATCH`` is refused, 412 ``precondition_failed``, and changes nothing; the refusal carries the
+record's current ``ETag``, so the client reads the record again and decides. Without
+``If-Match`` a ``PATCH`` applies as before.
 
 The version is a digest of every column of the record's row, so any change to the row
 (whichever service or page made it) is a new version. The service compares it with the row
@@ -47,7 +48,8 @@ def if_match_holds(if_match: str, current: str) -> bool:
 def require_if_match(if_match: str | None, instance: models.Model) -> None:
     """Refuse, 412 ``precondition_failed``, a change made against another version of
     ``instance`` than the one it has now. Call it with the row locked, before writing.
-    ``None`` (no ``If-Match`` header) always passes."""
+    ``None`` (no ``If-Match`` header) always passes. The refusal's ``ETag`` header is the
+    version it has now (RFC 9110 lets a 412 say it), so the client knows what to read."""
     if if_match is None:
         return
     current = etag_of(instance)
@@ -58,6 +60,7 @@ def require_if_match(if_match: str | None, instance: models.Model) -> None:
             "decide whether your change still applies.",
             status=412,
             fields={IF_MATCH: ["Not the record's current ETag."]},
+            headers={"ETag": current},
         )
 
 
@@ -81,7 +84,8 @@ ETAG_PARAMETER = OpenApiParameter(
     "ETag",
     str,
     location=OpenApiParameter.HEADER,
-    response=[200],
+    response=[200, 412],
     description="The record's current version: send it back as If-Match on a PATCH so that "
-    "you never overwrite a change you have not seen.",
+    "you never overwrite a change you have not seen. A 412 carries it too: the version the "
+    "record has now.",
 )

@@ -51,6 +51,21 @@ def test_a_patch_against_a_stale_case_is_refused_and_changes_nothing(world):
     assert world["case"].priority == "urgent"
 
 
+def test_a_stale_patch_answers_the_records_current_etag_to_read_again(world):
+    owner, manager = client_for(world["owner"]), client_for(world["manager"])
+    for path in (_case_path(world), _customer_path(world)):
+        etag = owner.get(path)["ETag"]
+        change = {"priority": "urgent"} if "cases" in path else {"addressed_as": "Sam"}
+        assert manager.patch(path, change, format="json").status_code == 200
+        current = owner.get(path)["ETag"]
+        stale = owner.patch(path, change, format="json", headers={"If-Match": etag})
+        assert_error(stale, 412, "precondition_failed")
+        assert stale["ETag"] == current != etag
+        # with it the client's next PATCH applies
+        again = owner.patch(path, change, format="json", headers={"If-Match": stale["ETag"]})
+        assert again.status_code == 200, again.content
+
+
 @pytest.mark.parametrize(
     "if_match,status", [(None, 200), ("*", 200), ("W/{etag}", 412), ('"nope", {etag}', 200)]
 )
@@ -128,3 +143,4 @@ def test_the_schema_documents_etag_and_if_match(client):
         assert "412" in patch["responses"]
         for method in ("get", "patch"):
             assert "ETag" in schema["paths"][path][method]["responses"]["200"]["headers"]
+        assert "ETag" in patch["responses"]["412"]["headers"]
