@@ -186,12 +186,13 @@ def case_open(
     return case
 
 
-def owner_told_of_case(*, case: Case, by: User, by_rule: bool) -> None:
+def owner_told_of_case(*, case: Case, by: User | None, by_rule: bool) -> None:
     """A new owner hears of their case at once (the queue shows it too), whatever made them
-    owner: the team's rule, or another agent naming them. Once per owner and case (the dedupe
-    key). Nobody is told what they did themselves: an agent who opened a case and owns it is
-    looking at it."""
-    if case.owner_id == by.pk:
+    owner: the team's rule, another agent naming them, or (``by`` None) the product itself,
+    which opens a follow-up when a customer writes long after their case was resolved. Once
+    per owner and case (the dedupe key). Nobody is told what they did themselves: an agent
+    who opened a case and owns it is looking at it."""
+    if by is not None and case.owner_id == by.pk:
         return
     notification_enqueue(
         recipient=agent_recipient(case.owner),
@@ -205,8 +206,10 @@ def owner_told_of_case(*, case: Case, by: User, by_rule: bool) -> None:
             "customer_email": case.customer.email,
             "channel": case.get_channel_display(),
             "description": case.description,
-            # "" when the team's rule chose them
-            "assigned_by_name": "" if by_rule else display_name(by),
+            # "" when the team's rule chose them (or nobody did: a follow-up)
+            "assigned_by_name": "" if by_rule or by is None else display_name(by),
+            # the resolved case a customer's late reply opened this one to follow up
+            "follow_up_of": case.follow_up_of.ref if case.follow_up_of else "",
         },
         dedupe_key=f"case:{case.pk}:assigned:{case.owner_id}",
         tags=[f"case:{case.pk}"],

@@ -3,7 +3,8 @@
 Within the team's ``follow_up_after_days`` of the case's resolution the case reopens (the
 customer's answer says it is not done); later it is a new matter: a follow-up case opens,
 linked to the old one (``Case.follow_up_of``), with the same owner while they are an active
-agent of the team (else the team's rule), and the message is filed there. Either way the
+agent of the team (else the team's rule), and the message is filed there; its owner is told
+once, as the owner of any new case is. Either way the
 message is a contact from the customer, so the owner's queue flags "customer replied".
 Automatic mail (auto-replies, bounces) never reaches here: it changes nothing.
 """
@@ -19,7 +20,7 @@ from caseowner.types import User
 from cases.locking import lock_case
 from cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Channel, EventKind
 from cases.permissions import is_team_member
-from cases.services import agent_pick_by_rule, case_event_record, case_open
+from cases.services import agent_pick_by_rule, case_event_record, case_open, owner_told_of_case
 
 REOPEN_REASON = "The customer replied."
 
@@ -91,6 +92,8 @@ def _reopen_or_follow_up(*, case: Case, at: datetime) -> Case:
     )
     follow_up.follow_up_of = case
     follow_up.save(update_fields=["follow_up_of"])
+    # Opened in the owner's name, so ``case_open`` told nobody; nobody here chose them.
+    owner_told_of_case(case=follow_up, by=None, by_rule=owner.pk != case.owner_id)
     case_event_record(
         case=case,
         kind=EventKind.FOLLOW_UP_OPENED,

@@ -13,6 +13,8 @@ from cases.conversations.inbound import inbound_mail_receive, inbound_message_at
 from cases.conversations.services import reply_address
 from cases.models import Case, CaseEvent, CaseStatus, Contact, EventKind, InboundMessage
 from cases.services import case_change_status
+from notifications.models import Notification
+from notifications.rendering import render_email
 from tests.cases.conftest import client_for
 from tests.factories import make_agent
 from tests.mail import bounce, raw_mail
@@ -80,6 +82,31 @@ def test_after_the_teams_days_a_linked_follow_up_opens_with_the_same_owner(world
     linked = CaseEvent.objects.filter(case=case, kind=EventKind.FOLLOW_UP_OPENED).get()
     assert linked.data["follow_up_id"] == follow_up.pk and follow_up.ref in linked.data["reason"]
     assert queue_of(world["owner"])[follow_up.ref]["customer_replied"] is True
+
+
+def test_the_follow_ups_owner_is_told_once_as_of_any_new_case(world):
+    case = resolve(world)
+    customer_writes(case, days=15, text="Same problem, new meter.")
+    follow_up = Case.objects.get(follow_up_of=case)
+    [notice] = Notification.objects.filter(
+        template="cases/email/case_assigned", recipient_address=world["owner"].email
+    )
+    assert notice.dedupe_key == f"case:{follow_up.pk}:assigned:{world['owner'].pk}"
+    email = render_email(template=notice.template, context=notice.context)
+    said = f"The customer wrote again about {case.ref} well after it was resolved"
+    assert said in email.text and said in email.html
+    assert follow_up.ref in email.text
+    assert "assignment rule" not in email.text + email.html
+
+
+def test_the_owner_the_rule_gives_a_follow_up_to_is_told(world):
+    case = resolve(world)
+    world["owner"].is_active = False
+    world["owner"].save()
+    customer_writes(case, days=40)
+    follow_up = Case.objects.get(follow_up_of=case)
+    told = Notification.objects.filter(template="cases/email/case_assigned")
+    assert list(told.values_list("recipient_address", flat=True)) == [follow_up.owner.email]
 
 
 def test_the_number_of_days_is_the_teams(world):
