@@ -53,9 +53,11 @@ def test_an_apology_during_an_absence_promises_the_covers_call(team, agent, open
     with time_machine.travel(london(2026, 3, 17, 12, 5), tick=False):
         commitments_sweep_due()
         text, html = _sent(_apology())
-    assert "Ben Ortiz will contact you personally by Wednesday 18 March" in text
-    assert "I will contact you personally" not in text + html
-    assert "Ben Ortiz will contact you personally by" in html
+    # the cover signs the apology, so the cover's call is "I will"
+    assert "Ben Ortiz, covering for Ana Ruiz" in text
+    assert "I will contact you personally by Wednesday 18 March" in text
+    assert "I will contact you personally by" in html
+    assert "Ana Ruiz will contact you" not in text + html
     # the return, said plainly: the owner's first working hour after the absence
     assert "Ana Ruiz is away until Monday 23 March 2026" in text
     assert "+44 20 7946 0001" in text and "+44 20 7946 0001" in html  # the cover's phone
@@ -78,8 +80,10 @@ def test_a_call_due_after_the_owners_return_is_the_owners_with_the_return_date(
         commitments_sweep_due()
         text, html = _sent(_apology())
     assert "Ana Ruiz is away until Wednesday 18 March 2026" in text
-    assert "I will contact you personally by Wednesday 18 March" in text
-    assert "Ben Ortiz will contact you" not in text
+    # the cover signs, the owner calls: the call is named as the owner's
+    assert "Ana Ruiz will contact you personally by Wednesday 18 March" in text
+    assert "Ana Ruiz will contact you personally by" in html
+    assert "I will contact you personally" not in text + html
     for contact in _owners_contacts(agent):
         assert contact not in text and contact not in html
 
