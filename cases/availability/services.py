@@ -119,13 +119,25 @@ def _record_cover(
 
 
 def _uncovered(plan: AbsencePlan) -> list[int]:
-    """Cases with promises due during the absence and no hand-off offered."""
+    """Cases with promises due during the absence that nobody but the away owner will keep:
+    no hand-off offered, and a promise falls due when no cover is present (a cover acts for
+    the owner, so a promise due while the backup or the on-duty agent is in is covered)."""
     offered = set(
         Handoff.objects.filter(
             case_id__in=list(plan.promises_by_case), status=HandoffStatus.OFFERED
         ).values_list("case_id", flat=True)
     )
-    return [case_id for case_id in plan.promises_by_case if case_id not in offered]
+    waiting = [case_id for case_id in plan.promises_by_case if case_id not in offered]
+    cases = Case.objects.select_related("owner", "team__on_duty").in_bulk(waiting)
+    return [
+        case_id
+        for case_id in waiting
+        if any(
+            owner_cover(owner=cases[case_id].owner, team=cases[case_id].team, at=promise.due_at)
+            is None
+            for promise in plan.promises_by_case[case_id]
+        )
+    ]
 
 
 def absence_alert_if_uncovered(*, absence: Absence, now: datetime) -> bool:

@@ -167,3 +167,32 @@ def test_an_absence_leaving_promises_uncovered_alerts_the_managers_once(
     assert list(alerts.values_list("recipient_address", flat=True)) == [manager.email]
     email = render_email(template="cases/email/absence_uncovered", context=alerts.get().context)
     assert case.ref in email.text and "Call you back about the refund" in email.text
+
+
+def test_a_promise_due_while_the_cover_is_in_is_covered_and_alerts_nobody(
+    team, agent, manager, open_case
+):
+    """The cover acts for the owner, so an absence whose promises fall due while the backup
+    is in leaves nothing uncovered: the managers are not told it does."""
+    _with_backup(team, agent)
+    with time_machine.travel(MONDAY, tick=False):
+        case = open_case()
+        promise(case, agent, due=DUE)
+        plan = absence_record(agent=agent, by=agent, starts_at=AWAY_FROM, ends_at=AWAY_UNTIL)
+    assert plan.promises_by_case.keys() == {case.pk}
+    assert plan.uncovered_case_ids == [] and not plan.managers_alerted
+    assert not Notification.objects.filter(template="cases/email/absence_uncovered").exists()
+
+
+def test_a_promise_due_while_the_backup_is_away_too_is_uncovered(team, agent, manager, open_case):
+    backup = _with_backup(team, agent)
+    with time_machine.travel(MONDAY, tick=False):
+        case = open_case()
+        promise(case, agent, due=DUE)
+        absence_record(
+            agent=backup, by=backup, starts_at=london(2026, 3, 18, 9), ends_at=AWAY_UNTIL
+        )
+        plan = absence_record(agent=agent, by=agent, starts_at=AWAY_FROM, ends_at=AWAY_UNTIL)
+    assert plan.uncovered_case_ids == [case.pk] and plan.managers_alerted
+    alerts = Notification.objects.filter(template="cases/email/absence_uncovered")
+    assert list(alerts.values_list("recipient_address", flat=True)) == [manager.email]
