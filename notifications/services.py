@@ -1,5 +1,6 @@
-"""The outbox: claiming, delivering, retrying and archiving. Queueing lives in
-``notifications.enqueue``; its names are re-exported here for callers of this module."""
+"""The outbox: claiming, delivering and retrying, and the sweep. Queueing lives in
+``notifications.enqueue``, moving finished rows to the log in ``notifications.archive``; their
+names are re-exported here for callers of this module."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from notifications import hooks
+from notifications.archive import outbox_archive_batch
 from notifications.enqueue import (
     Attachment,
     EmailHeaders,
@@ -26,7 +28,6 @@ from notifications.enqueue import (
     notification_enqueue_many,
 )
 from notifications.models import (
-    DeliveryLog,
     Notification,
     NotificationStatus,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "notification_cancel",
     "notification_enqueue",
     "notification_enqueue_many",
+    "outbox_archive_batch",
 ]
 
 
@@ -199,56 +201,6 @@ def outbox_reclaim_expired(
 def _tell_failed(notification_ids: list[int]) -> None:
     for notification_id in notification_ids:
         hooks.run_delivery_failed(notification_id)
-
-
-def outbox_archive_batch(*, now: datetime | None = None, batch_size: int | None = None) -> int:
-    """Move sent, cancelled and unroutable rows older than OUTBOX_ARCHIVE_AFTER_SECONDS to
-    the log."""
-    now = now or timezone.now()
-    size = batch_size or settings.OUTBOX_BATCH_SIZE
-    cutoff = now - timedelta(seconds=settings.OUTBOX_ARCHIVE_AFTER_SECONDS)
-    with transaction.atomic():
-        rows = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(
-                status__in=[
-                    NotificationStatus.SENT,
-                    NotificationStatus.CANCELLED,
-                    NotificationStatus.NO_ROUTE,
-                ],
-                finished_at__lte=cutoff,
-            )
-            .order_by("finished_at")
-            .defer("context", "attachments")[:size]
-        )
-        if not rows:
-            return 0
-        DeliveryLog.objects.bulk_create(
-            [
-                DeliveryLog(
-                    id=n.pk,
-                    channel=n.channel,
-                    recipient_address=n.recipient_address,
-                    recipient_name=n.recipient_name,
-                    recipient_kind=n.recipient_kind,
-                    template=n.template,
-                    dedupe_key=n.dedupe_key,
-                    tags=n.tags,
-                    status=n.status,
-                    attempts=n.attempts,
-                    send_after=n.send_after,
-                    sent_at=n.sent_at,
-                    finished_at=n.finished_at,
-                    provider_message_id=n.provider_message_id,
-                    request_id=n.request_id,
-                    created_at=n.created_at,
-                )
-                for n in rows
-            ]
-        )
-        # The tag rows go too (one DELETE for the batch, by cascade).
-        Notification.objects.filter(id__in=[n.pk for n in rows]).delete()
-    return len(rows)
 
 
 def outbox_in_flight() -> int:
