@@ -26,13 +26,22 @@ $(CLIENTS_STAMP): clients/requirements.txt clients/package-lock.json
 		npm ci --prefix clients --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the TypeScript client's story will skip"; fi
 
-install: $(STAMP)
+# What the pages load from npm (htmx, served by whitenoise) and what the browser tests inject
+# (axe-core), from frontend/package-lock.json. Without npm the pages still work (htmx only
+# enhances them) and the accessibility audit skips, except in CI.
+FRONTEND_STAMP := frontend/node_modules/.installed
+$(FRONTEND_STAMP): frontend/package-lock.json
+	if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix frontend --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: pages run without htmx, the accessibility audit will skip"; fi
+
+install: $(STAMP) $(FRONTEND_STAMP)
 
 # `make demo PORT=8001` serves on another port; the links in emails and pages follow it.
 PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-demo: $(STAMP)
+demo: $(STAMP) $(FRONTEND_STAMP)
 	@echo "== migrating the database (var/caseowner.sqlite3 unless DATABASE_URL is set)"
 	$(PY) manage.py migrate --noinput --verbosity 0
 	SITE_URL=$(SITE_URL) $(PY) manage.py load_demo
@@ -41,7 +50,7 @@ demo: $(STAMP)
 # Two passes: what runs inside one process is spread over both cores; the tests that start
 # Celery workers, race connections or crash processes run alone (they share the broker).
 # Each pass's time and the total are printed at the end.
-test: $(STAMP) $(CLIENTS_STAMP)
+test: $(STAMP) $(CLIENTS_STAMP) $(FRONTEND_STAMP)
 	@start=$$(date +%s); \
 	export RELIABILITY_RUN=$$start; \
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist worksteal -m "not serial" \
