@@ -28,6 +28,13 @@ def _team_rows(user: Any) -> dict[int, tuple[str, str]]:
     return cached
 
 
+def remember_team_rows(user: Any, rows: dict[int, tuple[str, str]]) -> None:
+    """A caller that has just read every team the user works in or manages hands over
+    {team id: (time zone, phone region)}, so ``_team_rows`` answers from it for the request."""
+    if user.is_authenticated:
+        user._caseowner_team_rows = dict(rows)
+
+
 def _visible_teams(user: Any) -> dict[int, str]:
     """{team id: time zone} of the teams the user works in or manages (cached, one query)."""
     return {pk: tz for pk, (tz, _) in _team_rows(user).items()}

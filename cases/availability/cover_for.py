@@ -59,17 +59,18 @@ class CoverDraft:
     actions_taken: str
 
 
-def cover_drafts(*, agent: User) -> list[CoverDraft]:
+def cover_drafts(*, agent: User, cases: list[Case] | None = None) -> list[CoverDraft]:
     """The agent's open cases without an open offer, earliest promise first, each with a
     draft: open promises by number (so the gate sees each one briefed) and the latest
-    timeline entries. One query for the cases, one for the promises, one per case for its
-    latest entries."""
-    cases = list(
-        Case.objects.filter(owner=agent, status__in=OPEN_STATUSES)
-        .exclude(handoffs__status=HandoffStatus.OFFERED)
-        .select_related("customer", "team")
-        .order_by("next_due_at", "id")
-    )
+    timeline entries. One query for the cases (none when the caller read them, with their
+    customer and team), one for the promises, one for the latest entries of every case."""
+    if cases is None:
+        cases = list(
+            Case.objects.filter(owner=agent, status__in=OPEN_STATUSES)
+            .exclude(handoffs__status=HandoffStatus.OFFERED)
+            .select_related("customer", "team")
+            .order_by("next_due_at", "id")
+        )
     everything = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
     promises: dict[int, list[hooks.DuePromise]] = {}
     for promise in hooks.collect_promises_due(agent.pk, *everything):

@@ -6,39 +6,50 @@ which does it all in one transaction or nothing, with the gate's refusal per cas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from caseowner import parsing
 from cases import hooks
 from cases.availability import cover_for as cover_services
 from cases.availability.cover_for import CoverCase, CoverDraft, CoverRequest
-from cases.availability.services import may_plan_for
 from cases.errors import CaseRuleError
 from cases.handoffs.gate import SUMMARY_FIELDS
-from cases.models import OPEN_STATUSES, Handoff, HandoffStatus, parse_ref
+from cases.models import (
+    OPEN_STATUSES,
+    AgentProfile,
+    Case,
+    Handoff,
+    HandoffStatus,
+    Team,
+    parse_ref,
+)
 from cases.pages import agent_time_zone, render_in
-from cases.permissions import is_team_manager
+from cases.permissions import is_team_manager, remember_managed_team_ids, remember_team_rows
 from cases.recipients import display_name
 
 LABELS = {
-    "customer_needs": "What the customer needs",
-    "actions_taken": "What has been done so far",
-    "customer_expectations": "What the customer was promised and expects",
-    "next_step": "The next step",
+    "customer_needs": gettext_lazy("What the customer needs"),
+    "actions_taken": gettext_lazy("What has been done so far"),
+    "customer_expectations": gettext_lazy("What the customer was promised and expects"),
+    "next_step": gettext_lazy("The next step"),
 }
 HELP = {
-    "customer_needs": "This customer's own words: a shared paragraph is refused.",
-    "next_step": "This case's own next step: a shared one is refused.",
+    "customer_needs": gettext_lazy("This customer's own words: a shared paragraph is refused."),
+    "next_step": gettext_lazy("This case's own next step: a shared one is refused."),
 }
 SHARED_FIELDS = ("actions_taken", "customer_expectations")
 _MAX_ID = 2**31 - 1
@@ -77,9 +88,20 @@ class CaseForm:
         return [m for k, msgs in self.errors.items() if k not in SUMMARY_FIELDS for m in msgs]
 
 
-def _agent(request: HttpRequest, agent_id: int) -> Any:
-    """The agent to cover for: a manager of their team (or a superuser) may; the agent
-    themselves is refused (403); anybody else does not see them (404)."""
+@dataclass(frozen=True)
+class Waiting:
+    """A case of the agent offered and not yet accepted: a line of the page."""
+
+    case: Case
+    to_name: str
+    offered_at: datetime
+
+
+def _agent(request: HttpRequest, agent_id: int) -> tuple[Any, list[tuple[int, str]]]:
+    """The agent to cover for and their teams by name: a manager of their team (or a
+    superuser) may; the agent themselves is refused (403); anybody else does not see them
+    (404). The agent's teams, the reader's own and whether the reader manages each are one
+    query, which also answers the reader's managed teams and time zone for the request."""
     agent = (
         get_user_model()
         .objects.select_related("agent_profile")
@@ -87,11 +109,61 @@ def _agent(request: HttpRequest, agent_id: int) -> Any:
         .first()
     )
     by: Any = request.user
-    if agent is None or not may_plan_for(by, agent):
+    if agent is None:
         raise Http404("No such agent among yours.")
-    if agent.pk == by.pk and not getattr(by, "is_superuser", False):
+    member = AgentProfile.teams.through.objects.filter(team_id=OuterRef("pk"))
+    rows = list(
+        Team.objects.annotate(
+            of_agent=Exists(member.filter(agentprofile__user_id=agent.pk)),
+            of_reader=Exists(member.filter(agentprofile__user_id=by.pk)),
+            managed=Exists(
+                Team.managers.through.objects.filter(team_id=OuterRef("pk"), user_id=by.pk)
+            ),
+        )
+        .filter(Q(of_agent=True) | Q(of_reader=True) | Q(managed=True))
+        .values_list("pk", "name", "time_zone", "phone_region", "of_agent", "of_reader", "managed")
+    )
+    remember_managed_team_ids(by, {r[0] for r in rows if r[6]})
+    remember_team_rows(by, {r[0]: (r[2], r[3]) for r in rows if r[5] or r[6]})
+    teams = sorted(((r[0], r[1]) for r in rows if r[4]), key=lambda t: (t[1], t[0]))
+    superuser = getattr(by, "is_superuser", False)
+    if not (by.pk == agent.pk or superuser or any(r[4] and r[6] for r in rows)):
+        raise Http404("No such agent among yours.")
+    if agent.pk == by.pk and not superuser:
         raise PermissionDenied("A manager of your team covers for you.")
-    return agent
+    return agent, teams
+
+
+def _open_cases(agent: Any) -> tuple[list[Case], list[Waiting]]:
+    """The agent's open cases, earliest promise first, in one query: those without an open
+    offer (to cover) and those offered and waiting for their receiver (oldest offer first)."""
+    offered = Handoff.objects.filter(case_id=OuterRef("pk"), status=HandoffStatus.OFFERED).order_by(
+        "offered_at", "id"
+    )
+    cases = list(
+        Case.objects.filter(owner=agent, status__in=OPEN_STATUSES)
+        .select_related("customer", "team")
+        .annotate(
+            offer_id=Subquery(offered.values("id")[:1]),
+            offer_at=Subquery(offered.values("offered_at")[:1]),
+            offer_to=Subquery(
+                offered.values(
+                    name=Coalesce(
+                        NullIf("to_agent__agent_profile__display_name", Value("")),
+                        "to_agent__username",
+                    )
+                )[:1]
+            ),
+        )
+        .order_by("next_due_at", "id")
+    )
+    waiting = [
+        Waiting(case=c, to_name=c.offer_to or "", offered_at=c.offer_at)  # type: ignore[attr-defined]
+        for c in cases
+        if c.offer_id is not None  # type: ignore[attr-defined]
+    ]
+    waiting.sort(key=lambda w: (w.offered_at, w.case.offer_id))  # type: ignore[attr-defined]
+    return [c for c in cases if c.offer_id is None], waiting[:500]  # type: ignore[attr-defined]
 
 
 def _forms(drafts: list[CoverDraft], post: Any | None) -> list[CaseForm]:
@@ -148,10 +220,11 @@ def _spread_errors(exc: CaseRuleError, forms: list[CaseForm]) -> dict[str, list[
 @login_required
 @require_http_methods(["GET", "POST"])
 def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
-    agent = _agent(request, agent_id)
+    agent, teams = _agent(request, agent_id)
     by: Any = request.user
     now = timezone.now()
-    drafts = cover_services.cover_drafts(agent=agent)
+    to_cover, waiting = _open_cases(agent)
+    drafts = cover_services.cover_drafts(agent=agent, cases=to_cover)
     forms = _forms(drafts, request.POST if request.method == "POST" else None)
     page_errors: dict[str, list[str]] = {}
     refused = ""
@@ -173,19 +246,18 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
             names = cover_services.cover_receiver_names(handoffs)
             messages.success(
                 request,
-                f"{len(handoffs)} case(s) offered; each moves when its receiver accepts: "
-                + ", ".join(f"{ref} to {name}" for ref, name in names.items())
-                + ".",
+                gettext(
+                    "%(count)s case(s) offered; each moves when its receiver accepts: %(list)s."
+                )
+                % {
+                    "count": len(handoffs),
+                    "list": ", ".join(
+                        gettext("%(ref)s to %(name)s") % {"ref": ref, "name": name}
+                        for ref, name in names.items()
+                    ),
+                },
             )
             return redirect(reverse("agent-cover-for", args=[agent.pk]))
-    waiting = (
-        Handoff.objects.filter(
-            case__owner=agent, case__status__in=OPEN_STATUSES, status=HandoffStatus.OFFERED
-        )
-        .select_related("case", "to_agent__agent_profile")
-        .order_by("offered_at", "id")[:500]
-    )
-    teams = agent.agent_profile.teams.order_by("name").values_list("pk", "name")
     team = next((t for t in teams if is_team_manager(by, t[0])), None)
     context = {
         "agent": agent,
@@ -197,7 +269,7 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
         "page_errors": page_errors,
         "refused": refused,
         "refused_cases": [f for f in forms if f.errors],
-        "waiting": list(waiting),
+        "waiting": waiting,
         "team": team,
         # the agents page of that team belongs to a later app, which hands its address down
         "team_agents_url": hooks.team_agents_url(team[0]) if team else "",

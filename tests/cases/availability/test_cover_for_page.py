@@ -98,6 +98,27 @@ def test_one_submission_offers_every_case(team, agent, manager, away):
     assert all(h.reason == "manager_reassignment" for h in handoffs)
 
 
+def test_the_page_reads_at_most_eight_queries_offers_waiting_included(
+    team, agent, manager, away, open_case
+):
+    # session, user, agent, teams (the agent's, the reader's, which they manage), the cases
+    # with their waiting offers, the promises, the latest timeline entries, the receivers
+    ben = make_agent(team, display_name="Ben Receiver")
+    client = _client(manager)
+    with time_machine.travel(MONDAY, tick=False):
+        client.post(_url(agent), _body(away, [ben]))
+        assert Handoff.objects.filter(status="offered").count() == 3
+        open_case(subject="Kettle, a new one")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(_url(agent))
+    assert response.status_code == 200
+    assert len(queries) <= 8, [q["sql"][:120] for q in queries]
+    text = response.content.decode()
+    waiting = text.split('id="waiting-h"', 1)[1]
+    assert waiting.count("to Ben Receiver") == 3 and away[0].ref in waiting
+    assert text.count('name="case"') == 1  # only the case not offered is left to cover
+
+
 def test_a_case_picked_for_one_receiver_goes_to_them(team, agent, manager, away):
     ben, cat = make_agent(team), make_agent(team)
     body = _body(away, [ben])
