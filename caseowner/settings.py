@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff pages in the agent's language (their profile's, else the browser's).
+    "caseowner.language.staff_language",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -192,7 +194,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
-# The languages customer notices are written in (``Customer.language``); others read English.
+# The languages customer notices are written in (``Customer.language``), and the staff pages'
+# (``AgentProfile.language``, else the browser's); others read English.
+
 LANGUAGES = [("en-gb", "English"), ("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -10,7 +10,7 @@ class CommitmentsConfig(AppConfig):
         """Register the handlers ``cases`` calls inside its own transactions, the promises
         panel of the case page and the promise events of the timeline."""
         from cases import hooks
-        from commitments import handlers, selectors, views
+        from commitments import callback_cover, callback_views, handlers, selectors, views
         from commitments.models import PromiseEventKind
 
         hooks.register_event_kinds(PromiseEventKind.choices)
@@ -26,5 +26,8 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.queue_flags, selectors.queue_flags_of_open)
         hooks.register(hooks.working_time, handlers.working_time_for_agent)
         hooks.register(hooks.availability_changed, handlers.on_availability_changed)
+        hooks.register(hooks.availability_changed, callback_cover.on_availability_changed)
+        hooks.register(hooks.case_page_panels, callback_views.callback_panel)
+        hooks.register_event_kinds([(callback_cover.CALLBACK_MOVED, "Callback moved to the cover")])
         hooks.register(hooks.promises_due_between, handlers.promises_due_for_owner)
         hooks.register(hooks.customer_erased, handlers.on_customer_erased)

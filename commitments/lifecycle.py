@@ -111,10 +111,18 @@ def case_next_due_refresh(*, case: Case) -> None:
 
 
 def promise_make(
-    *, case: Case, by: User | None, description: str, kind: str, due: DueLike, now: datetime
+    *,
+    case: Case,
+    by: User | None,
+    description: str,
+    kind: str,
+    due: DueLike,
+    now: datetime,
+    event_data: dict | None = None,
 ) -> Commitment:
     """Make a promise on a locked, open case: its reminders, the case's next due time, the
-    timeline event and the webhook. Telling the customer is the caller's choice."""
+    timeline event (``event_data`` added to it) and the webhook. Telling the customer is the
+    caller's choice."""
     require_clean_text({"description": (description or "", DESCRIPTION_MAX, True)})
     description = (description or "").strip()
     errors: dict[str, list[str]] = {}
@@ -165,6 +173,7 @@ def promise_make(
             "kind": commitment.kind,
             "due_at": iso(commitment.due_at),
             **({"within": resolved.words} if resolved.words else {}),
+            **(event_data or {}),
         },
     )
     commitment_webhook_emit(commitment=commitment, case=case, event="made")

@@ -44,6 +44,11 @@ class BusinessCalendar(models.Model):
     holiday_subdivision = models.CharField(max_length=16, blank=True)
     # ["1 business day", "1 business hour"]: reminders before a promise is due.
     reminder_leads = models.JSONField(default=default_reminder_leads, blank=True)
+    # Callbacks the customer books (``commitments.callback_slots``): the length of a slot,
+    # how many business minutes ahead the first one starts, at most so many a day per agent.
+    callback_slot_minutes = models.PositiveSmallIntegerField(default=30)
+    callback_lead_minutes = models.PositiveIntegerField(default=120)
+    callback_daily_cap = models.PositiveSmallIntegerField(default=8)
 
     def __str__(self) -> str:
         return f"Calendar of {self.team}"
@@ -63,6 +68,7 @@ class BusinessCalendar(models.Model):
         for lead in self.reminder_leads or []:
             if parse_business_duration(str(lead)) is None:
                 errors.setdefault("reminder_leads", []).append(f"Cannot read {lead!r}.")
+        errors.update(callback_setting_errors(self))
         if self.holiday_country:
             try:
                 holidays.country_holidays(
@@ -115,6 +121,25 @@ class BusinessCalendar(models.Model):
             around_the_clock=self.around_the_clock,
             is_closed_day=self.is_closed_day,
         )
+
+
+# The bounds a team's callback settings keep to (a typing slip otherwise).
+CALLBACK_SLOT_MINUTES = (10, 240)
+CALLBACK_LEAD_MINUTES = (0, 5 * 8 * 60)
+CALLBACK_DAILY_CAP = (1, 100)
+
+
+def callback_setting_errors(row: BusinessCalendar) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, (low, high), unit in (
+        ("callback_slot_minutes", CALLBACK_SLOT_MINUTES, "minutes"),
+        ("callback_lead_minutes", CALLBACK_LEAD_MINUTES, "business minutes"),
+        ("callback_daily_cap", CALLBACK_DAILY_CAP, "callbacks"),
+    ):
+        value = getattr(row, name)
+        if not isinstance(value, int) or not low <= value <= high:
+            errors[name] = [f"Between {low} and {high} {unit}."]
+    return errors
 
 
 def zone(name: str) -> ZoneInfo:
@@ -326,3 +351,48 @@ class Commitment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CommitmentStatus.OPEN
+
+class CallbackBooking(models.Model):
+    """A callback slot the customer (or the owner for them) booked: the promise of kind
+    ``callback`` it stands for, and the agent who calls (the owner, or the cover while the
+    owner is away). An agent's slot is booked once: the database refuses a second active
+    booking, so two customers racing for it cannot both have it."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    commitment = models.OneToOneField(
+        Commitment, on_delete=models.PROTECT, related_name="callback_booking"
+    )
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # Who booked it: None for the customer on their page.
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # False once moved, cancelled, or its promise ended: the slot is free again.
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            # two customers cannot book one agent's slot
+            models.UniqueConstraint(
+                fields=["agent", "starts_at"],
+                condition=Q(active=True),
+                name="callback_slot_once",
+            ),
+            # a case has at most one booked callback at a time (moved, not doubled)
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(active=True), name="callback_case_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="callback_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Callback {self.pk} at {self.starts_at:%Y-%m-%d %H:%M}"

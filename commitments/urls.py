@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commitments import views
+from commitments import callback_views, views
 
 urlpatterns = [
     path("cases/<str:ref>/commitments/new/", views.commitment_new, name="commitment-new"),
@@ -12,4 +12,8 @@ urlpatterns = [
         name="commitment-renegotiate",
     ),
     path("commitments/<id:pk>/withdraw/", views.commitment_withdraw, name="commitment-withdraw"),
+    path("cases/<str:ref>/callback/", callback_views.case_callback_page, name="case-callback"),
+    path(
+        "c/<str:token>/callback/", callback_views.customer_callback_page, name="customer-callback"
+    ),
 ]

@@ -29,6 +29,7 @@ from cases.models import (
     EventKind,
     Handoff,
     HandoffStatus,
+    StaffLanguage,
     Team,
     format_ref,
 )
@@ -312,6 +313,26 @@ def agent_set_away(*, agent: User, by: User, away: bool, note: str = "") -> Agen
     kind = EventKind.COVER_STARTED if away else EventKind.COVER_ENDED
     _record_cover(agent=agent, by=by, start=now, end=None, now=now, absence=None, kind=kind)
     hooks.run(hooks.availability_changed, agent=agent, start=now, end=None, now=now)
+    return profile
+
+
+@transaction.atomic
+def agent_language_set(*, agent: User, by: User, language: str) -> AgentProfile:
+    """The language of the agent's own pages, theirs alone to choose; blank: the browser's."""
+    if by.pk != agent.pk:
+        raise CaseRuleError(
+            "not_your_profile", "Only the agent can choose the language of their pages.", status=403
+        )
+    if language not in StaffLanguage.values:
+        raise CaseRuleError(
+            "invalid_language",
+            "Choose a language the pages are written in.",
+            fields={"language": [f"Choose one of {', '.join(StaffLanguage.values[1:])}."]},
+        )
+    profile = _profile_locked(agent)
+    if profile.language != language:
+        profile.language = language
+        profile.save(update_fields=["language"])
     return profile
 
 

@@ -11,24 +11,36 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from caseowner import parsing
 from caseowner.errors import RuleError
 from cases.availability import services as away_services
 from cases.availability.hours import agent_available, agent_next_available, cover_duties
-from cases.models import Absence
+from cases.models import Absence, StaffLanguage
 from cases.pages import agent_time_zone, render_in, show_rule_error
 
 
 class AbsenceForm(forms.Form):
     starts_at = parsing.DateTimeFormField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Starts at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     ends_at = parsing.DateTimeFormField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Ends at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    note = forms.CharField(max_length=200, required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of my pages"),
+        choices=StaffLanguage.choices,
+        required=False,
+    )
 
 
 @login_required
@@ -45,6 +57,11 @@ def my_availability(request: HttpRequest) -> HttpResponse:
                     agent=user, by=user, away=action == "away", note=request.POST.get("note", "")
                 )
                 return redirect("my-availability")
+            if action == "language":
+                away_services.agent_language_set(
+                    agent=user, by=user, language=request.POST.get("language", "")
+                )
+                return redirect("my-availability")
             if action == "end":
                 absence_id = parsing.parse_id(request.POST.get("absence", ""), field="absence")
                 absence = Absence.objects.filter(agent=user, pk=absence_id).first()
@@ -57,17 +74,22 @@ def my_availability(request: HttpRequest) -> HttpResponse:
                 count = sum(len(v) for v in plan.promises_by_case.values())
                 messages.success(
                     request,
-                    f"Absence recorded. {count} promise(s) fall due meanwhile: offer those cases "
-                    "to a colleague from each case page.",
+                    _(
+                        "Absence recorded. %(count)s promise(s) fall due meanwhile: offer those "
+                        "cases to a colleague from each case page."
+                    )
+                    % {"count": count},
                 )
                 return redirect("my-availability")
         except RuleError as exc:
             show_rule_error(request, exc)
     now = timezone.now()
+    profile = getattr(user, "agent_profile", None)
     context = {
         "form": form,
+        "language_form": LanguageForm(initial={"language": getattr(profile, "language", "")}),
         "available": agent_available(user, now),
-        "profile": getattr(user, "agent_profile", None),
+        "profile": profile,
         "back_at": agent_next_available(user, now),
         "absences": list(Absence.objects.filter(agent=user, ends_at__gt=now)[:50]),
         "duties": cover_duties(user=user, at=now),

@@ -24,7 +24,15 @@ from cases.models.conversation import (
 )
 from cases.models.handoff import Handoff, HandoffReason, HandoffReview, HandoffStatus
 from cases.models.merge import CustomerMerge
-from cases.models.people import AgentProfile, AssignmentRule, Channel, Customer, Team, Title
+from cases.models.people import (
+    AgentProfile,
+    AssignmentRule,
+    Channel,
+    Customer,
+    StaffLanguage,
+    Team,
+    Title,
+)
 from cases.models.task import TASK_TEXT_MAX, OwnerTask
 
 __all__ = [
@@ -54,6 +62,8 @@ __all__ = [
     "InboundMessage",
     "InboundStatus",
     "OwnerTask",
+    "StaffLanguage",
+
     "Priority",
     "Team",
     "Title",

@@ -8,17 +8,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now, Upper
+from django.utils.translation import gettext_lazy as _
 
 from caseowner import text
 
 
 class Channel(models.TextChoices):
-    PHONE = "phone", "Phone"
-    EMAIL = "email", "Email"
-    CHAT = "chat", "Chat"
-    SOCIAL = "social", "Social message"
-    WEB = "web", "Web form"
-    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    SOCIAL = "social", _("Social message")
+    WEB = "web", _("Web form")
+    IN_PERSON = "in_person", _("In person")
 
 
 # First-response targets by channel, in seconds (the industry benchmarks the product uses).
@@ -40,14 +41,14 @@ DEFAULT_FIRST_RESPONSE_GOAL_PERCENT = 80
 
 
 class Title(models.TextChoices):
-    NONE = "", "(none)"
-    MR = "Mr", "Mr"
-    MRS = "Mrs", "Mrs"
-    MS = "Ms", "Ms"
-    MISS = "Miss", "Miss"
-    MX = "Mx", "Mx"
-    DR = "Dr", "Dr"
-    PROF = "Prof", "Prof"
+    NONE = "", _("(none)")
+    MR = "Mr", _("Mr")
+    MRS = "Mrs", _("Mrs")
+    MS = "Ms", _("Ms")
+    MISS = "Miss", _("Miss")
+    MX = "Mx", _("Mx")
+    DR = "Dr", _("Dr")
+    PROF = "Prof", _("Prof")
 
 
 class Customer(models.Model):
@@ -135,8 +136,8 @@ class Customer(models.Model):
 
 
 class AssignmentRule(models.TextChoices):
-    LEAST_OPEN = "least_open", "Fewest open cases, ties by round robin"
-    ROUND_ROBIN = "round_robin", "Round robin"
+    LEAST_OPEN = "least_open", _("Fewest open cases, ties by round robin")
+    ROUND_ROBIN = "round_robin", _("Round robin")
 
 
 class Team(models.Model):
@@ -215,6 +216,14 @@ class Team(models.Model):
         return target < timedelta(seconds=self.live_response_threshold_seconds)
 
 
+class StaffLanguage(models.TextChoices):
+    """The languages of the staff pages; each language is named in itself."""
+
+    BROWSER = "", _("The browser's language")
+    ENGLISH = "en-gb", _("English")
+    GERMAN = "de", _("Deutsch")
+
+
 class AgentProfile(models.Model):
     """What a customer sees of the person who owns their case."""
 
@@ -244,6 +253,10 @@ class AgentProfile(models.Model):
     # The "away now" switch for the unplanned: set while away, None when back.
     away_since = models.DateTimeField(null=True, blank=True)
     away_note = models.CharField(max_length=200, blank=True)
+    # The language of their pages (``caseowner.language``); blank: the browser's.
+    language = models.CharField(
+        max_length=16, choices=StaffLanguage.choices, blank=True, default=StaffLanguage.BROWSER
+    )
 
     def __str__(self) -> str:
         return self.display_name
