@@ -49,15 +49,15 @@ demo: $(STAMP) $(FRONTEND_STAMP)
 
 # Two passes: what runs inside one process is spread over both cores; the tests that start
 # Celery workers, race connections or crash processes run alone (they share the broker).
-# Each pass's time and the total are printed at the end.
+# Each pass prints its 15 slowest tests; each pass's time and the total are printed at the end.
 test: $(STAMP) $(CLIENTS_STAMP) $(FRONTEND_STAMP)
 	@start=$$(date +%s); \
 	export RELIABILITY_RUN=$$start; \
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist worksteal -m "not serial" \
-		$(PYTEST_ARGS) || exit $$?; \
+		--durations=15 $(PYTEST_ARGS) || exit $$?; \
 	middle=$$(date +%s); \
 	$(PY) -m pytest -p no:cacheprovider -m serial tests/integration tests/reliability \
-		$(PYTEST_ARGS) || exit $$?; \
+		--durations=15 $(PYTEST_ARGS) || exit $$?; \
 	end=$$(date +%s); \
 	echo "== suite time: first pass $$((middle - start)) s, second pass $$((end - middle)) s," \
 		"both $$((end - start)) s (budget 600 s)"

@@ -1,8 +1,8 @@
 """`make demo`'s load, as `make demo` runs it (autocommit, so on-commit work happens; no
 broker; the development mailbox; here on another port). The load takes a while, so one test
 reads everything the demo promises from it: what it prints, where its emails go, that every
-link follows the port, the day it shows (Oliver away today, Amelia covering) and that every
-customer was made through the service."""
+link follows the port, the day it shows (Oliver away today, Amelia covering), that every
+customer was made through the service, and the manager's dashboard of it in Chromium."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from django.utils import timezone
 from cases.availability.hours import owner_cover
 from cases.customers import services as customer_services
 from cases.models import Customer, Team
+from tests.pages.test_browser import browser_page  # noqa: F401 (fixture)
+from tests.reports.test_dashboard_browser import read_the_demo_dashboard
 
 SITE = "http://127.0.0.1:8001"
 
@@ -24,8 +26,15 @@ SITE = "http://127.0.0.1:8001"
 @pytest.mark.skipif(
     not apps.is_installed("demo"), reason="the demo app is installed only with DEBUG on"
 )
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_loads_as_make_demo_shows_it(monkeypatch, settings, _celery_eager):
+def test_the_demo_loads_as_make_demo_shows_it(
+    monkeypatch,
+    settings,
+    _celery_eager,
+    live_server,
+    browser_page,  # noqa: F811
+):
     from demo.models import DevMail
 
     created: list[Customer] = []
@@ -63,3 +72,6 @@ def test_the_demo_loads_as_make_demo_shows_it(monkeypatch, settings, _celery_eag
     assert oliver.owned_cases.exclude(status__in=["resolved", "closed"]).exists()
     # every customer through the service
     assert len(created) == Customer.objects.count() > 0
+
+    # and its manager reads eight weeks of history on the dashboard
+    read_the_demo_dashboard(browser_page, live_server.url)

@@ -1,17 +1,16 @@
-"""The team dashboard in headless Chromium (JavaScript off) with the demo's eight weeks of
-history: it renders for the manager, each chart has its table, a figure's link opens the
-rows behind it, an agent gets 403 and another team's manager 404; it prints on A4.
+"""The team dashboard in headless Chromium (JavaScript off). With the demo's eight weeks
+of history (read on the demo that tests/test_demo_load.py loads): it renders for the
+manager, each chart has its table, a figure's link opens the rows behind it; it prints on
+A4. An agent gets 403 and another team's manager 404.
 
 Set ``PAGES_SCREENSHOT_DIR`` to keep screenshots and the printed PDF.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from tests.factories import TeamFactory, make_agent, make_manager
 from tests.pages.test_browser import SHOTS, browser_page, shot  # noqa: F401 (fixture)
@@ -29,9 +28,9 @@ def log_in(page, base: str, username: str) -> None:
     page.wait_for_load_state()
 
 
-def test_a_manager_reads_the_dashboard_of_the_demo(live_server, browser_page):  # noqa: F811
-    call_command("load_demo", stdout=io.StringIO())
-    page, base = browser_page, live_server.url
+def read_the_demo_dashboard(page, base: str) -> None:
+    """Helen reads her dashboard of the loaded demo. The demo takes a while to load, so
+    tests/test_demo_load.py calls this on the one load it makes."""
     log_in(page, base, "helen")
     assert page.url == f"{base}/manage/"  # the manager's landing page
     assert page.get_by_role("heading", name="Billing: how ownership is going").is_visible()
