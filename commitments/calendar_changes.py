@@ -47,6 +47,9 @@ def business_calendar_update(*, team: Any, by: User, changes: CalendarSettings) 
         "holiday_country",
         "holiday_subdivision",
         "reminder_leads",
+        "callback_slot_minutes",
+        "callback_lead_minutes",
+        "callback_daily_cap",
     ):
         value = getattr(changes, name)
         if value is not None:

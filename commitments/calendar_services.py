@@ -50,3 +50,7 @@ class CalendarSettings:
     holiday_subdivision: str | None = None
     reminder_leads: list[str] | None = None
     closed_days: list[tuple[date, str]] | None = None  # replaces the list when given
+    # Callbacks the customer books: slot length, business minutes ahead, per agent per day.
+    callback_slot_minutes: int | None = None
+    callback_lead_minutes: int | None = None
+    callback_daily_cap: int | None = None

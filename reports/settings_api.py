@@ -19,6 +19,7 @@ from caseowner.api import error_responses
 from caseowner.parsing import DateApiField
 from cases.models import AssignmentRule, Channel, Team
 from commitments.calendar_services import CalendarSettings
+from commitments.models import CALLBACK_DAILY_CAP, CALLBACK_LEAD_MINUTES, CALLBACK_SLOT_MINUTES
 from reports import selectors
 from reports.settings_services import (
     MAX_FIRST_RESPONSE_SECONDS,
@@ -82,6 +83,21 @@ class TeamSettingsSerializer(serializers.Serializer):
     handoff_accept_minutes = serializers.IntegerField(
         min_value=1, max_value=MAX_HANDOFF_ACCEPT_MINUTES
     )
+    callback_slot_minutes = serializers.IntegerField(
+        min_value=CALLBACK_SLOT_MINUTES[0],
+        max_value=CALLBACK_SLOT_MINUTES[1],
+        help_text="Customers book a call back in slots this long.",
+    )
+    callback_lead_minutes = serializers.IntegerField(
+        min_value=CALLBACK_LEAD_MINUTES[0],
+        max_value=CALLBACK_LEAD_MINUTES[1],
+        help_text="The first slot starts at least this many business minutes ahead.",
+    )
+    callback_daily_cap = serializers.IntegerField(
+        min_value=CALLBACK_DAILY_CAP[0],
+        max_value=CALLBACK_DAILY_CAP[1],
+        help_text="Callbacks an agent may have booked per day.",
+    )
     assignment_rule = serializers.ChoiceField(choices=AssignmentRule.choices)
     follow_up_after_days = serializers.IntegerField(
         min_value=1,
@@ -120,6 +136,9 @@ def _changes(data: dict[str, Any]) -> TeamSettings:
         "holiday_country",
         "holiday_subdivision",
         "reminder_leads",
+        "callback_slot_minutes",
+        "callback_lead_minutes",
+        "callback_daily_cap",
     )
     calendar = {key: data[key] for key in calendar_keys if key in data}
     if "closed_days" in data:

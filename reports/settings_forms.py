@@ -22,7 +22,12 @@ from cases.models.people import (
     DEFAULT_LIVE_RESPONSE_THRESHOLD_SECONDS,
 )
 from commitments.calendar_services import CalendarSettings
-from commitments.models import BusinessCalendar
+from commitments.models import (
+    CALLBACK_DAILY_CAP,
+    CALLBACK_LEAD_MINUTES,
+    CALLBACK_SLOT_MINUTES,
+    BusinessCalendar,
+)
 from reports.settings_selectors import duration_text
 from reports.settings_services import (
     MAX_FIRST_RESPONSE_SECONDS,
@@ -81,6 +86,25 @@ class TeamSettingsForm(forms.Form):
         help_text="Comma-separated, e.g. “1 business day, 1 business hour”; the last one is "
         "also when a promise counts as at risk.",
     )
+    callback_slot_minutes = forms.IntegerField(
+        required=False,
+        label="Callback slot length (minutes)",
+        min_value=CALLBACK_SLOT_MINUTES[0],
+        max_value=CALLBACK_SLOT_MINUTES[1],
+        help_text="Customers book a call back in slots this long.",
+    )
+    callback_lead_minutes = forms.IntegerField(
+        required=False,
+        label="Callbacks booked at least (business minutes ahead)",
+        min_value=CALLBACK_LEAD_MINUTES[0],
+        max_value=CALLBACK_LEAD_MINUTES[1],
+    )
+    callback_daily_cap = forms.IntegerField(
+        required=False,
+        label="Callbacks per agent per day",
+        min_value=CALLBACK_DAILY_CAP[0],
+        max_value=CALLBACK_DAILY_CAP[1],
+    )
     handoff_accept_minutes = forms.IntegerField(
         label="Hand-off wait (business minutes)",
         min_value=1,
@@ -137,6 +161,9 @@ class TeamSettingsForm(forms.Form):
                 "follow_up_after_days",
                 "first_response_goal_percent",
                 "first_response_business_time",
+                "callback_slot_minutes",
+                "callback_lead_minutes",
+                "callback_daily_cap",
             )
         }
         initial["live_response_threshold"] = max(
@@ -227,6 +254,9 @@ class TeamSettingsForm(forms.Form):
                 holiday_subdivision=data["holiday_subdivision"].strip().upper(),
                 reminder_leads=data["reminder_leads"],
                 closed_days=data["closed_days"],
+                callback_slot_minutes=data.get("callback_slot_minutes"),
+                callback_lead_minutes=data.get("callback_lead_minutes"),
+                callback_daily_cap=data.get("callback_daily_cap"),
             ),
             first_response_seconds=targets,
             live_response_threshold_seconds=(

@@ -26,6 +26,9 @@ LABELS = {
     "first_response_goal_percent": "First-response goal",
     "handoff_accept_minutes": "Hand-off wait",
     "assignment_rule": "Assignment rule",
+    "callback_slot_minutes": "Callback slot length (minutes)",
+    "callback_lead_minutes": "Callbacks booked at least (business minutes ahead)",
+    "callback_daily_cap": "Callbacks per agent per day",
     "follow_up_after_days": "A reply reopens a resolved case for",
 }
 

@@ -41,6 +41,9 @@ CALENDAR_KEYS = (
     "holiday_subdivision",
     "closed_days",
     "reminder_leads",
+    "callback_slot_minutes",
+    "callback_lead_minutes",
+    "callback_daily_cap",
 )
 TEAM_KEYS = (
     "first_response_seconds",
@@ -92,6 +95,9 @@ def team_settings_snapshot(team: Team) -> dict[str, Any]:
         "holiday_subdivision": calendar.holiday_subdivision,
         "closed_days": closed,
         "reminder_leads": list(calendar.reminder_leads),
+        "callback_slot_minutes": calendar.callback_slot_minutes,
+        "callback_lead_minutes": calendar.callback_lead_minutes,
+        "callback_daily_cap": calendar.callback_daily_cap,
         "first_response_seconds": dict(sorted(team.first_response_seconds.items())),
         "live_response_threshold_seconds": team.live_response_threshold_seconds,
         "first_response_business_time": team.first_response_business_time,

@@ -197,3 +197,25 @@ def test_an_absence_with_no_cover_alerts_the_managers(case, agent, manager):
     )
     alert = Notification.objects.get(template="commitments/email/callback_uncovered")
     assert alert.recipient_address == manager.email
+
+
+def test_the_team_settings_set_the_slot_length_and_refuse_a_slip(case, team, manager):
+    from commitments.calendar_services import CalendarSettings
+    from reports.errors import ReportRuleError
+    from reports.settings_services import TeamSettings, team_settings_update
+
+    team_settings_update(
+        team=team,
+        by=manager,
+        changes=TeamSettings(calendar=CalendarSettings(callback_slot_minutes=60)),
+    )
+    case.team.refresh_from_db()
+    slots = callback_slots(case=case, now=MONDAY_9)
+    assert slots[0].ends_at - slots[0].starts_at == timedelta(minutes=60)
+    with pytest.raises(ReportRuleError) as refused:
+        team_settings_update(
+            team=team,
+            by=manager,
+            changes=TeamSettings(calendar=CalendarSettings(callback_daily_cap=0)),
+        )
+    assert "callback_daily_cap" in refused.value.fields
