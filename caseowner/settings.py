@@ -208,7 +208,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from here
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# htmx from npm (frontend/, ``make install``), served by WhiteNoise as /static/vendor/htmx/.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/htmx", BASE_DIR / "frontend" / "node_modules" / "htmx.org" / "dist"),
+]
+# How often an open queue or case page asks whether its live part changed (cases.live_views).
+LIVE_POLL_MS = env.int("LIVE_POLL_MS", default=15_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -123,6 +123,11 @@ availability_changed: list[Callable[..., Any]] = []
 # handler(owner_id=int, start=datetime, end=datetime) -> list[DuePromise] — the open
 # promises of the owner's cases due in [start, end), in one query.
 promises_due_between: list[Callable[..., list[DuePromise]]] = []
+# handler(case_ids=<a values("pk") queryset of cases>, now=datetime, soon=datetime) ->
+# {name: expression} — scalar subqueries whose values change whenever the app's part of the
+# queue or of the case page's act-first block would (``cases.live``): promises made or ended,
+# and those past their at-risk, ``soon`` or due instants now.
+live_stamp_parts: list[Callable[..., dict[str, Any]]] = []
 
 # handler(merged=Customer, survivor=Customer) -> {"<rows>": [ids…]} — move rows that point at
 # a customer (and not only through its cases) to the survivor of a merge; what it returns is

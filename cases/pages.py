@@ -17,10 +17,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import quote_etag
 
 from caseowner.errors import NotFoundError, RuleError
-from cases import hooks, selectors
+from cases import hooks, live, selectors
 from cases.conversations.services import can_record_contacts
 from cases.customers.links import customer_url
 from cases.forms import CaseUpdateForm, ContactForm, HandoffOfferForm, NoteForm, ReplyForm
@@ -98,6 +99,30 @@ def offer_form(case: Case, user: Any, data: Any = None) -> HandoffOfferForm:
     return HandoffOfferForm(data, agents=agents, commitments=promises, teams=teams)
 
 
+def act_first_context(
+    request: HttpRequest, case: Case, *, now: Any = None, handoffs: list | None = None
+) -> dict[str, Any]:
+    """The case page's act-first block (``selectors.case_act_first``) and how it stays live:
+    its stamp (``cases.live``), the fragment's address and the poll's interval."""
+    now = now or timezone.now()
+    if handoffs is None:
+        handoffs = list(
+            selectors.case_handoffs(case=case).select_related("from_agent__agent_profile")
+        )
+    stamp = live.case_stamp(
+        user=request.user, case_id=case.pk, now=now, extra=translation.get_language() or ""
+    )
+    return {
+        "case": case,
+        "act_first": selectors.case_act_first(
+            user=request.user, case=case, handoffs=handoffs, now=now
+        ),
+        "live_etag": quote_etag(stamp or ""),
+        "live_url": reverse("case-live", args=[case.ref]),
+        "live_poll_ms": settings.LIVE_POLL_MS,
+    }
+
+
 def render_case_page(
     request: HttpRequest,
     case: Case,
@@ -117,6 +142,7 @@ def render_case_page(
             request=request, case=case, can_change=can_change, page_forms=page_forms
         )
         context = {
+            **act_first_context(request, case, handoffs=detail.handoffs),
             "case": case,
             "customer": case.customer,
             "owner": detail.owner,

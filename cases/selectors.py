@@ -6,7 +6,7 @@ Each one runs a fixed number of queries whatever the amount of data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -26,6 +26,7 @@ from cases.models import (
     CaseEvent,
     Handoff,
     HandoffStatus,
+    OwnerTask,
     Team,
     parse_ref,
 )
@@ -332,3 +333,62 @@ def intake_owner_choices(*, user: User) -> list[tuple[int, str]]:
         .distinct()
         .order_by("display_name")
     ]
+
+
+# --- what the owner must act on first ------------------------------------------------------
+
+# A promise falls due "soon" inside this window: the case page lists it before anything else.
+ACT_FIRST_HORIZON = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ActFirst:
+    """What the owner of a case must act on first, the most urgent first: promises past due
+    or due inside ``ACT_FIRST_HORIZON``, calls to make (open owner tasks), the customer's
+    reply waiting for an answer, and a hand-off of the case offered to the reader."""
+
+    promises_due: list[hooks.PromiseBrief]
+    overdue_ids: set[int]
+    tasks: list[OwnerTask]
+    awaiting_reply_since: datetime | None
+    offer_for_reader: Handoff | None
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.promises_due or self.tasks or self.awaiting_reply_since or self.offer_for_reader
+        )
+
+    @property
+    def count(self) -> int:
+        return (
+            len(self.promises_due)
+            + len(self.tasks)
+            + (1 if self.awaiting_reply_since else 0)
+            + (1 if self.offer_for_reader else 0)
+        )
+
+
+def case_act_first(
+    *, user: User, case: Case, handoffs: list[Handoff], now: datetime | None = None
+) -> ActFirst:
+    """The case's act-first list in two queries (its open promises, its open tasks);
+    ``handoffs`` are the case's latest hand-offs (``case_handoffs``), already read."""
+    now = now or timezone.now()
+    due = sorted(
+        (p for p in hooks.collect_open_commitments(case) if p.due_at <= now + ACT_FIRST_HORIZON),
+        key=lambda p: (p.due_at, p.id),
+    )
+    tasks = list(
+        OwnerTask.objects.filter(case=case, done_at__isnull=True).order_by("created_at", "pk")
+    )
+    offer = next(
+        (h for h in handoffs if h.status == HandoffStatus.OFFERED and h.to_agent_id == user.pk),
+        None,
+    )
+    return ActFirst(
+        promises_due=due,
+        overdue_ids={p.id for p in due if is_overdue(p.due_at, now)},
+        tasks=tasks,
+        awaiting_reply_since=case.awaiting_reply_since,
+        offer_for_reader=offer,
+    )

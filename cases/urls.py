@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import live_views, views
 from cases.availability import backup_views
 from cases.availability import cover_for_views as cover_views
 from cases.availability import views as away_views
@@ -11,9 +11,11 @@ from cases.handoffs import views as handoff_views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("queue/live/", live_views.queue_live, name="queue-live"),
     path("me/availability/", away_views.my_availability, name="my-availability"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<str:ref>/", views.case_detail, name="case-detail"),
+    path("cases/<str:ref>/live/", live_views.case_live, name="case-live"),
     path("cases/<str:ref>/update/", views.case_update, name="case-update"),
     path("cases/<str:ref>/notes/", views.case_note, name="case-note"),
     path(

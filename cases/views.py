@@ -11,14 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from caseowner import parsing
 from caseowner.errors import RuleError
-from cases import intake, selectors, services
+from cases import intake, live_views, selectors, services
 from cases.customers import selectors as customer_selectors
-from cases.forms import CaseOpenForm, CaseUpdateForm, DeclineForm, NoteForm
-from cases.handoffs import selectors as handoff_selectors
+from cases.forms import CaseOpenForm, CaseUpdateForm, NoteForm
 from cases.pages import (
     agent_time_zone,
     case_or_404,
@@ -28,7 +28,6 @@ from cases.pages import (
     show_rule_error,
 )
 from cases.recipients import display_name
-from cases.task_services import owner_tasks_open
 
 # --- My queue --------------------------------------------------------------------------------
 
@@ -36,17 +35,8 @@ from cases.task_services import owner_tasks_open
 @login_required
 @require_safe
 def queue(request: HttpRequest) -> HttpResponse:
-    page_obj, rows = selectors.queue_page(user=request.user, page=request.GET.get("page"))
-    context = {
-        "page_obj": page_obj,
-        "rows": rows,
-        "offers": list(handoff_selectors.handoff_offers_waiting_for(user=request.user)),
-        "tasks": list(owner_tasks_open(user=request.user)),
-        "covering": selectors.queue_covering(
-            user=request.user, hint=getattr(rows[0].case, "covering_now", None) if rows else None
-        ),
-        "decline_form": DeclineForm(),
-    }
+    """My queue; its live part (``live_views.queue_live``) refreshes it while it is open."""
+    context = live_views.queue_context(request, now=timezone.now(), fragment=False)
     return render_in(request, "cases/queue.html", context, tz_name=agent_time_zone(request.user))
 
 

@@ -30,4 +30,5 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.case_page_panels, callback_views.callback_panel)
         hooks.register_event_kinds([(callback_cover.CALLBACK_MOVED, "Callback moved to the cover")])
         hooks.register(hooks.promises_due_between, handlers.promises_due_for_owner)
+        hooks.register(hooks.live_stamp_parts, selectors.live_stamp_parts)
         hooks.register(hooks.customer_erased, handlers.on_customer_erased)

@@ -160,3 +160,20 @@ def case_detail_commitments(*, case: Case, user: Any) -> dict:
     """``{"commitments": [...]}`` for the case detail, in one query."""
     now = timezone.now()
     return {"commitments": [commitment_as_dict(c, now=now) for c in commitment_list(case=case)]}
+
+
+def live_stamp_parts(*, case_ids: QuerySet, now: datetime, soon: datetime) -> dict[str, Any]:
+    """The promises' part of the live stamp (a ``cases.hooks.live_stamp_parts`` handler):
+    the open promises of the cases, and those past their at-risk instant, past ``soon`` and
+    past due at ``now`` — so time passing alone moves the stamp when a flag turns."""
+    from cases.live import count_and_newest
+
+    open_ = Commitment.objects.filter(case_id__in=case_ids, status=OPEN)
+    return {
+        "promises": count_and_newest(open_, "pk"),
+        "at_risk": count_and_newest(
+            open_.filter(at_risk_from__lte=now, confirmed_on_track_at__isnull=True), "pk"
+        ),
+        "soon": count_and_newest(open_.filter(due_at__lte=soon), "pk"),
+        "overdue": count_and_newest(open_.filter(overdue_q(now)), "pk"),
+    }
