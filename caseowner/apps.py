@@ -15,6 +15,8 @@ class CaseownerConfig(AppConfig):
         from django.conf import settings
 
         from caseowner import scheduler
+        from caseowner.auth import connect_token_cache
 
+        connect_token_cache()
         if settings.OUTBOX_IN_PROCESS and scheduler.should_start():
             scheduler.start(settings.PERIODIC_TASKS)

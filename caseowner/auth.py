@@ -3,10 +3,14 @@ shows it) in the same query; API tokens that fail are throttled per client addre
 
 from __future__ import annotations
 
+import copy
+import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
@@ -47,7 +51,65 @@ class FailedTokenThrottle(SimpleRateThrottle):
         self.cache.set(self.key, self.history, self.duration)
 
 
+def _token_cache_seconds() -> float:
+    return float(getattr(settings, "API_TOKEN_CACHE_SECONDS", 5))
+
+
+# {token key: (read at, user, token)} of this process; each request gets its own copies.
+_TOKENS: dict[str, tuple[float, Any, Any]] = {}
+_TOKENS_MAX = 10_000
+
+
+def forget_tokens(*, key: str | None = None, user_id: int | None = None) -> None:
+    """Drop cached tokens (one key, a user's, or all): a revoked token or a deactivated user
+    is refused at once in this process, and within ``API_TOKEN_CACHE_SECONDS`` in others."""
+    if key is None and user_id is None:
+        _TOKENS.clear()
+        return
+    for cached_key, (_read_at, user, _token) in list(_TOKENS.items()):
+        if cached_key == key or (user_id is not None and user.pk == user_id):
+            _TOKENS.pop(cached_key, None)
+
+
+def _fresh(user: Any) -> Any:
+    """A copy of the cached user (and their profile) for one request: per-request state set
+    on it (managed teams, time zone rows) never outlives the request."""
+    copied = copy.copy(user)
+    profile = user._state.fields_cache.get("agent_profile")
+    if profile is not None:
+        profile = copy.copy(profile)
+        profile._state.fields_cache["user"] = copied
+        copied._state.fields_cache["agent_profile"] = profile
+    return copied
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token check with the token's user (and their profile) kept in this process for
+    ``API_TOKEN_CACHE_SECONDS`` (default 5): a hot API client costs no query for its token.
+    Revoking a token (deleting it) or deactivating the user takes effect at once in the
+    process that did it and within those seconds everywhere else."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        ttl = _token_cache_seconds()
+        now = time.time()
+        hit = _TOKENS.get(key) if ttl > 0 else None
+        if hit is not None and now - hit[0] < ttl:
+            return _fresh(hit[1]), hit[2]
+        model: Any = self.get_model()
+        try:
+            token = model.objects.select_related("user__agent_profile").get(key=key)
+        except model.DoesNotExist:
+            _TOKENS.pop(key, None)
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            _TOKENS.pop(key, None)
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if ttl > 0:
+            if len(_TOKENS) >= _TOKENS_MAX:
+                _TOKENS.clear()
+            _TOKENS[key] = (now, _fresh(token.user), token)
+        return token.user, token
+
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
@@ -61,3 +123,21 @@ class TokenAuthentication(authentication.TokenAuthentication):
         except exceptions.AuthenticationFailed:
             throttle.record_failure()
             raise
+
+
+def _forget_deleted_token(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_tokens(key=instance.key)
+
+
+def _forget_saved_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_tokens(user_id=instance.pk)
+
+
+def connect_token_cache() -> None:
+    """A token deleted, or its user saved (deactivated, renamed), leaves the cache at once."""
+    from django.db.models.signals import post_delete, post_save
+    from rest_framework.authtoken.models import Token
+
+    post_delete.connect(_forget_deleted_token, sender=Token, dispatch_uid="forget_token")
+    post_save.connect(_forget_saved_user, sender=get_user_model(), dispatch_uid="forget_user")
+    post_delete.connect(_forget_saved_user, sender=get_user_model(), dispatch_uid="forget_gone")

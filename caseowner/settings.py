@@ -7,6 +7,7 @@ default (``caseowner.production``), naming every setting to fix at once.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import environ
@@ -69,17 +70,19 @@ MIDDLEWARE = [
     # Outside the rest, so whatever answers an /api/ path with an error answers JSON.
     "caseowner.api.api_errors_as_json",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # caseowner.lean.*: Django's own, skipped for an /api/ call without a session cookie
+    # (token auth needs no session, CSRF, messages or static files; see caseowner/lean.py).
+    "caseowner.lean.StaticFiles",
+    "caseowner.lean.Sessions",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "caseowner.lean.Csrf",
+    "caseowner.lean.Authentication",
     # Staff pages in the agent's language (their profile's, else the browser's).
     "caseowner.language.staff_language",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "caseowner.lean.Messages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "axes.middleware.AxesMiddleware",
+    "caseowner.lean.LoginLockout",
     # After authentication, so the user is known; binds request_id for every log line.
     "django_structlog.middlewares.RequestMiddleware",
     "caseowner.ops.middleware.request_id_header",
@@ -145,6 +148,23 @@ IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
 # production database; the embedded SQLite stays plain, as test runners expect it).
 if IS_POSTGRES:
     _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
+# Behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer) a server connection is the
+# client's for one transaction only: no server-side cursors, no prepared statements, no session
+# settings (PgBouncer's own idle_transaction_timeout replaces the one above).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if IS_POSTGRES and DATABASE_POOLER == "pgbouncer":
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    _db["OPTIONS"].pop("options", None)
+    _db["OPTIONS"]["prepare_threshold"] = None
+# The managers' pages may read a streaming replica (caseowner/db_router.py); tests mirror it.
+if IS_POSTGRES and env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = {
+        **copy.deepcopy(_db),
+        **{k: _replica[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if k in _replica},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["caseowner.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -196,7 +216,6 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 LANGUAGE_CODE = "en-gb"
 # The languages customer notices are written in (``Customer.language``), and the staff pages'
 # (``AgentProfile.language``, else the browser's); others read English.
-
 LANGUAGES = [("en-gb", "English"), ("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -284,6 +303,9 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# An API token's check is kept in each process this long: revoking a token or deactivating
+# its user takes effect within it (at once in the process that did it). 0 turns it off.
+API_TOKEN_CACHE_SECONDS = env.float("API_TOKEN_CACHE_SECONDS", default=5.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "caseowner API",
     "DESCRIPTION": (
