@@ -9,6 +9,7 @@ at the next opening; a result that lands exactly on an interval's end stays ther
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +40,11 @@ class Calendar:
     around_the_clock: bool = False
     # date -> True when the day is a public holiday or one of the team's closed days.
     is_closed_day: Callable[[date], bool] = field(default=lambda d: False, compare=False)
+    # Each local day's intervals, worked out once per calendar: a report measuring thousands
+    # of durations walks the same few weeks of days again and again.
+    _days: dict[date, list[tuple[datetime, datetime]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @property
     def standard_day(self) -> timedelta:
@@ -75,6 +81,12 @@ class Calendar:
     def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         """The day's working intervals as UTC instants (so comparisons are between instants,
         never wall clocks of one zone)."""
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._work_out_day(day)
+        return known
+
+    def _work_out_day(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.around_the_clock:
             return [(_instant(day, time(0), self.tz), _instant(_next(day), time(0), self.tz))]
         if self.is_closed_day(day):
@@ -188,6 +200,46 @@ def business_time_between(calendar: Calendar, a: datetime, b: datetime) -> timed
             break
         total += _elapsed(opens, min(closes, b))
     return total
+
+
+class BusinessClock:
+    """Business seconds between instants of one span, each in O(log n): the working
+    intervals from ``start`` to ``end`` are laid out once with their running totals, for a
+    report measuring thousands of durations on one calendar. The same figures as
+    ``business_time_between``; a pair reaching outside the span is measured by it."""
+
+    def __init__(self, calendar: Calendar, start: datetime, end: datetime) -> None:
+        _require_aware(start, end)
+        self.calendar = calendar
+        self.start, self.end = start.timestamp(), end.timestamp()
+        self.opens: list[float] = []
+        self.closes: list[float] = []
+        self.before: list[float] = []  # working seconds before each interval, from start
+        total = 0.0
+        if not calendar.around_the_clock:
+            for opens, closes in calendar.intervals_from(start):
+                if opens >= end:
+                    break
+                o, c = opens.timestamp(), closes.timestamp()
+                self.opens.append(o)
+                self.closes.append(c)
+                self.before.append(total)
+                total += c - o
+
+    def _at(self, t: float) -> float:
+        i = bisect_right(self.opens, t) - 1
+        if i < 0:
+            return 0.0
+        return self.before[i] + min(t, self.closes[i]) - self.opens[i]
+
+    def seconds(self, a: float, b: float) -> float:
+        """Working seconds from ``a`` to ``b`` (POSIX timestamps; negative when b < a)."""
+        if self.calendar.around_the_clock:
+            return b - a
+        if not (self.start <= a <= self.end and self.start <= b <= self.end):
+            at = datetime.fromtimestamp
+            return business_time_between(self.calendar, at(a, UTC), at(b, UTC)).total_seconds()
+        return self._at(b) - self._at(a)
 
 
 def is_working_time(calendar: Calendar, moment: datetime) -> bool:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db import connections
@@ -43,7 +43,7 @@ from django.db.models.functions import Least
 
 from cases.models import Case, Channel, Contact, ContactDirection, Team
 from commitments.calendar_services import first_response_calendar
-from commitments.calendars import Calendar, business_time_between
+from commitments.calendars import BusinessClock, Calendar
 from reports.selectors import Window, percentile_cont
 
 MEASURE_SERVICE_LEVEL = "service_level"
@@ -178,6 +178,11 @@ def first_response_attainment(*, team: Team, window: Window, now: datetime) -> F
     query (plus the calendar's closed days when measured in business time)."""
     business = team.first_response_business_time
     calendars: dict[str, Calendar | None] = {}
+    clocks: dict[str, BusinessClock] = {}
+    # every duration measured starts after the window's first day less a week (a customer's
+    # contact before the case opened) and ends by now or the window's end
+    span_start = datetime.combine(window.start - timedelta(days=7), time(0), tzinfo=UTC)
+    span_end = max(now, datetime.combine(window.last_day + timedelta(days=2), time(0), UTC))
 
     def elapsed(channel: str, a: float, b: float) -> float:
         if b <= a:
@@ -185,8 +190,10 @@ def first_response_attainment(*, team: Team, window: Window, now: datetime) -> F
         calendar = calendars[channel]
         if calendar is None:
             return b - a
-        at = datetime.fromtimestamp
-        return business_time_between(calendar, at(a, UTC), at(b, UTC)).total_seconds()
+        clock = clocks.get(channel)
+        if clock is None:
+            clock = clocks[channel] = BusinessClock(calendar, span_start, span_end)
+        return round(clock.seconds(a, b), 6)
 
     now_s = now.timestamp()
     goal = team.first_response_goal_percent / 100

@@ -26,6 +26,7 @@ from cases.permissions import managed_team_ids
 from commitments.models import zone
 from reports import charts, selectors
 from reports.absences import absence_lines, team_absences
+from reports.dashboard_cache import dashboard_figures
 from reports.errors import NotFoundError, ReportRuleError
 from reports.first_response import first_response_attainment
 from reports.forms import CaseRowsForm, PeriodForm, PromiseRowsForm
@@ -122,8 +123,8 @@ def landing(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
-    summary = selectors.team_summary(
-        team=period.team, window=period.window, now=timezone.now(), first_response_promises=False
+    summary, attainment = dashboard_figures(
+        team=period.team, window=period.window, now=timezone.now()
     )
     weeks = [w.start for w in summary.weeks]
     labels = [f"{d:%d %b}" for d in weeks]
@@ -158,9 +159,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "accepted_url": _audit(period, w.start, end, status="accepted"),
             }
         )
-    attainment = first_response_attainment(
-        team=period.team, window=period.window, now=timezone.now()
-    )
     today = summary.today
     today_links = {
         "without_promise": (

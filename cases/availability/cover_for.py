@@ -139,7 +139,7 @@ def cover_receivers(*, agent: User, by: User, at: datetime) -> list[CoverReceive
     if not getattr(by, "is_superuser", False):
         teams = teams.filter(team__managers=by)
     profiles = (
-        agents_who_may_receive(teams, besides=agent.pk)
+        agents_who_may_receive(teams, besides=agent.pk, offered_by=by.pk)
         .exclude(away_since__lte=at)
         .exclude(user__absences__starts_at__lte=at, user__absences__ends_at__gt=at)
         .select_related("user")

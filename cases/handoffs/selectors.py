@@ -121,14 +121,15 @@ class ReceiverChoices:
 
 
 def agents_who_may_receive(
-    team_ids: Iterable[int] | QuerySet[Any], *, besides: int
+    team_ids: Iterable[int] | QuerySet[Any], *, besides: int, offered_by: int | None = None
 ) -> QuerySet[AgentProfile]:
     """Whom an offer may name among these teams: their active agents, ``besides`` (the owner,
-    or the agent being covered) left out. The offer form and "cover for" both list from it;
-    ``handoff_offer`` checks the same three things of the receiver it is given."""
+    or the agent being covered) left out, and so is ``offered_by`` (who offers: a manager
+    spreading a colleague's cases is not among her own receivers). The offer form and "cover
+    for" both list from it; ``handoff_offer`` checks the same three things of the receiver."""
     return (
         AgentProfile.objects.filter(teams__in=team_ids, user__is_active=True)
-        .exclude(user_id=besides)
+        .exclude(user_id__in=[besides] if offered_by is None else [besides, offered_by])
         .distinct()
     )
 
@@ -141,9 +142,9 @@ def handoff_receiver_choices(*, case: Case, by: User) -> ReceiverChoices:
     ):
         teams = list(handoff_receiver_teams(case=case, by=by).order_by("name"))
     agents = list(
-        agents_who_may_receive([t.pk for t in teams], besides=case.owner_id).order_by(
-            "display_name"
-        )
+        agents_who_may_receive(
+            [t.pk for t in teams], besides=case.owner_id, offered_by=by.pk
+        ).order_by("display_name")
     )
     return ReceiverChoices(agents=agents, teams=teams if len(teams) > 1 else [])
 

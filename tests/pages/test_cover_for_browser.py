@@ -21,6 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _fill_case(page, case, *, next_step: bool = True) -> None:
+    draft = page.locator(f"#case-{case.pk}-draft")
+    if draft.get_attribute("open") is None:  # each draft is folded to its summary
+        draft.locator("summary").click()
     page.get_by_label(f"What the customer needs ({case.ref})").fill(
         f"{case.customer.full_name} needs {case.subject.lower()} sorted out before the weekend."
     )

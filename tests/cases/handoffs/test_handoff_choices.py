@@ -98,3 +98,17 @@ def test_the_offer_form_and_cover_for_list_receivers_by_one_rule(world):
         for r in cover_receivers(agent=world["owner"], by=world["manager"], at=timezone.now())
     }
     assert offer_form == cover_for == {world["receiver"].pk, world["colleague"].pk}
+
+
+def test_a_manager_who_works_in_the_team_is_not_among_her_own_receivers(world):
+    """A manager who is also one of the team's agents spreads a colleague's cases over the
+    others: the offer form and "cover for" both leave her out (she is in the owner's list)."""
+    manager = world["manager"]
+    manager.agent_profile.teams.add(world["team"])
+    offer_form, _ = receivers(world, manager)
+    cover_for = {
+        r.user_id for r in cover_receivers(agent=world["owner"], by=manager, at=timezone.now())
+    }
+    assert manager.pk not in offer_form and manager.pk not in cover_for
+    assert offer_form == cover_for == {world["receiver"].pk, world["colleague"].pk}
+    assert manager.pk in receivers(world, world["owner"])[0]

@@ -1,0 +1,90 @@
+"""The team dashboard's weekly figures, kept in the cache per team, period and last change.
+
+Working out eight weeks of promises, hand-offs and first responses is most of the
+dashboard's time, and they only change when something is written. The cache key holds a
+cheap "last change" read (one query of index-only lookups): the newest timeline event
+(every case, promise, hand-off and contact change writes one), the newest hand-off review,
+the team's own settings and its calendar with its closed days. A change therefore shows on
+the next load; what moves with the clock alone (a first reply still awaited, the figures of
+the week under way) is at most ``TIME_STEP`` seconds old. "Today" is never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
+from django.utils import translation
+
+from cases.models import CaseEvent, HandoffReview, Team
+from commitments.models import ClosedDay
+from reports.first_response import FirstResponseReport, first_response_attainment
+from reports.selectors import TeamSummary, Window, team_summary, team_today
+
+CACHE_SECONDS = 600
+TIME_STEP = 60
+
+
+def _newest(qs: object) -> Subquery:
+    return Subquery(qs.order_by("-pk").values("pk")[:1], output_field=IntegerField())  # type: ignore[attr-defined]
+
+
+def last_change(team: Team) -> str:
+    """A fingerprint of everything the weekly figures read, in one query."""
+    closed = (
+        ClosedDay.objects.filter(calendar__team_id=OuterRef("pk")).order_by().values("calendar_id")
+    )
+    fields = [f.attname for f in Team._meta.concrete_fields]
+    row = (
+        Team.objects.filter(pk=team.pk)
+        .annotate(
+            last_event=_newest(CaseEvent.objects.all()),
+            last_review=_newest(HandoffReview.objects.all()),
+            closed_n=Subquery(closed.annotate(n=Count("pk")).values("n")),
+            closed_max=Subquery(closed.annotate(m=Max("pk")).values("m")),
+        )
+        .values_list(
+            *fields,
+            "calendar__weekly_hours",
+            "calendar__around_the_clock",
+            "calendar__holiday_country",
+            "calendar__holiday_subdivision",
+            "last_event",
+            "last_review",
+            "closed_n",
+            "closed_max",
+        )
+        .first()
+    )
+    return hashlib.sha1(repr(row).encode(), usedforsecurity=False).hexdigest()
+
+
+def dashboard_figures(
+    *, team: Team, window: Window, now: datetime
+) -> tuple[TeamSummary, FirstResponseReport]:
+    """``team_summary`` (first response from the contacts) and ``first_response_attainment``
+    for the dashboard, the weekly figures from the cache while nothing changed; "today"
+    always read afresh."""
+    key = ":".join(
+        [
+            "dashboard-figures",
+            str(team.pk),
+            window.start.isoformat(),
+            str(window.days),
+            str(int(now.timestamp()) // TIME_STEP),
+            translation.get_language() or "",
+            last_change(team),
+        ]
+    )
+    kept = cache.get(key)
+    if kept is not None:
+        summary, attainment = kept
+        summary = replace(summary, team=team, today=team_today(team=team, now=now))
+        return summary, replace(attainment, team=team)
+    summary = team_summary(team=team, window=window, now=now, first_response_promises=False)
+    attainment = first_response_attainment(team=team, window=window, now=now)
+    cache.set(key, (summary, attainment), CACHE_SECONDS)
+    return summary, attainment
