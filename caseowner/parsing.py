@@ -40,6 +40,7 @@ from django.utils.dateparse import parse_datetime as _iso_datetime
 from django.utils.deconstruct import deconstructible
 from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, pgettext_lazy
 from rest_framework import serializers
 
 from caseowner.errors import RuleError
@@ -315,7 +316,13 @@ class DateFormField(forms.DateField):
         return super().to_python(value)
 
 
-_FORMAT_WORDS = (("%d", "dd"), ("%m", "mm"), ("%Y", "yyyy"), ("%y", "yy"))
+# How a date field's placeholder names each part, in the reader's language ("TT.MM.JJJJ").
+_FORMAT_WORDS = (
+    ("%d", pgettext_lazy("date input placeholder: day", "dd")),
+    ("%m", pgettext_lazy("date input placeholder: month", "mm")),
+    ("%Y", pgettext_lazy("date input placeholder: year", "yyyy")),
+    ("%y", pgettext_lazy("date input placeholder: two-digit year", "yy")),
+)
 
 
 class LocaleDateInput(forms.DateInput):
@@ -340,9 +347,12 @@ class LocaleDateInput(forms.DateInput):
         context = super().get_context(name, value, attrs)
         shape = self.format or get_format("DATE_INPUT_FORMATS")[0]
         for code, word in _FORMAT_WORDS:
-            shape = shape.replace(code, word)
+            shape = shape.replace(code, str(word))
         context["widget"]["attrs"].setdefault("placeholder", shape)
-        context["widget"]["attrs"].setdefault("title", f"A date, as {shape}")
+        context["widget"]["attrs"].setdefault(
+            "title", gettext("A date, as %(shape)s") % {"shape": shape}
+        )
+
         return context
 
 

@@ -10,10 +10,12 @@ types (datetimes are aware ``datetime`` objects, never strings).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
+
+from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -143,7 +145,7 @@ customer_erased: list[Callable[..., list[str]]] = []
 
 # Timeline event kinds and their labels: ``cases`` registers its own (``EventKind``); later
 # apps register theirs from ``ready()`` with ``register_event_kinds``.
-event_kind_labels: dict[str, str] = {}
+event_kind_labels: dict[str, str | Promise] = {}
 
 
 def register(handlers: list[Any], handler: Callable[..., Any]) -> None:
@@ -152,12 +154,13 @@ def register(handlers: list[Any], handler: Callable[..., Any]) -> None:
         handlers.append(handler)
 
 
-def register_event_kinds(choices: list[tuple[str, str]]) -> None:
+def register_event_kinds(choices: Sequence[tuple[str, str | Promise]]) -> None:
     event_kind_labels.update(dict(choices))
 
 
 def event_kind_label(kind: str) -> str:
-    return event_kind_labels.get(kind, kind.replace("_", " ").capitalize())
+    return str(event_kind_labels.get(kind, kind.replace("_", " ").capitalize()))
+
 
 
 def run(handlers: list[Callable[..., Any]], **kwargs: Any) -> None:

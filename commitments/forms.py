@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from commitments.errors import CommitmentRuleError
 from commitments.models import PERSON_KINDS
@@ -19,16 +21,16 @@ class _DueFields(forms.Form):
     """A due time given as a local date and time, or as business time ("2 business days")."""
 
     due_at = forms.DateTimeField(
-        label="Due at",
+        label=_("Due at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="In the team's local time.",
+        help_text=_("In the team's local time."),
     )
     within = forms.CharField(
-        label="Or within",
+        label=_("Or within"),
         required=False,
         max_length=40,
-        help_text="Business time on the team's calendar, e.g. “2 business days”.",
+        help_text=_("Business time on the team's calendar, e.g. “2 business days”."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -49,30 +51,30 @@ class _DueFields(forms.Form):
 
 def _add_rule_error(form: forms.Form, exc: CommitmentRuleError) -> None:
     """The rule's message above the form, its field details on the fields (once each)."""
-    form.add_error(None, exc.message)
+    form.add_error(None, gettext(exc.message))
     for name, messages in exc.fields.items():
         for message in messages:
             if message != exc.message:
-                form.add_error(name, message)
+                form.add_error(name, gettext(message))
 
 
 class CommitmentForm(_DueFields):
     description = forms.CharField(
-        label="The promise, in the customer's words",
+        label=_("The promise, in the customer's words"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="e.g. “I'll call you back Friday before noon with the courier's answer.”",
+        help_text=_("e.g. “I'll call you back Friday before noon with the courier's answer.”"),
     )
-    kind = forms.ChoiceField(choices=MANUAL_KINDS, initial="callback")
+    kind = forms.ChoiceField(label=_("Kind"), choices=MANUAL_KINDS, initial="callback")
 
     field_order = ["description", "kind", "due_at", "within"]
 
 
 class RenegotiateForm(_DueFields):
     reason = forms.CharField(
-        label="Why the date moves",
+        label=_("Why the date moves"),
         max_length=1000,
-        help_text="The customer is told at once, with this reason and the new date.",
+        help_text=_("The customer is told at once, with this reason and the new date."),
     )
 
     field_order = ["due_at", "within", "reason"]
@@ -80,7 +82,7 @@ class RenegotiateForm(_DueFields):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        label="Why the promise is withdrawn",
+        label=_("Why the promise is withdrawn"),
         max_length=1000,
-        help_text="The customer is told.",
+        help_text=_("The customer is told."),
     )

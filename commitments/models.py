@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from commitments.calendars import Calendar, Interval, parse_business_duration, parse_clock
 
@@ -171,25 +173,25 @@ class ClosedDay(models.Model):
 class PromiseEventKind(models.TextChoices):
     """The case timeline's promise events (registered with ``cases.hooks`` at start-up)."""
 
-    COMMITMENT_MADE = "commitment_made", "Promise made"
-    COMMITMENT_KEPT = "commitment_kept", "Promise kept"
-    COMMITMENT_RENEGOTIATED = "commitment_renegotiated", "Promise renegotiated"
-    COMMITMENT_WITHDRAWN = "commitment_withdrawn", "Promise withdrawn"
-    COMMITMENT_MISSED = "commitment_missed", "Promise missed"
-    COMMITMENT_CONFIRMED = "commitment_confirmed", "Promise confirmed on track"
+    COMMITMENT_MADE = "commitment_made", _("Promise made")
+    COMMITMENT_KEPT = "commitment_kept", _("Promise kept")
+    COMMITMENT_RENEGOTIATED = "commitment_renegotiated", _("Promise renegotiated")
+    COMMITMENT_WITHDRAWN = "commitment_withdrawn", _("Promise withdrawn")
+    COMMITMENT_MISSED = "commitment_missed", _("Promise missed")
+    COMMITMENT_CONFIRMED = "commitment_confirmed", _("Promise confirmed on track")
 
 
 class CommitmentKind(models.TextChoices):
-    FIRST_RESPONSE = "first_response", "First response"
-    CALLBACK = "callback", "Call back"
-    UPDATE = "update", "Update"
-    RESOLUTION = "resolution", "Resolution"
-    DELIVERY = "delivery", "Delivery"
-    REFUND = "refund", "Refund"
-    OTHER = "other", "Other"
+    FIRST_RESPONSE = "first_response", _("First response")
+    CALLBACK = "callback", _("Call back")
+    UPDATE = "update", _("Update")
+    RESOLUTION = "resolution", _("Resolution")
+    DELIVERY = "delivery", _("Delivery")
+    REFUND = "refund", _("Refund")
+    OTHER = "other", _("Other")
     # The owner's own follow-ups, made by the product: never the customer's promises.
-    HANDOFF_CHECK = "handoff_check", "Hand-off check (owner's task)"
-    RECOVERY = "recovery", "Recovery after a missed promise (owner's task)"
+    HANDOFF_CHECK = "handoff_check", _("Hand-off check (owner's task)")
+    RECOVERY = "recovery", _("Recovery after a missed promise (owner's task)")
 
 
 # Whose promise a kind is: the one definition every rule reads. The customer's are shown on
@@ -206,7 +208,7 @@ def is_customer_kind(kind: str) -> bool:
 
 # The kinds a person records (form and API): the customer's promises, less the first reply
 # the case makes itself.
-PERSON_KINDS: list[tuple[str, str]] = [
+PERSON_KINDS: list[tuple[str, str | Promise]] = [
     (k, label)
     for k, label in CommitmentKind.choices
     if k in CUSTOMER_KINDS and k != CommitmentKind.FIRST_RESPONSE
@@ -222,11 +224,11 @@ KINDS_ENDED_BY_RESOLUTION = (
 
 
 class CommitmentStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    KEPT = "kept", "Kept"
-    RENEGOTIATED = "renegotiated", "Renegotiated"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    MISSED = "missed", "Missed"
+    OPEN = "open", _("Open")
+    KEPT = "kept", _("Kept")
+    RENEGOTIATED = "renegotiated", _("Renegotiated")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    MISSED = "missed", _("Missed")
 
 
 class Commitment(models.Model):
@@ -351,6 +353,7 @@ class Commitment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CommitmentStatus.OPEN
+
 
 class CallbackBooking(models.Model):
     """A callback slot the customer (or the owner for them) booked: the promise of kind

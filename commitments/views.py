@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from caseowner.errors import NotFoundError, RuleError
@@ -79,7 +80,7 @@ def commitment_panel(
         },
         request=request,
     )
-    return PagePanel(anchor="commitments", title="Promises to the customer", html=html)
+    return PagePanel(anchor="commitments", title=gettext("Promises to the customer"), html=html)
 
 
 def _commitment_or_404(user: Any, pk: int) -> Commitment:
@@ -132,7 +133,7 @@ def commitment_new(request: HttpRequest, ref: str) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "Promise recorded; the customer has been told.")
+            messages.success(request, gettext("Promise recorded; the customer has been told."))
             return _back(case)
     return render_case_page(request, case, page_forms={"commitment_form": form}, status=400)
 
@@ -154,14 +155,14 @@ def _one_step(
 @login_required
 @require_POST
 def commitment_keep(request: HttpRequest, pk: int) -> HttpResponse:
-    return _one_step(request, pk, services.commitment_mark_kept, "Promise kept.")
+    return _one_step(request, pk, services.commitment_mark_kept, gettext("Promise kept."))
 
 
 @login_required
 @require_POST
 def commitment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return _one_step(
-        request, pk, services.commitment_confirm_on_track, "Promise confirmed on track."
+        request, pk, services.commitment_confirm_on_track, gettext("Promise confirmed on track.")
     )
 
 
@@ -181,7 +182,7 @@ def commitment_renegotiate(request: HttpRequest, pk: int) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "New date set; the customer has been told why.")
+            messages.success(request, gettext("New date set; the customer has been told why."))
             return _back(commitment.case)
     return _refused(request, commitment, "renegotiate", form)
 
@@ -199,6 +200,7 @@ def commitment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "Promise withdrawn; the customer has been told.")
+            messages.success(request, gettext("Promise withdrawn; the customer has been told."))
+
             return _back(commitment.case)
     return _refused(request, commitment, "withdraw", form)

@@ -174,7 +174,7 @@ def promise_weeks(
     first = [
         FirstResponse(
             channel=channel,
-            label=labels.get(channel, channel),
+            label=str(labels.get(channel, channel)),
             target=team.first_response_target(channel),
             figures=figures,
         )

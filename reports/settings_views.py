@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from caseowner.errors import RuleError
@@ -77,12 +78,14 @@ def team_settings(request: HttpRequest) -> HttpResponse:
             show_rule_error(request, exc, form)
         else:
             if change is None:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, gettext("Nothing changed."))
             elif set(change.after) & set(CALENDAR_KEYS):
                 messages.success(
-                    request, "Settings saved; queued reminders of open promises were moved."
+                    request,
+                    gettext("Settings saved; queued reminders of open promises were moved."),
                 )
             else:
-                messages.success(request, "Settings saved.")
+                messages.success(request, gettext("Settings saved."))
+
             return redirect(f"{reverse('reports-settings')}?team={team.pk}")
     return _page(request, choice, form, status=400)

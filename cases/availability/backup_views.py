@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from caseowner import parsing
@@ -66,10 +67,11 @@ def team_cover_page(request: HttpRequest, team_id: int) -> HttpResponse:
         except CaseRuleError as exc:
             if exc.status_code == 403:
                 raise PermissionDenied(exc.message) from None
-            messages.error(request, exc.message)
+            messages.error(request, gettext(exc.message))
             errors, status = exc.fields, 400
         else:
-            messages.success(request, "Backups and on-duty agent saved.")
+            messages.success(request, gettext("Backups and on-duty agent saved."))
+
             return redirect(reverse("team-cover", args=[team.pk]))
     context = {
         "team": team,

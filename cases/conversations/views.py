@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from caseowner.errors import RuleError
@@ -42,7 +43,9 @@ def case_reply(request: HttpRequest, ref: str) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "Reply sent; the customer's answer will come back here.")
+            messages.success(
+                request, gettext("Reply sent; the customer's answer will come back here.")
+            )
             return redirect(case_url(case) + "#timeline")
     case = case_or_404(request.user, ref)
     return render_case_page(request, case, page_forms={"reply_form": form}, status=400)
@@ -73,7 +76,7 @@ def case_contact(request: HttpRequest, ref: str) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "The contact is on the timeline.")
+            messages.success(request, gettext("The contact is on the timeline."))
             return redirect(case_url(case) + "#timeline")
     case = case_or_404(request.user, ref)
     return render_case_page(request, case, page_forms={"contact_form": form}, status=400)
@@ -90,9 +93,12 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
     try:
         owner_task_done(task=task, by=request.user, summary=request.POST.get("summary", ""))
     except RuleError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, gettext(exc.message))
     else:
-        messages.success(request, f"Done: the call is on the timeline of {task.case.ref}.")
+        messages.success(
+            request,
+            gettext("Done: the call is on the timeline of %(ref)s.") % {"ref": task.case.ref},
+        )
     return redirect("queue")
 
 
@@ -125,17 +131,21 @@ def inbound_attach(request: HttpRequest, message_id: int) -> HttpResponse:
         raise Http404("No such message waiting.")
     form = InboundAttachForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a case reference, e.g. CASE-000123.")
+        messages.error(request, gettext("Give a case reference, e.g. CASE-000123."))
         return redirect("inbound-mail")
     try:
         case = case_or_404(request.user, form.cleaned_data["case"])
     except Http404:
-        messages.error(request, f"No case {form.cleaned_data['case']} among your teams'.")
+        messages.error(
+            request,
+            gettext("No case %(ref)s among your teams'.") % {"ref": form.cleaned_data["case"]},
+        )
         return redirect("inbound-mail")
     try:
         inbound_message_attach(message=message, case=case, by=request.user)
     except RuleError as exc:
         show_rule_error(request, exc)
         return redirect("inbound-mail")
-    messages.success(request, f"The message is on {case.ref} now.")
+    messages.success(request, gettext("The message is on %(ref)s now.") % {"ref": case.ref})
+
     return redirect(case_url(case) + "#timeline")

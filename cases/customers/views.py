@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from caseowner.errors import NotFoundError, RuleError
@@ -88,7 +89,10 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(request.user, customer_id)
     if customer.merged_into_id is not None:
         # A tombstone: the record lives on in the one it was merged into.
-        messages.info(request, f"Customer {customer.pk} was merged into this record.")
+        messages.info(
+            request,
+            gettext("Customer %(number)s was merged into this record.") % {"number": customer.pk},
+        )
         return redirect(customer_url(customer.merged_into_id))
     return _render_customer(request, customer)
 
@@ -108,7 +112,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "Details saved; the change is on their open cases.")
+            messages.success(request, gettext("Details saved; the change is on their open cases."))
             return redirect(customer_url(customer.pk))
     return _render_customer(request, customer, edit_form=form, status=400)
 
@@ -131,8 +135,11 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{other.full_name} (customer {other.pk}) merged into this record: "
-                f"{len(merge.case_ids)} case(s) moved.",
+                gettext(
+                    "%(name)s (customer %(number)s) merged into this record: "
+                    "%(count)s case(s) moved."
+                )
+                % {"name": other.full_name, "number": other.pk, "count": len(merge.case_ids)},
             )
             return redirect(customer_url(survivor.pk))
     return _render_customer(request, survivor, merge_form=form, status=400)
@@ -148,5 +155,9 @@ def customer_unmerge(request: HttpRequest, customer_id: int) -> HttpResponse:
         show_rule_error(request, exc)
         target = merged.merged_into_id or merged.pk
         return redirect(customer_url(target))
-    messages.success(request, f"Merge undone: customer {merged.pk} has their cases back.")
+    messages.success(
+        request,
+        gettext("Merge undone: customer %(number)s has their cases back.") % {"number": merged.pk},
+    )
+
     return redirect(customer_url(merge.survivor_id))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.case import Case
 from cases.models.people import Channel
@@ -17,8 +18,8 @@ CONTACT_EXTERNAL_ID_MAX = 200
 
 
 class ContactDirection(models.TextChoices):
-    TO_CUSTOMER = "to_customer", "To the customer"
-    FROM_CUSTOMER = "from_customer", "From the customer"
+    TO_CUSTOMER = "to_customer", _("To the customer")
+    FROM_CUSTOMER = "from_customer", _("From the customer")
 
 
 class Contact(models.Model):
@@ -92,9 +93,9 @@ class Contact(models.Model):
 
 
 class InboundStatus(models.TextChoices):
-    MATCHED = "matched", "Matched to its case"
-    UNMATCHED = "unmatched", "Waiting for staff to route"
-    ATTACHED = "attached", "Attached to a case by staff"
+    MATCHED = "matched", _("Matched to its case")
+    UNMATCHED = "unmatched", _("Waiting for staff to route")
+    ATTACHED = "attached", _("Attached to a case by staff")
 
 
 class InboundMessage(models.Model):

@@ -5,25 +5,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.case import Case, Team
 
 
 class HandoffReason(models.TextChoices):
-    SHIFT_END = "shift_end", "Shift end"
-    EXPERTISE = "expertise", "Expertise needed"
-    ESCALATION = "escalation", "Escalation"
-    WORKLOAD = "workload", "Workload"
-    ABSENCE = "absence", "Absence"
-    MANAGER_REASSIGNMENT = "manager_reassignment", "Manager reassignment"
+    SHIFT_END = "shift_end", _("Shift end")
+    EXPERTISE = "expertise", _("Expertise needed")
+    ESCALATION = "escalation", _("Escalation")
+    WORKLOAD = "workload", _("Workload")
+    ABSENCE = "absence", _("Absence")
+    MANAGER_REASSIGNMENT = "manager_reassignment", _("Manager reassignment")
 
 
 class HandoffStatus(models.TextChoices):
-    OFFERED = "offered", "Offered"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
 
 
 class Handoff(models.Model):
