@@ -20,6 +20,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
+from django.utils import dateformat
+from django.utils.translation import gettext
 
 from caseowner.types import User
 from cases import hooks
@@ -82,7 +84,8 @@ def cover_drafts(*, agent: User, cases: list[Case] | None = None) -> list[CoverD
         zone = reader_zone(case.team.time_zone)
         events = latest.get(case.pk, [])
         recent = [
-            f"{e.at.astimezone(zone):%d %b %H:%M} {hooks.event_kind_label(e.kind)}"
+            dateformat.format(e.at.astimezone(zone), "d M H:i")
+            + f" {hooks.event_kind_label(e.kind)}"
             + (f": {e.data['text']}" if isinstance(e.data.get("text"), str) else "")
             for e in events
         ]
@@ -93,10 +96,14 @@ def cover_drafts(*, agent: User, cases: list[Case] | None = None) -> list[CoverD
                 promises=own,
                 recent=recent,
                 customer_expectations="\n".join(
-                    f"#{p.id} {p.description} (due {local_time_text(p.due_at, zone.key)})"
+                    f"#{p.id} "
+                    + gettext("%(promise)s (due %(due)s)")
+                    % {"promise": p.description, "due": local_time_text(p.due_at, zone.key)}
                     for p in own
                 ),
-                actions_taken="Latest on the timeline: " + "; ".join(recent) if recent else "",
+                actions_taken=gettext("Latest on the timeline: ") + "; ".join(recent)
+                if recent
+                else "",
             )
         )
     return drafts

@@ -210,6 +210,7 @@ def _spread_errors(exc: CaseRuleError, forms: list[CaseForm]) -> dict[str, list[
         head, _, name = key.partition(".")
         case_id = parse_ref(head)
         target = by_case.get(case_id) if case_id is not None else None
+        msgs = [gettext(m) for m in msgs]
         if target is None:
             rest[key] = msgs
         else:
@@ -239,7 +240,8 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
         except CaseRuleError as exc:
             if exc.status_code == 403:
                 raise PermissionDenied(exc.message) from None
-            refused = exc.message
+            refused = gettext(exc.message)
+
             page_errors = _spread_errors(exc, forms)
             status = 400
         else:
