@@ -25,6 +25,8 @@ from cases.handoffs.services import handoff_cancel, handoff_decline
 from cases.handoffs.sweep import handoff_remind_or_escalate
 from cases.models import Case, Channel
 from cases.services import case_open
+from commitments.callback_slots import callback_slots
+from commitments.callbacks import callback_book
 from commitments.services import commitment_create
 from notifications.models import Notification, NotificationChannel
 from notifications.rendering import context_refresh, render_email
@@ -87,6 +89,9 @@ def staff_world(time_machine) -> None:
         due="1 business day",
     )  # fmt: skip
     now = timezone.now()
+    # a callback the customer booked inside the absence, with nobody to cover it
+    slot = callback_slots(case=unoffered, now=now)[0]
+    callback_book(case=unoffered, starts_at=slot.starts_at, by=None)
     absence_record(agent=priya, by=manager, starts_at=now + timedelta(hours=1),
                    ends_at=now + timedelta(days=5))  # fmt: skip
     customer_update(

@@ -70,6 +70,7 @@ def _customer_page(request: HttpRequest, token: str, case: Case) -> HttpResponse
             "case": case,
             "customer": case.customer,
             "salutation": notice_salutation(case.customer),
+            "token": token,
         },
         tz_name=case.customer.time_zone,
     )
