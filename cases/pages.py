@@ -17,8 +17,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.http import quote_etag
+from django.utils.translation import gettext
 
 from caseowner.errors import NotFoundError, RuleError
 from cases import hooks, live, selectors
@@ -57,11 +58,12 @@ FIELD_ALIASES = {"to": "to_agent", "text": "text", "due": "due_at"}
 
 def show_rule_error(request: HttpRequest, exc: RuleError, form: forms.Form | None = None) -> None:
     """The service's message as a page message, its field details on the form's fields."""
-    messages.error(request, exc.message)
+    messages.error(request, gettext(exc.message))
     if form is None:
         for name, msgs in exc.fields.items():
             for msg in msgs:
-                messages.error(request, f"{name.replace('_', ' ').capitalize()}: {msg}")
+                label = gettext(name.replace("_", " ")).capitalize()
+                messages.error(request, f"{label}: {gettext(msg)}")
         return
     if not hasattr(form, "cleaned_data"):
         form.cleaned_data = {}
@@ -69,10 +71,17 @@ def show_rule_error(request: HttpRequest, exc: RuleError, form: forms.Form | Non
         alias = FIELD_ALIASES.get(name, name)
         target = alias if alias in form.fields else None
         for msg in msgs:
-            form.add_error(target, msg)
+            form.add_error(target, gettext(msg))
+
+
+def _reply_greeting(customer: Any) -> str:
+    """The reply starts as the customer's emails do, in the customer's language."""
+    with translation.override(customer.language or settings.LANGUAGE_CODE):
+        return gettext("Dear %(salutation)s,") % {"salutation": customer.salutation_name}
 
 
 def case_or_404(user: Any, ref: str) -> Case:
+
     try:
         return selectors.case_get(user=user, ref=ref)
     except NotFoundError:
@@ -93,7 +102,14 @@ def offer_form(case: Case, user: Any, data: Any = None) -> HandoffOfferForm:
     ]
     teams = [(t.pk, t.name) for t in choices.teams]
     promises = [
-        (c.id, f"{c.description} (due {timezone.localtime(c.due_at):%a %d %b %H:%M})")
+        (
+            c.id,
+            gettext("%(promise)s (due %(due)s)")
+            % {
+                "promise": c.description,
+                "due": dateformat.format(timezone.localtime(c.due_at), "D d M H:i"),
+            },
+        )
         for c in hooks.collect_open_commitments(case)
     ]
     return HandoffOfferForm(data, agents=agents, commitments=promises, teams=teams)
@@ -160,7 +176,7 @@ def render_case_page(
             "note_form": page_forms.get("note_form") or NoteForm(),
             "reply_form": (
                 page_forms.get("reply_form")
-                or ReplyForm(initial={"body": f"Dear {case.customer.salutation_name},\n\n"})
+                or ReplyForm(initial={"body": _reply_greeting(case.customer) + "\n\n"})
             )
             if can_change and case.customer.email
             else None,

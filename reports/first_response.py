@@ -204,7 +204,7 @@ def first_response_attainment(*, team: Team, window: Window, now: datetime) -> F
         if line is None:
             line = channels[channel] = ChannelAttainment(
                 channel=channel,
-                label=labels.get(channel, channel),
+                label=str(labels.get(channel, channel)),
                 target=team.first_response_target(channel),
                 measure=(
                     MEASURE_SERVICE_LEVEL

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from caseowner import parsing
@@ -71,7 +72,8 @@ def case_offer(request: HttpRequest, ref: str) -> HttpResponse:
             show_rule_error(request, exc, form)
         else:
             messages.success(
-                request, "Hand-off offered. You stay the owner until your colleague accepts."
+                request,
+                gettext("Hand-off offered. You stay the owner until your colleague accepts."),
             )
             return redirect(case_url(case))
     return render_case_page(request, case, page_forms={"offer_form": form}, status=400)
@@ -86,7 +88,10 @@ def offer_accept(request: HttpRequest, handoff_id: int) -> HttpResponse:
     except RuleError as exc:
         show_rule_error(request, exc)
         return redirect("queue")
-    messages.success(request, f"You now own {handoff.case.ref}. Read the brief below.")
+    messages.success(
+        request,
+        gettext("You now own %(ref)s. Read the brief below.") % {"ref": handoff.case.ref},
+    )
     return redirect(case_url(handoff.case))
 
 
@@ -96,7 +101,7 @@ def offer_decline(request: HttpRequest, handoff_id: int) -> HttpResponse:
     handoff = _handoff_or_404(request, handoff_id)
     form = DeclineForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why you decline the hand-off.")
+        messages.error(request, gettext("Say why you decline the hand-off."))
         return redirect("queue")
     try:
         handoff_services.handoff_decline(
@@ -105,7 +110,10 @@ def offer_decline(request: HttpRequest, handoff_id: int) -> HttpResponse:
     except RuleError as exc:
         show_rule_error(request, exc)
         return redirect("queue")
-    messages.success(request, f"You declined {handoff.case.ref}; it stays with its owner.")
+    messages.success(
+        request,
+        gettext("You declined %(ref)s; it stays with its owner.") % {"ref": handoff.case.ref},
+    )
     return redirect("queue")
 
 
@@ -118,7 +126,7 @@ def offer_cancel(request: HttpRequest, handoff_id: int) -> HttpResponse:
     except RuleError as exc:
         show_rule_error(request, exc)
     else:
-        messages.success(request, "The hand-off offer is cancelled.")
+        messages.success(request, gettext("The hand-off offer is cancelled."))
     return redirect(case_url(handoff.case))
 
 
@@ -210,11 +218,11 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     bars = [
-        ("Accepted", summary["accepted"]),
-        ("Declined", summary["declined"]),
-        ("Waiting", summary["waiting"]),
-        ("Flagged", summary["flagged"]),
-        ("Acknowledged", summary["acknowledged"]),
+        (gettext("Accepted"), summary["accepted"]),
+        (gettext("Declined"), summary["declined"]),
+        (gettext("Waiting"), summary["waiting"]),
+        (gettext("Flagged"), summary["flagged"]),
+        (gettext("Acknowledged"), summary["acknowledged"]),
     ]
     _review_forms(request, page_obj)
     context = {
@@ -252,7 +260,7 @@ def handoff_review(request: HttpRequest, handoff_id: int) -> HttpResponse:
     back = parsing.local_url(request.POST.get("next"), default=reverse("handoff-audit"))
     handoff = _handoff_or_404(request, handoff_id)
     if not form.is_valid():
-        messages.error(request, "Give each score from 1 to 5.")
+        messages.error(request, gettext("Give each score from 1 to 5."))
         return redirect(back)
     data = form.cleaned_data
     try:
@@ -265,5 +273,9 @@ def handoff_review(request: HttpRequest, handoff_id: int) -> HttpResponse:
     except RuleError as exc:
         show_rule_error(request, exc)
     else:
-        messages.success(request, f"Review of the hand-off of {handoff.case.ref} saved.")
+        messages.success(
+            request,
+            gettext("Review of the hand-off of %(ref)s saved.") % {"ref": handoff.case.ref},
+        )
+
     return redirect(back)
