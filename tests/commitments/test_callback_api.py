@@ -108,9 +108,7 @@ def test_staff_book_for_the_customer_within_their_permissions(
 def test_the_held_promise_shows_on_the_owners_queue_with_reminders(case, agent, client_for):
     first_reply = case.commitments.get(kind=CommitmentKind.FIRST_RESPONSE)
     commitment_mark_kept(commitment=first_reply, by=agent)
-    APIClient().post(
-        f"{_customer(case)}/callbacks/", {"starts_at": TUESDAY_10.isoformat()}, "json"
-    )
+    APIClient().post(f"{_customer(case)}/callbacks/", {"starts_at": TUESDAY_10.isoformat()}, "json")
     promise = case.commitments.get(kind=CommitmentKind.CALLBACK)
     reminders = pending(f"commitment:{promise.pk}:due:")
     assert reminders.exists() and {n.recipient_address for n in reminders} == {agent.email}

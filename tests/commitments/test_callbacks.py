@@ -15,7 +15,6 @@ from commitments.callback_slots import callback_slots
 from commitments.errors import CommitmentRuleError
 from commitments.models import (
     BusinessCalendar,
-    CallbackBooking,
     ClosedDay,
     CommitmentKind,
     CommitmentStatus,

@@ -34,8 +34,12 @@ def test_two_customers_racing_for_one_slot_one_wins_one_gets_slot_taken(monkeypa
         owner = make_agent(team)
         cases = [
             case_open(
-                customer=CustomerFactory(), team=team, channel="email", subject="Meter",
-                by=owner, owner=owner,
+                customer=CustomerFactory(),
+                team=team,
+                channel="email",
+                subject="Meter",
+                by=owner,
+                owner=owner,
             )  # fmt: skip
             for _ in range(2)
         ]
