@@ -195,6 +195,7 @@ def owner_told_of_case(*, case: Case, by: User | None, by_rule: bool) -> None:
     if by is not None and case.owner_id == by.pk:
         return
     notification_enqueue(
+        later=True,
         recipient=agent_recipient(case.owner),
         template="cases/email/case_assigned",
         context={

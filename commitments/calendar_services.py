@@ -8,16 +8,52 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from caseowner.process_cache import ProcessCache
 from commitments.calendars import Calendar
-from commitments.models import BusinessCalendar
+from commitments.models import BusinessCalendar, ClosedDay
+
+# Every write on a case reads its team's calendar; it changes a few times a year.
+_ROWS: ProcessCache[BusinessCalendar | None] = ProcessCache("business-calendars")
 
 
 def business_calendar_of(team: Any) -> BusinessCalendar:
-    """The team's calendar row, or an unsaved default one (Mon–Fri 09–17, no holidays)."""
-    try:
-        return team.calendar
-    except BusinessCalendar.DoesNotExist:
+    """The team's calendar row, or an unsaved default one (Mon–Fri 09–17, no holidays).
+    Kept in the process (``caseowner.process_cache``): a copy of it for ``team``, with its
+    closed days, read afresh after any calendar or closed day changed."""
+    if team.pk is None or type(team).calendar.is_cached(team):  # read or set already
+        try:
+            return team.calendar
+        except BusinessCalendar.DoesNotExist:
+            return BusinessCalendar(team=team)
+    row = _ROWS.get(team.pk, lambda: _read(team.pk))
+    if row is None:
         return BusinessCalendar(team=team)
+    fresh = BusinessCalendar(
+        **{f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+    )
+    fresh._state.adding, fresh._state.db = False, row._state.db
+    for computed in ("_closed_days", "_holidays"):
+        fresh.__dict__[computed] = row.__dict__[computed]
+    fresh.team = team
+    return fresh
+
+
+def _read(team_id: int) -> BusinessCalendar | None:
+    row = BusinessCalendar.objects.filter(team_id=team_id).first()
+    if row is not None:
+        _ = row._closed_days, row._holidays  # read once, kept with the row
+    return row
+
+
+@receiver(post_save, sender=BusinessCalendar, dispatch_uid="business_calendar_saved")
+@receiver(post_delete, sender=BusinessCalendar, dispatch_uid="business_calendar_deleted")
+@receiver(post_save, sender=ClosedDay, dispatch_uid="closed_day_saved")
+@receiver(post_delete, sender=ClosedDay, dispatch_uid="closed_day_deleted")
+def _calendar_changed(**kwargs: object) -> None:
+    _ROWS.changed()
 
 
 def team_calendar(team: Any) -> Calendar:

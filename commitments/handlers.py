@@ -130,7 +130,7 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
             commitment.owner = case.owner
             commitment.reminder_generation = generations[commitment.pk]
             messages += reminder_messages(commitment=commitment, case=case, now=now)
-        notification_enqueue_many(messages)
+        notification_enqueue_many(messages, later=True)
     calendar = team_calendar(case.team)
     promise_make(
         case=case,

@@ -190,6 +190,7 @@ def missed_manager_alerts(*, commitment: Commitment, case: Case) -> None:
     customer_call = bool(cases_notices.customer_route(case.customer).no_route)
     for manager in case.team.managers.filter(is_active=True).order_by("pk"):
         notification_enqueue(
+            later=True,
             recipient=agent_recipient(manager, kind="manager"),
             template="commitments/email/missed_manager",
             context={

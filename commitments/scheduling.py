@@ -27,6 +27,7 @@ from commitments.calendars import (
 from commitments.errors import CommitmentRuleError
 from commitments.models import Commitment
 from commitments.notices import promise_context
+from notifications.enqueue import outbox_holds
 from notifications.services import Outgoing, notification_cancel, notification_enqueue_many
 
 # How far ahead a promise may be due: beyond this it is a plan, not a promise.
@@ -213,8 +214,12 @@ def _lead_send_at(
 
 
 def reminders_schedule(*, commitment: Commitment, case: Case, now: datetime) -> int:
-    """Queue the owner's reminders still ahead; the last lead is the at-risk alert."""
+    """Queue the owner's reminders still ahead; the last lead is the at-risk alert. Inside
+    an ``outbox_batch`` they wait for its write (the count is then of those handed over)."""
     messages = reminder_messages(commitment=commitment, case=case, now=now)
+    if outbox_holds():
+        notification_enqueue_many(messages, later=True)
+        return len(messages)
     return sum(n is not None for n in notification_enqueue_many(messages))
 
 

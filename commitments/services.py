@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from caseowner.text import REASON_MAX, require_clean_text
@@ -41,9 +40,10 @@ from commitments.notices import (
 )
 from commitments.scheduling import DueLike, reminders_confirmed_on_track
 from commitments.selectors import iso
+from notifications.services import outbox_batch
 
 
-@transaction.atomic
+@outbox_batch()
 def commitment_create(
     *,
     case: Case,
@@ -82,7 +82,7 @@ def commitment_create(
     return commitment
 
 
-@transaction.atomic
+@outbox_batch()
 def commitment_mark_kept(*, commitment: Commitment, by: User) -> Commitment:
     """The promise was kept: no later reminder goes out."""
     commitment, case = lock_for_change(commitment, by=by)
@@ -115,7 +115,7 @@ def promise_keep(
     )
 
 
-@transaction.atomic
+@outbox_batch()
 def commitment_renegotiate(
     *, commitment: Commitment, by: User, due: DueLike, reason: str
 ) -> Commitment:
@@ -174,7 +174,7 @@ def commitment_renegotiate(
     return successor
 
 
-@transaction.atomic
+@outbox_batch()
 def commitment_withdraw(*, commitment: Commitment, by: User, reason: str) -> Commitment:
     """Take a promise back, with a reason the customer is told."""
     commitment, case = lock_for_change(commitment, by=by)
@@ -200,7 +200,7 @@ def commitment_withdraw(*, commitment: Commitment, by: User, reason: str) -> Com
     return commitment
 
 
-@transaction.atomic
+@outbox_batch()
 def commitment_confirm_on_track(*, commitment: Commitment, by: User) -> Commitment:
     """The owner says the promise will be kept: no at-risk alert, a plain reminder instead."""
     commitment, case = lock_for_change(commitment, by=by)

@@ -3,7 +3,10 @@ caller's transaction. Nothing about cases; delivery is ``notifications.services`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -86,6 +89,88 @@ class Outgoing:
     no_route: str = ""
 
 
+# --- one write per service call ----------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    pending: list[Outgoing] = dataclasses.field(default_factory=list)
+    # len(connection.atomic_blocks) where each open level of the batch began
+    depths: list[int] = dataclasses.field(default_factory=list)
+    # what the transaction read once and asks again (``outbox_memo``)
+    memo: dict[object, object] = dataclasses.field(default_factory=dict)
+
+
+_local = threading.local()
+
+
+def _batch() -> _Batch | None:
+    return getattr(_local, "batch", None)
+
+
+def _atomic_depth() -> int:
+    return len(transaction.get_connection().atomic_blocks)
+
+
+@contextmanager
+def outbox_batch() -> Iterator[None]:
+    """A transaction (``transaction.atomic``) in which every message queued with
+    ``later=True`` is written in one go just before it ends: one ``notification_enqueue_many``
+    (three statements) for a whole service call, where ``on_commit`` would come too late.
+    A service uses it as its decorator instead of ``transaction.atomic``; one called inside
+    another joins it (its own atomic is a savepoint) and the outermost one writes.
+
+    Messages wait only in the block's own atomic level: one queued inside a savepoint opened
+    since goes at once, and so does everything in a block nested under such a savepoint, so
+    a savepoint rolled back never leaves a waiting message behind. A message queued without
+    ``later`` (its caller reads the row) writes the waiting ones with it, in the order
+    queued. When a block ends with an exception, the messages waiting when it began wait
+    again (written meanwhile or not: a key already in the outbox is skipped, so writing one
+    twice is harmless) and its own are dropped."""
+    with transaction.atomic():
+        batch = _batch()
+        outermost = batch is None
+        if batch is None:
+            batch = _local.batch = _Batch()
+        depth = _atomic_depth()
+        # a block directly inside its parent's atomic holds; any other is written at once
+        holds = outermost or (bool(batch.depths) and batch.depths[-1] == depth - 1)
+        before = list(batch.pending)
+        batch.depths.append(depth if holds else -1)
+        try:
+            yield
+        except BaseException:
+            batch.pending = before
+            raise
+        finally:
+            batch.depths.pop()
+            if outermost:
+                _local.batch = None
+        if outermost and batch.pending:
+            notification_enqueue_many(batch.pending)
+
+
+def outbox_memo() -> dict[object, object] | None:
+    """A dict that lives as long as the current ``outbox_batch`` (one service call's
+    transaction), for rows it asks about several times; None outside a batch. Whoever keeps
+    rows here drops them when the rows change (a ``post_save`` receiver)."""
+    batch = _batch()
+    return batch.memo if batch is not None else None
+
+
+def outbox_holds() -> bool:
+    """Whether a message queued now with ``later=True`` would wait for its batch."""
+    return _holding() is not None
+
+
+def _holding() -> _Batch | None:
+    """The batch a message may wait in now (see ``outbox_batch``), or None."""
+    batch = _batch()
+    if batch is None or not batch.depths or batch.depths[-1] != _atomic_depth():
+        return None
+    return batch
+
+
 def notification_enqueue(
     *,
     recipient: Recipient,
@@ -99,8 +184,11 @@ def notification_enqueue(
     webhook_endpoint: WebhookEndpoint | None = None,
     headers: EmailHeaders | None = None,
     no_route: str = "",
+    later: bool = False,
 ) -> Notification | None:
     """Queue one message in the caller's transaction; None if the key was used before.
+    ``later``: the caller does not read the row, so inside an ``outbox_batch`` the message
+    waits to be written with the others (None is returned then).
 
     ``context`` must be JSON-serialisable: the message is rendered when it is sent.
     ``no_route`` (why the recipient cannot be reached on ``channel``) writes the row as
@@ -119,7 +207,7 @@ def notification_enqueue(
         headers=headers,
         no_route=no_route,
     )
-    return notification_enqueue_many([outgoing])[0]
+    return notification_enqueue_many([outgoing], later=later)[0]
 
 
 # Fields written on insert; ``created_at`` takes the database's default.
@@ -145,13 +233,26 @@ _INSERT_FIELDS = (
 )
 
 
-def notification_enqueue_many(messages: Sequence[Outgoing]) -> list[Notification | None]:
+def notification_enqueue_many(
+    messages: Sequence[Outgoing], *, later: bool = False
+) -> list[Notification | None]:
     """Queue messages in the caller's transaction in three statements whatever their number:
     one ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING``, one look-up of the keys
     in the delivery log, one insert of the tags. Returns, for each message, its row, or None
     when its address is empty or its key was used before (a key used twice in one call
     queues the first). A used key never disturbs the caller's transaction.
+
+    Inside an ``outbox_batch``, ``later=True`` holds the messages to be written with the
+    batch (all None is returned); without ``later`` the held ones are written with these.
     """
+    batch = _holding()
+    if batch is not None:
+        if later:
+            batch.pending.extend(messages)
+            return [None] * len(messages)
+        held, batch.pending = batch.pending, []
+        if held:
+            return notification_enqueue_many([*held, *messages])[len(held) :]
     now = timezone.now()
     request_id = current_request_id()
     rows: dict[str, Notification] = {}

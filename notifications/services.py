@@ -26,6 +26,8 @@ from notifications.enqueue import (
     notification_cancel,
     notification_enqueue,
     notification_enqueue_many,
+    outbox_batch,
+    outbox_memo,
 )
 from notifications.models import (
     Notification,
@@ -45,6 +47,8 @@ __all__ = [
     "notification_enqueue",
     "notification_enqueue_many",
     "outbox_archive_batch",
+    "outbox_batch",
+    "outbox_memo",
 ]
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
+from caseowner.process_cache import ProcessCache
+from notifications.enqueue import outbox_holds
 from notifications.models import NotificationChannel, RecipientKind, WebhookEndpoint
 from notifications.services import Recipient, notification_enqueue
 from notifications.transports import webhook_url_check
@@ -28,9 +32,26 @@ def webhook_endpoint_register(
     )
 
 
+_ACTIVE: ProcessCache[list[WebhookEndpoint]] = ProcessCache("webhook-endpoints")
+
+
 def webhook_endpoints_active(scope: str) -> list[WebhookEndpoint]:
-    """The active endpoints of ``scope``, in the order they were registered."""
-    return list(WebhookEndpoint.objects.filter(scope=scope, is_active=True).order_by("id"))
+    """The active endpoints of ``scope``, in the order they were registered: kept in the
+    process (every event of every write asks), read afresh after any endpoint changed."""
+    return list(
+        _ACTIVE.get(
+            scope,
+            lambda: list(
+                WebhookEndpoint.objects.filter(scope=scope, is_active=True).order_by("id")
+            ),
+        )
+    )
+
+
+@receiver(post_save, sender=WebhookEndpoint, dispatch_uid="webhook_endpoints_changed_save")
+@receiver(post_delete, sender=WebhookEndpoint, dispatch_uid="webhook_endpoints_changed_delete")
+def _endpoints_changed(**kwargs: object) -> None:
+    _ACTIVE.changed()
 
 
 def webhook_emit(
@@ -51,7 +72,8 @@ def webhook_emit(
     ``case:7``) reach each endpoint in the order they were queued; ``tags`` are the rows' own
     (e.g. what an erasure finds them by). ``listening``: the scope's active endpoints when
     the caller has read them already (``webhook_endpoints_active``: one query for several
-    events).
+    events). Inside an ``outbox_batch`` the rows are written with the batch's, and every
+    endpoint's row is counted (a key used before is found out only then).
     """
     endpoints = [
         endpoint
@@ -60,6 +82,7 @@ def webhook_emit(
     ]
     if not endpoints:
         return 0
+    later = outbox_holds()
     data = payload() if callable(payload) else payload
     queued = 0
     now = timezone.now()
@@ -67,6 +90,7 @@ def webhook_emit(
         ordered = f"webhook:{endpoint.pk}:{order}" if order else ""
         context = {"event": event, "scope": scope, "key": dedupe_key, "data": data}
         notification = notification_enqueue(
+            later=True,
             recipient=Recipient(address=endpoint.url, name=scope, kind=RecipientKind.SYSTEM),
             template=event,
             context={**context, "order": ordered} if ordered else context,
@@ -76,5 +100,5 @@ def webhook_emit(
             channel=NotificationChannel.WEBHOOK,
             webhook_endpoint=endpoint,
         )
-        queued += notification is not None
+        queued += notification is not None or later
     return queued

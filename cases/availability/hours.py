@@ -18,11 +18,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from caseowner.types import User
 from cases import hooks
 from cases.models import OPEN_STATUSES, Absence, AgentProfile, Case, Team
+from notifications.services import outbox_memo
 
 # How many absences and openings ``agent_next_available`` steps over before giving up.
 _MAX_STEPS = 200
@@ -78,7 +81,36 @@ def agent_away(agent: User, at: datetime) -> bool:
     profile = _profile(agent)
     if profile is not None and profile.away_since is not None and at >= profile.away_since:
         return True
+    spans = _absence_spans(agent.pk)
+    if spans is not None and at >= spans[0]:
+        return any(starts_at <= at < ends_at for starts_at, ends_at in spans[1])
     return Absence.objects.filter(agent=agent, starts_at__lte=at, ends_at__gt=at).exists()
+
+
+# A service call asks about the same agent at several moments (each reminder's due time, the
+# notice's now): inside an ``outbox_batch`` the agent's absences from a day back are read once.
+_SPANS_FROM = timedelta(days=1)
+
+
+def _absence_spans(agent_id: int) -> tuple[datetime, list[tuple[datetime, datetime]]] | None:
+    memo = outbox_memo()
+    if memo is None:
+        return None
+    key = ("absences", agent_id)
+    spans = memo.get(key)
+    if spans is None:
+        since = timezone.now() - _SPANS_FROM
+        rows = Absence.objects.filter(agent_id=agent_id, ends_at__gt=since)
+        spans = memo[key] = (since, list(rows.values_list("starts_at", "ends_at")))
+    return spans  # type: ignore[return-value]
+
+
+@receiver(post_save, sender=Absence, dispatch_uid="absence_saved_memo")
+@receiver(post_delete, sender=Absence, dispatch_uid="absence_deleted_memo")
+def _absence_changed(*, instance: Absence, **kwargs: object) -> None:
+    memo = outbox_memo()
+    if memo is not None:
+        memo.pop(("absences", instance.agent_id), None)
 
 
 def agent_available(agent: User, at: datetime) -> bool:

@@ -47,7 +47,7 @@ from cases.notices import customer_context, customer_notice_enqueue, local_time_
 from cases.permissions import can_change_case, is_team_manager, is_team_member
 from cases.recipients import agent_recipient, display_name, owner_contact
 from cases.services import case_event_record
-from notifications.services import notification_enqueue
+from notifications.services import notification_enqueue, outbox_batch
 from notifications.webhooks import webhook_emit
 
 
@@ -148,7 +148,7 @@ def _emit_owner_changed(*, case: Case, handoff: Handoff, now: datetime) -> None:
 # --- writes ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@outbox_batch()
 def handoff_offer(
     *,
     case: Case,
@@ -261,6 +261,7 @@ def handoff_offer(
 def _tell_receiver(handoff: Handoff, *, case: Case, template: str, by: User) -> None:
     """The receiver hears of an offer at once (with the brief), and of its withdrawal."""
     notification_enqueue(
+        later=True,
         recipient=agent_recipient(handoff.to_agent),
         template=f"cases/email/{template}",
         context={
@@ -284,7 +285,7 @@ def _tell_receiver(handoff: Handoff, *, case: Case, template: str, by: User) -> 
     )
 
 
-@transaction.atomic
+@outbox_batch()
 def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
     """The receiver takes the case: owner, commitments, timeline and notices move together."""
     case, handoff = _locked_pair(handoff)
@@ -362,7 +363,7 @@ def handoff_accept(*, handoff: Handoff, by: User) -> Handoff:
     return handoff
 
 
-@transaction.atomic
+@outbox_batch()
 def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     """The receiver says no, with a reason; the owner keeps the case."""
     require_clean_text({"reason": (reason or "", REASON_MAX, True)})
@@ -385,6 +386,7 @@ def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     )
     # The owner may think the case has moved on: tell them it is still theirs.
     notification_enqueue(
+        later=True,
         recipient=agent_recipient(case.owner),
         template="cases/email/handoff_declined",
         context={
@@ -401,7 +403,7 @@ def handoff_decline(*, handoff: Handoff, by: User, reason: str) -> Handoff:
     return handoff
 
 
-@transaction.atomic
+@outbox_batch()
 def handoff_cancel(*, handoff: Handoff, by: User) -> Handoff:
     """The offerer (the owner, or a manager of the team) withdraws the offer."""
     case, handoff = _locked_pair(handoff)
