@@ -82,7 +82,8 @@ def slot_window(row: BusinessCalendar, now: datetime) -> tuple[datetime, datetim
 
 
 def _grid(calendar: Calendar, earliest: datetime, horizon: datetime, length: timedelta):
-    """Slot starts laid from each interval's opening, inside [earliest, horizon]."""
+    """Slots laid from each interval's opening, starting at ``earliest`` or later and ending
+    by ``horizon``."""
     day_start = datetime.combine(
         earliest.astimezone(calendar.tz).date(), datetime.min.time(), tzinfo=calendar.tz
     )
@@ -91,7 +92,7 @@ def _grid(calendar: Calendar, earliest: datetime, horizon: datetime, length: tim
             return
         start = opens
         while start + length <= closes:
-            if earliest <= start <= horizon:
+            if earliest <= start and start + length <= horizon:
                 yield start, start + length
             start += length
 

@@ -14,52 +14,64 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
 from django.utils import translation
 
 from cases.models import CaseEvent, HandoffReview, Team
 from commitments.models import ClosedDay
 from reports.first_response import FirstResponseReport, first_response_attainment
-from reports.selectors import TeamSummary, Window, team_summary, team_today
+from reports.selectors import (
+    TODAY_FIELDS,
+    TeamSummary,
+    Window,
+    team_summary,
+    today_from,
+    today_query,
+)
 
 CACHE_SECONDS = 600
 TIME_STEP = 60
 
 
-def _newest(qs: object) -> Subquery:
-    return Subquery(qs.order_by("-pk").values("pk")[:1], output_field=IntegerField())  # type: ignore[attr-defined]
+def _newest(qs: QuerySet[Any]) -> Subquery:
+    return Subquery(qs.order_by("-pk").values("pk")[:1], output_field=IntegerField())
+
+
+# What the weekly figures read besides the timeline: the team's settings, its calendar and
+# closed days, the reviews. Read beside "today", in the same query.
+_CALENDAR = (
+    "calendar__weekly_hours",
+    "calendar__around_the_clock",
+    "calendar__holiday_country",
+    "calendar__holiday_subdivision",
+)
+
+
+def _fingerprint_query(rows: QuerySet[Team]) -> tuple[QuerySet[Team], list[str]]:
+    closed = ClosedDay.objects.filter(calendar__team_id=OuterRef("pk")).order_by()
+    closed = closed.values("calendar_id")
+    rows = rows.annotate(
+        last_event=_newest(CaseEvent.objects.all()),
+        last_review=_newest(HandoffReview.objects.all()),
+        closed_n=Subquery(closed.annotate(n=Count("pk")).values("n")),
+        closed_max=Subquery(closed.annotate(m=Max("pk")).values("m")),
+    )
+    fields = [f.attname for f in Team._meta.concrete_fields]
+    return rows, [*fields, *_CALENDAR, "last_event", "last_review", "closed_n", "closed_max"]
+
+
+def _digest(row: dict[str, Any], names: list[str]) -> str:
+    text = repr([row[name] for name in names])
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def last_change(team: Team) -> str:
-    """A fingerprint of everything the weekly figures read, in one query."""
-    closed = (
-        ClosedDay.objects.filter(calendar__team_id=OuterRef("pk")).order_by().values("calendar_id")
-    )
-    fields = [f.attname for f in Team._meta.concrete_fields]
-    row = (
-        Team.objects.filter(pk=team.pk)
-        .annotate(
-            last_event=_newest(CaseEvent.objects.all()),
-            last_review=_newest(HandoffReview.objects.all()),
-            closed_n=Subquery(closed.annotate(n=Count("pk")).values("n")),
-            closed_max=Subquery(closed.annotate(m=Max("pk")).values("m")),
-        )
-        .values_list(
-            *fields,
-            "calendar__weekly_hours",
-            "calendar__around_the_clock",
-            "calendar__holiday_country",
-            "calendar__holiday_subdivision",
-            "last_event",
-            "last_review",
-            "closed_n",
-            "closed_max",
-        )
-        .first()
-    )
-    return hashlib.sha1(repr(row).encode(), usedforsecurity=False).hexdigest()
+    """A fingerprint of everything the weekly figures read (one query)."""
+    rows, names = _fingerprint_query(Team.objects.filter(pk=team.pk))
+    return _digest(rows.values(*names).get(), names)
 
 
 def dashboard_figures(
@@ -67,7 +79,11 @@ def dashboard_figures(
 ) -> tuple[TeamSummary, FirstResponseReport]:
     """``team_summary`` (first response from the contacts) and ``first_response_attainment``
     for the dashboard, the weekly figures from the cache while nothing changed; "today"
-    always read afresh."""
+    read afresh in the query that reads the last change."""
+    rows, horizon = today_query(team=team, now=now)
+    rows, names = _fingerprint_query(rows)
+    row = rows.values(*TODAY_FIELDS, *names).get()
+    today = today_from(row, now=now, horizon=horizon)
     key = ":".join(
         [
             "dashboard-figures",
@@ -76,15 +92,16 @@ def dashboard_figures(
             str(window.days),
             str(int(now.timestamp()) // TIME_STEP),
             translation.get_language() or "",
-            last_change(team),
+            _digest(row, names),
         ]
     )
     kept = cache.get(key)
     if kept is not None:
         summary, attainment = kept
-        summary = replace(summary, team=team, today=team_today(team=team, now=now))
-        return summary, replace(attainment, team=team)
-    summary = team_summary(team=team, window=window, now=now, first_response_promises=False)
+        return replace(summary, team=team, today=today), replace(attainment, team=team)
+    summary = team_summary(
+        team=team, window=window, now=now, first_response_promises=False, today=today
+    )
     attainment = first_response_attainment(team=team, window=window, now=now)
     cache.set(key, (summary, attainment), CACHE_SECONDS)
     return summary, attainment

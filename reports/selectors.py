@@ -11,8 +11,10 @@ selector the views and the API call.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db.models import (
     OuterRef,
@@ -86,28 +88,30 @@ class Today:
     offers_waiting: int
 
 
-def team_today(*, team: Team, now: datetime) -> Today:
-    """What needs attention now; one query of scalar subqueries (the calendar's closed
-    days may take one more)."""
+TODAY_FIELDS = ("n_open", "n_without", "n_overdue", "n_soon", "n_offers")
+
+
+def today_query(*, team: Team, now: datetime) -> tuple[QuerySet[Team], datetime]:
+    """The team's row with what needs attention now (``TODAY_FIELDS``) as scalar subqueries,
+    and the horizon of "due soon" (the calendar's closed days may take one query)."""
     calendar = business_calendar_of(team).as_calendar()
     horizon = add_business_time(calendar, now, calendar.standard_day or timedelta(days=1))
     open_cases = CaseRow.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES)
     # The team's open promises in due order (``commitment_team_open``): no case joined.
     promises = Commitment.objects.filter(team_id=team.pk, status=OPEN)
-    row = (
-        Team.objects.filter(pk=team.pk)
-        .annotate(
-            n_open=count_of(open_cases),
-            n_without=count_of(open_cases.filter(next_due_at__isnull=True)),
-            n_overdue=count_of(promises.filter(overdue_q(now))),
-            n_soon=count_of(promises.filter(not_yet_due_q(now), due_at__lt=horizon)),
-            n_offers=count_of(
-                Handoff.objects.filter(team=OuterRef("pk"), status=HandoffStatus.OFFERED)
-            ),
-        )
-        .values("n_open", "n_without", "n_overdue", "n_soon", "n_offers")
-        .get()
+    rows = Team.objects.filter(pk=team.pk).annotate(
+        n_open=count_of(open_cases),
+        n_without=count_of(open_cases.filter(next_due_at__isnull=True)),
+        n_overdue=count_of(promises.filter(overdue_q(now))),
+        n_soon=count_of(promises.filter(not_yet_due_q(now), due_at__lt=horizon)),
+        n_offers=count_of(
+            Handoff.objects.filter(team=OuterRef("pk"), status=HandoffStatus.OFFERED)
+        ),
     )
+    return rows, horizon
+
+
+def today_from(row: Mapping[str, Any], *, now: datetime, horizon: datetime) -> Today:
     return Today(
         now=now,
         horizon=horizon,
@@ -117,6 +121,13 @@ def team_today(*, team: Team, now: datetime) -> Today:
         due_soon=row["n_soon"],
         offers_waiting=row["n_offers"],
     )
+
+
+def team_today(*, team: Team, now: datetime) -> Today:
+    """What needs attention now; one query of scalar subqueries (the calendar's closed
+    days may take one more)."""
+    rows, horizon = today_query(team=team, now=now)
+    return today_from(rows.values(*TODAY_FIELDS).get(), now=now, horizon=horizon)
 
 
 # --- the summary ---------------------------------------------------------------------------------
@@ -141,7 +152,12 @@ class TeamSummary:
 
 
 def team_summary(
-    *, team: Team, window: Window, now: datetime, first_response_promises: bool = True
+    *,
+    team: Team,
+    window: Window,
+    now: datetime,
+    first_response_promises: bool = True,
+    today: Today | None = None,
 ) -> TeamSummary:
     """The dashboard's figures: three queries (plus the calendar's closed days). Without
     ``first_response_promises`` the first-response promises are not split by channel
@@ -167,7 +183,7 @@ def team_summary(
         promises=promises,
         handoffs=handoffs,
         first_response=first_response,
-        today=team_today(team=team, now=now),
+        today=today or team_today(team=team, now=now),
     )
 
 
