@@ -13,6 +13,8 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from caseowner import parsing
 from cases.models import AssignmentRule, Channel
@@ -39,7 +41,15 @@ from reports.settings_services import (
 
 _INTERVAL = re.compile(r"^\s*(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2})\s*$")
 _CLOSED = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(.*?)\s*$")
-DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+DAY_NAMES = [
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+]
 
 
 def _hours_field(day: int) -> forms.CharField:
@@ -49,94 +59,105 @@ def _hours_field(day: int) -> forms.CharField:
 def _first_response_field(channel: str, label: str) -> forms.IntegerField:
     default = DEFAULT_FIRST_RESPONSE_SECONDS.get(channel, 6 * 3600)
     return forms.IntegerField(
-        label=f"{label} (minutes)",
+        label=_("%(channel)s (minutes)") % {"channel": label},
         required=False,
         min_value=1,
         max_value=MAX_FIRST_RESPONSE_SECONDS // 60,
-        help_text=f"Empty: the benchmark, {duration_text(default)}.",
+        help_text=_("Empty: the benchmark, %(target)s.") % {"target": duration_text(default)},
     )
 
 
 class TeamSettingsForm(forms.Form):
     around_the_clock = forms.BooleanField(
-        label="The team works around the clock (business time is plain elapsed time)",
+        label=gettext_lazy("The team works around the clock (business time is plain elapsed time)"),
         required=False,
     )
     holiday_country = forms.CharField(
-        label="Public holidays of",
+        label=gettext_lazy("Public holidays of"),
         required=False,
         max_length=8,
-        help_text="Country code, e.g. GB, DE, US; empty for none.",
+        help_text=gettext_lazy("Country code, e.g. GB, DE, US; empty for none."),
     )
     holiday_subdivision = forms.CharField(
-        label="Region",
+        label=gettext_lazy("Region"),
         required=False,
         max_length=16,
-        help_text="e.g. ENG, SCT for GB; BY for DE; empty for the whole country.",
+        help_text=gettext_lazy("e.g. ENG, SCT for GB; BY for DE; empty for the whole country."),
     )
     closed_days = forms.CharField(
-        label="Closed days",
+        label=gettext_lazy("Closed days"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One a line, date then name: “2026-12-24 Christmas Eve”.",
+        help_text=gettext_lazy("One a line, date then name: “2026-12-24 Christmas Eve”."),
     )
     reminder_leads = forms.CharField(
-        label="Remind the owner before a promise is due",
+        label=gettext_lazy("Remind the owner before a promise is due"),
         max_length=200,
-        help_text="Comma-separated, e.g. “1 business day, 1 business hour”; the last one is "
-        "also when a promise counts as at risk.",
+        help_text=gettext_lazy(
+            "Comma-separated, e.g. “1 business day, 1 business hour”; the last one is "
+            "also when a promise counts as at risk."
+        ),
     )
     callback_slot_minutes = forms.IntegerField(
         required=False,
-        label="Callback slot length (minutes)",
+        label=gettext_lazy("Callback slot length (minutes)"),
         min_value=CALLBACK_SLOT_MINUTES[0],
         max_value=CALLBACK_SLOT_MINUTES[1],
-        help_text="Customers book a call back in slots this long.",
+        help_text=gettext_lazy("Customers book a call back in slots this long."),
     )
     callback_lead_minutes = forms.IntegerField(
         required=False,
-        label="Callbacks booked at least (business minutes ahead)",
+        label=gettext_lazy("Callbacks booked at least (business minutes ahead)"),
         min_value=CALLBACK_LEAD_MINUTES[0],
         max_value=CALLBACK_LEAD_MINUTES[1],
     )
     callback_daily_cap = forms.IntegerField(
         required=False,
-        label="Callbacks per agent per day",
+        label=gettext_lazy("Callbacks per agent per day"),
         min_value=CALLBACK_DAILY_CAP[0],
         max_value=CALLBACK_DAILY_CAP[1],
     )
     handoff_accept_minutes = forms.IntegerField(
-        label="Hand-off wait (business minutes)",
+        label=gettext_lazy("Hand-off wait (business minutes)"),
         min_value=1,
         max_value=MAX_HANDOFF_ACCEPT_MINUTES,
-        help_text="An offer waiting this long reminds the receiver; twice as long tells the "
-        "managers.",
+        help_text=gettext_lazy(
+            "An offer waiting this long reminds the receiver; twice as long tells the managers."
+        ),
     )
-    assignment_rule = forms.ChoiceField(label="New cases go to", choices=AssignmentRule.choices)
+    assignment_rule = forms.ChoiceField(
+        label=gettext_lazy("New cases go to"), choices=AssignmentRule.choices
+    )
     follow_up_after_days = forms.IntegerField(
-        label="A reply reopens a resolved case for (days)",
+        label=gettext_lazy("A reply reopens a resolved case for (days)"),
         required=False,
         min_value=1,
         max_value=MAX_FOLLOW_UP_AFTER_DAYS,
-        help_text="Later, the customer's email opens a follow-up case with the same owner.",
+        help_text=gettext_lazy(
+            "Later, the customer's email opens a follow-up case with the same owner."
+        ),
     )
     live_response_threshold = forms.IntegerField(
-        label="Live channels: targets under (minutes)",
+        label=gettext_lazy("Live channels: targets under (minutes)"),
         required=False,
         min_value=1,
         max_value=MAX_LIVE_THRESHOLD_SECONDS // 60,
-        help_text="A channel with a shorter target is measured as a service level and never "
-        "promised to the customer. Empty: 15 minutes.",
+        help_text=gettext_lazy(
+            "A channel with a shorter target is measured as a service level and never "
+            "promised to the customer. Empty: 15 minutes."
+        ),
     )
     first_response_goal_percent = forms.IntegerField(
-        label="Goal: cases answered within target (%)",
+        label=gettext_lazy("Goal: cases answered within target (%)"),
         required=False,
         min_value=1,
         max_value=100,
-        help_text="Empty: 80 % (80 % answered within target).",
+        help_text=gettext_lazy("Empty: 80 % (80 % answered within target)."),
     )
     first_response_business_time = forms.BooleanField(
-        label="Measure first response in business time (the team's calendar), not clock time",
+        label=gettext_lazy(
+            "Measure first response in business time (the team's calendar), not clock time"
+        ),
         required=False,
     )
 
@@ -145,7 +166,7 @@ class TeamSettingsForm(forms.Form):
         for day in range(7):
             self.fields[f"hours_{day}"] = _hours_field(day)
         for channel, label in Channel.choices:
-            self.fields[f"first_response_{channel}"] = _first_response_field(channel, label)
+            self.fields[f"first_response_{channel}"] = _first_response_field(channel, str(label))
 
     @classmethod
     def initial_from(cls, snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -195,13 +216,15 @@ class TeamSettingsForm(forms.Form):
         for part in filter(None, (p.strip() for p in text.split(","))):
             match = _INTERVAL.match(part)
             if not match:
-                raise forms.ValidationError(f"Cannot read {part!r}: write “09:00–17:00”.")
+                raise forms.ValidationError(
+                    _("Cannot read %(text)s: write “09:00–17:00”.") % {"text": repr(part)}
+                )
             intervals.append([match[1].zfill(5), match[2].zfill(5)])
         try:  # the calendar's own reading: times, order, overlaps
             BusinessCalendar(weekly_hours={str(day): intervals}).parsed_weekly_hours()
         except (TypeError, ValueError):
             raise forms.ValidationError(
-                "Each interval opens before it closes, and they do not overlap."
+                _("Each interval opens before it closes, and they do not overlap.")
             ) from None
         return intervals
 
@@ -214,7 +237,10 @@ class TeamSettingsForm(forms.Form):
             except ValueError:
                 day = None
             if day is None:
-                raise forms.ValidationError(f"Cannot read {line!r}: write “2026-12-24 Name”.")
+                raise forms.ValidationError(
+                    _("Cannot read %(text)s: write “2026-12-24 Name”.") % {"text": repr(line)}
+                )
+
             if problem := parsing.date_problem(day):
                 raise forms.ValidationError(f"{line}: {problem}")
             days.append((day, match[2][:120] if match else ""))

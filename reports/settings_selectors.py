@@ -7,29 +7,41 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.utils import dateformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from cases.models import AssignmentRule, Channel, Team
 from cases.recipients import display_name
 from reports.models import TeamSettingsChange
 
-DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+DAYS = [
+    gettext_lazy("Mon"),
+    gettext_lazy("Tue"),
+    gettext_lazy("Wed"),
+    gettext_lazy("Thu"),
+    gettext_lazy("Fri"),
+    gettext_lazy("Sat"),
+    gettext_lazy("Sun"),
+]
 
 LABELS = {
-    "weekly_hours": "Weekly hours",
-    "around_the_clock": "Around the clock",
-    "holiday_country": "Holiday country",
-    "holiday_subdivision": "Holiday region",
-    "closed_days": "Closed days",
-    "reminder_leads": "Reminder lead times",
-    "first_response_seconds": "First-response targets",
-    "live_response_threshold_seconds": "Live channels: targets under",
-    "first_response_business_time": "First response in business time",
-    "first_response_goal_percent": "First-response goal",
-    "handoff_accept_minutes": "Hand-off wait",
-    "assignment_rule": "Assignment rule",
-    "callback_slot_minutes": "Callback slot length (minutes)",
-    "callback_lead_minutes": "Callbacks booked at least (business minutes ahead)",
-    "callback_daily_cap": "Callbacks per agent per day",
-    "follow_up_after_days": "A reply reopens a resolved case for",
+    "weekly_hours": gettext_lazy("Weekly hours"),
+    "around_the_clock": gettext_lazy("Around the clock"),
+    "holiday_country": gettext_lazy("Holiday country"),
+    "holiday_subdivision": gettext_lazy("Holiday region"),
+    "closed_days": gettext_lazy("Closed days"),
+    "reminder_leads": gettext_lazy("Reminder lead times"),
+    "callback_slot_minutes": gettext_lazy("Callback slot length (minutes)"),
+    "callback_lead_minutes": gettext_lazy("Callbacks booked at least (business minutes ahead)"),
+    "callback_daily_cap": gettext_lazy("Callbacks per agent per day"),
+    "first_response_seconds": gettext_lazy("First-response targets"),
+    "live_response_threshold_seconds": gettext_lazy("Live channels: targets under"),
+    "first_response_business_time": gettext_lazy("First response in business time"),
+    "first_response_goal_percent": gettext_lazy("First-response goal"),
+    "handoff_accept_minutes": gettext_lazy("Hand-off wait"),
+    "assignment_rule": gettext_lazy("Assignment rule"),
+    "follow_up_after_days": gettext_lazy("A reply reopens a resolved case for"),
 }
 
 
@@ -49,7 +61,7 @@ def hours_text(weekly: dict[str, list[list[str]]]) -> str:
         for day in sorted(weekly, key=int)
         if weekly[day]
     ]
-    return "; ".join(days) or "none"
+    return "; ".join(days) or _("none")
 
 
 def setting_text(key: str, value: Any) -> str:
@@ -61,22 +73,25 @@ def setting_text(key: str, value: Any) -> str:
     if key == "first_response_goal_percent":
         return f"{value} %"
     if key in ("around_the_clock", "first_response_business_time"):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if key == "closed_days":
-        days = [f"{date.fromisoformat(d):%a %-d %b %Y}{f' ({n})' if n else ''}" for d, n in value]
-        return ", ".join(days) or "none"
+        days = [
+            dateformat.format(date.fromisoformat(d), "D j M Y") + (f" ({n})" if n else "")
+            for d, n in value
+        ]
+        return ", ".join(days) or _("none")
     if key == "reminder_leads":
-        return ", ".join(value) or "none"
+        return ", ".join(value) or _("none")
     if key == "first_response_seconds":
         targets = [f"{Channel(c).label} {duration_text(s)}" for c, s in sorted(value.items())]
-        return ", ".join(targets) or "the benchmarks"
+        return ", ".join(targets) or _("the benchmarks")
     if key == "handoff_accept_minutes":
         return duration_text(int(value) * 60)
     if key == "assignment_rule":
         return str(AssignmentRule(value).label)
     if key == "follow_up_after_days":
-        return f"{value} days"
-    return str(value) or "none"
+        return _("%(count)s days") % {"count": value}
+    return str(value) or _("none")
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ def team_settings_history(*, team: Team, limit: int = 20) -> list[ChangeRow]:
         name = display_name(row.changed_by)
         lines = [
             ChangeLine(
-                label=LABELS.get(key, key),
+                label=str(LABELS.get(key, key)),
                 before=setting_text(key, row.before.get(key)),
                 after=setting_text(key, row.after[key]),
             )
