@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from caseowner import parsing
@@ -66,7 +67,7 @@ def case_update(request: HttpRequest, ref: str) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "Status and priority saved.")
+            messages.success(request, gettext("Status and priority saved."))
             return redirect(case_url(case))
     case = case_or_404(request.user, ref)
     return render_case_page(request, case, page_forms={"update_form": form}, status=400)
@@ -83,7 +84,7 @@ def case_note(request: HttpRequest, ref: str) -> HttpResponse:
         except RuleError as exc:
             show_rule_error(request, exc, form)
         else:
-            messages.success(request, "Note added to the timeline.")
+            messages.success(request, gettext("Note added to the timeline."))
             return redirect(case_url(case) + "#timeline")
     return render_case_page(request, case, page_forms={"note_form": form}, status=400)
 
@@ -95,10 +96,11 @@ def customer_link_revoke(request: HttpRequest, ref: str) -> HttpResponse:
     try:
         services.customer_links_revoke(case=case, by=request.user)
     except RuleError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, gettext(exc.message))
     else:
         messages.success(
-            request, "Every customer link sent so far stops working; the link below is new."
+            request,
+            gettext("Every customer link sent so far stops working; the link below is new."),
         )
     return redirect(case_url(case) + "#customer-link")
 
@@ -143,7 +145,12 @@ def case_new(request: HttpRequest) -> HttpResponse:
                     if k not in ("customer", "csrfmiddlewaretoken") and not k.startswith("new_")
                 ]
             else:
-                messages.success(request, f"{case.ref} opened; {display_name(case.owner)} owns it.")
+                messages.success(
+                    request,
+                    gettext("%(ref)s opened; %(name)s owns it.")
+                    % {"ref": case.ref, "name": display_name(case.owner)},
+                )
+
                 return redirect(case_url(case))
         status = 400
     else:

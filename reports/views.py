@@ -19,7 +19,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from caseowner.csv_export import csv_response
 from cases.permissions import managed_team_ids
@@ -127,7 +129,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         team=period.team, window=period.window, now=timezone.now()
     )
     weeks = [w.start for w in summary.weeks]
-    labels = [f"{d:%d %b}" for d in weeks]
+    labels = [dateformat.format(d, "d M") for d in weeks]
     whole = {
         "date_from": period.window.start.isoformat(),
         "date_to": period.window.last_day.isoformat(),
@@ -189,43 +191,45 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "whole_handoffs": _audit(period, period.window.start, period.window.last_day),
         "promise_chart": charts.bar_chart(
             chart_id="chart-promises",
-            title="Promises by week: kept on time, renegotiated before due, missed (share of "
-            "promises that came due)",
+            title=_(
+                "Promises by week: kept on time, renegotiated before due, missed (share of "
+                "promises that came due)"
+            ),
             groups=labels,
             series=[
-                ("Kept on time", [w.promises.kept_on_time_rate for w in summary.weeks]),
-                ("Renegotiated before due", [w.promises.proactive_rate for w in summary.weeks]),
-                ("Missed", [w.promises.missed_rate for w in summary.weeks]),
+                (_("Kept on time"), [w.promises.kept_on_time_rate for w in summary.weeks]),
+                (_("Renegotiated before due"), [w.promises.proactive_rate for w in summary.weeks]),
+                (_("Missed"), [w.promises.missed_rate for w in summary.weeks]),
             ],
             label=charts.percent,
             top=1.0,
         ),
         "handoff_chart": charts.bar_chart(
             chart_id="chart-handoffs",
-            title="Hand-offs by week: offered, declined, flagged",
+            title=_("Hand-offs by week: offered, declined, flagged"),
             groups=labels,
             series=[
-                ("Offered", [w.handoffs.offered for w in summary.weeks]),
-                ("Declined", [w.handoffs.declined for w in summary.weeks]),
-                ("Flagged", [w.handoffs.flagged for w in summary.weeks]),
+                (_("Offered"), [w.handoffs.offered for w in summary.weeks]),
+                (_("Declined"), [w.handoffs.declined for w in summary.weeks]),
+                (_("Flagged"), [w.handoffs.flagged for w in summary.weeks]),
             ],
             label=charts.number,
         ),
         "accept_chart": charts.bar_chart(
             chart_id="chart-accept",
-            title="Time to accept a hand-off by week: median and 90th percentile",
+            title=_("Time to accept a hand-off by week: median and 90th percentile"),
             groups=labels,
             series=[
-                ("Median", [w.handoffs.accept_median for w in summary.weeks]),
-                ("90th percentile", [w.handoffs.accept_p90 for w in summary.weeks]),
+                (_("Median"), [w.handoffs.accept_median for w in summary.weeks]),
+                (_("90th percentile"), [w.handoffs.accept_p90 for w in summary.weeks]),
             ],
             label=charts.minutes,
         ),
         "first_chart": charts.bar_chart(
             chart_id="chart-first",
-            title="First response within target, by channel (measured from the contacts)",
+            title=_("First response within target, by channel (measured from the contacts)"),
             groups=[c.label for c in attainment.channels],
-            series=[("Within target", [c.rate for c in attainment.channels])],
+            series=[(_("Within target"), [c.rate for c in attainment.channels])],
             label=charts.percent,
             top=1.0,
         ),
@@ -234,17 +238,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 AGENT_HEADINGS = [
-    ("name", "Agent"),
-    ("open_cases", "Open cases"),
-    ("kept_on_time", "Kept on time"),
-    ("renegotiated_before_due", "Renegotiated before due"),
-    ("missed", "Missed"),
-    ("kept_on_time_rate", "Kept-on-time rate"),
-    ("handoffs_sent", "Hand-offs sent"),
-    ("handoffs_sent_score_avg", "Sent: avg score"),
-    ("handoffs_received", "Hand-offs received"),
-    ("handoffs_received_score_avg", "Received: avg score"),
-    ("offers_waiting", "Offers left waiting"),
+    ("name", gettext_lazy("Agent")),
+    ("open_cases", gettext_lazy("Open cases")),
+    ("kept_on_time", gettext_lazy("Kept on time")),
+    ("renegotiated_before_due", gettext_lazy("Renegotiated before due")),
+    ("missed", gettext_lazy("Missed")),
+    ("kept_on_time_rate", gettext_lazy("Kept-on-time rate")),
+    ("handoffs_sent", gettext_lazy("Hand-offs sent")),
+    ("handoffs_sent_score_avg", gettext_lazy("Sent: avg score")),
+    ("handoffs_received", gettext_lazy("Hand-offs received")),
+    ("handoffs_received_score_avg", gettext_lazy("Received: avg score")),
+    ("offers_waiting", gettext_lazy("Offers left waiting")),
 ]
 
 

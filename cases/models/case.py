@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from caseowner import text
 from cases.models.people import Channel, Customer, Team
@@ -14,20 +15,20 @@ REF_PREFIX = "CASE-"
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    WAITING = "waiting_on_customer", "Waiting on customer"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    WAITING = "waiting_on_customer", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
 
 
 OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.WAITING)
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class Case(models.Model):
@@ -130,32 +131,32 @@ def parse_ref(ref: str) -> int | None:
 class EventKind(models.TextChoices):
     """The timeline kinds of ``cases``; later apps register theirs in ``cases.hooks``."""
 
-    OPENED = "opened", "Case opened"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    PRIORITY_CHANGED = "priority_changed", "Priority changed"
-    REOPENED = "reopened", "Case reopened"
-    NOTE = "note", "Internal note"
-    HANDOFF_OFFERED = "handoff_offered", "Hand-off offered"
-    HANDOFF_ACCEPTED = "handoff_accepted", "Hand-off accepted"
-    HANDOFF_DECLINED = "handoff_declined", "Hand-off declined"
-    HANDOFF_CANCELLED = "handoff_cancelled", "Hand-off cancelled"
-    HANDOFF_EXPIRED = "handoff_expired", "Hand-off expired"
-    HANDOFF_REMINDED = "handoff_reminded", "Hand-off offer reminder"
-    HANDOFF_ESCALATED = "handoff_escalated", "Hand-off offer escalated"
-    OWNER_ACKNOWLEDGED = "owner_acknowledged", "Customer acknowledged the owner"
-    CUSTOMER_LINK_REVOKED = "customer_link_revoked", "Customer links revoked"
-    CUSTOMER_UPDATED = "customer_updated", "Customer details corrected"
-    CUSTOMER_MERGED = "customer_merged", "Customer records merged"
-    CUSTOMER_UNMERGED = "customer_unmerged", "Customer merge undone"
-    CUSTOMER_ERASED = "customer_erased", "Customer's personal data erased"
-    CONTACT_TO_CUSTOMER = "contact_to_customer", "Contact to the customer"
-    CONTACT_FROM_CUSTOMER = "contact_from_customer", "Customer got in touch"
-    CONTACT_AUTOMATIC = "contact_automatic", "Automatic message received"
-    FOLLOW_UP_OPENED = "follow_up_opened", "Customer wrote again: follow-up case opened"
-    COVER_STARTED = "cover_started", "Cover arranged while the owner is away"
-    COVER_ENDED = "cover_ended", "Owner back; cover ended"
-    OWNER_TASK_CREATED = "owner_task_created", "Task for the owner: a notice had no route"
-    OWNER_TASK_DONE = "owner_task_done", "Owner's task done"
+    OPENED = "opened", _("Case opened")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    REOPENED = "reopened", _("Case reopened")
+    NOTE = "note", _("Internal note")
+    HANDOFF_OFFERED = "handoff_offered", _("Hand-off offered")
+    HANDOFF_ACCEPTED = "handoff_accepted", _("Hand-off accepted")
+    HANDOFF_DECLINED = "handoff_declined", _("Hand-off declined")
+    HANDOFF_CANCELLED = "handoff_cancelled", _("Hand-off cancelled")
+    HANDOFF_EXPIRED = "handoff_expired", _("Hand-off expired")
+    HANDOFF_REMINDED = "handoff_reminded", _("Hand-off offer reminder")
+    HANDOFF_ESCALATED = "handoff_escalated", _("Hand-off offer escalated")
+    OWNER_ACKNOWLEDGED = "owner_acknowledged", _("Customer acknowledged the owner")
+    CUSTOMER_LINK_REVOKED = "customer_link_revoked", _("Customer links revoked")
+    CUSTOMER_UPDATED = "customer_updated", _("Customer details corrected")
+    CUSTOMER_MERGED = "customer_merged", _("Customer records merged")
+    CUSTOMER_UNMERGED = "customer_unmerged", _("Customer merge undone")
+    CUSTOMER_ERASED = "customer_erased", _("Customer's personal data erased")
+    CONTACT_TO_CUSTOMER = "contact_to_customer", _("Contact to the customer")
+    CONTACT_FROM_CUSTOMER = "contact_from_customer", _("Customer got in touch")
+    CONTACT_AUTOMATIC = "contact_automatic", _("Automatic message received")
+    FOLLOW_UP_OPENED = "follow_up_opened", _("Customer wrote again: follow-up case opened")
+    COVER_STARTED = "cover_started", _("Cover arranged while the owner is away")
+    COVER_ENDED = "cover_ended", _("Owner back; cover ended")
+    OWNER_TASK_CREATED = "owner_task_created", _("Task for the owner: a notice had no route")
+    OWNER_TASK_DONE = "owner_task_done", _("Owner's task done")
 
 
 class CaseEvent(models.Model):
