@@ -1,12 +1,13 @@
 """A lean middleware stack for API clients: what a token-authenticated ``/api/`` call does
 not need is not run.
 
-Each middleware named here wraps one of Django's (or a package's) and passes a *lean*
+Each middleware named here is one of Django's (or WhiteNoise's) that passes a *lean*
 request straight through: a path under ``/api/`` that carries no session cookie. Such a
 request authenticates with its token (DRF, after the middleware), so sessions, the signed-in
-user, CSRF (which protects cookie-authenticated requests only), flash messages, the login
-lock-out and static files have nothing to do. A session-authenticated API call (the
-browsable API, a page's script) carries the cookie and gets the full stack, CSRF included.
+user, CSRF (which protects cookie-authenticated requests only), flash messages and static
+files have nothing to do (the login lock-out stays: it only looks at a flag after the view).
+A session-authenticated API call (the browsable API, a page's script) carries the cookie and
+gets the full stack, CSRF included.
 What every request keeps: the security headers (``SecurityMiddleware``,
 ``X-Frame-Options``, the CSP), the request id and log line, the metrics and the JSON
 errors, and DRF's token check and throttles.
@@ -14,12 +15,15 @@ errors, and DRF's token check and throttles.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.utils.module_loading import import_string
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.middleware.csrf import CsrfViewMiddleware
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 API_PREFIX = "/api/"
 
@@ -36,52 +40,36 @@ def is_lean(request: HttpRequest) -> bool:
 
 
 class PagesOnly:
-    """Runs ``wrapped`` (an import path) for every request but a lean one, its
-    ``process_view`` / ``process_exception`` / ``process_template_response`` hooks too."""
-
-    wrapped = ""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.inner = import_string(self.wrapped)(get_response)
-        for hook in ("process_view", "process_exception", "process_template_response"):
-            if hasattr(self.inner, hook):
-                setattr(self, hook, self._hook(getattr(self.inner, hook)))
-
-    @staticmethod
-    def _hook(method: Callable[..., Any]) -> Callable[..., Any]:
-        def hook(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if is_lean(request):
-                return args[0] if method.__name__ == "process_template_response" else None
-            return method(request, *args, **kwargs)
-
-        return hook
+    """Mixed in before a middleware class: a lean request passes straight through it (its
+    ``process_view`` too, where it has one). A subclass of the middleware it wraps, so the
+    system checks that look for Django's middleware (the admin's) find it."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_lean(request):
-            return self.get_response(request)
-        return self.inner(request)
+            return self.get_response(request)  # type: ignore[attr-defined]
+        return super().__call__(request)  # type: ignore[misc]
 
 
-class StaticFiles(PagesOnly):
-    wrapped = "whitenoise.middleware.WhiteNoiseMiddleware"
+class StaticFiles(PagesOnly, WhiteNoiseMiddleware):
+    pass
 
 
-class Sessions(PagesOnly):
-    wrapped = "django.contrib.sessions.middleware.SessionMiddleware"
+class Sessions(PagesOnly, SessionMiddleware):
+    pass
 
 
-class Csrf(PagesOnly):
-    wrapped = "django.middleware.csrf.CsrfViewMiddleware"
+class Csrf(PagesOnly, CsrfViewMiddleware):
+    def process_view(
+        self, request: HttpRequest, callback: Any, callback_args: Any, callback_kwargs: Any
+    ) -> HttpResponseForbidden | None:
+        if is_lean(request):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
 
 
-class Authentication(PagesOnly):
-    wrapped = "django.contrib.auth.middleware.AuthenticationMiddleware"
+class Authentication(PagesOnly, AuthenticationMiddleware):
+    pass
 
 
-class Messages(PagesOnly):
-    wrapped = "django.contrib.messages.middleware.MessageMiddleware"
-
-
-class LoginLockout(PagesOnly):
-    wrapped = "axes.middleware.AxesMiddleware"
+class Messages(PagesOnly, MessageMiddleware):
+    pass

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "caseowner.lean.Messages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "caseowner.lean.LoginLockout",
+    "axes.middleware.AxesMiddleware",
     # After authentication, so the user is known; binds request_id for every log line.
     "django_structlog.middlewares.RequestMiddleware",
     "caseowner.ops.middleware.request_id_header",

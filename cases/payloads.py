@@ -204,6 +204,11 @@ def covering_payload(sections: list[Any]) -> list[dict[str, Any]]:
 
 def offers_waiting_payload(offers: QuerySet[Any]) -> list[dict[str, Any]]:
     """Offers waiting as ``OfferWaitingOut`` represents them, from rows of ``OFFER_COLUMNS``."""
+    return offer_rows_payload(list(offers.values(*OFFER_COLUMNS)))
+
+
+def offer_rows_payload(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``offers_waiting_payload`` of rows read already."""
     tz = timezone.get_current_timezone()
     return [
         {
@@ -222,7 +227,7 @@ def offers_waiting_payload(offers: QuerySet[Any]) -> list[dict[str, Any]]:
             "reason": row["reason"],
             "offered_at": iso(row["offered_at"], tz),
         }
-        for row in offers.values(*OFFER_COLUMNS)
+        for row in rows
     ]
 
 
@@ -232,6 +237,11 @@ OPEN_TASK_COLUMNS = ("id", "case_id", "text", "reason", "source_template", "crea
 def open_tasks_payload(tasks: QuerySet[Any]) -> list[dict[str, Any]]:
     """Open owner tasks as ``OwnerTaskOut`` represents them; an open task has no ``done_at``,
     ``done_by`` or contact (``ownertask_done_by_whom``), so no person is joined."""
+    return task_rows_payload(list(tasks.filter(done_at__isnull=True).values(*OPEN_TASK_COLUMNS)))
+
+
+def task_rows_payload(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``open_tasks_payload`` of rows of ``OPEN_TASK_COLUMNS`` read already."""
     tz = timezone.get_current_timezone()
     return [
         {
@@ -245,7 +255,7 @@ def open_tasks_payload(tasks: QuerySet[Any]) -> list[dict[str, Any]]:
             "done_by": None,
             "contact": None,
         }
-        for row in tasks.filter(done_at__isnull=True).values(*OPEN_TASK_COLUMNS)
+        for row in rows
     ]
 
 

@@ -1,5 +1,5 @@
 """A token-authenticated /api/ call skips what it does not need (sessions, CSRF, messages,
-static files, the login lock-out) and keeps the security headers, the request id and the
+static files) and keeps the security headers, the request id and the
 throttles; a session-authenticated API call gets the full stack, CSRF included."""
 
 from __future__ import annotations

@@ -1,0 +1,119 @@
+"""Statements written once, parameters bound per call: for the hot read paths.
+
+A ``Statement`` takes a function that builds a ``.values()`` queryset from named inputs (a
+user, an instant, ...). The first call composes its SQL with stand-in values for the inputs,
+twice with different stand-ins, and keeps the text and where each input goes among the
+parameters; every later call binds the real values into that text and runs it through
+Django's cursor (so it is counted, logged and wrapped like any query), with no queryset
+built or compiled. The rows come back as dicts of the queryset's names, through the field
+converters the ORM would apply (a JSON column is parsed as the ORM parses it).
+
+Nothing is prepared on the server and nothing outlives the statement: parameters are bound
+by psycopg on the client, so the path works unchanged behind PgBouncer in transaction mode.
+On PostgreSQL the rows' ``timestamptz`` columns are read by psycopg's C loader (Django
+registers a Python subclass of psycopg's loader, which psycopg cannot swap for its C one;
+the instants are the same, in the connection's UTC). A build whose SQL depends on an
+input's value in another way than as a parameter (two compositions differ) is refused at
+composition; on other databases (SQLite) the queryset runs as built, every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+try:  # psycopg's own loader class: registering it selects its C implementation when built
+    from psycopg.types.datetime import TimestamptzLoader as _TimestamptzLoader
+except ImportError:  # pragma: no cover - psycopg is the PostgreSQL driver in use
+    _TimestamptzLoader = None  # type: ignore[assignment,misc]
+
+# Stand-ins no real input equals, two sets: a parameter equal to the first set's stand-in in
+# one composition and to the second's in the other is that input.
+_STAND_INS: tuple[dict[type, Any], dict[type, Any]] = (
+    {int: 2_000_000_011, datetime: datetime(2999, 1, 2, 3, 4, 5, 111, tzinfo=UTC)},
+    {int: 2_000_000_013, datetime: datetime(2998, 5, 6, 7, 8, 9, 222, tzinfo=UTC)},
+)
+
+
+def _stand_in(kind: Any, which: int) -> Any:
+    if kind == "user":
+        from django.contrib.auth import get_user_model
+
+        return get_user_model()(pk=_STAND_INS[which][int])
+    return _STAND_INS[which][kind]
+
+
+def _param(value: Any) -> Any:
+    return value.pk if hasattr(value, "_meta") else value
+
+
+class Refused(Exception):
+    """The build's SQL is not the same text for every value of an input."""
+
+
+class _Composed:
+    def __init__(self, sql: str, slots: list[str | None], constants: list[Any], compiler: Any):
+        self.sql, self.slots, self.constants, self.compiler = sql, slots, constants, compiler
+        query = compiler.query
+        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+
+    def params(self, inputs: dict[str, Any]) -> list[Any]:
+        return [
+            c if slot is None else _param(inputs[slot])
+            for slot, c in zip(self.slots, self.constants, strict=True)
+        ]
+
+
+class Statement:
+    """``build(**inputs)`` -> a ``.values()`` queryset; ``inputs`` names each input's kind
+    (``"user"``, ``int`` or ``datetime``). ``rows(**values)`` runs it."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], **inputs: Any) -> None:
+        self.build = build
+        self.inputs = inputs
+        self._composed: dict[str, _Composed] = {}
+
+    def _compose(self, using: str) -> _Composed:
+        texts, params, compilers = [], [], []
+        for which in (0, 1):
+            stand_ins = {name: _stand_in(kind, which) for name, kind in self.inputs.items()}
+            compiler = self.build(**stand_ins).query.get_compiler(using)
+            sql, p = compiler.as_sql()
+            texts.append(sql)
+            params.append(list(p))
+            compilers.append(compiler)
+        if texts[0] != texts[1] or len(params[0]) != len(params[1]):
+            raise Refused(f"{self.build.__name__}: the SQL changes with its inputs")
+        slots: list[str | None] = []
+        for a, b in zip(params[0], params[1], strict=True):
+            slot = None
+            for name, kind in self.inputs.items():
+                if _param(_stand_in(kind, 0)) == a and _param(_stand_in(kind, 1)) == b:
+                    slot = name
+            if slot is None and a != b:
+                raise Refused(f"{self.build.__name__}: a parameter follows an input unseen")
+            slots.append(slot)
+        return _Composed(texts[0], slots, params[0], compilers[0])
+
+    def rows(self, *, using: str = "default", **values: Any) -> list[dict[str, Any]]:
+        connection = connections[using]
+        if connection.vendor != "postgresql":
+            return list(self.build(**values))
+        composed = self._composed.get(using)
+        if composed is None:
+            composed = self._composed[using] = self._compose(using)
+        with connection.cursor() as cursor:
+            if _TimestamptzLoader is not None:
+                cursor.cursor.adapters.register_loader("timestamptz", _TimestamptzLoader)
+            cursor.execute(composed.sql, composed.params(values))
+            raw = cursor.fetchall()
+        names = composed.names
+        if composed.converters and raw:
+            raw = composed.compiler.apply_converters(raw, composed.converters)
+        return [dict(zip(names, row, strict=True)) for row in raw]
