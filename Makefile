@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SCALE ?= 0.01
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz lint bench install clean
+.PHONY: demo test fuzz lint bench install clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ demo: $(STAMP) $(FRONTEND_STAMP)
 	$(PY) manage.py migrate --noinput --verbosity 0
 	SITE_URL=$(SITE_URL) $(PY) manage.py load_demo
 	SITE_URL=$(SITE_URL) OUTBOX_IN_PROCESS=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Every page at 1280 x 800 and on a 375 x 667 phone, from a small seeded world in a throwaway
+# SQLite database, into var/screenshots/ (not committed). DOCS=1 refreshes the README's
+# pictures (docs/queue.png, docs/customer-phone.png) too.
+screenshots: $(STAMP) $(FRONTEND_STAMP)
+	$(PY) -m tests.pages.screenshots $(if $(DOCS),--docs)
 
 # Two passes: what runs inside one process is spread over both cores; the tests that start
 # Celery workers, race connections or crash processes run alone (they share the broker).

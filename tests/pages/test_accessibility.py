@@ -54,12 +54,12 @@ def findings(django_db_setup, django_db_blocker) -> dict[str, list[dict[str, Any
         for p in PAGES:
             by_who.setdefault(p.who, []).append(p)
         for who, pages in by_who.items():
-            user = world[who] if who else None
             # axe is injected as an inline script: the pages' CSP would refuse it.
-            with open_page(browser, base, user, bypass_csp=True, **DESKTOP) as page:
+            with open_page(browser, world, who, bypass_csp=True, **DESKTOP) as page:
                 for p in pages:
                     answer = page.goto(base + p.path(world))
                     assert answer is not None and answer.status == 200, (p.name, answer)
+                    assert page.url == base + p.path(world), f"{p.name} went to {page.url}"
                     found[p.name] = audit(page)
     return found
 

@@ -51,7 +51,7 @@ WIDE = "() => document.documentElement.scrollWidth"
 def phone(django_db_setup, django_db_blocker):
     require_chromium()
     with served_world(django_db_blocker) as (base, world), chromium() as browser:
-        with signed_in(browser, base, None, **PHONE) as page:
+        with signed_in(browser, world, None, **PHONE) as page:
             yield page, base, world
 
 

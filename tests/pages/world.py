@@ -182,7 +182,12 @@ def served_world(django_db_blocker) -> Iterator[tuple[str, dict[str, Any]]]:
         server = LiveServer("localhost")
         try:
             with override_settings(ALLOWED_HOSTS=["*"]):
-                yield server.url, seed_world()
+                world = seed_world()
+                # Signed in now, outside any test's transaction, so the server sees the session.
+                world["sessions"] = {
+                    who: session_cookie(world[who], server.url) for who in ("owner", "manager")
+                }
+                yield server.url, world
         finally:
             server.stop()
             call_command("flush", interactive=False, verbosity=0)
@@ -227,11 +232,13 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def signed_in(browser, base: str, user, **context_options: Any) -> Iterator[Any]:
-    """A page of a fresh browser context, signed in as ``user`` (or nobody)."""
+def signed_in(
+    browser, world: dict[str, Any], who: str | None, **context_options: Any
+) -> Iterator[Any]:
+    """A page of a fresh browser context, signed in as the world's ``who`` (or nobody)."""
     context = browser.new_context(**context_options)
-    if user is not None:
-        context.add_cookies([session_cookie(user, base)])
+    if who is not None:
+        context.add_cookies([world["sessions"][who]])
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
