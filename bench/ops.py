@@ -21,6 +21,7 @@ from bench.harness import NOT_BUILT, NotBuilt, Result, measure
 from bench.ops_conversation import op_contact_record, op_inbound_ingest
 from bench.ops_cover import op_cover_for, op_cover_for_page
 from bench.ops_metrics import op_figures_refresh, op_metrics_scrape
+from bench.ops_poll import op_queue_poll
 from bench.ops_search import op_search_name, op_search_phone, op_search_ref
 
 TARGETS = {
@@ -622,6 +623,7 @@ WRITES = [op_handoff_offer_accept, op_commitment_create_keep, op_contact_record,
 READS += [op_metrics_scrape, op_figures_refresh]
 READS += [op_search_name, op_search_phone, op_search_ref]
 READS += [op_cover_for_page]
+READS += [op_queue_poll]
 WRITES += [op_cover_for]
 
 

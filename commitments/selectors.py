@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
@@ -166,14 +166,18 @@ def live_stamp_parts(*, case_ids: QuerySet, now: datetime, soon: datetime) -> di
     """The promises' part of the live stamp (a ``cases.hooks.live_stamp_parts`` handler):
     the open promises of the cases, and those past their at-risk instant, past ``soon`` and
     past due at ``now`` — so time passing alone moves the stamp when a flag turns."""
-    from cases.live import count_and_newest
+    from cases.live import packed
 
     open_ = Commitment.objects.filter(case_id__in=case_ids, status=OPEN)
+    at_risk = Q(at_risk_from__lte=now, confirmed_on_track_at__isnull=True)
     return {
-        "promises": count_and_newest(open_, "pk"),
-        "at_risk": count_and_newest(
-            open_.filter(at_risk_from__lte=now, confirmed_on_track_at__isnull=True), "pk"
-        ),
-        "soon": count_and_newest(open_.filter(due_at__lte=soon), "pk"),
-        "overdue": count_and_newest(open_.filter(overdue_q(now)), "pk"),
+        "promises": packed(
+            open_,
+            "status",
+            Count("pk"),
+            Max("pk"),
+            Count("pk", filter=at_risk),
+            Count("pk", filter=Q(due_at__lte=soon)),
+            Count("pk", filter=overdue_q(now)),
+        )
     }
