@@ -1,10 +1,11 @@
 """A manager's "cover for": every open case of an agent who is suddenly away, offered to
 agents who are present, in one step.
 
-Each case becomes a normal hand-off offer (``handoff_offer``: a manager's reassignment)
-with its own summary through the gate, so nothing changes owner until a receiver accepts:
-no case is ever without its owner. The manager starts from drafts the system fills in (the
-open promises, the latest timeline entries) and completes them.
+Each case becomes a normal hand-off offer (``handoff_offer``'s rules, all cases at once in
+``handoff_offer_many``: a manager's reassignment) with its own summary through the gate, so
+nothing changes owner until a receiver accepts: no case is ever without its owner. The
+manager starts from drafts the system fills in (the open promises, the latest timeline
+entries) and completes them.
 
 Summaries are shared parts plus per-case parts, joined field by field. What the customer
 needs and the next step are each customer's own: a case without its own words there is
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import dateformat
@@ -28,8 +28,9 @@ from cases import hooks
 from cases.availability.hours import agent_away
 from cases.errors import CaseRuleError
 from cases.handoffs.gate import SUMMARY_FIELDS, HandoffSummary, handoff_summary_check
+from cases.handoffs.offer_many import Offer, handoff_offer_many
 from cases.handoffs.selectors import agents_who_may_receive
-from cases.handoffs.services import handoff_offer
+from cases.locking import lock_cases
 from cases.models import (
     OPEN_STATUSES,
     AgentProfile,
@@ -43,6 +44,7 @@ from cases.models import (
 from cases.permissions import is_team_manager
 from cases.recipients import display_name
 from notifications.localtime import local_time_text, reader_zone
+from notifications.services import outbox_batch
 
 # Summary fields that must carry words of the case's own (a shared part alone is refused).
 OWN_FIELDS: tuple[str, ...] = ("customer_needs", "next_step")
@@ -225,7 +227,7 @@ def _receivers(*, ids: set[int], agent: User, now: datetime) -> dict[int, Any]:
     return found
 
 
-@transaction.atomic
+@outbox_batch()
 def cover_for(
     *, agent: User, by: User, request: CoverRequest, now: datetime | None = None
 ) -> list[Handoff]:
@@ -234,11 +236,14 @@ def cover_for(
     from django.utils import timezone
 
     now = now or timezone.now()
+    # Locked before anything is checked, so every check and brief holds until the commit.
+    ids = Case.objects.filter(owner=agent, status__in=OPEN_STATUSES).exclude(
+        handoffs__status=HandoffStatus.OFFERED
+    )
     open_cases = {
-        c.pk: c
-        for c in Case.objects.filter(owner=agent, status__in=OPEN_STATUSES)
-        .exclude(handoffs__status=HandoffStatus.OFFERED)
-        .select_related("team", "customer")
+        pk: case
+        for pk, case in lock_cases(list(ids.values_list("pk", flat=True))).items()
+        if case.owner_id == agent.pk and case.status in OPEN_STATUSES
     }
     if not all(is_team_manager(by, c.team_id) for c in open_cases.values()) or not (
         open_cases or is_team_manager(by, _any_team_id(agent))
@@ -264,11 +269,13 @@ def cover_for(
         raise CaseRuleError("cover_invalid", "The cover cannot be offered as it is.", fields=errors)
     receivers = _receivers(ids=wanted, agent=agent, now=now)
     summaries: dict[int, HandoffSummary] = {}
+    briefs: dict[int, list[hooks.PromiseBrief]] = {}
     for case_id, item in sorted(items.items()):
         summary = _compose(request.shared, item)
+        briefs[case_id] = hooks.collect_open_commitments(open_cases[case_id])
         gate = handoff_summary_check(
             summary=summary,
-            open_commitments=hooks.collect_open_commitments(open_cases[case_id]),
+            open_commitments=briefs[case_id],
             briefed_ids=list(item.briefed_commitments),
         )
         ref = format_ref(case_id)
@@ -286,24 +293,24 @@ def cover_for(
         )
     load = {user_id: p.open_cases for user_id, p in receivers.items()}
     pool = sorted(request.receivers)
-    handoffs = []
+    offers = []
     for case in sorted(
         open_cases.values(), key=lambda c: (c.next_due_at is None, c.next_due_at, c.pk)
     ):
         item = items[case.pk]
         to_id = item.to_agent_id or min(pool, key=lambda u: (load[u], u))
         load[to_id] += 1
-        handoffs.append(
-            handoff_offer(
+        offers.append(
+            Offer(
                 case=case,
-                by=by,
                 to=receivers[to_id].user,
                 summary=summaries[case.pk],
-                reason=HandoffReason.MANAGER_REASSIGNMENT,
                 briefed_commitments=list(item.briefed_commitments),
+                open_commitments=briefs[case.pk],
             )
         )
-    return handoffs
+    # every case's offer in a few statements for all (``handoff_offer``'s rules, each case)
+    return handoff_offer_many(offers=offers, by=by, reason=HandoffReason.MANAGER_REASSIGNMENT)
 
 
 def _any_team_id(agent: User) -> int:
