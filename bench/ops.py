@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from bench.harness import NOT_BUILT, NotBuilt, Result, measure
+from bench.ops_callbacks import op_callback_slots
 from bench.ops_conversation import op_contact_record, op_inbound_ingest
 from bench.ops_cover import op_cover_for, op_cover_for_page
 from bench.ops_metrics import op_figures_refresh, op_metrics_scrape
@@ -624,6 +625,7 @@ READS += [op_metrics_scrape, op_figures_refresh]
 READS += [op_search_name, op_search_phone, op_search_ref]
 READS += [op_cover_for_page]
 READS += [op_queue_poll]
+READS += [op_callback_slots]
 WRITES += [op_cover_for]
 
 

@@ -1,4 +1,5 @@
-"""The callback slots a customer may book with their case's owner: one read, four queries.
+"""The callback slots a customer may book with their case's owner: one read, three queries
+(the calendar, its closed days, the agents' absences and bookings in one UNION).
 
 A slot is ``callback_slot_minutes`` long (the team's setting), laid from the opening of each
 working interval of the agent who calls. The agent is the owner while they are present for
@@ -24,6 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Value
 
 from cases.models import Absence, Case
 from cases.recipients import display_name
@@ -117,12 +119,7 @@ def callback_slots(*, case: Case, now: datetime, limit: int = 200) -> list[Slot]
     length = timedelta(minutes=row.callback_slot_minutes)
     owner, cover_ids = _people(case)
     ids = [owner.pk, *cover_ids]
-    absences: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for agent_id, starts_at, ends_at in Absence.objects.filter(
-        agent_id__in=ids, ends_at__gt=earliest, starts_at__lt=horizon + length
-    ).values_list("agent_id", "starts_at", "ends_at"):
-        absences[agent_id].append((starts_at, ends_at))
-    booked, per_day = _bookings(ids, earliest, horizon + length, row.as_calendar())
+    absences, booked, per_day = _busy(ids, earliest, horizon + length, row.as_calendar())
     agents = {owner.pk: _Agent(owner, agent_calendar(row, owner, team_tz), absences[owner.pk])}
     owner_slots = [
         (start, end)
@@ -162,27 +159,44 @@ def callback_slots(*, case: Case, now: datetime, limit: int = 200) -> list[Slot]
     return list(slots.values())
 
 
-def _bookings(
+Spans = dict[int, list[tuple[datetime, datetime]]]
+
+
+def _busy(
     ids: list[int], start: datetime, end: datetime, calendar: Calendar
-) -> tuple[dict[int, list[tuple[datetime, datetime]]], dict[tuple[int, date], int]]:
-    """Active bookings of open promises for these agents: their times, and how many each
-    agent has per team-local day (counted from the start of ``start``'s day)."""
+) -> tuple[Spans, Spans, dict[tuple[int, date], int]]:
+    """In one query (a UNION): these agents' absences overlapping [start, end), and their
+    active bookings of open promises, with how many each agent has per team-local day
+    (counted from the start of ``start``'s day, for the cap)."""
     day_start = datetime.combine(
         start.astimezone(calendar.tz).date(), datetime.min.time(), tzinfo=calendar.tz
     )
-    booked: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    absent = (
+        Absence.objects.filter(agent_id__in=ids, ends_at__gt=start, starts_at__lt=end)
+        .order_by()
+        .values_list("agent_id", "starts_at", "ends_at", Value(True, BooleanField()))
+    )
+    booked_rows = (
+        CallbackBooking.objects.filter(
+            agent_id__in=ids,
+            active=True,
+            commitment__status=CommitmentStatus.OPEN,
+            starts_at__gte=day_start - timedelta(hours=12),
+            starts_at__lt=end + timedelta(days=1),
+        )
+        .order_by()
+        .values_list("agent_id", "starts_at", "ends_at", Value(False, BooleanField()))
+    )
+    absences: Spans = defaultdict(list)
+    booked: Spans = defaultdict(list)
     per_day: dict[tuple[int, date], int] = defaultdict(int)
-    rows = CallbackBooking.objects.filter(
-        agent_id__in=ids,
-        active=True,
-        commitment__status=CommitmentStatus.OPEN,
-        starts_at__gte=day_start - timedelta(hours=12),
-        starts_at__lt=end + timedelta(days=1),
-    ).values_list("agent_id", "starts_at", "ends_at")
-    for agent_id, b_start, b_end in rows:
+    for agent_id, b_start, b_end, is_absence in absent.union(booked_rows, all=True):
+        if is_absence:
+            absences[agent_id].append((b_start, b_end))
+            continue
         booked[agent_id].append((b_start, b_end))
         per_day[(agent_id, b_start.astimezone(calendar.tz).date())] += 1
-    return booked, per_day
+    return absences, booked, per_day
 
 
 def _taken(booked: Iterable[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:

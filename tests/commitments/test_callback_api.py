@@ -35,7 +35,8 @@ def _customer(case) -> str:
 def test_the_customer_reads_the_slots_in_a_fixed_number_of_queries(
     case, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(5):  # the case by token, then the slots' four
+    # the case by its token; the calendar, its closed days, absences and bookings in one
+    with django_assert_max_num_queries(4):
         answer = APIClient().get(f"{_customer(case)}/callback-slots/")
     assert answer.status_code == 200
     body = answer.json()
@@ -96,7 +97,7 @@ def test_staff_book_for_the_customer_within_their_permissions(
     )
     assert refused.status_code == 403
     owner = client_for(agent)
-    with django_assert_max_num_queries(8):  # who may see it, the case, the slots' four
+    with django_assert_max_num_queries(6):  # who may see it, the case, the slots' three
         assert owner.get(f"{url}callback-slots/").status_code == 200
     booked = owner.post(f"{url}callbacks/", {"starts_at": TUESDAY_10.isoformat()}, "json")
     assert booked.status_code == 201
