@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caseowner.api import CsvRenderer, JSONRenderer, error_responses
+from caseowner.db_router import replica_reads
 from caseowner.parsing import DateApiField
 from cases.models import Channel
 from reports import selectors
@@ -318,6 +320,7 @@ def _away(away: TeamAbsences) -> list[dict[str, Any]]:
     ]
 
 
+@method_decorator(replica_reads, name="dispatch")
 class TeamSummaryApi(APIView):
     renderer_classes = [JSONRenderer, SummaryCsvRenderer]
 
@@ -358,6 +361,7 @@ class TeamSummaryApi(APIView):
         return _attachment(response, request, f"team{team.pk}-summary-{window.start:%Y%m%d}")
 
 
+@method_decorator(replica_reads, name="dispatch")
 class TeamAgentsApi(APIView):
     renderer_classes = [JSONRenderer, AgentsCsvRenderer]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 
 from caseowner.api import CsvRenderer, IdField, JSONRenderer, Pagination, error_responses
 from caseowner.csv_export import csv_response
+from caseowner.db_router import replica_reads
 from cases.handoffs import selectors as handoff_selectors
 from cases.handoffs.api import HandoffOut
 from cases.hooks import report_day_bounds
@@ -80,6 +82,7 @@ class AgentFiguresOut(FiguresOut):
     agent_name = serializers.CharField(allow_blank=True)
 
 
+@method_decorator(replica_reads, name="dispatch")
 class CommitmentReportApi(APIView):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, ReportCsvRenderer]
 
@@ -159,6 +162,7 @@ class AuditCSVRenderer(CsvRenderer):
     """Lets ``?format=csv`` through content negotiation; the view streams the body itself."""
 
 
+@method_decorator(replica_reads, name="dispatch")
 class HandoffReportApi(APIView):
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, AuditCSVRenderer]  # type: ignore[list-item]
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from caseowner.csv_export import csv_response
+from caseowner.db_router import replica_reads
 from cases.permissions import managed_team_ids
 from commitments.models import zone
 from reports import charts, selectors
@@ -123,6 +124,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     summary, attainment = dashboard_figures(
@@ -258,6 +260,7 @@ def team_agents_url(*, team_id: int) -> str:
 
 
 @login_required
+@replica_reads
 def agents(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     period = _period(request)
     sort = request.GET.get("sort", "name")
@@ -314,6 +317,7 @@ def agents(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 @login_required
+@replica_reads
 def promises(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     form = PromiseRowsForm(request.GET)
@@ -349,6 +353,7 @@ def promises(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def first_response(request: HttpRequest) -> HttpResponse:
     """First response per channel measured from the contacts (``reports.first_response``)."""
     period = _period(request)
@@ -360,6 +365,7 @@ def first_response(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def open_cases(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     form = CaseRowsForm(request.GET)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from caseowner.db_router import replica_reads
 from caseowner.errors import NotFoundError, RuleError
 from cases.customers import selectors as customer_selectors
 from cases.customers import services as customer_services
@@ -27,6 +28,7 @@ from cases.permissions import can_edit_customer, manages_any_team
 
 
 @login_required
+@replica_reads
 def search_page(request: HttpRequest) -> HttpResponse:
     try:
         results = search(user=request.user, query=request.GET.get("q", ""))

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from caseowner import parsing
 from caseowner.csv_export import csv_response
+from caseowner.db_router import replica_reads
 from caseowner.errors import NotFoundError, RuleError
 from cases import hooks
 from cases.forms import AuditFilterForm, DeclineForm, ReviewForm
@@ -206,6 +207,7 @@ def _review_forms(request: HttpRequest, handoffs: Any) -> None:
 
 @login_required
 @require_safe
+@replica_reads
 def handoff_audit(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form, filters = _audit_filters(request)
@@ -241,6 +243,7 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
+@replica_reads
 def handoff_audit_csv(request: HttpRequest) -> StreamingHttpResponse:
     _require_manager(request)
     _form, filters = _audit_filters(request)
