@@ -356,6 +356,40 @@ class LocaleDateInput(forms.DateInput):
         return context
 
 
+class LocaleDateTimeInput(forms.DateTimeInput):
+    """A date and time typed in the page's locale ("dd/mm/yyyy hh:mm" for a British team,
+    "TT.MM.JJJJ hh:mm" in German), shown in it and said so in the placeholder: the browser's
+    datetime-local picker showed "mm/dd/yyyy, hh:mm AM" to a British team in an American
+    browser. The field reads ISO datetimes too (links and older forms carry them)."""
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        if isinstance(value, dt.datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return value.strftime(f"{get_format('DATE_INPUT_FORMATS')[0]} %H:%M")
+        return super().format_value(value)
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        shape = get_format("DATE_INPUT_FORMATS")[0]
+        for code, word in _FORMAT_WORDS:
+            shape = shape.replace(code, str(word))
+        shape = f"{shape} hh:mm"  # the same in English and German
+        context["widget"]["attrs"].setdefault("placeholder", shape)
+        context["widget"]["attrs"].setdefault(
+            "title", gettext("A date, as %(shape)s") % {"shape": shape}
+        )
+        return context
+
+
 class DateTimeFormField(forms.DateTimeField):
     """A datetime in ``MIN_YEAR``–``MAX_YEAR``, read in the current time zone; the range is
     checked before the zone is applied (at the calendar's ends that would overflow)."""

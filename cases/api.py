@@ -26,7 +26,7 @@ from caseowner.api import (
 from caseowner.errors import NotFoundError
 from caseowner.idempotency import idempotent
 from caseowner.preconditions import ETAG_PARAMETER, IF_MATCH, IF_MATCH_PARAMETER, with_etag
-from cases import hooks, intake, payloads, selectors, services
+from cases import detail_reads, hooks, intake, payloads, selectors, services
 from cases.customers.links import customer_url
 from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
 from cases.recipients import display_name
@@ -306,20 +306,19 @@ class NoteIn(serializers.Serializer):
 
 
 # The API's detail shows the newest events of the timeline; the case page pages through them.
-API_TIMELINE_EVENTS = 50
+API_TIMELINE_EVENTS = detail_reads.API_TIMELINE_EVENTS
 
 
 def case_detail_payload(*, case: Case, user: Any) -> dict:
     """The case, its newest timeline events, hand-offs and the customer's earlier cases
     (``selectors.case_detail``), and what later apps add; a fixed number of queries."""
-    # Plain rows and functions (``cases.payloads``); ``EventOut``, ``HandoffBriefOut`` and
-    # ``HistoryOut`` document the same shapes, and a test holds the two equal.
+    # Statements written once and plain functions (``cases.detail_reads``, ``cases.payloads``);
+    # ``EventOut``, ``HandoffBriefOut`` and ``HistoryOut`` document the same shapes, and a test
+    # holds the two equal.
     data = CaseDetailOut(case).data
-    data["timeline"] = payloads.timeline_payload(
-        selectors.timeline_newest(case=case)[:API_TIMELINE_EVENTS]
-    )
-    data["handoffs"] = payloads.handoffs_payload(selectors.case_handoffs(case=case))
-    history = payloads.history_rows(selectors.customer_history(user=user, case=case))
+    data["timeline"] = detail_reads.timeline(case)
+    data["handoffs"] = detail_reads.handoffs(case)
+    history = detail_reads.history_rows(case, user)
     team_ids = selectors.history_team_ids(
         user=user, history_team_ids={row["team_id"] for row in history}
     )

@@ -370,7 +370,7 @@ class ContactForm(forms.Form):
     at = forms.DateTimeField(
         label=_("When"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=parsing.LocaleDateTimeInput(),
         help_text=_("Blank: now. In the team's time zone."),
     )
     summary = forms.CharField(

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from caseowner import parsing
 from commitments.errors import CommitmentRuleError
 from commitments.models import PERSON_KINDS
 from commitments.scheduling import Due
@@ -23,7 +24,7 @@ class _DueFields(forms.Form):
     due_at = forms.DateTimeField(
         label=_("Due at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=parsing.LocaleDateTimeInput(),
         help_text=_("In the team's local time."),
     )
     within = forms.CharField(

@@ -164,3 +164,30 @@ def test_the_renderer_writes_a_lone_surrogate_as_an_escape(accept):
     data = {"code": "invalid_input", "message": '"\ud800" is not a valid choice.'}
     out = JSONRenderer().render(data, accept, {})
     assert json.loads(out)["message"] == '"\ud800" is not a valid choice.'
+
+
+def test_a_date_and_time_input_speaks_the_pages_locale():
+    """A British team reads and types "dd/mm/yyyy hh:mm" (the browser's datetime-local
+    picker showed mm/dd/yyyy in an American browser); ISO from a link still reads."""
+    import datetime as dt
+
+    from django import forms
+    from django.utils import translation
+
+    from caseowner.parsing import DateTimeFormField, LocaleDateTimeInput
+
+    class F(forms.Form):
+        at = DateTimeFormField(widget=LocaleDateTimeInput())
+
+    with translation.override("en-gb"):
+        html = str(F(initial={"at": dt.datetime(2026, 12, 8, 9, 30)})["at"])
+        assert 'value="08/12/2026 09:30"' in html and 'placeholder="dd/mm/yyyy hh:mm"' in html
+        assert 'type="text"' in html
+        for typed in ("08/12/2026 09:30", "2026-12-08T09:30"):
+            form = F({"at": typed})
+            assert form.is_valid(), form.errors
+            assert form.cleaned_data["at"].replace(tzinfo=None) == dt.datetime(2026, 12, 8, 9, 30)
+    with translation.override("de"):
+        assert 'value="08.12.2026 09:30"' in str(
+            F(initial={"at": dt.datetime(2026, 12, 8, 9, 30)})["at"]
+        )

@@ -26,11 +26,11 @@ from cases.pages import agent_time_zone, render_in, show_rule_error
 class AbsenceForm(forms.Form):
     starts_at = parsing.DateTimeFormField(
         label=gettext_lazy("Starts at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=parsing.LocaleDateTimeInput(),
     )
     ends_at = parsing.DateTimeFormField(
         label=gettext_lazy("Ends at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=parsing.LocaleDateTimeInput(),
     )
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
