@@ -20,7 +20,7 @@ composition; on other databases (SQLite) the queryset runs as built, every call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections
@@ -31,20 +31,23 @@ try:  # psycopg's own loader class: registering it selects its C implementation 
 except ImportError:  # pragma: no cover - psycopg is the PostgreSQL driver in use
     _TimestamptzLoader = None  # type: ignore[assignment,misc]
 
-# Stand-ins no real input equals, two sets: a parameter equal to the first set's stand-in in
-# one composition and to the second's in the other is that input.
-_STAND_INS: tuple[dict[type, Any], dict[type, Any]] = (
-    {int: 2_000_000_011, datetime: datetime(2999, 1, 2, 3, 4, 5, 111, tzinfo=UTC)},
-    {int: 2_000_000_013, datetime: datetime(2998, 5, 6, 7, 8, 9, 222, tzinfo=UTC)},
-)
+# Stand-ins no real input equals, two sets, each input its own: a parameter equal to an
+# input's stand-in in the first composition and to its other stand-in in the second is that
+# input.
+_INT, _AT = 2_000_000_011, datetime(2999, 1, 2, 3, 4, 5, 111, tzinfo=UTC)
 
 
-def _stand_in(kind: Any, which: int) -> Any:
+def _stand_in(kind: Any, which: int, index: int) -> Any:
+    number = _INT + 100 * index + 2 * which
     if kind == "user":
         from django.contrib.auth import get_user_model
 
-        return get_user_model()(pk=_STAND_INS[which][int])
-    return _STAND_INS[which][kind]
+        return get_user_model()(pk=number)
+    if kind is int:
+        return number
+    if kind is datetime:
+        return _AT - timedelta(days=400 * which, seconds=index)
+    raise TypeError(f"no stand-in for {kind!r}")
 
 
 def _param(value: Any) -> Any:
@@ -82,7 +85,8 @@ class Statement:
     def _compose(self, using: str) -> _Composed:
         texts, params, compilers = [], [], []
         for which in (0, 1):
-            stand_ins = {name: _stand_in(kind, which) for name, kind in self.inputs.items()}
+            inputs = enumerate(self.inputs.items())
+            stand_ins = {name: _stand_in(kind, which, i) for i, (name, kind) in inputs}
             compiler = self.build(**stand_ins).query.get_compiler(using)
             sql, p = compiler.as_sql()
             texts.append(sql)
@@ -93,8 +97,8 @@ class Statement:
         slots: list[str | None] = []
         for a, b in zip(params[0], params[1], strict=True):
             slot = None
-            for name, kind in self.inputs.items():
-                if _param(_stand_in(kind, 0)) == a and _param(_stand_in(kind, 1)) == b:
+            for i, (name, kind) in enumerate(self.inputs.items()):
+                if _param(_stand_in(kind, 0, i)) == a and _param(_stand_in(kind, 1, i)) == b:
                     slot = name
             if slot is None and a != b:
                 raise Refused(f"{self.build.__name__}: a parameter follows an input unseen")

@@ -287,8 +287,25 @@ def _person(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
     }
 
 
+TIMELINE_COLUMNS = ("id", "kind", "at", "data", *_person_columns("actor"))
+HANDOFF_COLUMNS = (
+    "id",
+    "status",
+    "reason",
+    "offered_at",
+    "decided_at",
+    *_person_columns("from_agent"),
+    *_person_columns("to_agent"),
+)
+
+
 def timeline_payload(events: QuerySet[Any]) -> list[dict[str, Any]]:
     """Events as ``EventOut`` represents them (the queryset ordered and sliced)."""
+    return timeline_rows_payload(list(events.values(*TIMELINE_COLUMNS)))
+
+
+def timeline_rows_payload(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``timeline_payload`` of rows of ``TIMELINE_COLUMNS`` read already."""
     tz = timezone.get_current_timezone()
     return [
         {
@@ -298,22 +315,18 @@ def timeline_payload(events: QuerySet[Any]) -> list[dict[str, Any]]:
             "actor": _person(row, "actor"),
             "data": row["data"],
         }
-        for row in events.values("id", "kind", "at", "data", *_person_columns("actor"))
+        for row in rows
     ]
 
 
 def handoffs_payload(handoffs: QuerySet[Any]) -> list[dict[str, Any]]:
     """Hand-offs as ``HandoffBriefOut`` represents them."""
+    return handoff_rows_payload(list(handoffs.values(*HANDOFF_COLUMNS)))
+
+
+def handoff_rows_payload(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``handoffs_payload`` of rows of ``HANDOFF_COLUMNS`` read already."""
     tz = timezone.get_current_timezone()
-    columns = (
-        "id",
-        "status",
-        "reason",
-        "offered_at",
-        "decided_at",
-        *_person_columns("from_agent"),
-        *_person_columns("to_agent"),
-    )
     return [
         {
             "id": row["id"],
@@ -324,7 +337,7 @@ def handoffs_payload(handoffs: QuerySet[Any]) -> list[dict[str, Any]]:
             "offered_at": iso(row["offered_at"], tz),
             "decided_at": iso(row["decided_at"], tz),
         }
-        for row in handoffs.values(*columns)
+        for row in rows
     ]
 
 

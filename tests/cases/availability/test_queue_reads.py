@@ -133,3 +133,44 @@ def test_a_statement_whose_sql_follows_an_input_is_refused():
         pytest.skip("statements are composed on PostgreSQL only (SQLite runs the queryset)")
     with pytest.raises(Refused):
         Statement(build, user="user").rows(user=make_agent())
+
+
+def _documented_detail(user, case) -> dict:
+    from cases.api import CaseDetailOut, EventOut, HandoffBriefOut, HistoryOut
+
+    detail = selectors.case_detail(user=user, case=case, timeline_limit=50)
+    history_teams = {c.team_id for c in detail.history}
+    team_ids = selectors.history_team_ids(user=user, history_team_ids=history_teams)
+    return {
+        **CaseDetailOut(case).data,
+        "timeline": [dict(r) for r in EventOut(detail.timeline.events, many=True).data],
+        "handoffs": [dict(r) for r in HandoffBriefOut(detail.handoffs, many=True).data],
+        "customer_history": [
+            dict(r)
+            for r in HistoryOut(detail.history, many=True, context={"team_ids": team_ids}).data
+        ],
+    }
+
+
+def test_the_case_detail_answers_what_the_documented_serializers_write(world, open_case):
+    """Every case of the world (offered, covered, with and without promises, an erased
+    customer, a customer with earlier cases): the detail's own fields, timeline, hand-offs
+    and history as the documented serializers write them for the same case."""
+    amelia = world["amelia"]
+    with time_machine.travel(MONDAY, tick=False):
+        own = world["own"]
+        again = open_case(owner=amelia, customer=own[0].customer, subject="Second kettle")
+    client = APIClient()
+    client.force_authenticate(amelia)
+    cases = [*world["own"], *world["covered"], again, *Case.objects.filter(handoffs__isnull=False)]
+    assert len(cases) >= 8
+    with time_machine.travel(DURING, tick=False):
+        for case in cases:
+            case = selectors.case_get(user=amelia, ref=case.ref)
+            body = client.get(f"/api/v1/cases/{case.ref}/").json()
+            documented = _documented_detail(amelia, case)
+            for key, value in documented.items():
+                assert body[key] == value, (case.ref, key)
+    assert body["handoffs"] and body["timeline"]
+    detail = client.get(f"/api/v1/cases/{again.ref}/").json()
+    assert [h["ref"] for h in detail["customer_history"]] == [own[0].ref]
