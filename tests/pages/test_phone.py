@@ -25,7 +25,9 @@ TAP = 44  # px, WCAG 2.5.5 (AAA) and the platforms' own guidelines
 # with its box in CSS pixels.
 TARGETS = """() => [...document.querySelectorAll(
   'a[href], button, input:not([type=hidden]), select, textarea, summary')].map(e => {
-    const r = e.getBoundingClientRect();
+    // a radio button or checkbox is tapped on its label
+    const box = e.matches('[type=radio], [type=checkbox]') && e.labels.length ? e.labels[0] : e;
+    const r = box.getBoundingClientRect();
     return {text: (e.innerText || e.value || e.name || '').trim().slice(0, 40),
             href: e.getAttribute('href') || '', width: r.width, height: r.height,
             shown: r.right > 0 && r.bottom > 0 && e.offsetParent !== null};
@@ -67,10 +69,8 @@ def png_width(png: bytes) -> int:
     return int.from_bytes(png[16:20], "big")
 
 
-def test_the_customer_page_fits_a_phone(phone):
-    page, base, world = phone
-    page.goto(f"{base}/c/{world['token']}/")
-    png = keep(page, "customer-page")
+def fits_a_phone(page, name: str) -> None:
+    png = keep(page, name)
     # the full-page screenshot is as wide as the screen: nothing sticks out sideways
     assert png_width(png) == WIDTH * PHONE["device_scale_factor"]
     assert page.evaluate(WIDE) <= WIDTH
@@ -79,6 +79,12 @@ def test_the_customer_page_fits_a_phone(phone):
     assert targets, "no link or button found"
     small = [t for t in targets if t["height"] < TAP or t["width"] < TAP]
     assert not small, f"tap targets under {TAP} px: {small}"
+
+
+def test_the_customer_page_fits_a_phone(phone):
+    page, base, world = phone
+    page.goto(f"{base}/c/{world['token']}/")
+    fits_a_phone(page, "customer-page")
 
     owner = world["owner"].agent_profile
     tel = page.locator(f'a[href="tel:{owner.direct_phone.replace(" ", "")}"]')
@@ -90,6 +96,13 @@ def test_the_customer_page_fits_a_phone(phone):
     for date in dates:
         assert date["size"] >= 14, date
         assert date["right"] <= WIDTH and not date["broken"], date
+
+
+def test_booking_a_callback_fits_a_phone(phone):
+    page, base, world = phone
+    page.goto(f"{base}/c/{world['token']}/callback/")
+    assert page.locator("input[type=radio]").count() > 0, "no time offered"
+    fits_a_phone(page, "customer-callback")
 
 
 def test_the_customer_emails_fit_a_phone(phone):

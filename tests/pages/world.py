@@ -59,6 +59,8 @@ PAGES = [
     Page("search", "owner", lambda w: "/search/?q=Hopper"),
     Page("availability", "owner", lambda w: "/me/availability/"),
     Page("customer-page", None, lambda w: f"/c/{w['token']}/"),
+    Page("customer-callback", None, lambda w: f"/c/{w['token']}/callback/"),
+    Page("case-callback", "owner", lambda w: f"/cases/{w['case'].ref}/callback/"),
     Page("dashboard", "manager", lambda w: "/manage/"),
     Page("agents", "manager", lambda w: "/manage/agents/"),
     Page("cover-for", "manager", lambda w: f"/manage/agents/{w['away'].pk}/cover-for/"),
