@@ -54,16 +54,30 @@ screenshots: $(STAMP) $(FRONTEND_STAMP)
 	$(PY) -m tests.pages.screenshots $(if $(DOCS),--docs)
 
 # Two passes: what runs inside one process is spread over both cores; the tests that start
-# Celery workers, race connections or crash processes run alone (they share the broker).
+# Celery workers, race connections or crash processes run in the second pass, in two
+# processes side by side: those that share the broker (the integration tests and the two
+# that kill workers or gunicorn) in one, the races, the backup and the stateful runs (the
+# database only, a test database of their own) in the other.
 # Each pass prints its 15 slowest tests; each pass's time and the total are printed at the end.
+BROKER_FREE := tests/reliability --ignore=tests/reliability/test_crashes.py \
+	--ignore=tests/reliability/test_web_crash.py
 test: $(STAMP) $(CLIENTS_STAMP) $(FRONTEND_STAMP)
 	@start=$$(date +%s); \
 	export RELIABILITY_RUN=$$start; \
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist worksteal -m "not serial" \
 		--durations=15 $(PYTEST_ARGS) || exit $$?; \
 	middle=$$(date +%s); \
-	$(PY) -m pytest -p no:cacheprovider -m serial tests/integration tests/reliability \
-		--durations=15 $(PYTEST_ARGS) || exit $$?; \
+	mkdir -p var; \
+	TEST_DATABASE_NAME=$${TEST_DATABASE_NAME:-test_caseowner}_db_only \
+		$(PY) -m pytest -p no:cacheprovider -m serial $(BROKER_FREE) \
+		--durations=15 $(PYTEST_ARGS) > var/test-second-pass-db-only.log 2>&1 & db_only=$$!; \
+	$(PY) -m pytest -p no:cacheprovider -m serial tests/integration \
+		tests/reliability/test_crashes.py tests/reliability/test_web_crash.py \
+		--durations=15 $(PYTEST_ARGS); broker=$$?; \
+	wait $$db_only; db=$$?; \
+	echo "== second pass, the database-only half (var/test-second-pass-db-only.log):"; \
+	cat var/test-second-pass-db-only.log; \
+	[ $$broker -eq 0 ] && [ $$db -eq 0 ] || exit 1; \
 	end=$$(date +%s); \
 	echo "== suite time: first pass $$((middle - start)) s, second pass $$((end - middle)) s," \
 		"both $$((end - start)) s (budget 600 s)"
