@@ -90,6 +90,8 @@ contact_recorded: list[Callable[..., Any]] = []
 case_closed: list[Callable[..., Any]] = []
 # handler(case=...) -> list[PromiseBrief] — open promises a hand-off must brief.
 open_commitments: list[Callable[..., list[PromiseBrief]]] = []
+# handler(cases=[...]) -> {case id: list[PromiseBrief]} — the same for many cases in one go.
+open_commitments_many: list[Callable[..., dict[int, list[PromiseBrief]]]] = []
 # handler(case=...) -> list[CustomerPromise] — the open promises the customer page shows.
 customer_promises: list[Callable[..., list[CustomerPromise]]] = []
 # handler(team_id=int) -> str — the address of the page that lists a team's agents (a later
@@ -173,6 +175,17 @@ def collect_open_commitments(case: Case) -> list[PromiseBrief]:
     for handler in open_commitments:
         items.extend(handler(case=case))
     return items
+
+
+def collect_open_commitments_many(cases: list[Case]) -> dict[int, list[PromiseBrief]]:
+    """``collect_open_commitments`` of every case, by case id (a query per handler)."""
+    found: dict[int, list[PromiseBrief]] = {c.pk: [] for c in cases}
+    if not open_commitments_many:
+        return {c.pk: collect_open_commitments(c) for c in cases}
+    for handler in open_commitments_many:
+        for case_id, items in handler(cases=cases).items():
+            found[case_id].extend(items)
+    return found
 
 
 def collect_customer_promises(case: Case) -> list[CustomerPromise]:

@@ -19,6 +19,7 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.case_closed, handlers.on_case_closed)
         hooks.register(hooks.contact_recorded, handlers.on_contact_recorded)
         hooks.register(hooks.open_commitments, selectors.open_commitments_brief)
+        hooks.register(hooks.open_commitments_many, selectors.open_commitments_brief_many)
         hooks.register(hooks.customer_promises, selectors.customer_promises)
         hooks.register(hooks.case_detail_extras, selectors.case_detail_commitments)
         hooks.register(hooks.case_page_panels, views.commitment_panel)

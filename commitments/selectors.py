@@ -145,6 +145,21 @@ def open_commitments_brief(*, case: Case) -> list[PromiseBrief]:
     ]
 
 
+def open_commitments_brief_many(*, cases: list[Case]) -> dict[int, list[PromiseBrief]]:
+    """``open_commitments_brief`` of several cases in one query."""
+    found: dict[int, list[PromiseBrief]] = {c.pk: [] for c in cases}
+    rows = (
+        Commitment.objects.filter(case_id__in=list(found), status=OPEN)
+        .order_by("due_at", "pk")
+        .values_list("case_id", "pk", "description", "due_at", "kind")
+    )
+    for case_id, pk, text, due, kind in rows:
+        found[case_id].append(
+            PromiseBrief(id=pk, description=text, due_at=due, customers=is_customer_kind(kind))
+        )
+    return found
+
+
 def customer_promises(*, case: Case) -> list[CustomerPromise]:
     """The open promises the customer's page shows, soonest first: the customer's own, never
     the owner's follow-ups (``OWNER_KINDS``)."""

@@ -27,8 +27,13 @@ from caseowner.types import User
 from cases import hooks
 from cases.availability.hours import agent_away
 from cases.errors import CaseRuleError
-from cases.handoffs.gate import SUMMARY_FIELDS, HandoffSummary, handoff_summary_check
-from cases.handoffs.offer_many import Offer, handoff_offer_many
+from cases.handoffs.gate import (
+    SUMMARY_FIELDS,
+    GateResult,
+    HandoffSummary,
+    handoff_summary_check,
+)
+from cases.handoffs.offer_many import Offer, handoff_offer_many, previous_summaries
 from cases.handoffs.selectors import agents_who_may_receive
 from cases.locking import lock_cases
 from cases.models import (
@@ -269,14 +274,16 @@ def cover_for(
         raise CaseRuleError("cover_invalid", "The cover cannot be offered as it is.", fields=errors)
     receivers = _receivers(ids=wanted, agent=agent, now=now)
     summaries: dict[int, HandoffSummary] = {}
-    briefs: dict[int, list[hooks.PromiseBrief]] = {}
+    gates: dict[int, GateResult] = {}
+    briefs = hooks.collect_open_commitments_many(list(open_cases.values()))
+    previous = previous_summaries(list(open_cases.values()))
     for case_id, item in sorted(items.items()):
         summary = _compose(request.shared, item)
-        briefs[case_id] = hooks.collect_open_commitments(open_cases[case_id])
-        gate = handoff_summary_check(
+        gate = gates[case_id] = handoff_summary_check(
             summary=summary,
             open_commitments=briefs[case_id],
             briefed_ids=list(item.briefed_commitments),
+            previous=previous.get(case_id),
         )
         ref = format_ref(case_id)
         for name in OWN_FIELDS:
@@ -307,6 +314,7 @@ def cover_for(
                 summary=summaries[case.pk],
                 briefed_commitments=list(item.briefed_commitments),
                 open_commitments=briefs[case.pk],
+                gate=gates[case.pk],
             )
         )
     # every case's offer in a few statements for all (``handoff_offer``'s rules, each case)

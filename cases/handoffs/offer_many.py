@@ -22,6 +22,7 @@ from cases.handoffs.gate import (
     PING_PONG_OWNER_COUNT,
     PING_PONG_WINDOW,
     SUMMARY_FIELDS,
+    GateResult,
     HandoffSummary,
     handoff_summary_check,
 )
@@ -51,6 +52,9 @@ class Offer:
     briefed_commitments: list[int]
     # the case's open promises, read under its lock (``hooks.collect_open_commitments``)
     open_commitments: list[hooks.PromiseBrief]
+    # the gate's answer when the caller asked it with the same promises under the same lock
+    # and the case's previous summary (``previous_summaries``): it is not asked again
+    gate: GateResult | None = None
 
 
 def previous_summaries(cases: list[Case]) -> dict[int, HandoffSummary]:
@@ -87,7 +91,7 @@ def handoff_offer_many(*, offers: list[Offer], by: User, reason: str) -> list[Ha
             case_id__in=[c.pk for c in cases], status=HandoffStatus.OFFERED
         ).values_list("case_id", flat=True)
     )
-    previous = previous_summaries(cases)
+    previous = previous_summaries([o.case for o in offers if o.gate is None])
     recent = set(
         Handoff.objects.filter(
             case_id__in=[c.pk for c in cases],
@@ -126,7 +130,7 @@ def handoff_offer_many(*, offers: list[Offer], by: User, reason: str) -> list[Ha
         pair = (to.pk, case.team_id)
         if pair not in target_teams:
             target_teams[pair] = _receiver_team(case=case, by=by, to=to, to_team=None)
-        gate = handoff_summary_check(
+        gate = offer.gate or handoff_summary_check(
             summary=offer.summary,
             open_commitments=offer.open_commitments,
             briefed_ids=list(offer.briefed_commitments),
