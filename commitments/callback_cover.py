@@ -1,7 +1,7 @@
 """Booked callbacks follow their agent's availability (``hooks.availability_changed``).
 
 An absence recorded after a callback was booked (or the "away now" switch) would leave the
-customer waiting for a call nobody makes. In the same transaction, each active booking of
+customer waiting for a call nobody makes; so would a hand-off of the case to a new owner. In the same transaction, each active booking of
 the agent inside the changed span moves to whoever calls instead at that slot: the owner when
 present, else the cover (``cases.availability.hours.owner_cover``). The promise stays the
 owner's, with its due time (the customer was told it). When nobody is present, or the cover
@@ -68,6 +68,25 @@ def on_availability_changed(
             continue
         callback_uncovered_alert(booking=booking)
     return moved
+
+
+def on_handoff_accepted(*, case: Any, handoff: Any, now: datetime) -> None:
+    """The new owner makes the booked callback (their cover while they are away then); when
+    they already have a call booked at that time, or nobody is present, the managers hear."""
+    booking = (
+        CallbackBooking.objects.filter(
+            case=case, active=True, commitment__status=CommitmentStatus.OPEN, starts_at__gt=now
+        )
+        .select_related("agent")
+        .first()
+    )
+    if booking is None:
+        return
+    booking.case = case
+    caller = _caller_at(case, booking.starts_at)
+    if caller is not None and (caller.pk == booking.agent_id or _reassign(booking, caller)):
+        return
+    callback_uncovered_alert(booking=booking)
 
 
 def _reassign(booking: CallbackBooking, caller: Any) -> bool:

@@ -218,3 +218,16 @@ def test_the_team_settings_set_the_slot_length_and_refuse_a_slip(case, team, man
             changes=TeamSettings(calendar=CalendarSettings(callback_daily_cap=0)),
         )
     assert "callback_daily_cap" in refused.value.fields
+
+
+def test_a_hand_off_gives_the_booked_callback_to_the_new_owner(case, agent, team):
+    from cases.handoffs.services import handoff_accept
+    from tests.factories import offer
+
+    receiver = make_agent(team)
+    booking = callbacks.callback_book(case=case, starts_at=london(2026, 12, 8, 10, 0), by=None)
+    handoff_accept(handoff=offer(case, to=receiver), by=receiver)
+    booking.refresh_from_db()
+    assert booking.agent == receiver
+    booking.commitment.refresh_from_db()
+    assert booking.commitment.owner == receiver
