@@ -290,7 +290,7 @@ def error_responses(*codes: int) -> dict[int, Any]:
     """``extend_schema(responses={..., **error_responses(400, 404)})``."""
     if not ERROR_RESPONSES:
         schema = _error_schema()
-        ERROR_RESPONSES.update({c: schema for c in (400, 401, 403, 404, 409, 412, 422, 429)})
+        ERROR_RESPONSES.update({c: schema for c in (400, 401, 403, 404, 409, 410, 412, 422, 429)})
     return {c: ERROR_RESPONSES[c] for c in codes}
 
 

@@ -28,7 +28,7 @@ from caseowner.idempotency import idempotent
 from caseowner.preconditions import ETAG_PARAMETER, IF_MATCH, IF_MATCH_PARAMETER, with_etag
 from cases import detail_reads, hooks, intake, payloads, selectors, services
 from cases.customers.links import customer_url
-from cases.models import Case, CaseStatus, Channel, Customer, Priority, Title
+from cases.models import Case, CaseStatus, Channel, ClosedAs, Customer, Priority, Title
 from cases.recipients import display_name
 
 
@@ -292,6 +292,14 @@ class CasePatchIn(serializers.Serializer):
         max_length=text.REASON_MAX,
         validators=[text.multi_line],
     )
+    closed_as = serializers.ChoiceField(
+        choices=ClosedAs.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="With a resolved or closed status: spam or duplicate (its customer is asked "
+        "nothing).",
+    )
 
     def validate(self, attrs: dict) -> dict:
         if "status" not in attrs and "priority" not in attrs:
@@ -423,6 +431,7 @@ class CaseDetailApi(APIView):
             status=data.validated_data.get("status"),
             priority=data.validated_data.get("priority"),
             reason=data.validated_data["reason"],
+            closed_as=data.validated_data["closed_as"],
             if_match=request.headers.get(IF_MATCH),
         )
         case = selectors.case_get(user=request.user, ref=ref)

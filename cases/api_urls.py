@@ -7,6 +7,7 @@ from cases.conversations import api as conversation_api
 from cases.customers import api as customer_record_api
 from cases.customers import link_api as customer_api
 from cases.handoffs import api as handoff_api
+from cases.satisfaction import api as satisfaction_api
 
 urlpatterns = [
     path(
@@ -136,4 +137,9 @@ urlpatterns = [
     ),
     # The customer's view behind the signed link (no login).
     path("customer/<str:token>/", customer_api.CustomerCaseApi.as_view(), name="api-customer"),
+    path(
+        "customer/satisfaction/<str:token>/",
+        satisfaction_api.SatisfactionAnswerApi.as_view(),
+        name="api-satisfaction-answer",
+    ),
 ]

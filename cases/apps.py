@@ -14,6 +14,7 @@ class CasesConfig(AppConfig):
         from cases.customers.search_text import register_sqlite_functions
         from cases.handoffs import sweep as handoff_sweep
         from cases.models import EventKind
+        from cases.satisfaction import services as satisfaction
         from notifications import hooks as notification_hooks
         from notifications.rendering import context_refresher_register
         from notifications.telemetry import log_context_key_register
@@ -24,6 +25,9 @@ class CasesConfig(AppConfig):
 
         hooks.register_event_kinds(EventKind.choices)
         hooks.register(hooks.case_closed, handoff_sweep.handoff_on_case_closed)
+        # The customer is asked one question when their case closes; erasure takes the comment.
+        hooks.register(hooks.case_closed, satisfaction.satisfaction_on_case_closed)
+        hooks.register(hooks.customer_erased, satisfaction.satisfaction_on_customer_erased)
         # A customer notice that failed for good is a webhook event of its case.
         notification_hooks.delivery_failed.append(events.notice_delivery_failed)
         # ... and the owner's task: call the customer (once per notice).

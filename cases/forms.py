@@ -17,6 +17,7 @@ from cases.models import (
     CONTACT_SUMMARY_MAX,
     CaseStatus,
     Channel,
+    ClosedAs,
     ContactDirection,
     Customer,
     HandoffReason,
@@ -39,6 +40,12 @@ class CaseUpdateForm(forms.Form):
         required=False,
         max_length=1000,
         help_text=_("Needed when reopening a closed case."),
+    )
+    closed_as = forms.ChoiceField(
+        label=_("Closed as"),
+        choices=ClosedAs.choices,
+        required=False,
+        help_text=_("Spam or a duplicate: its customer is not asked how it went."),
     )
 
 

@@ -59,6 +59,16 @@ class DuePromise:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class PromiseOutcomes:
+    """How a case's promises to the customer ended (an open one counts as kept: the case
+    closing keeps it, or is refused)."""
+
+    kept: int = 0
+    renegotiated: int = 0
+    missed: int = 0
+
+
 class WorkingTime(Protocol):
     """An agent's working hours as a later app computes them (a business calendar)."""
 
@@ -88,6 +98,9 @@ handoff_accepted: list[Callable[..., Any]] = []
 contact_recorded: list[Callable[..., Any]] = []
 # handler(case=..., by=user, now=datetime) — the case was resolved or closed.
 case_closed: list[Callable[..., Any]] = []
+# handler(case=...) -> PromiseOutcomes — how the case's promises to the customer ended, for
+# the satisfaction question's snapshot at close (the first handler answers).
+promise_outcomes: list[Callable[..., PromiseOutcomes]] = []
 # handler(case=...) -> list[PromiseBrief] — open promises a hand-off must brief.
 open_commitments: list[Callable[..., list[PromiseBrief]]] = []
 # handler(cases=[...]) -> {case id: list[PromiseBrief]} — the same for many cases in one go.
@@ -186,6 +199,12 @@ def collect_open_commitments_many(cases: list[Case]) -> dict[int, list[PromiseBr
         for case_id, items in handler(cases=cases).items():
             found[case_id].extend(items)
     return found
+
+
+def case_promise_outcomes(case: Case) -> PromiseOutcomes:
+    for handler in promise_outcomes:
+        return handler(case=case)
+    return PromiseOutcomes()
 
 
 def collect_customer_promises(case: Case) -> list[CustomerPromise]:

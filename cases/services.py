@@ -25,6 +25,7 @@ from cases.models import (
     CaseEvent,
     CaseStatus,
     Channel,
+    ClosedAs,
     Customer,
     EventKind,
     Priority,
@@ -235,8 +236,11 @@ def _require_change(by: User, case: Case) -> None:
 
 
 @transaction.atomic
-def case_change_status(*, case: Case, status: str, by: User, reason: str = "") -> Case:
-    """Move a case between open, waiting, resolved and closed; reopening needs a reason."""
+def case_change_status(
+    *, case: Case, status: str, by: User, reason: str = "", closed_as: str = ""
+) -> Case:
+    """Move a case between open, waiting, resolved and closed; reopening needs a reason.
+    ``closed_as`` (spam, duplicate) goes with a resolved or closed status only."""
     require_clean_text({"reason": (reason, text.REASON_MAX, True)})
     case = _lock(case)
     _require_change(by, case)
@@ -244,7 +248,16 @@ def case_change_status(*, case: Case, status: str, by: User, reason: str = "") -
         raise CaseRuleError(
             "invalid_status", f"Unknown status {status!r}.", fields={"status": ["Unknown status."]}
         )
+    if closed_as not in ClosedAs.values or (closed_as and status in OPEN_STATUSES):
+        raise CaseRuleError(
+            "invalid_closed_as",
+            "Spam or duplicate goes with a resolved or closed status only.",
+            fields={"closed_as": ["Choose spam or duplicate only when resolving or closing."]},
+        )
     if status == case.status:
+        if closed_as and closed_as != case.closed_as:
+            case.closed_as = closed_as
+            case.save(update_fields=["closed_as"])
         return case
     old = case.status
     reopening = old in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and status in OPEN_STATUSES
@@ -258,16 +271,24 @@ def case_change_status(*, case: Case, status: str, by: User, reason: str = "") -
     case.status = status
     case.updated_at = now
     case.closed_at = now if status == CaseStatus.CLOSED else None
+    case.closed_as = closed_as
     if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         # A resolved case waits for no answer; a reply after this flags it afresh.
         case.awaiting_reply_since = None
-    case.save(update_fields=["status", "updated_at", "closed_at", "awaiting_reply_since"])
+    case.save(
+        update_fields=["status", "updated_at", "closed_at", "closed_as", "awaiting_reply_since"]
+    )
     case_event_record(
         case=case,
         kind=EventKind.REOPENED if reopening else EventKind.STATUS_CHANGED,
         actor=by,
         at=now,
-        data={"from": old, "to": status, **({"reason": reason.strip()} if reason.strip() else {})},
+        data={
+            "from": old,
+            "to": status,
+            **({"reason": reason.strip()} if reason.strip() else {}),
+            **({"closed_as": closed_as} if closed_as else {}),
+        },
     )
     if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         hooks.run(hooks.case_closed, case=case, by=by, now=now)
@@ -343,6 +364,7 @@ def case_update(
     status: str | None = None,
     priority: str | None = None,
     reason: str = "",
+    closed_as: str = "",
     if_match: str | None = None,
 ) -> Case:
     """PATCH of status and/or priority as one transaction: both apply or neither. With
@@ -350,7 +372,9 @@ def case_update(
     if if_match is not None:
         require_if_match(if_match, _lock(case))
     if status is not None:
-        case = case_change_status(case=case, status=status, by=by, reason=reason)
+        case = case_change_status(
+            case=case, status=status, by=by, reason=reason, closed_as=closed_as
+        )
     if priority is not None:
         case = case_change_priority(case=case, priority=priority, by=by)
     if status is None and priority is None:

@@ -8,6 +8,7 @@ from cases.conversations import views as conversation_views
 from cases.customers import link_views as customer_views
 from cases.customers import views as customer_record_views
 from cases.handoffs import views as handoff_views
+from cases.satisfaction import views as satisfaction_views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -43,6 +44,7 @@ urlpatterns = [
     path("handoffs/<id:handoff_id>/decline/", handoff_views.offer_decline, name="offer-decline"),
     path("handoffs/<id:handoff_id>/cancel/", handoff_views.offer_cancel, name="offer-cancel"),
     path("c/<str:token>/", customer_views.customer_page, name="customer-page"),
+    path("satisfaction/<str:token>/", satisfaction_views.answer_page, name="satisfaction-answer"),
     path("manage/handoffs/", handoff_views.handoff_audit, name="handoff-audit"),
     path("manage/handoffs.csv", handoff_views.handoff_audit_csv, name="handoff-audit-csv"),
     path(

@@ -63,6 +63,7 @@ def case_update(request: HttpRequest, ref: str) -> HttpResponse:
                 status=form.cleaned_data["status"],
                 priority=form.cleaned_data["priority"],
                 reason=form.cleaned_data["reason"],
+                closed_as=form.cleaned_data["closed_as"],
             )
         except RuleError as exc:
             show_rule_error(request, exc, form)

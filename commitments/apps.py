@@ -34,3 +34,4 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.promises_due_between, handlers.promises_due_for_owner)
         hooks.register(hooks.live_stamp_parts, selectors.live_stamp_parts)
         hooks.register(hooks.customer_erased, handlers.on_customer_erased)
+        hooks.register(hooks.promise_outcomes, handlers.promise_outcomes_of_case)

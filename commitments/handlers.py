@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from cases.hooks import DuePromise
+from cases.hooks import DuePromise, PromiseOutcomes
 from cases.models import Case, Channel
 from cases.recipients import owner_contact
 from commitments.calendar_services import (
@@ -26,6 +26,7 @@ from commitments.errors import CommitmentRuleError
 from commitments.lifecycle import User, lock_existing_case, promise_make
 from commitments.models import (
     KINDS_ENDED_BY_RESOLUTION,
+    OWNER_KINDS,
     BusinessCalendar,
     Commitment,
     CommitmentKind,
@@ -274,3 +275,19 @@ def on_customer_erased(*, case_ids: list[int], placeholder: str) -> list[str]:
     promises.update(description=placeholder)
     promises.exclude(end_reason="").update(end_reason=placeholder)
     return [f"commitment:{pk}" for pk in ids]
+
+
+def promise_outcomes_of_case(*, case: Case) -> PromiseOutcomes:
+    """How the case's promises to the customer ended, in one query (the satisfaction
+    snapshot at close). The handler runs before the promises the close keeps are kept: an
+    open one counts as kept, since the close either keeps it or is refused."""
+    counts = (
+        Commitment.objects.filter(case_id=case.pk)
+        .exclude(kind__in=OWNER_KINDS)
+        .aggregate(
+            kept=Count("pk", filter=Q(status__in=[CommitmentStatus.KEPT, CommitmentStatus.OPEN])),
+            renegotiated=Count("pk", filter=Q(status=CommitmentStatus.RENEGOTIATED)),
+            missed=Count("pk", filter=Q(status=CommitmentStatus.MISSED)),
+        )
+    )
+    return PromiseOutcomes(**counts)

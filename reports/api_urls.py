@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import api, audit_api, settings_api
+from reports import api, audit_api, satisfaction_api, settings_api
 
 urlpatterns = [
     path("reports/handoffs/", audit_api.HandoffReportApi.as_view(), name="api-report-handoffs"),
@@ -18,6 +18,11 @@ urlpatterns = [
         "reports/teams/<id:team_id>/agents/",
         api.TeamAgentsApi.as_view(),
         name="api-report-team-agents",
+    ),
+    path(
+        "reports/teams/<id:team_id>/satisfaction/",
+        satisfaction_api.TeamSatisfactionApi.as_view(),
+        name="api-report-team-satisfaction",
     ),
     path(
         "reports/teams/<id:team_id>/settings/",

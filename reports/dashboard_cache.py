@@ -20,9 +20,10 @@ from django.core.cache import cache
 from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
 from django.utils import translation
 
-from cases.models import CaseEvent, HandoffReview, Team
+from cases.models import CaseEvent, HandoffReview, SatisfactionAnswer, Team
 from commitments.models import ClosedDay
 from reports.first_response import FirstResponseReport, first_response_attainment
+from reports.satisfaction import Satisfaction, satisfaction_weekly
 from reports.selectors import (
     TODAY_FIELDS,
     TeamSummary,
@@ -56,11 +57,26 @@ def _fingerprint_query(rows: QuerySet[Team]) -> tuple[QuerySet[Team], list[str]]
     rows = rows.annotate(
         last_event=_newest(CaseEvent.objects.all()),
         last_review=_newest(HandoffReview.objects.all()),
+        # an answer to the question at close writes no event, and its row was made when the
+        # question went out: the newest answer's time
+        last_answer=Subquery(
+            SatisfactionAnswer.objects.filter(score__isnull=False)
+            .order_by("-answered_at")
+            .values("answered_at")[:1]
+        ),
         closed_n=Subquery(closed.annotate(n=Count("pk")).values("n")),
         closed_max=Subquery(closed.annotate(m=Max("pk")).values("m")),
     )
     fields = [f.attname for f in Team._meta.concrete_fields]
-    return rows, [*fields, *_CALENDAR, "last_event", "last_review", "closed_n", "closed_max"]
+    return rows, [
+        *fields,
+        *_CALENDAR,
+        "last_event",
+        "last_review",
+        "last_answer",
+        "closed_n",
+        "closed_max",
+    ]
 
 
 def _digest(row: dict[str, Any], names: list[str]) -> str:
@@ -76,7 +92,7 @@ def last_change(team: Team) -> str:
 
 def dashboard_figures(
     *, team: Team, window: Window, now: datetime
-) -> tuple[TeamSummary, FirstResponseReport]:
+) -> tuple[TeamSummary, FirstResponseReport, Satisfaction]:
     """``team_summary`` (first response from the contacts) and ``first_response_attainment``
     for the dashboard, the weekly figures from the cache while nothing changed; "today"
     read afresh in the query that reads the last change."""
@@ -97,11 +113,16 @@ def dashboard_figures(
     )
     kept = cache.get(key)
     if kept is not None:
-        summary, attainment = kept
-        return replace(summary, team=team, today=today), replace(attainment, team=team)
+        summary, attainment, satisfaction = kept
+        return (
+            replace(summary, team=team, today=today),
+            replace(attainment, team=team),
+            satisfaction,
+        )
     summary = team_summary(
         team=team, window=window, now=now, first_response_promises=False, today=today
     )
     attainment = first_response_attainment(team=team, window=window, now=now)
-    cache.set(key, (summary, attainment), CACHE_SECONDS)
-    return summary, attainment
+    satisfaction = satisfaction_weekly(team=team, window=window)
+    cache.set(key, (summary, attainment, satisfaction), CACHE_SECONDS)
+    return summary, attainment, satisfaction

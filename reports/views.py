@@ -33,6 +33,7 @@ from reports.dashboard_cache import dashboard_figures
 from reports.errors import NotFoundError, ReportRuleError
 from reports.first_response import first_response_attainment
 from reports.forms import CaseRowsForm, PeriodForm, PromiseRowsForm
+from reports.satisfaction import satisfaction_panel
 from reports.selectors import AGENT_COLUMNS, DEFAULT_WEEKS, TeamChoice, Window
 
 
@@ -127,7 +128,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
-    summary, attainment = dashboard_figures(
+    summary, attainment, satisfaction = dashboard_figures(
         team=period.team, window=period.window, now=timezone.now()
     )
     weeks = [w.start for w in summary.weeks]
@@ -236,6 +237,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             top=1.0,
         ),
     }
+    context["satisfaction"] = satisfaction_panel(
+        satisfaction=satisfaction, summary_weeks=summary.weeks
+    )
+    context["satisfaction_csv"] = (
+        f"{reverse('api-report-team-satisfaction', args=[period.team.pk])}?"
+        f"{urlencode({'format': 'csv', 'weeks': period.window.weeks, 'to': whole['date_to']})}"
+    )
     return _render(request, "reports/dashboard.html", context, period)
 
 

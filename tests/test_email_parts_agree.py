@@ -23,8 +23,9 @@ from cases.availability.services import absence_record
 from cases.customers.services import CustomerChanges, customer_update
 from cases.handoffs.services import handoff_cancel, handoff_decline
 from cases.handoffs.sweep import handoff_remind_or_escalate
-from cases.models import Case, Channel
-from cases.services import case_open
+from cases.models import Case, Channel, SatisfactionAnswer
+from cases.satisfaction.services import answer_token, satisfaction_answer
+from cases.services import case_change_status, case_open
 from commitments.callback_slots import callback_slots
 from commitments.callbacks import callback_book
 from commitments.services import commitment_create
@@ -96,6 +97,13 @@ def staff_world(time_machine) -> None:
                    ends_at=now + timedelta(days=5))  # fmt: skip
     customer_update(
         customer=named.customer, by=priya, changes=CustomerChanges(email="new@example.org")
+    )
+    # the question at close, and a low answer with a comment: the managers' alert
+    case_change_status(case=named, status="resolved", by=priya)
+    satisfaction_answer(
+        token=answer_token(SatisfactionAnswer.objects.get(case=named).pk),
+        score=2,
+        comment="Nobody called me back.",
     )
 
 

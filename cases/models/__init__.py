@@ -7,6 +7,7 @@ from cases.models.case import (
     Case,
     CaseEvent,
     CaseStatus,
+    ClosedAs,
     CustomerNoticeSent,
     EventKind,
     Priority,
@@ -33,6 +34,11 @@ from cases.models.people import (
     Team,
     Title,
 )
+from cases.models.satisfaction import (
+    SATISFACTION_COMMENT_MAX,
+    SatisfactionAnswer,
+    SatisfactionHolder,
+)
 from cases.models.task import TASK_TEXT_MAX, OwnerTask
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseStatus",
+    "ClosedAs",
     "Channel",
     "Contact",
     "ContactDirection",
@@ -62,8 +69,10 @@ __all__ = [
     "InboundMessage",
     "InboundStatus",
     "OwnerTask",
+    "SATISFACTION_COMMENT_MAX",
+    "SatisfactionAnswer",
+    "SatisfactionHolder",
     "StaffLanguage",
-
     "Priority",
     "Team",
     "Title",

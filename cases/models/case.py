@@ -24,6 +24,15 @@ class CaseStatus(models.TextChoices):
 OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.WAITING)
 
 
+class ClosedAs(models.TextChoices):
+    """Why a case was resolved or closed when it was not the customer's request settled: a
+    case closed as spam or as a duplicate asks its customer nothing."""
+
+    SETTLED = "", _("Settled")
+    SPAM = "spam", _("Spam")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
 class Priority(models.TextChoices):
     LOW = "low", _("Low")
     NORMAL = "normal", _("Normal")
@@ -60,6 +69,8 @@ class Case(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set with a resolved or closed status (spam, duplicate); cleared when it reopens.
+    closed_as = models.CharField(max_length=16, choices=ClosedAs.choices, blank=True, default="")
     # The resolved case whose customer wrote again after the team's follow_up_after_days.
     follow_up_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"

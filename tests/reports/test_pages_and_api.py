@@ -50,8 +50,9 @@ def test_the_dashboard_shows_each_figure_with_a_link_to_its_rows(world):
     assert f"/manage/first-response/?team={team}&amp;weeks=2&amp;to=2026-03-15" in html
     assert 'data-label="Channel">Phone</th>' in html
     # each chart has a table beside it
-    assert html.count("<svg") == 4
-    assert html.count('<table class="figures') == 4  # three beside charts, and the absences
+    assert html.count("<svg") == 5
+    # four beside charts, the absences, and satisfaction by hand-offs and promise slips
+    assert html.count('<table class="figures') == 6
 
 
 def test_a_figures_link_opens_the_matching_rows(world):
@@ -100,8 +101,11 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(world, n, django_assert_ma
         )
     client = client_for(world["manager"])
     # session, user, the header's profile; teams, closed days, promises, hand-offs, today,
-    # absences
-    with django_assert_max_num_queries(8):
+    # absences; and the answers to the question at close
+    with django_assert_max_num_queries(9):
+        assert client.get(f"/manage/?{PERIOD}").status_code == 200
+    # nothing changed: the weekly figures (the answers too) come from the cache
+    with django_assert_max_num_queries(6):
         assert client.get(f"/manage/?{PERIOD}").status_code == 200
 
 
