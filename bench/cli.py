@@ -36,6 +36,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--http", action="store_true", help="also load-test gunicorn over HTTP")
     p.add_argument("--http-seconds", type=int, default=30, help="load duration per endpoint")
     p.add_argument(
+        "--pooler",
+        metavar="HOST:PORT",
+        default=os.environ.get("BENCH_POOLER") or None,
+        help="with --http: gunicorn reaches PostgreSQL through PgBouncer (transaction mode) "
+        "there, e.g. 127.0.0.1:6432 (default $BENCH_POOLER)",
+    )
+    p.add_argument(
         "--compare",
         metavar="A,B",
         help="print scales side by side (uses each scale's last results; --rerun to measure)",
@@ -108,6 +115,19 @@ def configure_environment(target: db.Target, redis_url: str) -> dict[str, str]:
     return env
 
 
+def through_pooler(env: dict[str, str], pooler: str) -> dict[str, str]:
+    """The measured app's settings with its database reached through PgBouncer at
+    ``pooler`` (host:port), in transaction mode (DATABASE_POOLER=pgbouncer)."""
+    url = urlsplit(env["DATABASE_URL"])
+    auth = url.netloc.rpartition("@")[0]
+    netloc = f"{auth}@{pooler}" if auth else pooler
+    return {
+        **env,
+        "DATABASE_URL": url._replace(netloc=netloc).geturl(),
+        "DATABASE_POOLER": "pgbouncer",
+    }
+
+
 def run_scale(args: argparse.Namespace) -> int:
     target = db.bench_target(os.environ.get("DATABASE_URL"), args.scale)
     print(f"bench: scale {args.scale:g} on database {target.name}", flush=True)
@@ -147,7 +167,8 @@ def run_scale(args: argparse.Namespace) -> int:
     if args.http:
         from bench import http
 
-        http_results = http.run(env_obj, env=env, seconds=args.http_seconds)
+        http_env = through_pooler(env, args.pooler) if args.pooler else env
+        http_results = http.run(env_obj, env=http_env, seconds=args.http_seconds)
 
     rep = {
         "scale": args.scale,
@@ -162,6 +183,7 @@ def run_scale(args: argparse.Namespace) -> int:
         "slowest_statements": plans,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "server": server,
+        "http_pooler": args.pooler if args.http else None,
     }
     print()
     print(report.render_table(rep))
