@@ -178,6 +178,21 @@ def run_python_client(port: int, paths: list[str], headers: dict[str, str], seco
     }
 
 
+# The HTTP target at scale 1 (the queue's, and measured for the case detail alike).
+TARGET_RPS, TARGET_P99_MS = 300, 50
+
+
+def verdict(r: Result) -> str:
+    """Met or not, each figure beside its target."""
+    checks = [
+        (f"{r.throughput} req/s ≥ {TARGET_RPS}", (r.throughput or 0) >= TARGET_RPS),
+        (f"p99 {r.p99_ms} ≤ {TARGET_P99_MS}", r.p99_ms is not None and r.p99_ms <= TARGET_P99_MS),
+        (f"{r.errors} errors", not r.errors),
+    ]
+    figures = ", ".join(f"{text} {'met' if ok else 'NOT met'}" for text, ok in checks)
+    return f"target {'met' if all(ok for _, ok in checks) else 'NOT met'} ({figures})"
+
+
 def run(bench_env: Any, *, env: dict[str, str], seconds: int = 30) -> list[Result]:
     """Load the queue and case-detail endpoints for ``seconds`` each."""
     from rest_framework.authtoken.models import Token
@@ -187,12 +202,17 @@ def run(bench_env: Any, *, env: dict[str, str], seconds: int = 30) -> list[Resul
     token, _ = Token.objects.get_or_create(user=bench_env.hot)
     headers = {"Authorization": f"Token {token.key}", "Host": "127.0.0.1"}
     endpoints = [
-        ("http_queue", "HTTP queue (gunicorn ×2)", ["/api/v1/queue/?page_size=50"], "≥300 req/s"),
+        (
+            "http_queue",
+            "HTTP queue (gunicorn ×2)",
+            ["/api/v1/queue/?page_size=50"],
+            f"≥{TARGET_RPS} req/s, p99 ≤{TARGET_P99_MS}, 0 err",
+        ),
         (
             "http_case_detail",
             "HTTP case detail (gunicorn ×2)",
             [f"/api/v1/cases/{format_ref(c)}/" for c in bench_env.case_ids[:200]],
-            "",
+            f"≥{TARGET_RPS} req/s, p99 ≤{TARGET_P99_MS}, 0 err",
         ),
     ]
     port = free_port()
@@ -216,7 +236,7 @@ def run(bench_env: Any, *, env: dict[str, str], seconds: int = 30) -> list[Resul
                 r.throughput = round(fig["requests"] / fig["seconds"], 1)
                 r.errors = fig["errors"]
                 r.status = "errors" if r.errors else "ok"
-                r.note = f"{fig['tool']}, {CONNECTIONS} connections, {seconds}s"
+                r.note = f"{verdict(r)}; {fig['tool']}, {CONNECTIONS} connections, {seconds}s"
                 r.extra = fig
             except Exception as exc:  # report and go on
                 r.status, r.note = "error", f"{type(exc).__name__}: {exc}"[:300]

@@ -47,7 +47,25 @@ def _stand_in(kind: Any, which: int, index: int) -> Any:
         return number
     if kind is datetime:
         return _AT - timedelta(days=400 * which, seconds=index)
+    if kind is list:  # a list of ids bound as one array: ``= ANY(%s)``
+        return [number, number + 1]
     raise TypeError(f"no stand-in for {kind!r}")
+
+
+def any_of(field: str, ids: Any) -> Any:
+    """``field = ANY(%s)``, a condition to filter on: a list of ids as one array parameter
+    (PostgreSQL), so a statement's text does not change with how many there are, as
+    ``__in`` would."""
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import BigIntegerField, BooleanField, F, Func, Value
+
+    return Func(
+        F(field),
+        Value(list(ids), output_field=ArrayField(BigIntegerField())),
+        arg_joiner=" = ANY(",
+        template="%(expressions)s)",
+        output_field=BooleanField(),
+    )
 
 
 def _param(value: Any) -> Any:
@@ -75,10 +93,19 @@ class _Composed:
 
 class Statement:
     """``build(**inputs)`` -> a ``.values()`` queryset; ``inputs`` names each input's kind
-    (``"user"``, ``int`` or ``datetime``). ``rows(**values)`` runs it."""
+    (``"user"``, ``int``, ``datetime``, or ``list``: ids bound as one array, ``any_of``).
+    ``rows(**values)`` runs it."""
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], **inputs: Any) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet[Any]],
+        *,
+        elsewhere: Callable[..., QuerySet[Any]] | None = None,
+        **inputs: Any,
+    ) -> None:
         self.build = build
+        # what runs on other databases, where ``build`` uses PostgreSQL's own SQL
+        self.elsewhere = elsewhere or build
         self.inputs = inputs
         self._composed: dict[str, _Composed] = {}
 
@@ -108,7 +135,7 @@ class Statement:
     def rows(self, *, using: str = "default", **values: Any) -> list[dict[str, Any]]:
         connection = connections[using]
         if connection.vendor != "postgresql":
-            return list(self.build(**values))
+            return list(self.elsewhere(**values))
         composed = self._composed.get(using)
         if composed is None:
             composed = self._composed[using] = self._compose(using)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from caseowner.bound import Statement, any_of
 from cases.hooks import CustomerPromise, PromiseBrief, QueueFlags
 from cases.models import Case
 from cases.overdue import is_overdue, not_yet_due_q, overdue_q
@@ -57,8 +58,14 @@ def queue_flags_of_open(
     flags: dict[int, QueueFlags] = {}
     if not ids:
         return flags
-    rows = (
-        Commitment.objects.filter(case_id__in=ids, status=OPEN)
+    for row in _QUEUE_FLAGS.rows(ids=ids, now=now):
+        flags[row["case_id"]] = QueueFlags(overdue=row["overdue"] > 0, at_risk=row["at_risk"] > 0)
+    return flags
+
+
+def _queue_flags(cases: Any, now: datetime) -> QuerySet[Any]:
+    return (
+        Commitment.objects.filter(cases, status=OPEN)
         .values("case_id")
         .annotate(
             overdue=Count("pk", filter=overdue_q(now)),
@@ -70,9 +77,15 @@ def queue_flags_of_open(
         )
         .order_by()
     )
-    for row in rows:
-        flags[row["case_id"]] = QueueFlags(overdue=row["overdue"] > 0, at_risk=row["at_risk"] > 0)
-    return flags
+
+
+# The queue's flags: a statement written once, the page's case ids bound as one array.
+_QUEUE_FLAGS = Statement(
+    lambda ids, now: _queue_flags(any_of("case_id", ids), now),
+    elsewhere=lambda ids, now: _queue_flags(Q(case_id__in=ids), now),
+    ids=list,
+    now=datetime,
+)
 
 
 def commitment_flags(commitment: Commitment, *, now: datetime) -> QueueFlags:
