@@ -30,7 +30,9 @@ from cases.models import (
     Priority,
     Team,
 )
+from commitments import callbacks
 from commitments import services as commitment_services
+from commitments.callback_slots import callback_slots
 from commitments.models import OWNER_KINDS, Commitment, CommitmentKind, CommitmentStatus
 from commitments.sweep import commitments_sweep_due
 from demo.data import CHANNELS, PROMISES, SUBJECTS, SUMMARY, TEAMS, WEAK_SUMMARY
@@ -125,6 +127,9 @@ def case_story(
         story.at(at + timedelta(minutes=rng.randint(20, 50)), noted(case.pk))
         if n % 5 != 4:
             story.at(at + timedelta(hours=1), promised(case.pk))
+        if n % 9 == 4:
+            # the customer books a call back from their page (a few move it later)
+            story.at(at + timedelta(minutes=45), callback_booked(case.pk))
         if rng.random() < 0.6:
             story.at(at + timedelta(hours=rng.uniform(2, 30)), handed_over(case.pk))
         if target != CaseStatus.OPEN:
@@ -158,6 +163,32 @@ def case_story(
                 by=case.owner,
                 text="Spoke to the customer, confirmed account details and the problem.",
             )
+
+        return run
+
+    def callback_booked(case_id: int, *, move: bool = False) -> Action:
+        def run(at: datetime) -> None:
+            case = Case.objects.select_related("customer", "team", "owner__agent_profile").get(
+                pk=case_id
+            )
+            slots = callback_slots(case=case, now=at) if case.is_open else []
+            if not slots:
+                return
+            # a stream of its own: the story's other choices stay as they were
+            # an open case's customer books days ahead, so some calls are still to come
+            choices = slots[-40:] if target == CaseStatus.OPEN else slots[:12]
+            start = choices[random.Random(n * 31 + move).randrange(len(choices))].starts_at
+            if move:
+                booked = callbacks.callback_of(case)
+                if booked is None or booked.starts_at <= at:
+                    return  # the call was made already
+                booking = callbacks.callback_move(case=case, starts_at=start, by=None)
+            else:
+                booking = callbacks.callback_book(case=case, starts_at=start, by=None)
+                if n % 27 == 4:
+                    story.at(at + timedelta(hours=3), callback_booked(case_id, move=True))
+            # the owner calls at the booked time
+            story.at(booking.starts_at + timedelta(minutes=10), keep(booking.commitment_id))
 
         return run
 
