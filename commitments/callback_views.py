@@ -69,16 +69,16 @@ def _act(request: HttpRequest, case: Case, by: User | None) -> None:
         if action == "book":
             assert starts_at is not None
             callbacks.callback_book(case=case, starts_at=starts_at, by=by)
-            done = gettext("Your call back is booked.")
+            done = gettext("Callback booked.") if by else gettext("Your call back is booked.")
         elif action == "move":
             assert starts_at is not None
             callbacks.callback_move(case=case, starts_at=starts_at, by=by)
-            done = gettext("Your call back has moved.")
+            done = gettext("Callback moved.") if by else gettext("Your call back has moved.")
         else:
             callbacks.callback_cancel(
                 case=case, by=by, reason=request.POST.get("reason", "") if by else ""
             )
-            done = gettext("Your call back is cancelled.")
+            done = gettext("Callback cancelled.") if by else gettext("Your call back is cancelled.")
     except RuleError as exc:
         messages.error(request, gettext(exc.message))
     else:
