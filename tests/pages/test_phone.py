@@ -105,10 +105,16 @@ def test_booking_a_callback_fits_a_phone(phone):
     fits_a_phone(page, "customer-callback")
 
 
-def test_the_customer_emails_fit_a_phone(phone):
+def test_the_customer_emails_fit_a_phone(phone, time_machine, settings):
+    """Every notice the services queue to a customer (the whole day of ``build_world``, in
+    German, whose long words wrap least), as queued and with the owner away and a cover."""
     from notifications.models import Notification, NotificationChannel
     from notifications.rendering import context_refresh, render_email
+    from tests.test_customer_notices_read_right import build_world
+    from tests.test_email_parts_agree import variants
 
+    settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY = 100
+    build_world(time_machine, language="de", with_manager=True, customer_kind="addressed")
     page = phone[0]
     emails = Notification.objects.filter(
         channel=NotificationChannel.EMAIL, recipient_kind="customer"
@@ -118,14 +124,22 @@ def test_the_customer_emails_fit_a_phone(phone):
         if n.template in seen:
             continue
         seen.add(n.template)
-        mail = render_email(
-            template=n.template,
-            context=context_refresh(n.context),
-            recipient_name=n.recipient_name,
-        )
-        assert mail.html, n.template
-        page.set_content(mail.html)
-        png = keep(page, n.template.replace("/", "-"))
-        assert png_width(png) == WIDTH * PHONE["device_scale_factor"], n.template
-        assert page.evaluate(WIDE) <= WIDTH, n.template
-    assert {"cases/email/case_opened", "cases/email/handoff_introduction"} <= seen
+        for label, context in variants(context_refresh(n.context)):
+            if label not in ("as queued", "covering"):
+                continue
+            mail = render_email(
+                template=n.template, context=context, recipient_name=n.recipient_name
+            )
+            assert mail.html, n.template
+            page.set_content(mail.html)
+            name = f"{n.template.replace('/', '-')}-{context.get('language', 'en')}-{label}"
+            png = keep(page, name.replace(" ", "-"))
+            assert png_width(png) == WIDTH * PHONE["device_scale_factor"], name
+            assert page.evaluate(WIDE) <= WIDTH, name
+    assert {
+        "cases/email/case_opened",
+        "cases/email/handoff_introduction",
+        "cases/email/reply",
+        "commitments/email/renegotiated",
+        "commitments/email/missed",
+    } <= seen, seen
