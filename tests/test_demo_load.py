@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cases.availability.hours import owner_cover
 from cases.customers import services as customer_services
-from cases.models import Customer, Team
+from cases.models import Customer, SatisfactionAnswer, Team
 from tests.pages.test_browser import browser_page  # noqa: F401 (fixture)
 from tests.reports.test_dashboard_browser import read_the_demo_dashboard
 
@@ -72,6 +72,9 @@ def test_the_demo_loads_as_make_demo_shows_it(
     assert oliver.owned_cases.exclude(status__in=["resolved", "closed"]).exists()
     # every customer through the service
     assert len(created) == Customer.objects.count() > 0
+    # customers answered the question at close through the weeks
+    answered = SatisfactionAnswer.objects.filter(score__isnull=False)
+    assert len({a.answered_at.isocalendar()[:2] for a in answered}) >= 5
 
     # and its manager reads eight weeks of history on the dashboard
     read_the_demo_dashboard(browser_page, live_server.url)

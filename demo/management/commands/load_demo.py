@@ -42,9 +42,11 @@ from cases.models import (
     CaseStatus,
     Channel,
     Customer,
+    SatisfactionAnswer,
     Team,
 )
 from cases.recipients import display_name
+from cases.satisfaction.services import answer_token, satisfaction_answer
 from demo.data import (
     AGENTS,
     CUSTOMERS,
@@ -61,6 +63,13 @@ from notifications.services import outbox_in_flight, outbox_sweep
 
 DEMO_PASSWORD = "caseowner-demo"
 HISTORY_WEEKS = 8
+# What a few customers write beside their score.
+ANSWER_COMMENTS = (
+    "Quick and clear, thank you.",
+    "I had to explain everything again after the hand-over.",
+    "The call back came a day later than promised.",
+    "Sorted in the end, but it took a while.",
+)
 
 
 class Command(BaseCommand):
@@ -131,6 +140,7 @@ class Command(BaseCommand):
             story.at(moment, hourly)
             moment += timedelta(hours=1)
         story.run()
+        self._answers_at_close(rng, now)
         self._offers_waiting_for_amelia(rng, managers)
         self._oliver_on_a_course(managers[0])
 
@@ -196,6 +206,21 @@ class Command(BaseCommand):
                 )
             )
         return teams, agents, managers, customers
+
+    def _answers_at_close(self, rng: random.Random, now: datetime) -> None:
+        """Most customers answer the question at close within two days: a little lower when
+        their case changed hands or a promise was renegotiated, much lower when one was missed
+        (what the dashboard's table asks about); a few add a comment."""
+        for answer in SatisfactionAnswer.objects.order_by("pk"):
+            at = answer.asked_at + timedelta(hours=rng.uniform(1, 48))
+            if rng.random() > 0.8 or at >= now:
+                continue
+            mean = 4.6 - 0.5 * (answer.handoffs > 0) - 0.4 * (answer.promises_renegotiated > 0)
+            mean -= 1.8 * (answer.promises_missed > 0)
+            score = min(5, max(1, round(rng.gauss(mean, 0.7))))
+            comment = rng.choice(ANSWER_COMMENTS) if rng.random() < 0.25 else ""
+            with clock(at):
+                satisfaction_answer(token=answer_token(answer.pk), score=score, comment=comment)
 
     def _offers_waiting_for_amelia(self, rng: random.Random, managers: list[Any]) -> None:
         """Two offers made this morning wait in Amelia's queue."""
