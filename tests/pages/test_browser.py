@@ -168,6 +168,7 @@ def test_a_manager_opens_the_audit(org, live_server, browser_page):
     )
     page, base = browser_page, live_server.url
     log_in(page, base, org["manager"])
+    page.locator("#nav-team summary").click()  # the manager's pages sit in the Team menu
     page.get_by_role("link", name="Hand-off audit").click()
     page.wait_for_url(f"{base}/manage/handoffs/")
     assert page.get_by_role("link", name=org["case"].ref).is_visible()

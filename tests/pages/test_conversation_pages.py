@@ -104,6 +104,7 @@ def test_a_manager_routes_unmatched_mail(org, live_server, browser_page):  # noq
         via="smtp",
     )
     log_in(page, base, org["manager"])
+    page.locator("#nav-team summary").click()  # the manager's pages sit in the Team menu
     page.get_by_role("link", name="Unmatched mail").click()
     page.wait_for_url(f"{base}/manage/inbound/")
     shot(page, "conv-04-unmatched-mail")
