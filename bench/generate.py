@@ -891,12 +891,52 @@ def generate_contacts(counts: Counts, now: datetime, rng: random.Random) -> None
     _log(f"{n} contacts for {len(cases)} cases")
 
 
+def generate_satisfaction(counts: Counts, now: datetime, rng: random.Random) -> None:
+    """The question at close for cases closed in the last 26 weeks, three in four answered
+    within two days (lower after a hand-off), each counted for its final owner: what the
+    dashboard's satisfaction figures and the reports' satisfaction API read."""
+    Answer = apps.get_model("cases.SatisfactionAnswer")
+    Holder = apps.get_model("cases.SatisfactionHolder")
+    with connection.cursor() as cur:
+        cur.execute(
+            'SELECT id, team_id, owner_id, closed_at, owner_count FROM "cases_case" '
+            "WHERE closed_at >= %s ORDER BY id",
+            [now - timedelta(weeks=26)],
+        )
+        cases = cur.fetchall()
+    answers: list[tuple] = []
+    holders: list[tuple] = []
+    for aid, (case_id, team, owner, closed_at, owner_count) in enumerate(cases, start=1):
+        handoffs = max(owner_count - 1, 0)
+        missed = 1 if rng.random() < 0.06 else 0
+        answered = closed_at + timedelta(hours=rng.uniform(1, 48))
+        score = answered_at = None
+        if rng.random() < 0.75 and answered < now:
+            mean = 4.5 - 0.5 * (handoffs > 0) - 1.8 * missed
+            score, answered_at = min(5, max(1, round(rng.gauss(mean, 0.8)))), answered
+        answers.append(
+            (aid, case_id, team, owner, closed_at, handoffs, 1, 0, missed, score,
+             answered_at, answered_at)
+        )  # fmt: skip
+        holders.append((aid, aid, owner, True))
+    n = Table(
+        Answer,
+        ["id", "case_id", "team_id", "final_owner_id", "asked_at", "handoffs", "promises_kept",
+         "promises_renegotiated", "promises_missed", "score", "answered_at",
+         "first_answered_at"],
+    ).copy(answers)  # fmt: skip
+    Table(Holder, ["id", "answer_id", "agent_id", "final"]).copy(holders)
+    _reset_sequences([Answer, Holder])
+    _log(f"{n} questions at close, {sum(1 for a in answers if a[9])} answered")
+
+
 # Parts in order: (marker key, model that must exist, generator).
 PARTS: list[tuple[str, str, Callable[[Counts, datetime, random.Random], None]]] = [
     ("base", "cases.Case", generate_base),
     ("notifications", "notifications.Notification", generate_notifications),
     ("commitments", "commitments.Commitment", generate_commitments),
     ("contacts", "cases.Contact", generate_contacts),
+    ("satisfaction", "cases.SatisfactionAnswer", generate_satisfaction),
 ]
 
 

@@ -36,6 +36,7 @@ TARGETS = {
     "team_dashboard": "≤8 q, p95 ≤150",
     "team_summary_report": "≤8 q, p95 ≤150",
     "team_agents_report": "≤8 q, p95 ≤150",
+    "satisfaction_weekly": "≤8 q, p95 ≤150",
     "handoff_offer_accept": "≤30 q",
     "commitment_create_keep": "≤15 q",
     "sweep_claim": "≤50 ms / 1,000",
@@ -324,6 +325,23 @@ def op_team_dashboard(env: Env) -> Result:
 
     return measure(
         "team_dashboard", "team dashboard page (team, 8 weeks)", call, n=env.n, warmup=env.warmup
+    )
+
+
+def op_satisfaction_weekly(env: Env) -> Result:
+    """The answers to the question at close by week and by how cases went (the reports API;
+    the dashboard reads the same ``satisfaction_weekly`` once per change, from its cache)."""
+    client = env.api(env.manager)
+
+    def call(i: int) -> Any:
+        return client.get(route(f"/api/v1/reports/teams/{env.team_id}/satisfaction/?weeks=8"))
+
+    return measure(
+        "satisfaction_weekly",
+        "satisfaction by week (API, 8 weeks)",
+        call,
+        n=env.n,
+        warmup=env.warmup,
     )
 
 
@@ -675,6 +693,7 @@ WRITES = [op_handoff_offer_accept, op_commitment_create_keep, op_contact_record,
 READS += [op_metrics_scrape, op_figures_refresh]
 READS += [op_search_name, op_search_phone, op_search_ref]
 READS += [op_cover_for_page]
+READS += [op_satisfaction_weekly]
 READS += [op_queue_poll]
 READS += [op_callback_slots]
 WRITES += [op_cover_for]
