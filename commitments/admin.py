@@ -71,6 +71,9 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
                     holiday_subdivision=data["holiday_subdivision"],
                     reminder_leads=data["reminder_leads"],
                     closed_days=closed_days,
+                    callback_slot_minutes=data.get("callback_slot_minutes"),
+                    callback_lead_minutes=data.get("callback_lead_minutes"),
+                    callback_daily_cap=data.get("callback_daily_cap"),
                 ),
             )
         except CommitmentRuleError as exc:
