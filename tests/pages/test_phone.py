@@ -105,6 +105,12 @@ def test_booking_a_callback_fits_a_phone(phone):
     fits_a_phone(page, "customer-callback")
 
 
+def test_the_satisfaction_question_fits_a_phone(phone):
+    page, base, world = phone
+    page.goto(f"{base}/satisfaction/{world['satisfaction_token']}/")
+    fits_a_phone(page, "satisfaction")
+
+
 def test_the_customer_emails_fit_a_phone(phone, time_machine, settings):
     """Every notice the services queue to a customer (the whole day of ``build_world``, in
     German, whose long words wrap least), as queued and with the owner away and a cover."""

@@ -61,6 +61,7 @@ PAGES = [
     Page("customer-page", None, lambda w: f"/c/{w['token']}/"),
     Page("customer-callback", None, lambda w: f"/c/{w['token']}/callback/"),
     Page("case-callback", "owner", lambda w: f"/cases/{w['case'].ref}/callback/"),
+    Page("satisfaction", None, lambda w: f"/satisfaction/{w['satisfaction_token']}/"),
     Page("dashboard", "manager", lambda w: "/manage/"),
     Page("agents", "manager", lambda w: "/manage/agents/"),
     Page("cover-for", "manager", lambda w: f"/manage/agents/{w['away'].pk}/cover-for/"),
@@ -78,9 +79,18 @@ def seed_world() -> dict[str, Any]:
     from cases.availability.services import agent_set_away
     from cases.customers.links import make_customer_token
     from cases.handoffs.services import handoff_accept
-    from cases.services import case_add_note, case_open
+    from cases.models import SatisfactionAnswer
+    from cases.satisfaction.services import answer_token
+    from cases.services import case_add_note, case_change_status, case_open
     from commitments.services import commitment_create
-    from tests.factories import CustomerFactory, TeamFactory, make_agent, make_manager, offer
+    from tests.factories import (
+        CaseFactory,
+        CustomerFactory,
+        TeamFactory,
+        make_agent,
+        make_manager,
+        offer,
+    )
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         team = TeamFactory(name="Billing", time_zone="Europe/London")
@@ -142,6 +152,14 @@ def seed_world() -> dict[str, Any]:
         by=away,
     )
     agent_set_away(agent=away, by=away, away=True, note="Unwell")
+    # a closed case: its customer is asked one question
+    closed = CaseFactory(
+        team=team,
+        owner=owner,
+        customer=CustomerFactory(full_name="Mary Jackson"),
+        subject="Parcel tracking number",
+    )
+    case_change_status(case=closed, status="closed", by=owner)
     return {
         "team": team,
         "owner": owner,
@@ -152,6 +170,7 @@ def seed_world() -> dict[str, Any]:
         "case": case,
         "own_case": own,
         "token": make_customer_token(case_id=case.pk, generation=case.link_generation),
+        "satisfaction_token": answer_token(SatisfactionAnswer.objects.get(case=closed).pk),
     }
 
 
