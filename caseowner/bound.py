@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
 try:  # psycopg's own loader class: registering it selects its C implementation when built
     from psycopg.types.datetime import TimestamptzLoader as _TimestamptzLoader
@@ -80,6 +81,7 @@ class _Composed:
     def __init__(self, sql: str, slots: list[str | None], constants: list[Any], compiler: Any):
         self.sql, self.slots, self.constants, self.compiler = sql, slots, constants, compiler
         query = compiler.query
+        # a .values() build's names (a model build's rows become instances instead)
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         self.converters = compiler.get_converters(fields)
@@ -132,19 +134,47 @@ class Statement:
             slots.append(slot)
         return _Composed(texts[0], slots, params[0], compilers[0])
 
-    def rows(self, *, using: str = "default", **values: Any) -> list[dict[str, Any]]:
-        connection = connections[using]
-        if connection.vendor != "postgresql":
-            return list(self.elsewhere(**values))
+    def _run(self, using: str, values: dict[str, Any]) -> tuple[_Composed, list[Any]]:
         composed = self._composed.get(using)
         if composed is None:
             composed = self._composed[using] = self._compose(using)
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             if _TimestamptzLoader is not None:
                 cursor.cursor.adapters.register_loader("timestamptz", _TimestamptzLoader)
             cursor.execute(composed.sql, composed.params(values))
-            raw = cursor.fetchall()
-        names = composed.names
+            raw: list[Any] = cursor.fetchall()
         if composed.converters and raw:
-            raw = composed.compiler.apply_converters(raw, composed.converters)
+            raw = list(composed.compiler.apply_converters(raw, composed.converters))
+        return composed, raw
+
+    def rows(self, *, using: str = "default", **values: Any) -> list[dict[str, Any]]:
+        """The rows of a ``.values()`` build, as dicts."""
+        if connections[using].vendor != "postgresql":
+            return list(self.elsewhere(**values))
+        composed, raw = self._run(using, values)
+        names = composed.names
         return [dict(zip(names, row, strict=True)) for row in raw]
+
+    def objects(self, *, using: str = "default", **values: Any) -> list[Any]:
+        """The model instances of a model build (``select_related`` ones attached and
+        annotations set), as Django's ``ModelIterable`` makes them from the same rows."""
+        if connections[using].vendor != "postgresql":
+            return list(self.elsewhere(**values))
+        composed, raw = self._run(using, values)
+        compiler = composed.compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        annotation_col_map = compiler.annotation_col_map
+        model_cls = klass_info["model"]
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        init_list = [f[0].target.attname for f in select[start:end]]
+        populators = get_related_populators(klass_info, select, using)
+        out = []
+        for row in raw:
+            obj = model_cls.from_db(using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for attr_name, col_pos in (annotation_col_map or {}).items():
+                setattr(obj, attr_name, row[col_pos])
+            out.append(obj)
+        return out

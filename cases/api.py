@@ -409,7 +409,7 @@ class CaseDetailApi(APIView):
         responses={200: CaseDetailOut, **error_responses(401, 404)},
     )
     def get(self, request: Request, ref: str) -> Response:
-        case = selectors.case_get(user=request.user, ref=ref)
+        case = detail_reads.case_get(user=request.user, ref=ref)
         return with_etag(Response(case_detail_payload(case=case, user=request.user)), case)
 
     @extend_schema(

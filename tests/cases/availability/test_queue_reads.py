@@ -25,7 +25,7 @@ from cases.models import Case, OwnerTask
 from cases.queue_api import OfferWaitingOut, OwnerTaskOut, QueueRowOut
 from cases.task_services import owner_tasks_open
 from tests.commitments.conftest import london, promise
-from tests.factories import make_agent, offer
+from tests.factories import TeamFactory, make_agent, offer
 
 MONDAY = london(2026, 3, 16, 10)
 DURING = london(2026, 3, 18, 10)
@@ -137,6 +137,7 @@ def test_a_statement_whose_sql_follows_an_input_is_refused():
 
 def _documented_detail(user, case) -> dict:
     from cases.api import CaseDetailOut, EventOut, HandoffBriefOut, HistoryOut
+    from commitments.selectors import commitment_as_dict, commitment_list
 
     detail = selectors.case_detail(user=user, case=case, timeline_limit=50)
     history_teams = {c.team_id for c in detail.history}
@@ -149,6 +150,7 @@ def _documented_detail(user, case) -> dict:
             dict(r)
             for r in HistoryOut(detail.history, many=True, context={"team_ids": team_ids}).data
         ],
+        "commitments": [commitment_as_dict(c) for c in commitment_list(case=case)],
     }
 
 
@@ -172,5 +174,10 @@ def test_the_case_detail_answers_what_the_documented_serializers_write(world, op
             for key, value in documented.items():
                 assert body[key] == value, (case.ref, key)
     assert body["handoffs"] and body["timeline"]
+    assert any(client.get(f"/api/v1/cases/{c.ref}/").json()["commitments"] for c in cases)
+    stranger = make_agent(TeamFactory())
+    client.force_authenticate(stranger)
+    assert client.get(f"/api/v1/cases/{cases[0].ref}/").status_code == 404
+    client.force_authenticate(amelia)
     detail = client.get(f"/api/v1/cases/{again.ref}/").json()
     assert [h["ref"] for h in detail["customer_history"]] == [own[0].ref]
