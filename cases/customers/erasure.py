@@ -2,7 +2,8 @@
 
 ``customer_erase`` replaces what a person could be recognised by — their name and contact
 details, what their cases say (subject, description, notes, contacts, mail received, hand-off
-summaries, promises in their words, the owner's tasks to call them) and what messages about
+summaries, promises in their words, the owner's tasks to call them, their comment on the
+question at close) and what messages about
 them said and to whom (the outbox and its delivery log) — with a neutral placeholder. Ids,
 statuses, dates, counts, scores and flags stay as recorded, so reports and audits give the
 same figures after an erasure; the erasure itself is recorded (the customer's ``erased_at``
@@ -32,6 +33,7 @@ from cases.models import (
     Case,
     CaseEvent,
     CaseStatus,
+    ClosedAs,
     Contact,
     Customer,
     EventKind,
@@ -69,9 +71,15 @@ _KEPT_KEYS = frozenset(
 )
 # Keys that hold a code in some events ("from": "open") and free text in others ("reason":
 # "The customer moved house", "from": a former email address): kept only when a code.
-_CODE_KEYS = frozenset({"from", "to", "reason", "status"})
+_CODE_KEYS = frozenset({"from", "to", "reason", "status", "closed_as"})
 _CODES = frozenset(
-    [*CaseStatus.values, *Priority.values, *HandoffReason.values, "The customer replied."]
+    [
+        *CaseStatus.values,
+        *Priority.values,
+        *HandoffReason.values,
+        *ClosedAs.values,
+        "The customer replied.",
+    ]
 )
 
 

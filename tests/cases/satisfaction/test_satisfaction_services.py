@@ -199,3 +199,10 @@ def test_erasure_takes_the_comment_and_keeps_the_score(world):
     assert (answer.score, answer.comment) == (1, "[erased]")
     assert answer.holders.count() == 1
     assert "Elm Road" not in str(_alerts().get().context)
+
+
+def test_erasure_keeps_that_a_case_was_closed_as_a_duplicate(world):
+    case = _close(world["case"], world["owner"], closed_as="duplicate")
+    customer_erase(customer=case.customer, by=UserFactory(is_staff=True, is_superuser=True))
+    event = case.events.get(kind="status_changed")
+    assert (event.data["to"], event.data["closed_as"]) == ("closed", "duplicate")
