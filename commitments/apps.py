@@ -28,7 +28,6 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.working_time, handlers.working_time_for_agent)
         hooks.register(hooks.availability_changed, handlers.on_availability_changed)
         hooks.register(hooks.availability_changed, callback_cover.on_availability_changed)
-        hooks.register(hooks.handoff_accepted, callback_cover.on_handoff_accepted)
         hooks.register(hooks.case_page_panels, callback_views.callback_panel)
         hooks.register_event_kinds([(callback_cover.CALLBACK_MOVED, "Callback moved to the cover")])
         hooks.register(hooks.promises_due_between, handlers.promises_due_for_owner)

@@ -1,11 +1,13 @@
-"""Booked callbacks follow their agent's availability (``hooks.availability_changed``).
+"""Booked callbacks follow their agent's availability (``hooks.availability_changed``) and
+the case's owner (a hand-off).
 
 An absence recorded after a callback was booked (or the "away now" switch) would leave the
-customer waiting for a call nobody makes; so would a hand-off of the case to a new owner. In the same transaction, each active booking of
-the agent inside the changed span moves to whoever calls instead at that slot: the owner when
-present, else the cover (``cases.availability.hours.owner_cover``). The promise stays the
-owner's, with its due time (the customer was told it). When nobody is present, or the cover
-already has a call booked then, the team's managers are alerted once per booking.
+customer waiting for a call nobody makes; so would a hand-off of the case to a new owner. In
+the same transaction, each active booking of the agent inside the changed span moves to
+whoever calls instead at that slot: the owner when present, else the cover
+(``cases.availability.hours.owner_cover``). The promise stays the owner's, with its due time
+(the customer was told it). When nobody is present, or the cover already has a call booked
+then, the team's managers are alerted once per booking.
 """
 
 from __future__ import annotations
@@ -71,8 +73,10 @@ def on_availability_changed(
 
 
 def on_handoff_accepted(*, case: Any, handoff: Any, now: datetime) -> None:
-    """The new owner makes the booked callback (their cover while they are away then); when
-    they already have a call booked at that time, or nobody is present, the managers hear."""
+    """Called by ``handlers.on_handoff_accepted`` when a callback promise moved with the case
+    (a hand-off without one reads nothing more): the new owner makes the booked callback
+    (their cover while they are away then); when the new owner already has a call at that
+    time, or nobody is present, the managers hear."""
     booking = (
         CallbackBooking.objects.filter(
             case=case, active=True, commitment__status=CommitmentStatus.OPEN, starts_at__gt=now

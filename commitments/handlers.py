@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from cases.hooks import DuePromise, PromiseOutcomes
 from cases.models import Case, Channel
 from cases.recipients import owner_contact
+from commitments import callback_cover
 from commitments.calendar_services import (
     business_calendar_of,
     first_response_calendar,
@@ -132,6 +133,9 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
             commitment.reminder_generation = generations[commitment.pk]
             messages += reminder_messages(commitment=commitment, case=case, now=now)
         notification_enqueue_many(messages, later=True)
+        if any(c.kind == CommitmentKind.CALLBACK for c in moving):
+            # a callback the customer booked: the new owner makes the call
+            callback_cover.on_handoff_accepted(case=case, handoff=handoff, now=now)
     calendar = team_calendar(case.team)
     promise_make(
         case=case,
