@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.world import PHONE, chromium, require_chromium, served_world, signed_in
+from tests.pages.test_accessibility import BLOCKING, audit
+from tests.pages.world import AXE, PHONE, chromium, require_chromium, served_world, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -53,7 +54,10 @@ WIDE = "() => document.documentElement.scrollWidth"
 def phone(django_db_setup, django_db_blocker):
     require_chromium()
     with served_world(django_db_blocker) as (base, world), chromium() as browser:
-        with signed_in(browser, world, None, **PHONE) as page:
+        # axe-core audits each customer page on the phone too (an inline script: no CSP)
+        with signed_in(browser, world, None, bypass_csp=True, **PHONE) as page:
+            if AXE.exists():
+                page.context.add_init_script(path=str(AXE))
             yield page, base, world
 
 
@@ -79,6 +83,9 @@ def fits_a_phone(page, name: str) -> None:
     assert targets, "no link or button found"
     small = [t for t in targets if t["height"] < TAP or t["width"] < TAP]
     assert not small, f"tap targets under {TAP} px: {small}"
+    if AXE.exists():
+        found = audit(page)
+        assert not [v for v in found if v["impact"] in BLOCKING], found
 
 
 def test_the_customer_page_fits_a_phone(phone):
