@@ -323,7 +323,7 @@ def case_detail_payload(*, case: Case, user: Any) -> dict:
     # Statements written once and plain functions (``cases.detail_reads``, ``cases.payloads``);
     # ``EventOut``, ``HandoffBriefOut`` and ``HistoryOut`` document the same shapes, and a test
     # holds the two equal.
-    data = CaseDetailOut(case).data
+    data = payloads.case_detail_of(case)
     data["timeline"] = detail_reads.timeline(case)
     data["handoffs"] = detail_reads.handoffs(case)
     history = detail_reads.history_rows(case, user)

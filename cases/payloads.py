@@ -19,6 +19,7 @@ from cases import hooks
 from cases.customers.phones import national
 from cases.models import Case, format_ref
 from cases.overdue import is_overdue
+from cases.recipients import display_name
 
 # The columns a queue row shows (``QueueRowOut``), and the two its flags need.
 QUEUE_COLUMNS = (
@@ -137,6 +138,42 @@ def case_row_payload(row: dict[str, Any], tz: tzinfo | None = None) -> dict[str,
         "created_at": iso(row["created_at"], tz),
         "updated_at": iso(row["updated_at"], tz),
         "closed_at": iso(row["closed_at"], tz),
+    }
+
+
+def case_detail_of(case: Case) -> dict[str, Any]:
+    """A case as ``CaseDetailOut`` represents it, from the case read with its customer, team,
+    owner and the owner's profile (``selectors.case_get``)."""
+    tz = timezone.get_current_timezone()
+    customer, owner = case.customer, case.owner
+    return {
+        "ref": case.ref,
+        "status": case.status,
+        "priority": case.priority,
+        "channel": case.channel,
+        "subject": case.subject,
+        "customer": {
+            "id": customer.pk,
+            "name": customer.full_name,
+            "given_name": customer.given_name,
+            "family_name": customer.family_name,
+            "title": customer.title,
+            "addressed_as": customer.addressed_as,
+            "email": customer.email,
+            "phone": customer.phone,
+            "phone_national": customer.phone_national,
+            "time_zone": customer.time_zone,
+            "language": customer.language,
+        },
+        "team": {"id": case.team.pk, "name": case.team.name},
+        "owner": None if owner is None else {"id": owner.pk, "name": display_name(owner)},
+        "owner_since": iso(case.owner_since, tz),
+        "owner_count": case.owner_count,
+        "next_due_at": iso(case.next_due_at, tz),
+        "created_at": iso(case.created_at, tz),
+        "updated_at": iso(case.updated_at, tz),
+        "closed_at": iso(case.closed_at, tz),
+        "description": case.description,
     }
 
 
