@@ -29,11 +29,24 @@ def lock_case_row(case_id: int, *, skip_locked: bool = False) -> bool:
     return locked.values_list("pk", flat=True).first() is not None
 
 
-def lock_case(case_id: int, *, skip_locked: bool = False) -> Case | None:
-    """Lock the case row, then read it with its people (None as ``lock_case_row``)."""
-    if not lock_case_row(case_id, skip_locked=skip_locked):
+def lock_case(case_id: int, *, skip_locked: bool = False, read: Case | None = None) -> Case | None:
+    """Lock the case row, then read it with its people (None as ``lock_case_row``).
+
+    ``read``: the case as the caller (a view) read it a moment ago with its people. The lock
+    then reads the row itself in the same statement (no joins), and takes ``read``'s people
+    where the locked row still names the same ones; a changed one is read afresh."""
+    if read is None or read.pk != case_id:
+        if not lock_case_row(case_id, skip_locked=skip_locked):
+            return None
+        return Case.objects.select_related(*_CASE_RELATIONS).filter(pk=case_id).first()
+    row = Case.objects.select_for_update(skip_locked=skip_locked).filter(pk=case_id).first()
+    if row is None:
         return None
-    return Case.objects.select_related(*_CASE_RELATIONS).filter(pk=case_id).first()
+    for name in ("customer", "team", "owner"):
+        same = getattr(row, f"{name}_id") == getattr(read, f"{name}_id")
+        if same and Case._meta.get_field(name).is_cached(read):  # type: ignore[union-attr]
+            setattr(row, name, getattr(read, name))
+    return row
 
 
 def lock_cases(case_ids: list[int]) -> dict[int, Case]:

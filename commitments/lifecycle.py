@@ -46,10 +46,11 @@ _ENDED_EVENTS = {
 # --- locks -------------------------------------------------------------------------------------
 
 
-def lock_existing_case(case_id: int) -> Case:
+def lock_existing_case(case_id: int, *, read: Case | None = None) -> Case:
     """Lock the case row (``cases.locking``: one lock helper for every app), then read it with
-    what notices need; a case that is not there raises ``Case.DoesNotExist``."""
-    case = locking.lock_case(case_id)
+    what notices need; a case that is not there raises ``Case.DoesNotExist``. ``read``: the
+    case as the caller read it with its people (``locking.lock_case``)."""
+    case = locking.lock_case(case_id, read=read)
     if case is None:
         raise Case.DoesNotExist(f"no case {case_id}")
     return case

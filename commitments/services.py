@@ -59,7 +59,7 @@ def commitment_create(
     The owner's own tasks (``OWNER_KINDS``) are the product's to make: a person records a
     customer's promise, and the customer is told of it; the owner's tasks are never told.
     """
-    case = lock_existing_case(case.pk)
+    case = lock_existing_case(case.pk, read=case)
     require_change(by, case)
     if by is not None and not is_customer_kind(kind):
         raise CommitmentRuleError(

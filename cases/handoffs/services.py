@@ -164,7 +164,7 @@ def handoff_offer(
     require_clean_text(
         {name: (getattr(summary, name) or "", SUMMARY_MAX, True) for name in SUMMARY_FIELDS}
     )
-    locked = lock_case(case.pk)
+    locked = lock_case(case.pk, read=case)
     if locked is None:
         raise NotFoundError(f"No case {case.ref}.")
     case = locked

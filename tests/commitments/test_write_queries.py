@@ -29,10 +29,11 @@ KEPT: tuple[ProcessCache, ...] = (calendar_services._ROWS, webhooks._ACTIVE)
 # webhook endpoints before (``caseowner.process_cache``): 87 before the outbox rows and the
 # carried promises were written in batches, 65 before each service call wrote its outbox rows
 # in one go (``outbox_batch``: accept queued four batches of three statements) and read the
-# agent's absences once (four times before). Create + keep: 49, then 37; on PostgreSQL one
+# agent's absences once (four times before); the service locks the case the view read and
+# keeps its people (``lock_case(read=…)``). Create + keep: 49, then 37; on PostgreSQL one
 # more: the agent's lock the notice limits count under (``customer_notice_limit_lock``).
 OFFER_ACCEPT_MAX = 47
-CREATE_KEEP_MAX = 28
+CREATE_KEEP_MAX = 27
 
 SUMMARY = {
     "customer_needs": "The customer needs a working kettle before the family visit next week.",
