@@ -59,6 +59,8 @@ screenshots: $(STAMP) $(FRONTEND_STAMP)
 # that kill workers or gunicorn) in one, the races, the backup and the stateful runs (the
 # database only, a test database of their own) in the other.
 # Each pass prints its 15 slowest tests; each pass's time and the total are printed at the end.
+# INTEGRATION_ENV="DATABASE_URL=… DATABASE_POOLER=pgbouncer" runs the broker half through a
+# pooler (CI: PgBouncer in transaction mode, .ci/db_servers).
 BROKER_FREE := tests/reliability --ignore=tests/reliability/test_crashes.py \
 	--ignore=tests/reliability/test_web_crash.py
 test: $(STAMP) $(CLIENTS_STAMP) $(FRONTEND_STAMP)
@@ -71,7 +73,7 @@ test: $(STAMP) $(CLIENTS_STAMP) $(FRONTEND_STAMP)
 	TEST_DATABASE_NAME=$${TEST_DATABASE_NAME:-test_caseowner}_db_only \
 		$(PY) -m pytest -p no:cacheprovider -m serial $(BROKER_FREE) \
 		--durations=15 $(PYTEST_ARGS) > var/test-second-pass-db-only.log 2>&1 & db_only=$$!; \
-	$(PY) -m pytest -p no:cacheprovider -m serial tests/integration \
+	$(INTEGRATION_ENV) $(PY) -m pytest -p no:cacheprovider -m serial tests/integration \
 		tests/reliability/test_crashes.py tests/reliability/test_web_crash.py \
 		--durations=15 $(PYTEST_ARGS); broker=$$?; \
 	wait $$db_only; db=$$?; \

@@ -4,6 +4,7 @@ subprocess per configuration: settings are read once per process)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ SHOW = (
 )
 
 
+@functools.cache
 def databases(**env: str) -> dict:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
     environ.update(
