@@ -47,7 +47,7 @@ def callback_panel(
         {"case": case, "can_change": can_change},
         request=request,
     )
-    return PagePanel(anchor="callback", title="Callback the customer booked", html=html)
+    return PagePanel(anchor="callback", title=gettext("Callback the customer booked"), html=html)
 
 
 def _starts_at(request: HttpRequest) -> datetime | None:
