@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from caseowner.text import SUMMARY_MAX, require_clean_text
 from caseowner.types import User
 from cases import hooks
 from cases.errors import CaseRuleError
@@ -107,6 +108,10 @@ def handoff_offer_many(*, offers: list[Offer], by: User, reason: str) -> list[Ha
     built: list[tuple[Offer, Handoff]] = []
     for offer in offers:
         case, to = offer.case, offer.to
+        summary = offer.summary
+        require_clean_text(
+            {name: (getattr(summary, name) or "", SUMMARY_MAX, True) for name in SUMMARY_FIELDS}
+        )
         where = {"case": [case.ref]}
         if not can_change_case(by, case):
             raise CaseRuleError(
