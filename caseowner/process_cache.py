@@ -23,11 +23,15 @@ from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 
 T = TypeVar("T")
 
 # Entries a process keeps per cache before starting afresh (teams × scopes, small).
 MAX_ENTRIES = 5000
+
+_EVERY: list[ProcessCache] = []
 
 
 class ProcessCache(Generic[T]):
@@ -38,6 +42,7 @@ class ProcessCache(Generic[T]):
         self._lock = threading.Lock()
         self._local = threading.local()  # this thread's changes awaiting their commit
         self._counter = itertools.count()
+        _EVERY.append(self)
 
     def _version(self) -> object:
         version = cache.get(self._version_key)
@@ -99,3 +104,13 @@ class ProcessCache(Generic[T]):
             cache.incr(self._version_key)
         except ValueError:  # no version yet (or evicted): a new one nobody has used
             cache.set(self._version_key, time.time_ns(), timeout=None)
+
+
+@receiver(post_migrate, dispatch_uid="process_caches_after_migrate")
+def _forget_everything(**kwargs: object) -> None:
+    """A migration or a flush (``manage.py flush``, a test's truncation: no row signals) may
+    have changed any row: every cache starts afresh."""
+    for kept in _EVERY:
+        kept._bump()
+        with kept._lock:
+            kept._entries.clear()
