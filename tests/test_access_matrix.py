@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -31,6 +32,8 @@ from cases.customers.links import make_customer_token
 from cases.customers.services import customer_merge
 from cases.handoffs.services import handoff_accept
 from cases.models import Channel, OwnerTask
+from commitments.callback_slots import callback_slots
+from commitments.callbacks import callback_book
 from commitments.models import CommitmentKind
 from commitments.services import commitment_create
 from notifications.models import Notification
@@ -154,6 +157,10 @@ def matrix_world():
     )
     delivery = Notification.objects.get(webhook_endpoint=endpoint)
     Notification.objects.filter(pk=delivery.pk).update(status="failed")
+    # a callback the customer booked, to move or cancel
+    callback_book(
+        case=case, starts_at=callback_slots(case=case, now=timezone.now())[0].starts_at, by=None
+    )
     return {
         "case": case,
         "task": task,
@@ -224,7 +231,14 @@ def _bodies(matrix_world: dict) -> dict[str, dict]:
     """A valid body for each writing route, so the answer shows the permission, not a
     validation error."""
     briefed = [p.id for p in hooks.collect_open_commitments(matrix_world["reviewed"].case)]
+    free = callback_slots(case=matrix_world["case"], now=timezone.now())[0].starts_at.isoformat()
     return {
+        "api-customer-callbacks": {"starts_at": free},
+        "api-customer-callback-move": {"starts_at": free},
+        "api-case-callbacks": {"starts_at": free},
+        "api-case-callback-move": {"starts_at": free},
+        "customer-callback": {"action": "move", "starts_at": free},
+        "case-callback": {"action": "move", "starts_at": free},
         "reports-settings": {
             **{f"hours_{day}": "09:00–17:00" for day in range(5)},
             "reminder_leads": "1 business day, 1 business hour",
@@ -407,6 +421,16 @@ TEAM_COVER_API = signed_in(owner=REFUSED, colleague=REFUSED, outsider=HIDDEN, ot
 TEAM_COVER_PAGE = signed_in(owner=HIDDEN, colleague=HIDDEN, outsider=HIDDEN, other_manager=HIDDEN)
 
 RULES: dict[str, dict[str, dict[str, str]]] = {
+    "api-customer-callback-slots": {"GET": LINK_HOLDER},
+    "api-customer-callbacks": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    "api-customer-callback-move": {"POST": LINK_HOLDER},
+    "api-customer-callback-cancel": {"POST": LINK_HOLDER},
+    "customer-callback": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    "api-case-callback-slots": {"GET": CASE_READ},
+    "api-case-callbacks": {"GET": CASE_READ, "POST": CASE_WRITE},
+    "api-case-callback-move": {"POST": CASE_WRITE},
+    "api-case-callback-cancel": {"POST": CASE_WRITE},
+    "case-callback": {"GET": CASE_READ, "POST": CASE_WRITE},
     "api-team-cover": {"GET": TEAM_COVER_API, "PUT": TEAM_COVER_API},
     "team-cover": {"GET": TEAM_COVER_PAGE, "POST": TEAM_COVER_PAGE},
     "api-webhook-events": {"GET": MANAGERS_API},
@@ -562,6 +586,9 @@ def _outcome(response: Any, *, api: bool) -> str:
 
 
 def request_as(matrix_world: dict, name: str, method: str, role: str) -> str:
+    # every route holding the customer's link counts against one throttle: the matrix asks
+    # them all, more often than a customer would
+    cache.clear()
     client = Client()
     user = matrix_world["users"].get(role)
     if user is not None:
