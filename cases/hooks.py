@@ -44,6 +44,14 @@ class CustomerPromise:
 
 
 @dataclass(frozen=True)
+class CustomerLink:
+    """A link on the customer's page to a later app's page for them (in their language)."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
 class QueueFlags:
     overdue: bool = False
     at_risk: bool = False
@@ -107,6 +115,9 @@ open_commitments: list[Callable[..., list[PromiseBrief]]] = []
 open_commitments_many: list[Callable[..., dict[int, list[PromiseBrief]]]] = []
 # handler(case=...) -> list[CustomerPromise] — the open promises the customer page shows.
 customer_promises: list[Callable[..., list[CustomerPromise]]] = []
+# handler(case=..., token=str) -> CustomerLink | None — a link the customer page offers
+# under the promises (a later app's page behind the same signed link); no query.
+customer_page_links: list[Callable[..., CustomerLink | None]] = []
 # handler(team_id=int) -> str — the address of the page that lists a team's agents (a later
 # app's: the reports), for the way back to it from a page of cases (the first handler
 # answers). With none registered, cases' pages link to no such page.

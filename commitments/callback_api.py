@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from caseowner.api import error_responses
 from caseowner.errors import NotFoundError
+from caseowner.idempotency import idempotent
 from caseowner.types import User
 from cases.customers.selectors import customer_case_for_token
 from cases.models import Case
@@ -169,6 +170,7 @@ class CustomerCallbacksApi(_Customer):
         responses={201: CallbackStateOut, **error_responses(400, 404, 409, 429)},
         tags=["callbacks"],
     )
+    @idempotent
     def post(self, request: Request, token: str) -> Response:
         case = self.case_for(token)
         booking = callbacks.callback_book(case=case, starts_at=_starts_at(request), by=None)
@@ -243,6 +245,7 @@ class CaseCallbacksApi(APIView):
         responses={201: CallbackStateOut, **error_responses(400, 401, 403, 404, 409)},
         tags=["callbacks"],
     )
+    @idempotent
     def post(self, request: Request, ref: str) -> Response:
         case = _staff_case(request, ref)
         booking = callbacks.callback_book(case=case, starts_at=_starts_at(request), by=request.user)

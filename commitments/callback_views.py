@@ -27,7 +27,7 @@ from caseowner.errors import RuleError
 from caseowner.types import User
 from cases.customers.link_views import customer_link_throttled
 from cases.customers.selectors import customer_case_for_token
-from cases.hooks import PagePanel
+from cases.hooks import CustomerLink, PagePanel
 from cases.models import Case
 from cases.pages import case_or_404, render_in
 from cases.permissions import can_change_case
@@ -48,6 +48,14 @@ def callback_panel(
         request=request,
     )
     return PagePanel(anchor="callback", title=gettext("Callback the customer booked"), html=html)
+
+
+def customer_callback_link(*, case: Case, token: str) -> CustomerLink | None:
+    """The customer page's way to the booking page (``hooks.customer_page_links``)."""
+    if not case.is_open:
+        return None
+    url = reverse("customer-callback", args=[token])
+    return CustomerLink(url=url, text=gettext("Choose a time to be called back"))
 
 
 def _starts_at(request: HttpRequest) -> datetime | None:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.throttling import ScopedRateThrottle
 
 from caseowner.errors import RuleError
+from cases import hooks
 from cases.customers import selectors as customer_selectors
 from cases.handoffs import outcomes as handoff_outcomes
 from cases.models import Case
@@ -70,7 +71,11 @@ def _customer_page(request: HttpRequest, token: str, case: Case) -> HttpResponse
             "case": case,
             "customer": case.customer,
             "salutation": notice_salutation(case.customer),
-            "token": token,
+            "links": [
+                link
+                for handler in hooks.customer_page_links
+                if (link := handler(case=case, token=token)) is not None
+            ],
         },
         tz_name=case.customer.time_zone,
     )
