@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 
 import environ
@@ -124,5 +125,13 @@ def production_problems(settings: Mapping[str, Any], env: environ.Env) -> list[s
         problems.append(
             "INBOUND_MAIL_SECRET (at least 32 random characters, or unset to turn the HTTP "
             "inbound mail endpoint off): a short shared secret can be guessed."
+        )
+    htmx = "vendor/htmx/htmx.min.js"
+    if not (
+        Path(settings["HTMX_DIST"]).is_dir() or (Path(settings["STATIC_ROOT"]) / htmx).exists()
+    ):
+        problems.append(
+            "npm ci --prefix frontend (then collectstatic): the pages load htmx from "
+            f"/static/{htmx}, which is neither installed nor collected."
         )
     return problems

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -231,10 +232,11 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from here
 # htmx from npm (frontend/, ``make install``), served by WhiteNoise as /static/vendor/htmx/.
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("vendor/htmx", BASE_DIR / "frontend" / "node_modules" / "htmx.org" / "dist"),
-]
+# Without it (npm absent) the pages work as before, without their live parts.
+HTMX_DIST = BASE_DIR / "frontend" / "node_modules" / "htmx.org" / "dist"
+STATICFILES_DIRS: list[Any] = [BASE_DIR / "static"]
+if HTMX_DIST.is_dir():
+    STATICFILES_DIRS.append(("vendor/htmx", HTMX_DIST))
 # How often an open queue or case page asks whether its live part changed (cases.live_views).
 LIVE_POLL_MS = env.int("LIVE_POLL_MS", default=15_000)
 STORAGES = {

@@ -178,3 +178,26 @@ def test_sessions_are_read_from_the_shared_cache_only_when_there_is_one():
     assert _session_engine(CACHE_URL="redis://127.0.0.1:6379/1") == "cached_db"
     # each process's own memory would keep a session another process has ended
     assert _session_engine(CACHE_URL=None) == "db"
+
+
+def test_production_refuses_pages_without_htmx(tmp_path):
+    """The pages load htmx from /static/: production starts once it is installed from npm
+    (frontend/node_modules) or already collected into STATIC_ROOT, and not before."""
+    import environ
+    from django.conf import settings
+
+    from caseowner.production import production_problems
+
+    values = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+    values.update(HTMX_DIST=tmp_path / "node_modules", STATIC_ROOT=tmp_path / "static")
+
+    def htmx_named() -> bool:
+        return any(
+            "npm ci --prefix frontend" in p for p in production_problems(values, environ.Env())
+        )
+
+    assert htmx_named()
+    collected = tmp_path / "static" / "vendor" / "htmx" / "htmx.min.js"
+    collected.parent.mkdir(parents=True)
+    collected.write_text("/* htmx */")
+    assert not htmx_named()
