@@ -31,7 +31,8 @@ from cases.conversations.inbound import inbound_mail_receive
 from cases.customers.links import make_customer_token
 from cases.customers.services import customer_merge
 from cases.handoffs.services import handoff_accept
-from cases.models import Channel, OwnerTask
+from cases.models import Channel, OwnerTask, SatisfactionAnswer
+from cases.satisfaction.services import answer_token
 from commitments.callback_slots import callback_slots
 from commitments.callbacks import callback_book
 from commitments.models import CommitmentKind
@@ -161,7 +162,19 @@ def matrix_world():
     callback_book(
         case=case, starts_at=callback_slots(case=case, now=timezone.now())[0].starts_at, by=None
     )
+    # a case closed, its customer asked the one question: the answer's token is its link
+    asked = services.case_open(
+        customer=CustomerFactory(email="grace@example.org"),
+        team=team,
+        channel=Channel.EMAIL,
+        subject="Refund arrived",
+        by=owner,
+        owner=owner,
+    )
+    services.case_change_status(case=asked, status="closed", by=owner)
+    answer = SatisfactionAnswer.objects.get(case=asked)
     return {
+        "satisfaction_token": answer_token(answer.pk),
         "case": case,
         "task": task,
         "webhook": endpoint,
@@ -194,7 +207,9 @@ def _path(name: str, route: str, matrix_world: dict) -> str:
         "<str:ref>": case.ref,
         "<id:handoff_id>": str(handoff.pk),
         "<id:pk>": str(matrix_world["promise"].pk),
-        "<str:token>": matrix_world["token"],
+        "<str:token>": matrix_world[
+            "satisfaction_token" if "satisfaction-answer" in name else "token"
+        ],
         "<id:customer_id>": str(
             matrix_world["merged"].pk if "unmerge" in name else matrix_world["case"].customer_id
         ),
@@ -233,6 +248,8 @@ def _bodies(matrix_world: dict) -> dict[str, dict]:
     briefed = [p.id for p in hooks.collect_open_commitments(matrix_world["reviewed"].case)]
     free = callback_slots(case=matrix_world["case"], now=timezone.now())[0].starts_at.isoformat()
     return {
+        "satisfaction-answer": {"score": "4", "comment": ""},
+        "api-satisfaction-answer": {"score": 4, "comment": ""},
         "api-customer-callbacks": {"starts_at": free},
         "api-customer-callback-move": {"starts_at": free},
         "api-case-callbacks": {"starts_at": free},
@@ -457,6 +474,12 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "api-handoff-cancel": {"POST": CASE_WRITE},
     "api-handoff-review": {"POST": REVIEW_API},
     "api-queue": {"GET": ANY_AGENT},
+    "queue-live": {"GET": ANY_AGENT},
+    "case-live": {"GET": CASE_READ},
+    # the answer's token is its own credential, as the customer's link is
+    "satisfaction-answer": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    "api-satisfaction-answer": {"GET": LINK_HOLDER, "POST": LINK_HOLDER},
+    "api-report-team-satisfaction": {"GET": TEAM_FIGURES},
     # an owner's task (a call to make): the team records the call, as with any contact
     "api-task-done": {"POST": CASE_READ},
     "api-report-handoffs": {"GET": MANAGERS_API},
