@@ -40,6 +40,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import F, FloatField, Func, OuterRef, Subquery
 from django.db.models.functions import Least
+from django.utils import translation
 
 from cases.models import Case, Channel, Contact, ContactDirection, Team
 from commitments.calendar_services import first_response_calendar
@@ -197,14 +198,17 @@ def first_response_attainment(*, team: Team, window: Window, now: datetime) -> F
 
     now_s = now.timestamp()
     goal = team.first_response_goal_percent / 100
-    labels = dict(Channel.choices)
+    # in English whatever the reader's language: the dashboard's cache keeps these figures for
+    # every reader, and the pages translate the label
+    with translation.override(None):
+        labels = {code: str(label) for code, label in Channel.choices}
     channels: dict[str, ChannelAttainment] = {}
     for channel, began, first_out in _case_rows(team, window):
         line = channels.get(channel)
         if line is None:
             line = channels[channel] = ChannelAttainment(
                 channel=channel,
-                label=str(labels.get(channel, channel)),
+                label=labels.get(channel, channel),
                 target=team.first_response_target(channel),
                 measure=(
                     MEASURE_SERVICE_LEVEL

@@ -24,6 +24,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncWeek
+from django.utils import translation
 
 from cases.models import Case as CaseRow
 from cases.models import (
@@ -170,11 +171,14 @@ def promise_weeks(
         weeks.setdefault(row["week"], PromiseFigures()).add(row)
         if row["first"] and by_channel:
             channels.setdefault(row["channel"], PromiseFigures()).add(row)
-    labels = dict(Channel.choices)
+    # in English whatever the reader's language: the dashboard's cache keeps these figures for
+    # every reader, and the pages translate the label
+    with translation.override(None):
+        labels = {code: str(label) for code, label in Channel.choices}
     first = [
         FirstResponse(
             channel=channel,
-            label=str(labels.get(channel, channel)),
+            label=labels.get(channel, channel),
             target=team.first_response_target(channel),
             figures=figures,
         )

@@ -231,7 +231,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "first_chart": charts.bar_chart(
             chart_id="chart-first",
             title=_("First response within target, by channel (measured from the contacts)"),
-            groups=[c.label for c in attainment.channels],
+            groups=[_(c.label) for c in attainment.channels],
+
             series=[(_("Within target"), [c.rate for c in attainment.channels])],
             label=charts.percent,
             top=1.0,
