@@ -318,8 +318,15 @@ def _outcomes_not_waiting_for_disk() -> Iterator[None]:
     the sweep reclaims it, and the message goes again with the same Message-ID: the
     guarantee the outbox already gives for a worker killed between send and record. Waiting
     for the disk after every message was what limited delivery.
+
+    Behind PgBouncer in transaction mode a session setting would stay on a server connection
+    other clients then borrow, so there the commits wait for the disk as usual.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if (
+        connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or settings.DATABASE_POOLER == "pgbouncer"
+    ):
         yield
         return
     with connection.cursor() as cursor:

@@ -200,3 +200,23 @@ def test_each_email_is_built_once_however_often_it_is_read(enqueue, frozen, monk
     assert [m.message()["Message-ID"] for m in mail.outbox] == [
         f"<notification-{pk}@caseowner.local>" for pk in sorted(outcomes)
     ]
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as a worker delivers
+def test_behind_pgbouncer_delivery_sets_nothing_on_the_session(postgres, settings):
+    """Outcomes stop waiting for the disk with a session setting; behind PgBouncer in
+    transaction mode that setting would stay on a server connection other clients borrow,
+    so there it is never set."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.services import _outcomes_not_waiting_for_disk
+
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as queries, _outcomes_not_waiting_for_disk():
+            pass
+        return [q["sql"] for q in queries.captured_queries]
+
+    assert any("synchronous_commit" in sql for sql in statements())
+    settings.DATABASE_POOLER = "pgbouncer"
+    assert statements() == []
