@@ -373,7 +373,10 @@ class LocaleDateTimeInput(forms.DateTimeInput):
                 return value
         if isinstance(value, dt.datetime):
             if timezone.is_aware(value):
-                value = timezone.localtime(value)
+                try:
+                    value = timezone.localtime(value)
+                except OverflowError:  # the calendar's ends, typed back as they came
+                    return value.isoformat()
             return value.strftime(f"{get_format('DATE_INPUT_FORMATS')[0]} %H:%M")
         return super().format_value(value)
 

@@ -191,3 +191,20 @@ def test_a_date_and_time_input_speaks_the_pages_locale():
         assert 'value="08.12.2026 09:30"' in str(
             F(initial={"at": dt.datetime(2026, 12, 8, 9, 30)})["at"]
         )
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-12:00"])
+def test_a_datetime_at_the_calendars_ends_is_typed_back_without_overflowing(value):
+    """A form sent back with a datetime at the calendar's ends shows what was typed: moving
+    it into the team's zone would leave the calendar (OverflowError, a 500)."""
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from caseowner.parsing import LocaleDateTimeInput
+
+    with timezone.override(
+        zoneinfo.ZoneInfo("Pacific/Kiritimati" if "-12" in value else "America/New_York")
+    ):
+        shown = LocaleDateTimeInput().format_value(value)
+    assert shown.startswith(value[:4])
