@@ -52,8 +52,9 @@ _CALENDAR = (
 
 
 def _fingerprint_query(rows: QuerySet[Team]) -> tuple[QuerySet[Team], list[str]]:
-    closed = ClosedDay.objects.filter(calendar__team_id=OuterRef("pk")).order_by()
-    closed = closed.values("calendar_id")
+    closed = (
+        ClosedDay.objects.filter(calendar__team_id=OuterRef("pk")).order_by().values("calendar_id")
+    )
     rows = rows.annotate(
         last_event=_newest(CaseEvent.objects.all()),
         last_review=_newest(HandoffReview.objects.all()),
