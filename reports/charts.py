@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 WIDTH, PLOT_TOP, PLOT_HEIGHT, LEFT = 640, 16, 180, 8
 PATTERNS = ("solid", "hatch", "dots")
@@ -50,7 +51,9 @@ class Chart:
 
     @property
     def description(self) -> str:
-        return f"{self.title}; the table beside the chart lists every value."
+        return gettext("%(title)s; the table beside the chart lists every value.") % {
+            "title": self.title
+        }
 
     @property
     def svg(self) -> SafeString:

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db.models import Case, CharField, Count, DateField, Q, Sum, Value, When
 from django.db.models.functions import TruncWeek
+from django.utils import dateformat
+from django.utils.translation import gettext, gettext_noop
 
 from cases.models import SatisfactionAnswer, Team
 from reports import charts
@@ -28,15 +30,17 @@ LOW_SCORE = 2
 CAUTION_BELOW = 20
 
 # How a case's promises ended (its worst), in the table's order.
+# The labels stay English in the figures (the dashboard's cache keeps them for every reader);
+# the page translates them.
 SLIPS: list[tuple[str, str]] = [
-    ("kept", "Every promise kept"),
-    ("renegotiated", "A promise slipped with notice (renegotiated)"),
-    ("missed", "A promise slipped without notice (missed)"),
-    ("none", "No promise made"),
+    ("kept", gettext_noop("Every promise kept")),
+    ("renegotiated", gettext_noop("A promise slipped with notice (renegotiated)")),
+    ("missed", gettext_noop("A promise slipped without notice (missed)")),
+    ("none", gettext_noop("No promise made")),
 ]
 HANDS: list[tuple[bool, str, str]] = [
-    (False, "one_owner", "One owner throughout"),
-    (True, "changed_hands", "Changed hands"),
+    (False, "one_owner", gettext_noop("One owner throughout")),
+    (True, "changed_hands", gettext_noop("Changed hands")),
 ]
 
 
@@ -215,9 +219,9 @@ def satisfaction_panel(*, satisfaction: Satisfaction, summary_weeks: list[Any]) 
     )
     chart = charts.bar_chart(
         chart_id="chart-satisfaction",
-        title="Did the owner take care of it? Mean answer by week (1–5)",
-        groups=[f"{w.week:%d %b}" for w in beside],
-        series=[("Mean answer", [w.scores.mean for w in beside])],
+        title=gettext("Did the owner take care of it? Mean answer by week (1–5)"),
+        groups=[dateformat.format(w.week, "d M") for w in beside],
+        series=[(gettext("Mean answer"), [w.scores.mean for w in beside])],
         label=charts.number,
         top=5.0,
     )
