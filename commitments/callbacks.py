@@ -108,14 +108,21 @@ def _free_stale(agent_id: int, starts_at: datetime) -> None:
     ).update(active=False)
 
 
-def _made_notice(case: Case, commitment: Commitment, now: datetime) -> None:
+def _made_notice(
+    case: Case, commitment: Commitment, now: datetime, replaces: Commitment | None = None
+) -> None:
+    """The confirmation of the booked time. A moved callback (``replaces``: the promise the
+    move renegotiated) is the same calendar entry published again, one SEQUENCE higher, so
+    the customer's calendar moves it instead of keeping both times."""
     promise_notice_enqueue(
         case=case,
         notice=CustomerNotice(
             template="commitment_made",
             dedupe_key=f"commitment:{commitment.pk}:made",
             extra=promise_context(commitment, case.customer.time_zone),
-            attachments=(commitment_ics(commitment=commitment, case=case, now=now),),
+            attachments=(
+                commitment_ics(commitment=commitment, case=case, now=now, replaces=replaces),
+            ),
         ),
         by=None,
     )
@@ -232,14 +239,15 @@ def callback_move(
     )
     moved = _insert(case=case, commitment=successor, slot=slot, by=by)
     if _tells_customer(case, by):
-        _made_notice(case, successor, now)
+        _made_notice(case, successor, now, replaces=old)
     return moved
 
 
 @transaction.atomic
 def callback_cancel(*, case: Case, by: User | None, reason: str = "") -> CallbackBooking:
     """Cancel the booked callback: the promise is withdrawn and the slot is free again. The
-    customer who cancelled is not written to about it; one the staff cancelled for is."""
+    customer is written to as when it was booked (the email carries METHOD:CANCEL for the
+    calendar entry they were sent, so their calendar drops it)."""
     case = lock_existing_case(case.pk)
     require_change(by, case)
     now = timezone.now()
@@ -248,11 +256,15 @@ def callback_cancel(*, case: Case, by: User | None, reason: str = "") -> Callbac
     booking.save(update_fields=["active"])
     words = _reason(case, by, reason, CANCELLED_WORDS)
     notice = None
-    if by is not None and case.customer.email:
+    if _tells_customer(case, by):
         notice = CustomerNotice(
             template="withdrawn",
             dedupe_key=f"commitment:{booking.commitment_id}:withdrawn",
-            extra={**promise_context(booking.commitment, case.customer.time_zone), "reason": words},
+            extra={
+                **promise_context(booking.commitment, case.customer.time_zone),
+                "reason": words,
+                "by_customer": by is None,
+            },
             attachments=(
                 commitment_ics(commitment=booking.commitment, case=case, now=now, cancel=True),
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import icalendar
 import pytest
 import time_machine
 
@@ -20,6 +21,7 @@ from commitments.models import (
     CommitmentStatus,
 )
 from notifications.models import Notification
+from notifications.rendering import render_email
 from tests.commitments.conftest import london, pending
 from tests.factories import make_agent
 
@@ -231,3 +233,54 @@ def test_a_hand_off_gives_the_booked_callback_to_the_new_owner(case, agent, team
     assert booking.agent == receiver
     booking.commitment.refresh_from_db()
     assert booking.commitment.owner == receiver
+
+
+def _customer_calendar():
+    """(METHOD, UID, SEQUENCE, DTSTART) of every .ics queued to the customer, in order."""
+    found = []
+    for n in Notification.objects.filter(recipient_kind="customer").order_by("pk"):
+        for attachment in n.attachments:
+            if attachment["content_type"] == "text/calendar":
+                cal = icalendar.Calendar.from_ical(attachment["content"])
+                (event,) = cal.walk("VEVENT")
+                found.append(
+                    (
+                        str(cal["METHOD"]),
+                        str(event["UID"]),
+                        int(event["SEQUENCE"]),
+                        event.decoded("DTSTART"),
+                    )
+                )
+    return found
+
+
+def test_moving_moves_the_customers_calendar_entry_and_cancelling_drops_it(case):
+    """One entry per promise: the move publishes the same UID one SEQUENCE higher at the new
+    time (the calendar keeps one entry, not both times); the cancel sends METHOD:CANCEL."""
+    callbacks.callback_book(case=case, starts_at=london(2026, 12, 8, 10, 0), by=None)
+    callbacks.callback_move(case=case, starts_at=london(2026, 12, 9, 14, 0), by=None)
+    callbacks.callback_cancel(case=case, by=None)
+    sent = _customer_calendar()
+    assert [(m, seq) for m, _u, seq, _s in sent] == [("PUBLISH", 0), ("PUBLISH", 1), ("CANCEL", 2)]
+    assert len({uid for _m, uid, _q, _s in sent}) == 1
+    assert [start for _m, _u, _q, start in sent] == [
+        london(2026, 12, 8, 10, 30),
+        london(2026, 12, 9, 14, 30),
+        london(2026, 12, 9, 14, 30),
+    ]
+    # a calendar applying them in order: one entry at the new time after the move, none after
+    assert _apply(sent[:2]) == {sent[0][1]: london(2026, 12, 9, 14, 30)}
+    assert _apply(sent) == {}
+    notice = Notification.objects.get(template="commitments/email/withdrawn")
+    text = render_email(template=notice.template, context=notice.context).text
+    assert "As you asked" in text and "withdrawing" not in text
+
+
+def _apply(messages):
+    entries: dict[str, tuple[int, object]] = {}
+    for method, uid, seq, start in messages:
+        if method == "CANCEL":
+            entries.pop(uid, None)
+        elif seq >= entries.get(uid, (-1, None))[0]:
+            entries[uid] = (seq, start)
+    return {uid: start for uid, (_seq, start) in entries.items()}
