@@ -21,7 +21,7 @@ def op_contact_record(env: Any) -> Result:
     """``POST /api/v1/cases/{ref}/contacts/`` by the case's owner: a phone call logged."""
     from django.contrib.auth import get_user_model
 
-    from bench.ops import _ref, route
+    from bench.ops_env import _ref, route
 
     cases = _write_cases(env)
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in={o for _, o in cases})}
