@@ -9,7 +9,8 @@ plausible values for the common names, so a name read only once another is valid
 each page's HTML gives the forms that post to each route and the values they offer.
 
 The walk then sends the corpus (NUL bytes, a lone surrogate, non-ASCII digits, the
-calendar's ends, a 40,000-character string of LIKE wildcards, JSON nested 2,000 deep,
+calendar's ends, a string of LIKE wildcards one pair longer than the longest text the product
+takes (a description, 20,000 characters), JSON nested 2,000 deep,
 negative and huge integers) into every query name a route reads or the OpenAPI schema or
 its GET forms name; into all the common names at once; into each field of the form bodies
 that post to it (the others left as the page offers them); and into each field of its JSON
@@ -44,6 +45,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
+from caseowner.text import DESCRIPTION_MAX
 from cases import services
 from cases.availability.services import absence_record
 from cases.conversations.inbound import inbound_mail_receive
@@ -68,6 +70,7 @@ class Hostile:
 
 
 DEEP = 2000
+LONG_PAIRS = DESCRIPTION_MAX // 2 + 1
 CORPUS: dict[str, Hostile] = {
     "nul": Hostile("a%00b", '"a\\u0000b"'),
     "surrogate": Hostile("%ED%A0%80", '"\\ud800"'),
@@ -76,8 +79,9 @@ CORPUS: dict[str, Hostile] = {
     "min_date": Hostile("0001-01-01", '"0001-01-01"'),
     "max_date": Hostile("9999-12-31", '"9999-12-31"'),
     "min_datetime": Hostile(quote("0001-01-01T00:00:00Z"), '"0001-01-01T00:00:00Z"'),
-    # LIKE's wildcards: escaped for a search, the pattern doubles
-    "long": Hostile(quote("%_" * 20_000), '"' + "%_" * 20_000 + '"'),
+    # LIKE's wildcards: escaped for a search, the pattern doubles; past every length limit
+    # (decoding it is most of the walk's own time, so no longer than that)
+    "long": Hostile(quote("%_" * LONG_PAIRS), '"' + "%_" * LONG_PAIRS + '"'),
     "negative": Hostile("-1", "-1"),
     "huge": Hostile("99999999999999999999", "99999999999999999999"),
     "deep_array": Hostile(quote("[" * DEEP + "]" * DEEP), "[" * DEEP + "]" * DEEP),
