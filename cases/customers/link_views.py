@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -21,6 +21,7 @@ from cases.models import Case
 from cases.notices import notice_salutation
 from cases.pages import render_in
 from cases.recipients import display_name
+from cases.satisfaction.selectors import customer_question
 
 
 class _CustomerLinkScope:
@@ -71,6 +72,8 @@ def _customer_page(request: HttpRequest, token: str, case: Case) -> HttpResponse
             "case": case,
             "customer": case.customer,
             "salutation": notice_salutation(case.customer),
+            # a closed case: the one question, answered here or on its own page
+            "question": customer_question(case=case, now=timezone.now()),
             "links": [
                 link
                 for handler in hooks.customer_page_links

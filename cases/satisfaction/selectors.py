@@ -1,5 +1,6 @@
 """Reads of the satisfaction answers for agents: their own figures (the managers' figures by
-week and by how a case was looked after are the reports')."""
+week and by how a case was looked after are the reports'); and the question as the customer's
+own case page shows it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from datetime import datetime, timedelta
 from django.db.models import Avg, Count, Q
 
 from caseowner.types import User
-from cases.models import SatisfactionHolder
+from cases.models import Case, CaseStatus, SatisfactionAnswer, SatisfactionHolder
+from cases.recipients import display_name
+from cases.satisfaction.services import ANSWER_CHANGE_WINDOW, answer_closed_reason, answer_token
 
 AGENT_FIGURES_DAYS = 90
 LOW_SCORE = 2
@@ -54,4 +57,41 @@ def agent_satisfaction(
         held_answers=rows["n_held"],
         held_mean=mean(rows["held_mean"]),
         held_low=rows["held_low"],
+    )
+
+
+@dataclass(frozen=True)
+class CustomerQuestion:
+    """The question on a closed case's customer page: "Did {owner} take care of this for
+    you?", its answer when given, and the answer page's link while it may still be used."""
+
+    owner_name: str
+    score: int | None
+    # the answer page's token; None: the question closed, or the answer is final
+    token: str | None
+    change_until: datetime | None
+
+
+def customer_question(*, case: Case, now: datetime) -> CustomerQuestion | None:
+    """The closed case's question (None for any other case, without a query; None when none
+    was asked: closed as spam or duplicate, an erased customer, no route). One query."""
+    if case.status != CaseStatus.CLOSED:
+        return None
+    answer = (
+        SatisfactionAnswer.objects.select_related("final_owner__agent_profile")
+        .filter(case_id=case.pk)
+        .first()
+    )
+    if answer is None:
+        return None
+    open_ = not answer_closed_reason(answer, now)
+    return CustomerQuestion(
+        owner_name=display_name(answer.final_owner),
+        score=answer.score,
+        token=answer_token(answer.pk) if open_ else None,
+        change_until=(
+            answer.first_answered_at + ANSWER_CHANGE_WINDOW
+            if answer.first_answered_at is not None and open_
+            else None
+        ),
     )
