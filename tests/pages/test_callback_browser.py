@@ -34,6 +34,10 @@ def test_the_customer_books_moves_and_cancels_a_callback(live_server, browser_pa
         token = make_customer_token(case_id=case.pk, generation=case.link_generation)
         page.goto(f"{live_server.url}/c/{token}/")
         page.get_by_role("link", name="Choose a time to be called back").click()
+        # the first day with free times is open, the others fold to their name: Tuesday
+        # opens in place
+        assert page.locator("details.slot-day[open]").count() == 1
+        page.locator("details.slot-day summary", has_text="Tuesday 8 December").click()
         page.get_by_label("11:00").first.check()
         page.get_by_role("button", name="Book the call back").click()
         assert "Your call back is booked." in page.content()
