@@ -181,12 +181,12 @@ def register(handlers: list[Any], handler: Callable[..., Any]) -> None:
 
 
 def register_event_kinds(choices: Sequence[tuple[str, str | Promise]]) -> None:
+
     event_kind_labels.update(dict(choices))
 
 
 def event_kind_label(kind: str) -> str:
     return str(event_kind_labels.get(kind, kind.replace("_", " ").capitalize()))
-
 
 
 def run(handlers: list[Callable[..., Any]], **kwargs: Any) -> None:

@@ -232,7 +232,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             chart_id="chart-first",
             title=_("First response within target, by channel (measured from the contacts)"),
             groups=[_(c.label) for c in attainment.channels],
-
             series=[(_("Within target"), [c.rate for c in attainment.channels])],
             label=charts.percent,
             top=1.0,

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0023_case_follow_up'),
+        ("cases", "0023_case_follow_up"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agentprofile',
-            name='language',
-            field=models.CharField(blank=True, choices=[('', "The browser's language"), ('en-gb', 'English'), ('de', 'Deutsch')], default='', max_length=16),
+            model_name="agentprofile",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                choices=[("", "The browser's language"), ("en-gb", "English"), ("de", "Deutsch")],
+                default="",
+                max_length=16,
+            ),
         ),
     ]
