@@ -14,8 +14,10 @@ class CaseownerConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from caseowner import scheduler
+        from caseowner import lean, scheduler
         from caseowner.auth import connect_token_cache
+
+        assert lean.csrf_protection_installed  # registered with the system checks
 
         connect_token_cache()
         if settings.OUTBOX_IN_PROCESS and scheduler.should_start():

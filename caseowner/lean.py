@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core import checks
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware
 from whitenoise.middleware import WhiteNoiseMiddleware
@@ -73,3 +74,22 @@ class Authentication(PagesOnly, AuthenticationMiddleware):
 
 class Messages(PagesOnly, MessageMiddleware):
     pass
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def csrf_protection_installed(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Django's own check (security.W003) looks for CsrfViewMiddleware by name, so it is
+    silenced in the settings and this one asks the question it asks: does a middleware of
+    the stack protect against cross-site requests (``Csrf`` above is that middleware)?"""
+    from django.utils.module_loading import import_string
+
+    installed = [import_string(path) for path in settings.MIDDLEWARE]
+    if any(isinstance(m, type) and issubclass(m, CsrfViewMiddleware) for m in installed):
+        return []
+    return [
+        checks.Warning(
+            "No middleware protects against cross-site request forgery: put "
+            "caseowner.lean.Csrf (or Django's CsrfViewMiddleware) in MIDDLEWARE.",
+            id="caseowner.W003",
+        )
+    ]

@@ -67,3 +67,13 @@ def test_pages_keep_csrf_and_messages():
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_agent())
     assert client.post("/accounts/logout/").status_code == 403
+
+
+def test_the_deploy_check_still_asks_for_csrf_protection(settings):
+    """Django's own check looks for CsrfViewMiddleware by name and is silenced for the lean
+    stack; ours fails when no middleware of the stack protects against cross-site requests."""
+    from caseowner.lean import csrf_protection_installed
+
+    assert csrf_protection_installed() == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "caseowner.lean.Csrf"]
+    assert [w.id for w in csrf_protection_installed()] == ["caseowner.W003"]
