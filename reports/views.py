@@ -28,8 +28,8 @@ from caseowner.db_router import replica_reads
 from cases.permissions import managed_team_ids
 from commitments.models import zone
 from reports import charts, selectors
-from reports.absences import absence_lines, team_absences
-from reports.dashboard_cache import dashboard_figures
+from reports.absences import absence_lines
+from reports.dashboard_cache import dashboard_panels
 from reports.errors import NotFoundError, ReportRuleError
 from reports.first_response import first_response_attainment
 from reports.forms import CaseRowsForm, PeriodForm, PromiseRowsForm
@@ -128,7 +128,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
-    summary, attainment, satisfaction = dashboard_figures(
+    summary, attainment, satisfaction, away = dashboard_panels(
         team=period.team, window=period.window, now=timezone.now()
     )
     weeks = [w.start for w in summary.weeks]
@@ -179,7 +179,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "offers": _audit_query(team=period.team.pk, status="offered"),
     }
-    away = team_absences(team=period.team, now=today.now)
     context = {
         "period": period,
         "form": period.form,

@@ -118,3 +118,51 @@ def test_it_takes_one_query(team, away_team, django_assert_num_queries):
     team.calendar.as_calendar().is_closed_day(NOW.date())  # the dashboard has read the calendar
     with django_assert_num_queries(1):
         team_absences(team=team, now=NOW)
+
+
+def test_the_dashboard_keeps_the_panel_until_an_absence_or_the_cover_changes(
+    team, away_team, manager, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.availability.backups import team_cover_update
+    from cases.availability.services import absence_end
+
+    client = Client()
+    client.force_login(manager)
+
+    def rows():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/manage/?team={team.pk}")
+        assert response.status_code == 200
+        lines = response.context["away_lines"]
+        return {line["row"].name: line["row"] for line in lines}, len(queries)
+
+    with time_machine.travel(NOW, tick=False):
+        first, first_queries = rows()
+        again, again_queries = rows()
+        assert again == first and again_queries < first_queries  # kept, the query saved
+        assert first["Eve Switched"].cover_name == "Dee Duty"
+
+        with django_capture_on_commit_callbacks(execute=True):
+            agent_set_away(agent=away_team["duty"], by=away_team["duty"], away=True)
+        switched, _ = rows()
+        assert switched["Eve Switched"].cover_name == ""  # the on-duty agent is away too
+
+        with django_capture_on_commit_callbacks(execute=True):
+            team_cover_update(
+                team=team,
+                by=manager,
+                on_duty=away_team["duty"].pk,
+                backups={away_team["eve"].pk: away_team["ben"].pk},
+            )  # an update that sends no signal: the fingerprint's backup sums change
+        covered, _ = rows()
+        assert covered["Eve Switched"].cover_name == "Ben Backup"
+
+        holiday = Absence.objects.get(agent=away_team["ana"], note="Holiday")
+        with django_capture_on_commit_callbacks(execute=True):
+            absence_end(absence=holiday, by=manager)
+        back, _ = rows()
+        assert "Ana Away" not in back and "Eve Switched" in back
