@@ -37,8 +37,11 @@ def read_the_demo_dashboard(page, base: str) -> None:
     shot(page, "20-dashboard")
 
     # every chart has a table of the same figures beside it
-    assert page.locator("figure.report-chart svg[role=img]").count() == 4
-    assert page.locator("table.figures:not(#absences)").count() == 3
+    # (promises, hand-offs and the time to accept them, the answers at close, first response)
+    assert page.locator("figure.report-chart svg[role=img]").count() == 5
+    # the answers at close have two: by week, and by what happened to the case
+    assert page.locator("table.figures:not(#absences)").count() == 5
+    assert page.locator("table#satisfaction-groups").is_visible()
     assert page.locator("table.figures tbody tr").first.is_visible()
     # today: who is away or leaving soon, in a table of its own
     assert page.locator("table#absences").is_visible()
