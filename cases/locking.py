@@ -42,11 +42,17 @@ def lock_case(case_id: int, *, skip_locked: bool = False, read: Case | None = No
     row = Case.objects.select_for_update(skip_locked=skip_locked).filter(pk=case_id).first()
     if row is None:
         return None
-    for name in ("customer", "team", "owner"):
-        same = getattr(row, f"{name}_id") == getattr(read, f"{name}_id")
-        if same and Case._meta.get_field(name).is_cached(read):  # type: ignore[union-attr]
-            setattr(row, name, getattr(read, name))
+    _lend_people(row, read, ("customer", "team", "owner"))
     return row
+
+
+def _lend_people(row: Case | Handoff, read: Case | Handoff, names: tuple[str, ...]) -> None:
+    """Give the freshly locked ``row`` the related rows ``read`` holds where both name the
+    same one (a changed one is read afresh when asked for)."""
+    for name in names:
+        same = getattr(row, f"{name}_id") == getattr(read, f"{name}_id")
+        if same and type(read)._meta.get_field(name).is_cached(read):  # type: ignore[union-attr]
+            setattr(row, name, getattr(read, name))
 
 
 def lock_cases(case_ids: list[int]) -> dict[int, Case]:
@@ -58,8 +64,19 @@ def lock_cases(case_ids: list[int]) -> dict[int, Case]:
     return {c.pk: c for c in Case.objects.select_related(*_CASE_RELATIONS).filter(pk__in=found)}
 
 
-def lock_handoff(handoff_id: int, *, skip_locked: bool = False) -> Handoff | None:
-    """Lock the hand-off row, then read it with its people (take the case's lock first)."""
+def lock_handoff(
+    handoff_id: int, *, skip_locked: bool = False, read: Handoff | None = None
+) -> Handoff | None:
+    """Lock the hand-off row, then read it with its people (take the case's lock first).
+
+    ``read``: the hand-off as the caller read it with its people; as ``lock_case``'s, the lock
+    reads the row itself and takes ``read``'s people where the row still names the same."""
+    if read is not None and read.pk == handoff_id:
+        row = Handoff.objects.select_for_update(skip_locked=skip_locked).filter(pk=handoff_id)
+        found = row.first()
+        if found is not None:
+            _lend_people(found, read, ("from_agent", "to_agent", "offered_by", "to_team"))
+        return found
     locked = Handoff.objects.select_for_update(skip_locked=skip_locked).filter(pk=handoff_id)
     if locked.values_list("pk", flat=True).first() is None:
         return None

@@ -297,11 +297,18 @@ def queue_covering(
 
 
 def user_by_id(
-    user_id: int, *, field: str, code: str, message: str, detail: str = "Not found."
+    user_id: int,
+    *,
+    field: str,
+    code: str,
+    message: str,
+    detail: str = "Not found.",
+    related: tuple[str, ...] = (),
 ) -> User:
     """The user with this id, or the rule error the caller names (``fields[field]`` says
-    ``detail``): the API and the pages answer an unknown id with the same code."""
-    user = get_user_model().objects.filter(pk=user_id).first()
+    ``detail``): the API and the pages answer an unknown id with the same code. ``related``:
+    rows read with the user (``select_related``)."""
+    user = get_user_model().objects.select_related(*related).filter(pk=user_id).first()
     if user is None:
         raise CaseRuleError(code, message, fields={field: [detail]})
     return user

@@ -63,8 +63,14 @@ def try_lock_case(case_id: int) -> Case | None:
 
 
 def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:
-    """Lock the case first, then the commitment: one order everywhere, so no deadlocks."""
-    case = lock_existing_case(commitment.case_id)
+    """Lock the case first, then the commitment: one order everywhere, so no deadlocks. The
+    case the caller read with the promise lends its people to the lock (one statement)."""
+    cached = Commitment._meta.get_field("case").is_cached(commitment)  # type: ignore[union-attr]
+    case = lock_existing_case(commitment.case_id, read=commitment.case if cached else None)
+    owner = Case._meta.get_field("owner")
+    if not owner.is_cached(case) and case.owner_id == commitment.owner_id:  # type: ignore[union-attr]
+        if Commitment._meta.get_field("owner").is_cached(commitment):  # type: ignore[union-attr]
+            case.owner = commitment.owner  # the promise's owner is the case's: read with it
     locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     locked.case = case
     if locked.owner_id == case.owner_id:

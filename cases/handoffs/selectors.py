@@ -61,7 +61,8 @@ def handoff_offers_waiting_for(*, user: Any) -> QuerySet[Handoff]:
 def handoff_get(*, user: Any, handoff_id: int) -> Handoff:
     """One hand-off the user may see (its case's team, or offered to them); NotFoundError
     for everything else, so other teams' ids don't leak."""
-    qs = Handoff.objects.select_related("case", "case__team", *_PEOPLE)
+    # the customer too: accepting one locks the case and keeps these people (one statement)
+    qs = Handoff.objects.select_related("case", "case__team", "case__customer", *_PEOPLE)
     if not getattr(user, "is_superuser", False):
         qs = qs.filter(Q(team_id__in=team_ids_visible(user)) | Q(to_agent=user))
     try:
@@ -91,6 +92,7 @@ def handoff_receiver_by_id(user_id: int) -> User:
         code="handoff_receiver_unknown",
         message="No such agent.",
         detail="No such agent.",
+        related=("agent_profile",),  # the offer checks it and names the receiver by it
     )
 
 

@@ -52,11 +52,17 @@ from notifications.webhooks import webhook_emit
 
 
 def _locked_pair(handoff: Handoff) -> tuple[Case, Handoff]:
-    case = lock_case(handoff.case_id)
-    locked = lock_handoff(handoff.pk)
+    """The case, then the hand-off, locked; each lock reads its row in the same statement
+    and keeps the people the caller read with ``handoff`` where they are still the same."""
+    read = handoff.case if Handoff._meta.get_field("case").is_cached(handoff) else None
+    case = lock_case(handoff.case_id, read=read)
+    locked = lock_handoff(handoff.pk, read=handoff)
     if case is None or locked is None:  # pragma: no cover - rows are never deleted (PROTECT)
         raise NotFoundError("No such hand-off.")
     locked.case = case
+    owner = Case._meta.get_field("owner")
+    if not owner.is_cached(case) and case.owner_id == locked.from_agent_id:  # type: ignore[union-attr]
+        case.owner = locked.from_agent  # an open offer's sender owns the case: read with it
     return case, locked
 
 
@@ -116,6 +122,14 @@ def _receiver_team(*, case: Case, by: User, to: User, to_team: Team | None) -> T
             fields={"to_team": ["Choose the team that takes the case."]},
         )
     return teams[0]
+
+
+def _is_agent(user: User) -> bool:
+    """Whether ``user`` has an agent profile (read with the user where the caller joined it)."""
+    try:
+        return user.agent_profile is not None  # type: ignore[union-attr]
+    except AgentProfile.DoesNotExist:
+        return False
 
 
 def _parse_due(value: Any) -> datetime | None:
@@ -195,7 +209,7 @@ def handoff_offer(
             "The receiver's account is inactive.",
             fields={"to_agent": ["This agent is inactive."]},
         )
-    if not AgentProfile.objects.filter(user=to).exists():
+    if not _is_agent(to):
         raise CaseRuleError(
             "handoff_receiver_not_agent",
             "The receiver is not an agent.",
@@ -217,7 +231,9 @@ def handoff_offer(
     wait = timedelta(minutes=case.team.handoff_accept_minutes)
     remind_at = hooks.add_business_time(case.team, now, wait)
     try:
-        with transaction.atomic():
+        # no savepoint: an offer made meanwhile ends this call (the service's own atomic rolls
+        # it all back), nothing here goes on after the error
+        with transaction.atomic(savepoint=False):
             handoff = Handoff.objects.create(
                 case=case,
                 team_id=case.team_id,

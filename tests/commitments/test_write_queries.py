@@ -30,10 +30,14 @@ KEPT: tuple[ProcessCache, ...] = (calendar_services._ROWS, webhooks._ACTIVE)
 # carried promises were written in batches, 65 before each service call wrote its outbox rows
 # in one go (``outbox_batch``: accept queued four batches of three statements) and read the
 # agent's absences once (four times before); the service locks the case the view read and
-# keeps its people (``lock_case(read=…)``). Create + keep: 49, then 37; on PostgreSQL one
-# more: the agent's lock the notice limits count under (``customer_notice_limit_lock``).
-OFFER_ACCEPT_MAX = 47
-CREATE_KEEP_MAX = 27
+# keeps its people (``lock_case(read=…)``); 47 before the offer read the receiver with its
+# profile and created the hand-off without a savepoint, and accept locked the case and the
+# hand-off each in one statement keeping the people the view read (``lock_handoff(read=…)``).
+# Create + keep: 49, then 37, then 27 before keep's lock kept the case the view read; on
+# PostgreSQL one more: the agent's lock the notice limits count under
+# (``customer_notice_limit_lock``).
+OFFER_ACCEPT_MAX = 41
+CREATE_KEEP_MAX = 26
 
 SUMMARY = {
     "customer_needs": "The customer needs a working kettle before the family visit next week.",
