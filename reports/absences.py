@@ -195,6 +195,7 @@ def absence_lines(away: TeamAbsences, *, team_id: int) -> list[dict[str, Any]]:
     """The dashboard's rows: each with a link to the promises due while the agent is away
     and to the manager's "cover for" page."""
     lines = []
+    rows_path = reverse("reports-promises")
     for row in away.rows:
         params: dict[str, Any] = {"team": team_id, "open": "on", "owner": row.agent_id}
         if row.due_from is not None and row.due_to is not None:
@@ -202,7 +203,7 @@ def absence_lines(away: TeamAbsences, *, team_id: int) -> list[dict[str, Any]]:
         lines.append(
             {
                 "row": row,
-                "promises_url": f"{reverse('reports-promises')}?{urlencode(params)}",
+                "promises_url": f"{rows_path}?{urlencode(params)}",
                 "cover_for_url": reverse("agent-cover-for", args=[row.agent_id]),
             }
         )

@@ -19,7 +19,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,6 +55,10 @@ def _refuse(request: HttpRequest, form: forms.Form) -> None:
             messages.error(request, f"{label}: {error}")
 
 
+_PERIOD_FIELDS = ("team", "weeks", "to")
+_WIDGETS: dict[str, dict[str, str]] = {}
+
+
 @dataclass
 class Period:
     form: PeriodForm
@@ -65,6 +70,22 @@ class Period:
     @property
     def team(self) -> Any:
         return self.choice.team
+
+    @cached_property
+    def widgets(self) -> dict[str, str]:
+        """The form's three inputs as HTML, drawn once per language, teams and values: a
+        select drawn by Django's widget templates runs two includes per option."""
+        form = self.form
+        key = repr(
+            [translation.get_language(), self.choice.teams]
+            + [(name, form[name].value(), form[name].errors) for name in _PERIOD_FIELDS]
+        )
+        drawn = _WIDGETS.get(key)
+        if drawn is None:
+            if len(_WIDGETS) > 500:
+                _WIDGETS.clear()
+            drawn = _WIDGETS[key] = {name: str(form[name]) for name in _PERIOD_FIELDS}
+        return drawn
 
     def query(self, **extra: Any) -> str:
         params = {"team": self.team.pk, "weeks": self.window.weeks}
@@ -95,22 +116,23 @@ def _period(request: HttpRequest) -> Period:
     return Period(form=form, choice=choice, window=window, refused=refused)
 
 
-def _audit(period: Period, start: date, end: date, **extra: Any) -> str:
+def _audit(period: Period, start: date, end: date, *, path: str = "", **extra: Any) -> str:
     params = {
         "team": period.team.pk,
         "date_from": start.isoformat(),
         "date_to": end.isoformat(),
         **extra,
     }
-    return f"{reverse('handoff-audit')}?{urlencode(params)}"
+    return f"{path or reverse('handoff-audit')}?{urlencode(params)}"
 
 
 def _audit_query(**params: Any) -> str:
     return f"{reverse('handoff-audit')}?{urlencode(params)}"
 
 
-def _promises(period: Period, **params: Any) -> str:
-    return f"{reverse('reports-promises')}?{urlencode({'team': period.team.pk, **params})}"
+def _promises(period: Period, *, path: str = "", **params: Any) -> str:
+    path = path or reverse("reports-promises")
+    return f"{path}?{urlencode({'team': period.team.pk, **params})}"
 
 
 def _week_range(start: date) -> dict[str, str]:
@@ -137,6 +159,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "date_from": period.window.start.isoformat(),
         "date_to": period.window.last_day.isoformat(),
     }
+    # each row's links: the two paths reversed once for the page
+    rows_path, audit_path = reverse("reports-promises"), reverse("handoff-audit")
     promise_rows = []
     for w in summary.weeks:
         span = _week_range(w.start)
@@ -145,10 +169,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {
                 "week": w.start,
                 "figures": p,
-                "decided_url": _promises(period, **span),
-                "kept_url": _promises(period, status="kept", on_time="on", **span),
-                "reneg_url": _promises(period, status="renegotiated", on_time="on", **span),
-                "missed_url": _promises(period, status="missed", **span),
+                "decided_url": _promises(period, path=rows_path, **span),
+                "kept_url": _promises(period, path=rows_path, status="kept", on_time="on", **span),
+                "reneg_url": _promises(
+                    period, path=rows_path, status="renegotiated", on_time="on", **span
+                ),
+                "missed_url": _promises(period, path=rows_path, status="missed", **span),
             }
         )
     handoff_rows = []
@@ -158,10 +184,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {
                 "week": w.start,
                 "figures": w.handoffs,
-                "all_url": _audit(period, w.start, end),
-                "declined_url": _audit(period, w.start, end, status="declined"),
-                "flagged_url": _audit(period, w.start, end, flagged="on"),
-                "accepted_url": _audit(period, w.start, end, status="accepted"),
+                "all_url": _audit(period, w.start, end, path=audit_path),
+                "declined_url": _audit(period, w.start, end, path=audit_path, status="declined"),
+                "flagged_url": _audit(period, w.start, end, path=audit_path, flagged="on"),
+                "accepted_url": _audit(period, w.start, end, path=audit_path, status="accepted"),
             }
         )
     today = summary.today
@@ -289,7 +315,7 @@ def agents(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     audit = reverse("handoff-audit")
     lines = []
     for a in rows:
-        mine = {"owner": a.agent_id, **whole}
+        mine: dict[str, Any] = {"owner": a.agent_id, **whole}
         lines.append(
             {
                 "a": a,
