@@ -107,11 +107,18 @@ def require_change(by: User | None, case: Case) -> None:
 # --- making and ending -------------------------------------------------------------------------
 
 
-def case_next_due_refresh(*, case: Case) -> None:
-    """Keep ``Case.next_due_at`` equal to the earliest open promise, in the caller's transaction."""
-    earliest = Commitment.objects.filter(case=case, status=CommitmentStatus.OPEN).aggregate(
-        m=Min("due_at")
-    )["m"]
+def case_next_due_refresh(*, case: Case, made: Commitment | None = None) -> None:
+    """Keep ``Case.next_due_at`` equal to the earliest open promise, in the caller's transaction.
+
+    ``made``: the one promise just made on the locked case (read in this transaction, so
+    ``next_due_at`` holds for the others): the earliest is the sooner of the two, no read."""
+    if made is not None:
+        known = case.next_due_at
+        earliest = made.due_at if known is None else min(known, made.due_at)
+    else:
+        earliest = Commitment.objects.filter(case=case, status=CommitmentStatus.OPEN).aggregate(
+            m=Min("due_at")
+        )["m"]
     if case.next_due_at != earliest:
         case.next_due_at = earliest
         Case.objects.filter(pk=case.pk).update(next_due_at=earliest)
@@ -168,7 +175,7 @@ def promise_make(
         commitment.at_risk_from = leads[-1].send_at
     commitment.save()
     reminders_schedule(commitment=commitment, case=case, now=now)
-    case_next_due_refresh(case=case)
+    case_next_due_refresh(case=case, made=commitment)
     case_event_record(
         case=case,
         kind=PromiseEventKind.COMMITMENT_MADE,

@@ -116,7 +116,7 @@ class CaseHandoffsApi(APIView):
             summary=HandoffSummary.of(v),
             briefed_commitments=v["briefed_commitments"],
         )
-        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff.pk)
+        # the service's hand-off holds its case and people: no second read
         return Response(HandoffOut(handoff).data, status=status.HTTP_201_CREATED)
 
 
@@ -131,8 +131,7 @@ class HandoffAcceptApi(APIView):
     )
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
-        services.handoff_accept(handoff=handoff, by=request.user)
-        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        handoff = services.handoff_accept(handoff=handoff, by=request.user)
         return Response(HandoffOut(handoff).data)
 
 
