@@ -29,7 +29,7 @@ from cases.handoffs import outcomes as handoff_outcomes
 from cases.handoffs import selectors as handoff_selectors
 from cases.handoffs import services as handoff_services
 from cases.handoffs.gate import HandoffRubric
-from cases.models import Handoff
+from cases.models import Handoff, HandoffReason, HandoffStatus
 from cases.pages import (
     agent_time_zone,
     case_or_404,
@@ -201,8 +201,15 @@ def _review_forms(request: HttpRequest, handoffs: Any) -> None:
         {"pk": _ANY_ID, "review_scores": _review_scores(ReviewForm())},
         request=request,
     )
+    # the labels every card shows, translated once for the page (a model's
+    # ``get_FOO_display`` translates every choice of the field on each call)
+    statuses = {value: str(label) for value, label in HandoffStatus.choices}
+    reasons = {value: str(label) for value, label in HandoffReason.choices}
     for h in handoffs:
         h.review_form = mark_safe(drawn.replace(str(_ANY_ID), str(h.pk)))  # noqa: S308 - drawn escaped above
+        h.status_label = statuses.get(h.status, h.status)
+        h.reason_label = reasons.get(h.reason, h.reason)
+        h.case_url = reverse("case-detail", args=[h.case.ref])
 
 
 @login_required
