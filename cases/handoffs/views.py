@@ -3,6 +3,7 @@ offer, and the manager's audit with its CSV export and reviews."""
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -193,7 +194,7 @@ def _review_scores(form: ReviewForm) -> list[dict[str, Any]]:
 _ANY_ID = 987654321987654321
 
 
-def _review_forms(request: HttpRequest, handoffs: Any) -> None:
+def _review_forms(request: HttpRequest, handoffs: Any, *, tz_name: str) -> None:
     """Each hand-off's review form (``h.review_form``): drawn once for the page, then given
     each card's id, instead of every card running the form's tags and loops again."""
     drawn = render_to_string(
@@ -205,7 +206,17 @@ def _review_forms(request: HttpRequest, handoffs: Any) -> None:
     # ``get_FOO_display`` translates every choice of the field on each call)
     statuses = {value: str(label) for value, label in HandoffStatus.choices}
     reasons = {value: str(label) for value, label in HandoffReason.choices}
+    offered, decided = gettext("offered %(at)s"), gettext("decided %(at)s")
+    try:
+        tz: Any = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = UTC  # as render_in reads it
     for h in handoffs:
+        at = timezone.localtime(h.offered_at, tz)
+        h.offered_label = offered % {"at": dateformat.format(at, "D d M Y H:i")}
+        if h.decided_at:
+            at = timezone.localtime(h.decided_at, tz)
+            h.decided_label = decided % {"at": dateformat.format(at, "D d M H:i")}
         h.review_form = mark_safe(drawn.replace(str(_ANY_ID), str(h.pk)))  # noqa: S308 - drawn escaped above
         h.status_label = statuses.get(h.status, h.status)
         h.reason_label = reasons.get(h.reason, h.reason)
@@ -233,7 +244,8 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
         (gettext("Flagged"), summary["flagged"]),
         (gettext("Acknowledged"), summary["acknowledged"]),
     ]
-    _review_forms(request, page_obj)
+    tz_name = agent_time_zone(request.user)
+    _review_forms(request, page_obj, tz_name=tz_name)
     context = {
         "form": form,
         "page_obj": page_obj,
@@ -243,9 +255,7 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
         "extra_query": ("&" + query.urlencode()) if query else "",
         "csv_query": query.urlencode(),
     }
-    return render_in(
-        request, "cases/handoff_audit.html", context, tz_name=agent_time_zone(request.user)
-    )
+    return render_in(request, "cases/handoff_audit.html", context, tz_name=tz_name)
 
 
 @login_required
