@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -223,6 +223,34 @@ def _review_forms(request: HttpRequest, handoffs: Any, *, tz_name: str) -> None:
         h.case_url = reverse("case-detail", args=[h.case.ref])
 
 
+_FILTER_FIELDS: dict[str, str] = {}
+
+
+def _filter_fields(form: AuditFilterForm) -> str:
+    """The filter form's fields as HTML, drawn once per language, choices, values and
+    errors: a select drawn by Django's widget templates runs two includes per option."""
+    key = repr(
+        [translation.get_language()]
+        + [
+            (
+                field.name,
+                field.value(),
+                list(field.errors),
+                [(value, str(label)) for value, label in getattr(field.field, "choices", [])],
+            )
+            for field in form
+        ]
+    )
+    drawn = _FILTER_FIELDS.get(key)
+    if drawn is None:
+        if len(_FILTER_FIELDS) > 500:
+            _FILTER_FIELDS.clear()
+        drawn = _FILTER_FIELDS[key] = render_to_string(
+            "cases/_audit_filter_fields.html", {"form": form}
+        )
+    return mark_safe(drawn)  # noqa: S308 - drawn by the template, escaped there
+
+
 @login_required
 @require_safe
 @replica_reads
@@ -248,6 +276,7 @@ def handoff_audit(request: HttpRequest) -> HttpResponse:
     _review_forms(request, page_obj, tz_name=tz_name)
     context = {
         "form": form,
+        "filter_fields": _filter_fields(form),
         "page_obj": page_obj,
         "summary": summary,
         "bars": bars,
