@@ -124,13 +124,11 @@ def on_handoff_accepted(*, case: Case, handoff: Any, now: datetime) -> None:
         Commitment.objects.filter(pk__in=ids).update(
             owner=case.owner, reminder_generation=F("reminder_generation") + 1
         )
-        generations = dict(
-            Commitment.objects.filter(pk__in=ids).values_list("pk", "reminder_generation")
-        )
         messages = []
         for commitment in moving:
             commitment.owner = case.owner
-            commitment.reminder_generation = generations[commitment.pk]
+            # locked above (FOR UPDATE): the generation read is the one the update raised
+            commitment.reminder_generation += 1
             messages += reminder_messages(commitment=commitment, case=case, now=now)
         notification_enqueue_many(messages, later=True)
         if any(c.kind == CommitmentKind.CALLBACK for c in moving):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
+
 from caseowner.types import User
 from cases.hooks import PromiseBrief
 from cases.models import Case, Handoff, HandoffStatus
@@ -294,16 +296,26 @@ def handoff_quality_score(handoff: Handoff) -> int | None:
     return round(score)
 
 
-def handoff_offer_flags(*, case: Case, to: User, now: datetime) -> list[str]:
-    """Ping-pong flags of an offer: back to someone who owned the case lately, or the case's
-    fourth owner (or later)."""
-    flags = []
-    recently_owned = Handoff.objects.filter(
+def handoff_recently_owned(*, case: Case, to: User, now: datetime) -> Q:
+    """The case's hand-offs that show ``to`` owned it lately (accepted from them)."""
+    return Q(
         case=case,
         status=HandoffStatus.ACCEPTED,
         from_agent=to,
         decided_at__gte=now - PING_PONG_WINDOW,
-    ).exists()
+    )
+
+
+def handoff_offer_flags(
+    *, case: Case, to: User, now: datetime, recently_owned: bool | None = None
+) -> list[str]:
+    """Ping-pong flags of an offer: back to someone who owned the case lately, or the case's
+    fourth owner (or later). ``recently_owned``: the caller read it already (else read)."""
+    flags = []
+    if recently_owned is None:
+        recently_owned = Handoff.objects.filter(
+            handoff_recently_owned(case=case, to=to, now=now)
+        ).exists()
     if recently_owned:
         flags.append(FLAG_BACK_TO_PREVIOUS_OWNER)
     if case.owner_count + 1 >= PING_PONG_OWNER_COUNT:

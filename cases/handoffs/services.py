@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from caseowner.errors import NotFoundError
@@ -28,6 +29,7 @@ from cases.handoffs.gate import (
     handoff_offer_flags,
     handoff_previous_summary,
     handoff_quality_score,
+    handoff_recently_owned,
     handoff_summary_check,
 )
 from cases.handoffs.selectors import handoff_receiver_teams
@@ -216,7 +218,15 @@ def handoff_offer(
             fields={"to_agent": ["Not an agent."]},
         )
     target_team = _receiver_team(case=case, by=by, to=to, to_team=to_team)
-    if Handoff.objects.filter(case=case, status=HandoffStatus.OFFERED).exists():
+    now = timezone.now()
+    # one read for the open offer and the ping-pong flag
+    states = set(
+        Handoff.objects.filter(
+            Q(case=case, status=HandoffStatus.OFFERED)
+            | handoff_recently_owned(case=case, to=to, now=now)
+        ).values_list("status", flat=True)
+    )
+    if HandoffStatus.OFFERED in states:
         raise _already_open()
     gate = handoff_summary_check(
         summary=summary,
@@ -227,7 +237,6 @@ def handoff_offer(
     if not gate.passed:
         raise CaseRuleError(gate.code, gate.message, fields=gate.errors)
     summary = summary.cleaned()
-    now = timezone.now()
     wait = timedelta(minutes=case.team.handoff_accept_minutes)
     remind_at = hooks.add_business_time(case.team, now, wait)
     try:
@@ -248,7 +257,9 @@ def handoff_offer(
                 next_step=summary.next_step,
                 briefed_commitments=gate.commitments,
                 offered_at=now,
-                flags=handoff_offer_flags(case=case, to=to, now=now),
+                flags=handoff_offer_flags(
+                    case=case, to=to, now=now, recently_owned=HandoffStatus.ACCEPTED in states
+                ),
                 remind_at=remind_at,
                 escalate_at=hooks.add_business_time(case.team, remind_at, wait),
             )

@@ -37,8 +37,10 @@ KEPT: tuple[ProcessCache, ...] = (calendar_services._ROWS, webhooks._ACTIVE)
 # PostgreSQL one more: the agent's lock the notice limits count under
 # (``customer_notice_limit_lock``). Then 41 and 26 before the views answered with the rows
 # the services return (no second read) and a promise made set the case's next due time
-# without reading the others' earliest.
-OFFER_ACCEPT_MAX = 38
+# without reading the others' earliest; 38 before the offer read the open offer and the
+# ping-pong flag in one statement and accept took the carried promises' generations from the
+# rows it locked.
+OFFER_ACCEPT_MAX = 36
 CREATE_KEEP_MAX = 25
 
 SUMMARY = {
