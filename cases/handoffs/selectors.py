@@ -62,7 +62,7 @@ def handoff_get(*, user: Any, handoff_id: int) -> Handoff:
     """One hand-off the user may see (its case's team, or offered to them); NotFoundError
     for everything else, so other teams' ids don't leak."""
     # the customer too: accepting one locks the case and keeps these people (one statement)
-    qs = Handoff.objects.select_related("case", "case__team", "case__customer", *_PEOPLE)
+    qs = Handoff.objects.select_related("case", "case__team", "case__customer", "to_team", *_PEOPLE)
     if not getattr(user, "is_superuser", False):
         qs = qs.filter(Q(team_id__in=team_ids_visible(user)) | Q(to_agent=user))
     try:
