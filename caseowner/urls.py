@@ -2,12 +2,12 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from drf_spectacular.views import (
-    SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
 from caseowner.converters import IdConverter
+from caseowner.schema_view import SchemaView
 
 register_converter(IdConverter, "id")
 
@@ -21,7 +21,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("accounts/", include("django.contrib.auth.urls")),

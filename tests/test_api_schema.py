@@ -125,3 +125,33 @@ def test_a_link_on_an_undocumented_answer_stops_the_schema(schema):
     wrong = {"cases_create": {"200": [("cases_retrieve", {"ref": "$response.body#/ref"})]}}
     with pytest.raises(ImproperlyConfigured, match="cases_create documents no 200"):
         link_operations(copy.deepcopy(schema), wrong)
+
+
+@pytest.mark.django_db
+def test_the_served_schema_is_generated_once_per_language(monkeypatch):
+    """A third of a second of CPU per request, for a document that changes with the code
+    only: each process generates it once per language; a language the site does not speak
+    (``?lang=`` is the caller's) is generated for that answer and never kept."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from caseowner import schema_view
+
+    schema_view._documents.clear()
+    generated = []
+    original = SchemaGenerator.get_schema
+
+    def counting(self, *args, **kwargs):
+        generated.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    client = APIClient()
+    first = client.get("/api/schema/?format=json")
+    second = client.get("/api/schema/?format=json")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and len(generated) == 1
+    client.get("/api/schema/?format=json&lang=de")
+    assert len(generated) == 2
+    for _ in range(2):
+        assert client.get("/api/schema/?format=json&lang=xx-unknown").status_code == 200
+    assert len(generated) == 4 and len(schema_view._documents) == 2
