@@ -6,11 +6,14 @@ within ``UNCOVERED_ALERT_BUSINESS_DAYS`` business days on the team's calendar (t
 such absence). Their cover is decided as ``cases.availability.hours`` decides it, at the moment the
 absence starts (now, for one under way or the switch): their backup unless the backup is away
 then, else the team's on-duty agent unless that is them or they are away then. A promise is
-*uncovered* when it is open, on one of their cases of the team with no hand-off offered, and
-falls due while they are away (any time, for the switch: nobody knows when they are back).
+*uncovered* when it is open, on one of their cases of the team with no hand-off offered,
+falls due while they are away (any time, for the switch: nobody knows when they are back), and
+no cover is present when it falls due (or now, for one already overdue): a cover acts for the
+owner, as the managers' alert when an absence is recorded counts it.
 
-Everything comes from one query over the team's agents, with the absence, the cover's
-availability and the promise counts as subqueries.
+One query over the team's agents, with the absence, the cover's availability and the promise
+counts as subqueries; for an agent with a cover and promises not handed on, one more and the
+cover's absences at each due time.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 
+from cases.availability.hours import owner_cover
 from cases.availability.services import UNCOVERED_ALERT_BUSINESS_DAYS
 from cases.models import OPEN_STATUSES, Absence, AgentProfile, Handoff, HandoffStatus, Team
 from cases.recipients import display_name
@@ -92,7 +96,8 @@ def _away_at(agent: Any, moment: str) -> Exists:
 
 def team_absences(*, team: Team, now: datetime) -> TeamAbsences:
     """The team's agents away now or from within two business days, with their cover and
-    the promises they leave uncovered; one query."""
+    the promises they leave uncovered (no hand-off offered and no cover present when due);
+    one query, and one more per agent with a cover and promises not handed on."""
     calendar = business_calendar_of(team).as_calendar()
     horizon = add_business_time(
         calendar, now, calendar.standard_day * UNCOVERED_ALERT_BUSINESS_DAYS
@@ -157,6 +162,9 @@ def team_absences(*, team: Team, now: datetime) -> TeamAbsences:
     rows = []
     for p in profiles:
         cover_id, cover_name = _cover(p, team, on_duty)
+        uncovered = p.n_uncovered
+        if uncovered and cover_id is not None:
+            uncovered = _without_cover(p, team, now)
         rows.append(
             AwayRow(
                 agent_id=p.user_id,
@@ -169,12 +177,34 @@ def team_absences(*, team: Team, now: datetime) -> TeamAbsences:
                 cover_id=cover_id,
                 cover_name=cover_name,
                 promises_due=p.n_due,
-                uncovered=p.n_uncovered,
+                uncovered=uncovered,
                 due_from=None if p.switched else p.abs_start,
                 due_to=None if p.switched else p.abs_end,
             )
         )
     return TeamAbsences(horizon=horizon, rows=rows)
+
+
+def _without_cover(p: Any, team: Team, now: datetime) -> int:
+    """Of an away agent's promises with no hand-off offered, those due when no cover is
+    present: a cover acts for the owner, so a promise due while the backup or the on-duty
+    agent is in is covered (the managers' alert asks the same, ``owner_cover``); one already
+    overdue is covered when a cover is present now. Read only for an agent who has such
+    promises and a cover present now: one query, and the cover's absences at each due time."""
+    offered = Handoff.objects.filter(case_id=OuterRef("case_id"), status=HandoffStatus.OFFERED)
+    due = (
+        Commitment.objects.filter(
+            owner_id=p.user_id,
+            case__team_id=team.pk,
+            case__status__in=OPEN_STATUSES,
+            status=CommitmentStatus.OPEN,
+            due_at__gte=p.due_from,
+            due_at__lt=p.due_to,
+        )
+        .exclude(Exists(offered))
+        .values_list("due_at", flat=True)
+    )
+    return sum(owner_cover(owner=p.user, team=team, at=max(at, now)) is None for at in due)
 
 
 def _cover(p: Any, team: Team, on_duty: int) -> tuple[int | None, str]:
