@@ -26,8 +26,18 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DecimalField,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
@@ -46,6 +56,7 @@ from reports.selectors import (
 )
 
 CACHE_SECONDS = 600
+_WIDE: DecimalField[Any, Any] = DecimalField(max_digits=40, decimal_places=0)
 TIME_STEP = 60
 
 
@@ -86,9 +97,12 @@ def _fingerprint_query(rows: QuerySet[Team]) -> tuple[QuerySet[Team], list[str]]
             .order_by()
             .values("teams")
             .annotate(
+                # in numbers without a size (user ids are 32-bit: their square times a
+                # backup's id overflowed PostgreSQL's integer)
                 s=Sum(
-                    Coalesce("backup_agent_id", 0) * (F("user_id") * F("user_id") + 1),
-                    output_field=IntegerField(),
+                    Coalesce(Cast("backup_agent_id", _WIDE), Value(0, _WIDE))
+                    * (Cast("user_id", _WIDE) * Cast("user_id", _WIDE) + Value(1, _WIDE)),
+                    output_field=_WIDE,
                 )
             )
             .values("s")

@@ -60,3 +60,22 @@ def test_every_timeline_change_and_the_team_settings_change_the_key(world):
     team.first_response_goal_percent = 95
     team.save(update_fields=["first_response_goal_percent"])
     assert last_change(team) != after_promise
+
+
+def test_the_key_holds_for_agents_of_any_id(world):
+    """The key sums each agent's backup with their id squared: with ids past 46,341 that
+    overflowed PostgreSQL's 32-bit integer and the dashboard answered 500."""
+    from tests.factories import AgentFactory, UserFactory
+
+    team, manager = world["team"], world["manager"]
+    first = AgentFactory(team=team, user=UserFactory(id=70_001)).user
+    second = AgentFactory(team=team, user=UserFactory(id=70_002)).user
+    profile = first.agent_profile
+    profile.backup_agent = second
+    profile.save()
+    client = Client()
+    client.force_login(manager)
+    assert client.get(f"/manage/?team={team.pk}").status_code == 200
+    before = last_change(team)
+    type(profile).objects.filter(pk=profile.pk).update(backup_agent=None)  # no signal sent
+    assert last_change(team) != before
