@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CommitmentsConfig(AppConfig):
@@ -30,7 +31,9 @@ class CommitmentsConfig(AppConfig):
         hooks.register(hooks.availability_changed, callback_cover.on_availability_changed)
         hooks.register(hooks.case_page_panels, callback_views.callback_panel)
         hooks.register(hooks.customer_page_links, callback_views.customer_callback_link)
-        hooks.register_event_kinds([(callback_cover.CALLBACK_MOVED, "Callback moved to the cover")])
+        hooks.register_event_kinds(
+            [(callback_cover.CALLBACK_MOVED, gettext_lazy("Callback moved to the cover"))]
+        )
         hooks.register(hooks.promises_due_between, handlers.promises_due_for_owner)
         hooks.register(hooks.live_stamp_parts, selectors.live_stamp_parts)
         hooks.register(hooks.customer_erased, handlers.on_customer_erased)

@@ -272,8 +272,10 @@ def test_moving_moves_the_customers_calendar_entry_and_cancelling_drops_it(case)
     assert _apply(sent[:2]) == {sent[0][1]: london(2026, 12, 9, 14, 30)}
     assert _apply(sent) == {}
     notice = Notification.objects.get(template="commitments/email/withdrawn")
-    text = render_email(template=notice.template, context=notice.context).text
-    assert "As you asked" in text and "withdrawing" not in text
+    email = render_email(template=notice.template, context=notice.context)
+    assert "As you asked" in email.text and "withdrawing" not in email.text
+    # the subject says what the customer did, not that a promise was withdrawn from them
+    assert "Cancelled as you asked" in email.subject and "withdrawn" not in email.subject
 
 
 def _apply(messages):
@@ -284,3 +286,22 @@ def _apply(messages):
         elif seq >= entries.get(uid, (-1, None))[0]:
             entries[uid] = (seq, start)
     return {uid: start for uid, (_seq, start) in entries.items()}
+
+
+def test_a_german_owner_reads_the_customers_booking_on_the_timeline_in_german(case, agent):
+    """The timeline names the customer as the one who booked, moved or cancelled, in the
+    reader's language; the event of a callback moved to the cover is labelled in it too."""
+    from django.test import Client
+    from django.utils import translation
+
+    from cases.hooks import event_kind_label
+    from commitments.callback_cover import CALLBACK_MOVED
+
+    callbacks.callback_book(case=case, starts_at=london(2026, 12, 8, 10, 0), by=None)
+    AgentProfile.objects.filter(user=agent).update(language="de")
+    client = Client()
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.ref}/").content.decode()
+    assert "der Kunde" in page and "· the customer" not in page
+    with translation.override("de"):
+        assert event_kind_label(CALLBACK_MOVED) == "Rückruf an die Vertretung übergeben"
