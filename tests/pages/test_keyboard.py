@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require_postgres
 from tests.pages.world import DESKTOP, chromium, require_chromium, served_world, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -36,6 +37,9 @@ Focus = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def browser_and_world(django_db_setup, django_db_blocker):
+    # The walks post forms to the module's live server while each test holds its transaction:
+    # PostgreSQL serves both; SQLite's in-memory test database answers "table is locked".
+    require_postgres()
     require_chromium()
     with served_world(django_db_blocker) as (base, world), chromium() as browser:
         yield browser, base, world
