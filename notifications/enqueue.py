@@ -116,9 +116,9 @@ def _atomic_depth() -> int:
 def outbox_batch() -> Iterator[None]:
     """A transaction (``transaction.atomic``) in which every message queued with
     ``later=True`` is written in one go just before it ends: one ``notification_enqueue_many``
-    (three statements) for a whole service call, where ``on_commit`` would come too late.
-    A service uses it as its decorator instead of ``transaction.atomic``; one called inside
-    another joins it (its own atomic is a savepoint) and the outermost one writes.
+    (one statement on PostgreSQL) for a whole service call, where ``on_commit`` would come
+    too late. A service uses it as its decorator instead of ``transaction.atomic``; one called
+    inside another joins it (its own atomic is a savepoint) and the outermost one writes.
 
     Messages wait only in the block's own atomic level: one queued inside a savepoint opened
     since goes at once, and so does everything in a block nested under such a savepoint, so
@@ -236,11 +236,13 @@ _INSERT_FIELDS = (
 def notification_enqueue_many(
     messages: Sequence[Outgoing], *, later: bool = False
 ) -> list[Notification | None]:
-    """Queue messages in the caller's transaction in three statements whatever their number:
-    one ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING``, one look-up of the keys
-    in the delivery log, one insert of the tags. Returns, for each message, its row, or None
-    when its address is empty or its key was used before (a key used twice in one call
-    queues the first). A used key never disturbs the caller's transaction.
+    """Queue messages in the caller's transaction in a fixed number of statements whatever
+    their number: on PostgreSQL one (``_insert_with_tags``: the insert, the delivery log's
+    check and the tags), elsewhere three (one ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING``, one look-up of the keys in the delivery log, one insert of the tags).
+    Returns, for each message, its row, or None when its address is empty or its key was
+    used before (a key used twice in one call queues the first). A used key never disturbs
+    the caller's transaction.
 
     Inside an ``outbox_batch``, ``later=True`` holds the messages to be written with the
     batch (all None is returned); without ``later`` the held ones are written with these.
@@ -284,21 +286,14 @@ def notification_enqueue_many(
             request_id=request_id,
             **final,
         )
-    inserted = _insert_ignoring_used_keys(list(rows.values()))
-    if inserted:
+    if transaction.get_connection().vendor == "postgresql":
+        inserted, moving = _insert_with_tags(list(rows.values()))
+        _drop_archived(inserted, moving)
+    else:
+        inserted = _insert_ignoring_used_keys(list(rows.values()))
         # Checked after the insert: a row being archived at this moment holds the unique
         # key until its move commits, and is then visible here.
-        archived = set(
-            DeliveryLog.objects.filter(dedupe_key__in=list(inserted)).values_list(
-                "dedupe_key", flat=True
-            )
-        )
-        if archived:
-            Notification.objects.filter(dedupe_key__in=archived).filter(
-                pk__in=[inserted[k].pk for k in archived]
-            ).delete()
-            for key in archived:
-                del inserted[key]
+        _drop_archived(inserted, list(inserted))
         tags = [NotificationTag(notification=n, tag=t) for n in inserted.values() for t in n.tags]
         if tags:
             NotificationTag.objects.bulk_create(tags)
@@ -312,42 +307,109 @@ def notification_enqueue_many(
     return result
 
 
+def _drop_archived(inserted: dict[str, Notification], keys: Sequence[str]) -> None:
+    """Delete (with their tags) the rows just inserted among ``keys`` whose key the delivery
+    log holds, and leave them out of ``inserted``: one look-up, none for no keys."""
+    if keys:
+        archived = set(
+            DeliveryLog.objects.filter(dedupe_key__in=list(keys)).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+        if archived:
+            Notification.objects.filter(dedupe_key__in=archived).filter(
+                pk__in=[inserted[k].pk for k in archived]
+            ).delete()
+            for key in archived:
+                del inserted[key]
+
+
 def _insert_ignoring_used_keys(rows: list[Notification]) -> dict[str, Notification]:
     """Insert ``rows`` in one statement; those whose key exists are skipped. Returns the
     inserted rows by key, with their id and creation time."""
     if not rows:
         return {}
     connection = transaction.get_connection()
-    meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if f.name in _INSERT_FIELDS]
-    quote = connection.ops.quote_name
+    columns, values, params = _values(rows, cast=False)
+    sql = (
+        f"INSERT INTO {_NOTIFICATION} ({columns}) VALUES {values} "
+        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key, created_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _returned(rows, [(pk, key, created) for pk, key, created in cursor.fetchall()])
+
+
+_NOTIFICATION = f'"{Notification._meta.db_table}"'
+_TAG = f'"{NotificationTag._meta.db_table}"'
+_DELIVERY_LOG = f'"{DeliveryLog._meta.db_table}"'
+
+
+def _insert_with_tags(rows: list[Notification]) -> tuple[dict[str, Notification], list[str]]:
+    """PostgreSQL: ``_insert_ignoring_used_keys``, the delivery log's check and the tags in
+    one statement. A key the delivery log holds is not inserted; nor one the outbox holds.
+
+    Returns the inserted rows by key, and the keys to look up in the delivery log once more:
+    those whose row was in the outbox when the statement began (its snapshot) and was gone
+    when the insert reached it. That is a row being archived, whose move committed while the
+    insert waited for it (or just before): the statement's snapshot does not see it in the
+    log, a next statement does (``_drop_archived``). Any other key needs no second look."""
+    if not rows:
+        return {}, []
+    connection = transaction.get_connection()
+    columns, values, params = _values(rows, cast=True)
+    tag_keys = [row.dedupe_key for row in rows for _tag in row.tags]
+    tag_names = [tag for row in rows for tag in row.tags]
+    sql = (
+        f"WITH ins AS (INSERT INTO {_NOTIFICATION} ({columns}) "
+        f"SELECT * FROM (VALUES {values}) AS v ({columns}) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_DELIVERY_LOG} d WHERE d.dedupe_key = v.dedupe_key) "
+        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key, created_at), "
+        f"tagged AS (INSERT INTO {_TAG} (notification_id, tag) SELECT ins.id, t.tag FROM ins "
+        "JOIN unnest(%s::varchar[], %s::varchar[]) AS t (dedupe_key, tag) "
+        "ON t.dedupe_key = ins.dedupe_key) "
+        "SELECT ins.id, ins.dedupe_key, ins.created_at, EXISTS (SELECT 1 FROM "
+        f"{_NOTIFICATION} n WHERE n.dedupe_key = ins.dedupe_key) FROM ins"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, tag_keys, tag_names])
+        found = cursor.fetchall()
+    inserted = _returned(rows, [(pk, key, created) for pk, key, created, _held in found])
+    return inserted, [key for _pk, key, _created, held in found if held]
+
+
+def _values(rows: list[Notification], *, cast: bool) -> tuple[str, str, list[object]]:
+    """The quoted columns, the VALUES rows (typed: ``cast``, for a VALUES list outside an
+    INSERT) and their parameters."""
+    connection = transaction.get_connection()
+    fields = [f for f in Notification._meta.concrete_fields if f.name in _INSERT_FIELDS]
     params: list[object] = []
     for row in rows:
         for field in fields:
-            value = getattr(row, field.attname)
-            params.append(field.get_db_prep_save(value, connection))
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} "
-        f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING "
-        f"RETURNING {quote('id')}, {quote('dedupe_key')}, {quote('created_at')}"
-    )
+            params.append(field.get_db_prep_save(getattr(row, field.attname), connection))
+    marks = [f"%s::{f.db_type(connection)}" if cast else "%s" for f in fields]
+    placeholders = "(" + ", ".join(marks) + ")"
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return columns, ", ".join([placeholders] * len(rows)), params
+
+
+def _returned(rows: list[Notification], found: list[tuple]) -> dict[str, Notification]:
+    """The rows the insert returned (id, key, created_at), by key, as saved instances."""
+    connection = transaction.get_connection()
+    meta = Notification._meta
     by_key = {row.dedupe_key: row for row in rows}
     column = meta.get_field("created_at").get_col(meta.db_table)
     converters = connection.ops.get_db_converters(column)
     inserted: dict[str, Notification] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for pk, key, created in cursor.fetchall():
-            row = by_key[key]
-            row.pk = pk
-            for convert in converters:
-                created = convert(created, column, connection)
-            row.created_at = created
-            row._state.adding = False
-            row._state.db = connection.alias
-            inserted[key] = row
+    for pk, key, created in found:
+        row = by_key[key]
+        row.pk = pk
+        for convert in converters:
+            created = convert(created, column, connection)
+        row.created_at = created
+        row._state.adding = False
+        row._state.db = connection.alias
+        inserted[key] = row
     return inserted
 
 

@@ -33,7 +33,7 @@ def message(key: str) -> Outgoing:
 
 def inserts(captured: CaptureQueriesContext) -> int:
     return sum(
-        q["sql"].startswith('INSERT INTO "notifications_notification"')
+        'INSERT INTO "notifications_notification"' in q["sql"]  # PostgreSQL's in a WITH
         for q in captured.captured_queries
     )
 
