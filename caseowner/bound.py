@@ -8,9 +8,13 @@ Django's cursor (so it is counted, logged and wrapped like any query), with no q
 built or compiled. The rows come back as dicts of the queryset's names, through the field
 converters the ORM would apply (a JSON column is parsed as the ORM parses it).
 
-Nothing is prepared on the server and nothing outlives the statement: parameters are bound
-by psycopg on the client, so the path works unchanged behind PgBouncer in transaction mode.
-On PostgreSQL the rows' ``timestamptz`` columns are read by psycopg's C loader (Django
+Parameters travel apart from the text (psycopg's server-side binding), so PostgreSQL can
+keep a statement's plan: on a direct connection a statement is prepared the first time the
+connection runs it, and later calls skip the planner (planning the queue's statement took
+twice as long as running it). Behind PgBouncer in transaction mode
+(``DATABASE_POOLER=pgbouncer``, where ``DATABASE_PREPARED_STATEMENTS`` is off) nothing is
+prepared: each call is an unnamed parse, bind and execute within its transaction. On
+PostgreSQL the rows' ``timestamptz`` columns are read by psycopg's C loader (Django
 registers a Python subclass of psycopg's loader, which psycopg cannot swap for its C one;
 the instants are the same, in the connection's UTC). A build whose SQL depends on an
 input's value in another way than as a parameter (two compositions differ) is refused at
@@ -69,12 +73,89 @@ def any_of(field: str, ids: Any) -> Any:
     )
 
 
+_CURSOR_CLASSES: dict[str, type] = {}
+
+
+class _Text:
+    """What Django's query log reads of the last statement (``cursor._query.query``), with
+    the values in it, written only when read: a prepared run keeps no text of its own."""
+
+    __slots__ = ("connection", "params", "sql")
+
+    def __init__(self, connection: Any, sql: str, params: Any) -> None:
+        self.connection, self.sql, self.params = connection, sql, params
+
+    @property
+    def query(self) -> bytes:
+        from psycopg import ClientCursor
+
+        return ClientCursor(self.connection).mogrify(self.sql, self.params).encode()
+
+
+class _Logged:
+    """A statement's cursor: its text and values for the query log."""
+
+    prepare: bool | None = None
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        out = super().execute(query, params, prepare=self.prepare)  # type: ignore[misc]
+        self._query = _Text(self.connection, query, params)  # type: ignore[attr-defined]
+        return out
+
+
+class _Preparing(_Logged):
+    """Every statement prepared on the server at its first run on a connection."""
+
+    prepare = True
+
+
+def _server_binding(connection: Any) -> type:
+    """The cursor class for a connection's statements: Django's server-binding cursor,
+    counted for /metrics as the backend counts its own cursors where it does."""
+    cls = _CURSOR_CLASSES.get(connection.alias)
+    if cls is None:
+        from django.conf import settings
+        from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]
+            ServerBindingCursor,
+        )
+        from django_prometheus.db.common import DatabaseWrapperMixin, ExportingCursorWrapper
+
+        mixin = _Preparing if settings.DATABASE_PREPARED_STATEMENTS else _Logged
+        cls = type("StatementCursor", (mixin, ServerBindingCursor), {})
+        if isinstance(connection, DatabaseWrapperMixin):
+            cls = ExportingCursorWrapper(cls, connection.alias, connection.vendor)
+        _CURSOR_CLASSES[connection.alias] = cls
+    return cls
+
+
 def _param(value: Any) -> Any:
     return value.pk if hasattr(value, "_meta") else value
 
 
 class Refused(Exception):
     """The build's SQL is not the same text for every value of an input."""
+
+
+def _literal_constants(
+    sql: str, slots: list[str | None], constants: list[Any], using: str
+) -> tuple[str, list[str | None], list[Any]]:
+    """The text with every parameter that is not an input written in as a literal (a status,
+    a kind): PostgreSQL sees the same constants whatever the inputs, so a partial index
+    whose condition names them serves the statement's generic plan too."""
+    connection: Any = connections[using]
+    parts = sql.replace("%%", "\0").split("%s")
+    if len(parts) != len(slots) + 1:
+        return sql, slots, constants
+    text, kept_slots, kept = [parts[0]], [], []
+    for slot, constant, part in zip(slots, constants, parts[1:], strict=True):
+        if slot is None and isinstance(constant, (str, int, bool)):
+            text.append(connection.ops.compose_sql("%s", [constant]).replace("%", "\0"))
+        else:
+            text.append("%s")
+            kept_slots.append(slot)
+            kept.append(constant)
+        text.append(part)
+    return "".join(text).replace("\0", "%%"), kept_slots, kept
 
 
 class _Composed:
@@ -132,13 +213,19 @@ class Statement:
             if slot is None and a != b:
                 raise Refused(f"{self.build.__name__}: a parameter follows an input unseen")
             slots.append(slot)
-        return _Composed(texts[0], slots, params[0], compilers[0])
+        sql, slots, constants = _literal_constants(texts[0], slots, params[0], using)
+        return _Composed(sql, slots, constants, compilers[0])
 
     def _run(self, using: str, values: dict[str, Any]) -> tuple[_Composed, list[Any]]:
         composed = self._composed.get(using)
         if composed is None:
             composed = self._composed[using] = self._compose(using)
-        with connections[using].cursor() as cursor:
+        connection: Any = connections[using]
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        # a server-binding cursor, wrapped as Django wraps its own (counted and logged)
+        raw_cursor = _server_binding(connection)(connection.connection)
+        with connection._prepare_cursor(raw_cursor) as cursor:
             if _TimestamptzLoader is not None:
                 cursor.cursor.adapters.register_loader("timestamptz", _TimestamptzLoader)
             cursor.execute(composed.sql, composed.params(values))

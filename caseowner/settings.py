@@ -163,6 +163,20 @@ if IS_POSTGRES and DATABASE_POOLER == "pgbouncer":
     _db["DISABLE_SERVER_SIDE_CURSORS"] = True
     _db["OPTIONS"].pop("options", None)
     _db["OPTIONS"]["prepare_threshold"] = None
+# The hot reads' statements (caseowner/bound.py) are prepared on a direct connection, which
+# keeps them for its life; PgBouncer in transaction mode would hand them to other clients.
+DATABASE_PREPARED_STATEMENTS = env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=DATABASE_POOLER != "pgbouncer"
+)
+if IS_POSTGRES and DATABASE_PREPARED_STATEMENTS:
+    # psycopg prepares nothing without a threshold; the ORM's client-side cursors never
+    # prepare, so only the statements that ask (prepare=True) are. Those keep one generic
+    # plan: their constants are in the text (partial indexes apply), their inputs are ids
+    # and instants, and replanning the queue's page cost more than running it.
+    _db["OPTIONS"]["prepare_threshold"] = 2**31 - 1
+    _db["OPTIONS"]["options"] = (
+        _db["OPTIONS"].get("options", "") + " -c plan_cache_mode=force_generic_plan"
+    ).strip()
 # The managers' pages may read a streaming replica (caseowner/db_router.py); tests mirror it.
 if IS_POSTGRES and env.str("DATABASE_REPLICA_URL", default=""):
     _replica = env.db_url("DATABASE_REPLICA_URL")

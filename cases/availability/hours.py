@@ -22,6 +22,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from caseowner.bound import Statement
 from caseowner.types import User
 from cases import hooks
 from cases.models import OPEN_STATUSES, Absence, AgentProfile, Case, Team
@@ -217,10 +218,8 @@ def cover_candidates(*, user: User, at: datetime) -> QuerySet[Case]:
     )
 
 
-def cover_duties(*, user: User, at: datetime) -> list[Case]:
-    """Open cases whose owner is away at ``at`` and whom ``user`` covers (as their backup, or
-    as the team's on-duty agent when the backup is away too): the agent's page lists them."""
-    candidates = (
+def _cover_candidates_shown(user: User, at: datetime) -> QuerySet[Case]:
+    return (
         cover_candidates(user=user, at=at)
         .select_related(
             "owner__agent_profile__backup_agent__agent_profile", "team__on_duty", "customer"
@@ -228,6 +227,16 @@ def cover_duties(*, user: User, at: datetime) -> list[Case]:
         .distinct()
         .order_by("next_due_at", "id")[:100]
     )
+
+
+# written once (the queue asks it on every load, usually to learn there is nothing to cover)
+COVER_CANDIDATES = Statement(_cover_candidates_shown, user="user", at=datetime)
+
+
+def cover_duties(*, user: User, at: datetime) -> list[Case]:
+    """Open cases whose owner is away at ``at`` and whom ``user`` covers (as their backup, or
+    as the team's on-duty agent when the backup is away too): the agent's page lists them."""
+    candidates = COVER_CANDIDATES.objects(user=user, at=at)
     # Who covers depends on the owner and the team only: decided once per pair, so the
     # queries grow with the away colleagues, never with their cases.
     covers: dict[tuple[int, int], int | None] = {}
