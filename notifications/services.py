@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -33,7 +32,11 @@ from notifications.models import (
     Notification,
     NotificationStatus,
 )
-from notifications.telemetry import delivery_log_context, delivery_record
+from notifications.outcomes import DeliveryCounts, mark_sent
+from notifications.outcomes import (
+    outcomes_not_waiting_for_disk as _outcomes_not_waiting_for_disk,
+)
+from notifications.telemetry import delivery_log_context
 from notifications.transports import Deferred, PermanentError, TransientError, transport_for
 
 logger = logging.getLogger(__name__)
@@ -300,46 +303,15 @@ def notification_deliver_batch(*, claims: Sequence[Claim]) -> dict[int, str]:
     """
     outcomes = {c.notification_id: DeliveryOutcome.SKIPPED for c in claims}
     attempts = {c.notification_id: c.attempt for c in claims}
-    with _outcomes_not_waiting_for_disk():
-        renewed_at = timezone.now()
-        pending = _renew(claims, now=renewed_at)
-        _deliver_claimed(pending, attempts, outcomes, renewed_at)
-    return outcomes
-
-
-@contextmanager
-def _outcomes_not_waiting_for_disk() -> Iterator[None]:
-    """PostgreSQL: the batch's commits do not wait for the disk (``synchronous_commit``
-    off for this connection, while the batch runs).
-
-    Every commit still reaches the server before the next message is sent, so a worker
-    that dies loses nothing it wrote. Only a crash of the database server itself can lose
-    the last fraction of a second of outcomes; such a row is still "sending" with its lease,
-    the sweep reclaims it, and the message goes again with the same Message-ID: the
-    guarantee the outbox already gives for a worker killed between send and record. Waiting
-    for the disk after every message was what limited delivery.
-
-    Behind PgBouncer in transaction mode a session setting would stay on a server connection
-    other clients then borrow, so there the commits wait for the disk as usual.
-    """
-    if (
-        connection.vendor != "postgresql"
-        or connection.in_atomic_block
-        or settings.DATABASE_POOLER == "pgbouncer"
-    ):
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
+    counts = DeliveryCounts()
     try:
-        yield
+        with _outcomes_not_waiting_for_disk():
+            renewed_at = timezone.now()
+            pending = _renew(claims, now=renewed_at)
+            _deliver_claimed(pending, attempts, outcomes, renewed_at, counts)
     finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-        except DatabaseError:
-            # a connection that broke is closed and opened afresh with the server's default
-            connection.close()
+        counts.flush()
+    return outcomes
 
 
 def _deliver_claimed(
@@ -347,13 +319,14 @@ def _deliver_claimed(
     attempts: dict[int, int],
     outcomes: dict[int, str],
     renewed_at: datetime,
+    counts: DeliveryCounts,
 ) -> None:
     while pending:
         notification = pending.pop(0)
         attempt = attempts[notification.pk]
         with delivery_log_context(notification):
             outcome, reason = _send(notification, attempt=attempt)
-            delivery_record(notification, outcome=outcome, reason=reason)
+            counts.note(notification, outcome=outcome, reason=reason)
         outcomes[notification.pk] = outcome
         now = timezone.now()
         if pending and now - renewed_at > timedelta(seconds=settings.OUTBOX_LEASE_SECONDS / 2):
@@ -361,34 +334,6 @@ def _deliver_claimed(
             pending = _renew(
                 [Claim(notification_id=n.pk, attempt=attempts[n.pk]) for n in pending], now=now
             )
-
-
-_MARK_SENT_SQL = """
-UPDATE {table}
-   SET status = %s, sent_at = %s, finished_at = %s, provider_message_id = %s,
-       lease_expires_at = NULL
- WHERE id = %s AND status IN (%s, %s)
-"""
-
-
-def _mark_sent(notification_id: int, provider_id: str) -> bool:
-    """ "Sent", whatever the claim's state but final (a slow send whose lease was reclaimed
-    still delivered); one plain statement, as it runs once per message."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _MARK_SENT_SQL.format(table=Notification._meta.db_table),
-            [
-                NotificationStatus.SENT,
-                now,
-                now,
-                provider_id[:255],
-                notification_id,
-                NotificationStatus.SENDING,
-                NotificationStatus.PENDING,
-            ],
-        )
-        return cursor.rowcount > 0
 
 
 def _send(notification: Notification, *, attempt: int) -> tuple[str, str]:
@@ -430,7 +375,7 @@ def _send(notification: Notification, *, attempt: int) -> tuple[str, str]:
         )
         return outcome, reason
     # Right after the server's answer: this is the one window for a duplicate.
-    if not _mark_sent(notification_id, provider_id):
+    if not mark_sent(notification_id, provider_id):
         logger.warning("outbox: notification %s was sent again (duplicate)", notification_id)
     return DeliveryOutcome.SENT, ""
 

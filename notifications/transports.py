@@ -31,9 +31,11 @@ from notifications.models import (
     NotificationTag,
 )
 from notifications.rendering import TemplateMissing, context_refresh, render_email
+from notifications.wire import envelope_recipient, envelope_sender, message_bytes, smtp_send
 
 SIGNATURE_HEADER = "X-Caseowner-Signature"
 TIMESTAMP_HEADER = "X-Caseowner-Timestamp"
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
 class DeliveryError(Exception):
@@ -102,6 +104,30 @@ class EmailTransport:
             except Exception:  # the connection is being dropped anyway
                 pass
 
+    def _writes_bytes(self) -> bool:
+        """Django's own SMTP backend: the message's bytes are written directly
+        (``notifications.wire``) and handed to its connection; any other backend (the tests'
+        and the console's, the demo's mailbox) is given the message itself."""
+        return settings.EMAIL_BACKEND == SMTP_BACKEND
+
+    def _send_bytes(
+        self, message: EmailMultiAlternatives, notification: Notification, data: bytes
+    ) -> bool:
+        """What the SMTP backend's ``send_messages`` does for one message: the same envelope,
+        the same bytes, over the kept-open connection."""
+        backend = self._connection()
+        if backend.connection is None:
+            backend.open()
+        to = str(message.to[0])
+        smtp_send(
+            backend.connection,
+            envelope_sender(str(message.from_email)),
+            envelope_recipient(to, notification.recipient_address),
+            data,
+            to=to,
+        )
+        return True
+
     def build(self, notification: Notification) -> EmailMultiAlternatives:
         context = context_refresh(notification.context)
         try:
@@ -146,19 +172,26 @@ class EmailTransport:
 
     def send(self, notification: Notification) -> str:
         """Send one email; returns its Message-ID."""
+        data: bytes | None = None
         try:
             message = self.build(notification)
             # Headers are checked when the message is serialised: a CR/LF in a name or a
             # subject can never be sent, however often it is retried.
-            message.message()
+            if self._writes_bytes():
+                data = message_bytes(message)
+            else:
+                message.message()
         except (BadHeaderError, ValueError) as exc:
             raise PermanentError(
                 f"the message cannot be built: {exc}", reason="bad_header"
             ) from exc
         for attempt in (1, 2):
             try:
-                message.connection = self._connection()
-                sent = message.send(fail_silently=False)
+                if data is None:
+                    message.connection = self._connection()
+                    sent = message.send(fail_silently=False)
+                else:
+                    sent = self._send_bytes(message, notification, data)
             except smtplib.SMTPServerDisconnected as exc:
                 # A kept-open connection the server dropped: reconnect once, then give up.
                 self._close()
