@@ -467,6 +467,8 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
 configure_structlog()
 LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# The client address is bound by caseowner.ops.client_address (the trusted-proxy rule).
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # /metrics answers a request with METRICS_TOKEN as its bearer token and/or from an address
 # in METRICS_ALLOWED_IPS (addresses or networks; REMOTE_ADDR, so behind a proxy use the
 # token): every check configured must pass, and with neither configured nobody is let in.

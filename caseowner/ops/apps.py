@@ -6,7 +6,9 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        """Connect the Celery signal receivers that count tasks and time the sweeps."""
-        from caseowner.ops import signals
+        """Connect the Celery signal receivers that count tasks and time the sweeps, and the
+        client address bound on every request's log lines."""
+        from caseowner.ops import client_address, signals
 
         signals.connect()
+        client_address.connect()

@@ -56,3 +56,22 @@ def test_every_query_value_goes_and_plain_parameter_names_stay():
         '"GET /search/?[redacted] HTTP/1.1" 200 512'
     )
     assert without_query_values("GET /queue/") == "GET /queue/"
+
+
+@pytest.mark.django_db
+def test_the_logged_client_address_is_the_one_the_throttles_count(
+    client, request_log_lines, settings
+):
+    """Directly exposed, a client's own X-Forwarded-For is not its address; behind one
+    trusted proxy, the address that proxy saw is."""
+    client.force_login(make_agent(TeamFactory()))
+    client.get("/api/v1/queue/", HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="198.51.100.4")
+    finished = [line for line in request_log_lines() if line["event"] == "request_finished"]
+    assert [line["ip"] for line in finished] == ["198.51.100.4"]
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}  # DRF reloads
+    client.get(
+        "/api/v1/queue/", HTTP_X_FORWARDED_FOR="203.0.113.9, 192.0.2.7", REMOTE_ADDR="10.0.0.2"
+    )
+    finished = [line for line in request_log_lines() if line["event"] == "request_finished"]
+    assert finished[-1]["ip"] == "192.0.2.7"
