@@ -134,6 +134,7 @@ def run_scale(args: argparse.Namespace) -> int:
     if args.regenerate:
         db.drop_database(target)
     db.ensure_database(target)
+    db.apply_planner_settings(target)
     env = configure_environment(target, args.redis_url)
 
     import django
