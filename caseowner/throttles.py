@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import caches
+from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
 
 
@@ -66,6 +68,7 @@ class _WindowCounter:
 
 def _count(cache: Any, here: str, before: str, *, ttl: int) -> tuple[int, int]:
     """Add one to ``here``; return it and ``before`` (0 when missing)."""
+    cache = _backend(cache)
     client = _redis(cache)
     if client is not None:
         here_key = cache.make_and_validate_key(here)
@@ -89,6 +92,13 @@ def _uncount(cache: Any, here: str) -> None:
         cache.decr(here)
     except ValueError:
         pass
+
+
+def _backend(cache: Any) -> Any:
+    """The cache itself behind ``django.core.cache.cache`` (the proxy DRF's throttles hold)."""
+    if isinstance(cache, ConnectionProxy):
+        return caches[cache._alias]  # type: ignore[attr-defined]
+    return cache
 
 
 def _redis(cache: Any) -> Any:

@@ -105,3 +105,25 @@ def test_anonymous_calls_are_counted_by_address(cache):
     with time_machine.travel(START, tick=False):
         assert [Limited().allow_request(here, None) for _ in range(3)] == [True, True, False]
         assert Limited().allow_request(there, None)
+
+
+def test_the_default_throttles_reach_redis_through_djangos_cache_proxy(settings):
+    """DRF's throttles hold ``django.core.cache.cache``, a proxy: behind it, a Redis cache is
+    counted in one pipelined round trip, not three calls."""
+    from django.core.cache import cache as proxy
+
+    from caseowner.throttles import _backend, _redis
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "caseowner.redis_cache.RedisCache",
+            "LOCATION": require_redis(),
+            "KEY_PREFIX": f"throttle-proxy-{time.time_ns()}",
+        }
+    }
+    assert _redis(_backend(proxy)) is not None
+    limited = throttle_for(proxy, "2/min")
+    user = make_agent()
+    with time_machine.travel(START, tick=False):
+        assert calls(limited, user, 3) == [True, True, False]
+    proxy.clear()
