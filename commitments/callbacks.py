@@ -119,7 +119,8 @@ def _made_notice(
         notice=CustomerNotice(
             template="commitment_made",
             dedupe_key=f"commitment:{commitment.pk}:made",
-            extra=promise_context(commitment, case.customer.time_zone),
+            # the promise's words already give the booked time: no "by …" after them
+            extra={**promise_context(commitment, case.customer.time_zone), "booked_call": True},
             attachments=(
                 commitment_ics(commitment=commitment, case=case, now=now, replaces=replaces),
             ),

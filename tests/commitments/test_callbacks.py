@@ -4,6 +4,7 @@ absence recorded after booking."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -107,6 +108,19 @@ def test_booking_makes_a_callback_promise_of_the_owner_with_reminders(case, agen
     event = CaseEvent.objects.filter(case=case, kind="commitment_made").latest("id")
     assert event.actor is None and event.data["by_customer"] is True
     assert Notification.objects.filter(dedupe_key=f"commitment:{promise.pk}:made").exists()
+
+
+def test_the_confirmation_gives_the_booked_time_once(case):
+    """The promise's words carry the booked time ("A call back on Tuesday 8 December 2026,
+    10:00 GMT"): the confirmation does not add the end of the slot as a deadline after it."""
+    booking = callbacks.callback_book(case=case, starts_at=london(2026, 12, 8, 10, 0), by=None)
+    notice = Notification.objects.get(dedupe_key=f"commitment:{booking.commitment_id}:made")
+    email = render_email(template=notice.template, context=notice.context)
+    assert email.subject.endswith(f"Booked: {booking.commitment.description}")
+    zone = ZoneInfo(case.customer.time_zone)
+    start, end = (booking.starts_at.astimezone(zone), booking.ends_at.astimezone(zone))
+    for text in (email.subject, email.text, email.html):
+        assert f"{start:%H:%M}" in text and f"{end:%H:%M}" not in text
 
 
 def test_only_offered_slots_can_be_booked_and_only_once_per_case(case):
