@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -83,11 +84,46 @@ def _fresh(user: Any) -> Any:
     return copied
 
 
+_TEAM = ("id", "time_zone", "phone_region")
+
+
+def _token_with_teams(model: Any, key: str) -> Any | None:
+    """The token with its user and profile, and the teams the user works in or manages, in
+    one statement (a row per pair of a team worked in and a team managed): the user comes
+    with ``cases.permissions``' team rows set, and the token cache keeps them with it."""
+    from cases.permissions import remember_team_rows
+
+    worked, managed = "user__agent_profile__teams__", "user__managed_teams__"
+    rows = list(
+        model.objects.select_related("user__agent_profile")
+        .filter(key=key)
+        .annotate(
+            **{f"w_{name}": F(worked + name) for name in _TEAM},
+            **{f"m_{name}": F(managed + name) for name in _TEAM},
+        )
+    )
+    if not rows:
+        return None
+    teams: dict[int, tuple[str, str]] = {}
+    for row in rows:
+        for side in ("w", "m"):
+            pk = getattr(row, f"{side}_id")
+            if pk is not None:
+                teams[pk] = (
+                    getattr(row, f"{side}_time_zone"),
+                    getattr(row, f"{side}_phone_region"),
+                )
+    token = rows[0]
+    remember_team_rows(token.user, teams)
+    return token
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token check with the token's user (and their profile) kept in this process for
-    ``API_TOKEN_CACHE_SECONDS`` (default 5): a hot API client costs no query for its token.
-    Revoking a token (deleting it) or deactivating the user takes effect at once in the
-    process that did it and within those seconds everywhere else."""
+    """DRF's token check with the token's user (their profile and teams) kept in this process
+    for ``API_TOKEN_CACHE_SECONDS`` (default 5): a hot API client costs no query for its token
+    or its teams, and a new one a single query for both.
+    Revoking a token (deleting it), deactivating the user or changing their teams takes
+    effect at once in the process that did it and within those seconds everywhere else."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         ttl = _token_cache_seconds()
@@ -95,12 +131,10 @@ class TokenAuthentication(authentication.TokenAuthentication):
         hit = _TOKENS.get(key) if ttl > 0 else None
         if hit is not None and now - hit[0] < ttl:
             return _fresh(hit[1]), hit[2]
-        model: Any = self.get_model()
-        try:
-            token = model.objects.select_related("user__agent_profile").get(key=key)
-        except model.DoesNotExist:
+        token = _token_with_teams(self.get_model(), key)
+        if token is None:
             _TOKENS.pop(key, None)
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not token.user.is_active:
             _TOKENS.pop(key, None)
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
@@ -133,11 +167,35 @@ def _forget_saved_user(sender: Any, instance: Any, **kwargs: Any) -> None:
     forget_tokens(user_id=instance.pk)
 
 
+def _forget_every_token(sender: Any, **kwargs: Any) -> None:
+    forget_tokens()
+
+
+def _forget_team(sender: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    # a team's last assignee or on-duty agent (saved all day) is not what the users carry
+    if update_fields is None or {"time_zone", "phone_region"} & set(update_fields):
+        forget_tokens()
+
+
+def _forget_profile(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_tokens(user_id=instance.user_id)
+
+
 def connect_token_cache() -> None:
-    """A token deleted, or its user saved (deactivated, renamed), leaves the cache at once."""
-    from django.db.models.signals import post_delete, post_save
+    """A token deleted, or its user saved (deactivated, renamed), leaves the cache at once;
+    a change of who works in or manages a team, or of a team, empties it (the cached users
+    carry their teams: ``_token_with_teams``)."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
     from rest_framework.authtoken.models import Token
+
+    from cases.models import AgentProfile, Team
 
     post_delete.connect(_forget_deleted_token, sender=Token, dispatch_uid="forget_token")
     post_save.connect(_forget_saved_user, sender=get_user_model(), dispatch_uid="forget_user")
     post_delete.connect(_forget_saved_user, sender=get_user_model(), dispatch_uid="forget_gone")
+    for through in (AgentProfile.teams.through, Team.managers.through):
+        m2m_changed.connect(_forget_every_token, sender=through, dispatch_uid=f"forget_{through}")
+    post_save.connect(_forget_team, sender=Team, dispatch_uid="forget_team_saved")
+    post_delete.connect(_forget_every_token, sender=Team, dispatch_uid="forget_team_gone")
+    post_save.connect(_forget_profile, sender=AgentProfile, dispatch_uid="forget_profile")
+    post_delete.connect(_forget_profile, sender=AgentProfile, dispatch_uid="forget_profile_gone")
