@@ -65,25 +65,37 @@ def customer_notice_limit_lock(*, by: User) -> None:
             )
 
 
-def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
+def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> int | None:
     """Refuse (429 ``notice_limit_reached``) a notice the agent's action would cause past the
     per-case or per-agent limit of any 24 hours: a flood of renegotiations or replies, or
     cases opened for any address, cannot turn the product into a mailer. The caller holds the
     case's row lock; the agent's is taken here (``customer_notice_limit_lock``) and held until
-    the caller's transaction, which writes the ledger row, ends."""
+    the caller's transaction, which writes the ledger row, ends.
+
+    On PostgreSQL the statement that counts writes the ledger row when both counts are below
+    their limits, and its id is returned (the caller deletes it if no notice goes out after
+    all); elsewhere None, and the caller writes it."""
     customer_notice_limit_lock(by=by)
     since = now - NOTICE_LIMIT_WINDOW
     per_case = settings.CUSTOMER_NOTICES_PER_CASE_PER_DAY
     per_agent = settings.CUSTOMER_NOTICES_PER_AGENT_PER_DAY
-    # Both counts in one statement (each side still on its own index).
-    counts = (
-        CustomerNoticeSent.objects.filter(at__gt=since)
-        .filter(Q(case_id=case.pk) | Q(agent_id=by.pk))
-        .aggregate(
-            case=Count("pk", filter=Q(case_id=case.pk)),
-            agent=Count("pk", filter=Q(agent_id=by.pk)),
+    recorded: int | None = None
+    if connection.vendor == "postgresql":
+        # A statement of its own after the lock's: its snapshot sees every notice the agent's
+        # other transactions, which held the lock before, committed.
+        counts, recorded = _count_and_record(
+            case=case, by=by, now=now, limits=(per_case, per_agent)
         )
-    )
+    else:
+        # Both counts in one statement (each side still on its own index).
+        counts = (
+            CustomerNoticeSent.objects.filter(at__gt=since)
+            .filter(Q(case_id=case.pk) | Q(agent_id=by.pk))
+            .aggregate(
+                case=Count("pk", filter=Q(case_id=case.pk)),
+                agent=Count("pk", filter=Q(agent_id=by.pk)),
+            )
+        )
     if counts["case"] >= per_case:
         raise CaseRuleError(
             "notice_limit_reached",
@@ -98,6 +110,39 @@ def customer_notice_limit_check(*, case: Case, by: User, now: datetime) -> None:
             "the most allowed; a manager can help if this is real work.",
             status=429,
         )
+    return recorded
+
+
+_LEDGER = CustomerNoticeSent._meta.db_table
+
+
+def _count_and_record(
+    *, case: Case, by: User, now: datetime, limits: tuple[int, int]
+) -> tuple[dict[str, int], int | None]:
+    """The case's and the agent's notices in the window, and the ledger row written when
+    both are below ``limits`` (its id, else None), in one statement."""
+    since = now - NOTICE_LIMIT_WINDOW
+    sql = (
+        "WITH counts AS (SELECT COUNT(*) FILTER (WHERE case_id = %(case)s) AS for_case, "
+        "COUNT(*) FILTER (WHERE agent_id = %(agent)s) AS for_agent "
+        f'FROM "{_LEDGER}" WHERE at > %(since)s AND (case_id = %(case)s OR agent_id = %(agent)s)), '
+        f'written AS (INSERT INTO "{_LEDGER}" (case_id, agent_id, at) '
+        "SELECT %(case)s, %(agent)s, %(now)s FROM counts "
+        "WHERE for_case < %(per_case)s AND for_agent < %(per_agent)s RETURNING id) "
+        "SELECT for_case, for_agent, (SELECT id FROM written) FROM counts"
+    )
+    params = {
+        "case": case.pk,
+        "agent": by.pk,
+        "since": since,
+        "now": now,
+        "per_case": limits[0],
+        "per_agent": limits[1],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for_case, for_agent, recorded = cursor.fetchone()
+    return {"case": for_case, "agent": for_agent}, recorded
 
 
 @dataclass(frozen=True)
@@ -155,8 +200,9 @@ def customer_notice_enqueue(
     if customer.erased_at is not None:
         return None
     route = Route(address=to_address) if to_address else customer_route(customer)
+    recorded = None
     if by is not None and not route.no_route:
-        customer_notice_limit_check(case=case, by=by, now=now)
+        recorded = customer_notice_limit_check(case=case, by=by, now=now)
     notification = notification_enqueue(
         recipient=Recipient(address=route.address, name=customer.full_name, kind="customer"),
         template=template,
@@ -168,6 +214,8 @@ def customer_notice_enqueue(
         no_route=route.no_route,
     )
     if notification is None:
+        if recorded is not None:  # the key was used before: no notice, no ledger row
+            CustomerNoticeSent.objects.filter(pk=recorded).delete()
         return None
     if route.no_route and task_if_no_route:
         # (a customer who heard it in the conversation under way missed nothing)
@@ -185,7 +233,7 @@ def customer_notice_enqueue(
             dedupe_key=dedupe_key,
             now=now,
         )
-    elif by is not None:
+    elif by is not None and recorded is None:
         CustomerNoticeSent.objects.create(case=case, agent=by, at=now)
     return notification
 
