@@ -11,7 +11,13 @@ the relations after the lock sees the winner's committed state.
 
 from __future__ import annotations
 
-from cases.models import Case, Handoff
+from typing import Any, TypeVar
+
+from django.db import models
+
+from cases.models import Case, Handoff, parse_ref
+
+M = TypeVar("M", bound=models.Model)
 
 _CASE_RELATIONS = ("customer", "team", "owner", "owner__agent_profile")
 _HANDOFF_RELATIONS = (
@@ -42,11 +48,35 @@ def lock_case(case_id: int, *, skip_locked: bool = False, read: Case | None = No
     row = Case.objects.select_for_update(skip_locked=skip_locked).filter(pk=case_id).first()
     if row is None:
         return None
-    _lend_people(row, read, ("customer", "team", "owner"))
+    lend_people(row, read, ("customer", "team", "owner"))
     return row
 
 
-def _lend_people(row: Case | Handoff, read: Case | Handoff, names: tuple[str, ...]) -> None:
+def lock_visible_case(*, user: Any, ref: str) -> Case:
+    """The case ``user`` may see (``cases.selectors.case_get``: NotFoundError for any other)
+    read with its people and locked in one statement, the permission checked on the locked
+    row: a caller's transaction that starts with it needs no read before it.
+
+    The people are joined, not locked: when a racing transaction changed the case while this
+    waited, PostgreSQL rechecks the joins against the people as they were and may drop the
+    row (see above); it is then read and locked the longer way (``case_get``, ``lock_case``)."""
+    from cases.permissions import visible_cases
+    from cases.selectors import _PEOPLE, case_get
+
+    pk = parse_ref(ref)
+    locked = None
+    if pk is not None:
+        rows = visible_cases(user).select_related(*_PEOPLE).select_for_update(of=("self",))
+        locked = rows.filter(pk=pk).first()
+    if locked is None:
+        read = case_get(user=user, ref=ref)
+        locked = lock_case(read.pk, read=read)
+        if locked is None:  # pragma: no cover - cases are never deleted while open
+            raise Case.DoesNotExist(f"no case {ref}")
+    return locked
+
+
+def lend_people(row: Case | Handoff, read: Case | Handoff, names: tuple[str, ...]) -> None:
     """Give the freshly locked ``row`` the related rows ``read`` holds where both name the
     same one (a changed one is read afresh when asked for)."""
     for name in names:
@@ -64,6 +94,23 @@ def lock_cases(case_ids: list[int]) -> dict[int, Case]:
     return {c.pk: c for c in Case.objects.select_related(*_CASE_RELATIONS).filter(pk__in=found)}
 
 
+def lock_with_case(model: type[M], pk: int, *, case: Case) -> M | None:
+    """Lock the case and a row of its own (a hand-off, a promise: ``model`` with a ``case``
+    key) in one statement, the case first (``FOR UPDATE OF`` locks in the order it names),
+    then the row; both read as locked, nothing else joined. ``case``: the case as the caller
+    read it with its people a moment ago, who are kept where the locked case still names the
+    same ones (as ``lock_case(read=…)``). None when there is no such row."""
+    locked = (
+        model._default_manager.select_related("case")
+        .select_for_update(of=("case", "self"))
+        .filter(pk=pk)
+        .first()
+    )
+    if locked is not None:
+        lend_people(locked.case, case, ("customer", "team", "owner"))  # type: ignore[attr-defined]
+    return locked
+
+
 def lock_handoff(
     handoff_id: int, *, skip_locked: bool = False, read: Handoff | None = None
 ) -> Handoff | None:
@@ -75,7 +122,7 @@ def lock_handoff(
         row = Handoff.objects.select_for_update(skip_locked=skip_locked).filter(pk=handoff_id)
         found = row.first()
         if found is not None:
-            _lend_people(found, read, ("from_agent", "to_agent", "offered_by", "to_team"))
+            lend_people(found, read, ("from_agent", "to_agent", "offered_by", "to_team"))
         return found
     locked = Handoff.objects.select_for_update(skip_locked=skip_locked).filter(pk=handoff_id)
     if locked.values_list("pk", flat=True).first() is None:

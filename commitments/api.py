@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -165,11 +166,13 @@ class CaseCommitmentsApi(APIView):
     )
     @idempotent
     def post(self, request: Request, ref: str) -> Response:
-        case = case_get(user=request.user, ref=ref)
         data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            case_get(user=request.user, ref=ref)  # another team's case: 404 before any 400
+            raise ValidationError(data.errors)
+        # the service reads the case for the user under its lock (404 for another team's)
         commitment = services.commitment_create(
-            case=case,
+            case=ref,
             by=request.user,
             description=data.validated_data["description"],
             kind=data.validated_data["kind"],
@@ -188,9 +191,8 @@ class CommitmentKeepApi(APIView):
         tags=["commitments"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        commitment = services.commitment_mark_kept(
-            commitment=_commitment(request, pk), by=request.user
-        )
+        # the service reads the promise for the user under its lock (404 for another team's)
+        commitment = services.commitment_mark_kept(commitment=pk, by=request.user)
         return Response(_out(commitment))
 
 

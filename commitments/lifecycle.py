@@ -15,7 +15,7 @@ from caseowner.text import require_clean_text
 from caseowner.types import User
 from cases import locking
 from cases.models import OPEN_STATUSES, Case
-from cases.permissions import can_change_case
+from cases.permissions import can_change_case, team_ids_visible
 from cases.services import case_event_record
 from commitments.errors import CommitmentRuleError
 from commitments.models import (
@@ -64,14 +64,21 @@ def try_lock_case(case_id: int) -> Case | None:
 
 def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:
     """Lock the case first, then the commitment: one order everywhere, so no deadlocks. The
-    case the caller read with the promise lends its people to the lock (one statement)."""
+    case the caller read with the promise lends its people to the lock, which takes both
+    rows in one statement (``locking.lock_with_case``)."""
     cached = Commitment._meta.get_field("case").is_cached(commitment)  # type: ignore[union-attr]
-    case = lock_existing_case(commitment.case_id, read=commitment.case if cached else None)
+    if cached:
+        found = locking.lock_with_case(Commitment, commitment.pk, case=commitment.case)
+        if found is None:
+            raise Commitment.DoesNotExist(f"no commitment {commitment.pk}")
+        locked, case = found, found.case
+    else:
+        case = lock_existing_case(commitment.case_id)
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     owner = Case._meta.get_field("owner")
     if not owner.is_cached(case) and case.owner_id == commitment.owner_id:  # type: ignore[union-attr]
         if Commitment._meta.get_field("owner").is_cached(commitment):  # type: ignore[union-attr]
             case.owner = commitment.owner  # the promise's owner is the case's: read with it
-    locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     locked.case = case
     if locked.owner_id == case.owner_id:
         # A promise's owner is its case's owner, already read with the case: no second read.
@@ -79,10 +86,40 @@ def lock_commitment(commitment: Commitment) -> tuple[Commitment, Case]:
     return locked, case
 
 
-def lock_for_change(commitment: Commitment, *, by: User) -> tuple[Commitment, Case]:
+def lock_visible(pk: int, *, user: User) -> tuple[Commitment, Case]:
+    """The promise ``user`` may see (``selectors.commitment_get_for_user``) read and locked
+    with its case in one statement (the case first), with the people that read joins: the
+    permission is checked on the locked rows, so a caller's transaction that starts with it
+    needs no read before. NotFoundError (nothing written) when it is not there for ``user``.
+
+    When a racing transaction changed the case or the promise while this waited, PostgreSQL
+    rechecks the joins against the people as they were and may drop the row: it is then read
+    and locked the longer way (``commitment_get_for_user``, ``lock_commitment``)."""
+    from commitments.selectors import commitment_get_for_user
+
+    rows = Commitment.objects.filter(pk=pk)
+    if not getattr(user, "is_superuser", False):
+        rows = rows.filter(case__team_id__in=team_ids_visible(user))
+    locked = (
+        rows.select_related("case", "case__team", "owner", "owner__agent_profile")
+        .select_for_update(of=("case", "self"))
+        .first()
+    )
+    if locked is None:
+        return lock_commitment(commitment_get_for_user(user=user, pk=pk))
+    if locked.owner_id == locked.case.owner_id:
+        locked.case.owner = locked.owner  # a promise's owner is its case's: read with it
+    return locked, locked.case
+
+
+def lock_for_change(commitment: Commitment | int, *, by: User) -> tuple[Commitment, Case]:
     """Lock an open promise that ``by`` may change (its case's owner, their cover while they
-    are away, or a team manager)."""
-    commitment, case = lock_commitment(commitment)
+    are away, or a team manager). ``commitment``: the promise as the caller read it, or its
+    id, read for ``by`` under the lock (``lock_visible``)."""
+    if isinstance(commitment, int):
+        commitment, case = lock_visible(commitment, user=by)
+    else:
+        commitment, case = lock_commitment(commitment)
     require_change(by, case)
     if not commitment.is_open:
         raise CommitmentRuleError(
@@ -107,13 +144,19 @@ def require_change(by: User | None, case: Case) -> None:
 # --- making and ending -------------------------------------------------------------------------
 
 
-def case_next_due_refresh(*, case: Case, made: Commitment | None = None) -> None:
+def case_next_due_refresh(
+    *, case: Case, made: Commitment | None = None, ended: Commitment | None = None
+) -> None:
     """Keep ``Case.next_due_at`` equal to the earliest open promise, in the caller's transaction.
 
     ``made``: the one promise just made on the locked case (read in this transaction, so
-    ``next_due_at`` holds for the others): the earliest is the sooner of the two, no read."""
+    ``next_due_at`` holds for the others): the earliest is the sooner of the two, no read.
+    ``ended``: the one promise just ended; due after the earliest, it was not the earliest,
+    which stays (no read)."""
+    known = case.next_due_at
+    if ended is not None and known is not None and ended.due_at > known:
+        return
     if made is not None:
-        known = case.next_due_at
         earliest = made.due_at if known is None else min(known, made.due_at)
     else:
         earliest = Commitment.objects.filter(case=case, status=CommitmentStatus.OPEN).aggregate(
@@ -216,7 +259,7 @@ def promise_end(
     commitment.successor = successor
     commitment.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "successor"])
     reminders_cancel(commitment=commitment)
-    case_next_due_refresh(case=case)
+    case_next_due_refresh(case=case, ended=commitment)
     case_event_record(
         case=case,
         kind=_ENDED_EVENTS[status],

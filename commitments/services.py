@@ -13,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from caseowner.text import REASON_MAX, require_clean_text
+from cases.locking import lock_visible_case
 from cases.models import Case
 from cases.overdue import ended_on_time
 from cases.services import case_event_record
@@ -46,7 +47,7 @@ from notifications.services import outbox_batch
 @outbox_batch()
 def commitment_create(
     *,
-    case: Case,
+    case: Case | str,
     by: User | None,
     description: str,
     kind: str,
@@ -58,8 +59,15 @@ def commitment_create(
     ``by`` None means the product made the promise (first response, hand-off follow-up).
     The owner's own tasks (``OWNER_KINDS``) are the product's to make: a person records a
     customer's promise, and the customer is told of it; the owner's tasks are never told.
+    ``case``: the case, or its reference, read for ``by`` under the lock (NotFoundError, and
+    nothing written, for a case they may not see).
     """
-    case = lock_existing_case(case.pk, read=case)
+    if isinstance(case, str):
+        if by is None:
+            raise ValueError("a case's reference is read for a person")
+        case = lock_visible_case(user=by, ref=case)
+    else:
+        case = lock_existing_case(case.pk, read=case)
     require_change(by, case)
     if by is not None and not is_customer_kind(kind):
         raise CommitmentRuleError(
@@ -83,8 +91,9 @@ def commitment_create(
 
 
 @outbox_batch()
-def commitment_mark_kept(*, commitment: Commitment, by: User) -> Commitment:
-    """The promise was kept: no later reminder goes out."""
+def commitment_mark_kept(*, commitment: Commitment | int, by: User) -> Commitment:
+    """The promise was kept: no later reminder goes out. ``commitment``: the promise, or its
+    id, read for ``by`` under the lock (NotFoundError for one they may not see)."""
     commitment, case = lock_for_change(commitment, by=by)
     promise_keep(commitment=commitment, case=case, by=by, now=timezone.now())
     return commitment

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -103,12 +104,14 @@ class CaseHandoffsApi(APIView):
     )
     @idempotent
     def post(self, request: Request, ref: str) -> Response:
-        case = case_get(user=request.user, ref=ref)
         data = self.OfferIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            case_get(user=request.user, ref=ref)  # another team's case: 404 before any 400
+            raise ValidationError(data.errors)
         v = data.validated_data
+        # the service reads the case for the user under its lock (404 for another team's)
         handoff = services.handoff_offer(
-            case=case,
+            case=ref,
             by=request.user,
             to=selectors.handoff_receiver_by_id(v["to_agent"]),
             to_team=selectors.handoff_team_by_id(v.get("to_team")),

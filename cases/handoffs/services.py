@@ -34,7 +34,13 @@ from cases.handoffs.gate import (
 )
 from cases.handoffs.selectors import handoff_receiver_teams
 from cases.handoffs.sweep import offer_end
-from cases.locking import lock_case, lock_handoff
+from cases.locking import (
+    lend_people,
+    lock_case,
+    lock_handoff,
+    lock_visible_case,
+    lock_with_case,
+)
 from cases.models import (
     OPEN_STATUSES,
     AgentProfile,
@@ -56,12 +62,19 @@ from notifications.webhooks import webhook_emit
 def _locked_pair(handoff: Handoff) -> tuple[Case, Handoff]:
     """The case, then the hand-off, locked; each lock reads its row in the same statement
     and keeps the people the caller read with ``handoff`` where they are still the same."""
-    read = handoff.case if Handoff._meta.get_field("case").is_cached(handoff) else None
-    case = lock_case(handoff.case_id, read=read)
-    locked = lock_handoff(handoff.pk, read=handoff)
-    if case is None or locked is None:  # pragma: no cover - rows are never deleted (PROTECT)
-        raise NotFoundError("No such hand-off.")
-    locked.case = case
+    if Handoff._meta.get_field("case").is_cached(handoff):  # type: ignore[union-attr]
+        # both in one statement, the case first (``lock_with_case``)
+        locked = lock_with_case(Handoff, handoff.pk, case=handoff.case)
+        if locked is None:  # pragma: no cover - rows are never deleted (PROTECT)
+            raise NotFoundError("No such hand-off.")
+        lend_people(locked, handoff, ("from_agent", "to_agent", "offered_by", "to_team"))
+        case = locked.case
+    else:
+        found = lock_case(handoff.case_id)
+        locked = lock_handoff(handoff.pk, read=handoff)
+        if found is None or locked is None:  # pragma: no cover - rows are never deleted
+            raise NotFoundError("No such hand-off.")
+        case = locked.case = found
     owner = Case._meta.get_field("owner")
     if not owner.is_cached(case) and case.owner_id == locked.from_agent_id:  # type: ignore[union-attr]
         case.owner = locked.from_agent  # an open offer's sender owns the case: read with it
@@ -167,7 +180,7 @@ def _emit_owner_changed(*, case: Case, handoff: Handoff, now: datetime) -> None:
 @outbox_batch()
 def handoff_offer(
     *,
-    case: Case,
+    case: Case | str,
     by: User,
     to: User,
     summary: HandoffSummary,
@@ -176,14 +189,18 @@ def handoff_offer(
     to_team: Team | None = None,
 ) -> Handoff:
     """Offer the case to ``to`` with the context summary; the owner stays accountable until
-    the receiver accepts."""
+    the receiver accepts. ``case``: the case, or its reference, read for ``by`` under the
+    lock (NotFoundError, and nothing written, for a case they may not see)."""
     require_clean_text(
         {name: (getattr(summary, name) or "", SUMMARY_MAX, True) for name in SUMMARY_FIELDS}
     )
-    locked = lock_case(case.pk, read=case)
-    if locked is None:
-        raise NotFoundError(f"No case {case.ref}.")
-    case = locked
+    if isinstance(case, str):
+        case = lock_visible_case(user=by, ref=case)
+    else:
+        locked = lock_case(case.pk, read=case)
+        if locked is None:
+            raise NotFoundError(f"No case {case.ref}.")
+        case = locked
     if not can_change_case(by, case):
         raise CaseRuleError(
             "handoff_not_allowed",
