@@ -9,7 +9,6 @@ apps above register (``log_context_key_register``: cases registers its case refe
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,8 +16,6 @@ import structlog
 
 from caseowner.store import get_store, series_key
 from notifications.models import Notification
-
-logger = logging.getLogger(__name__)
 
 DELIVERIES = "caseowner_outbox_deliveries"
 FAILURES = "caseowner_outbox_failures"
@@ -57,14 +54,6 @@ def delivery_log_context(notification: Notification) -> Iterator[None]:
         bound["request_id"] = notification.request_id
     with structlog.contextvars.bound_contextvars(**bound):
         yield
-
-
-def delivery_record(notification: Notification, *, outcome: str, reason: str = "") -> None:
-    """A log line and a count for one delivery attempt that ended."""
-    logger.info(
-        "outbox: notification %s %s%s", notification.pk, outcome, f" ({reason})" * bool(reason)
-    )
-    count_delivery(channel=notification.channel, outcome=outcome, reason=reason)
 
 
 def count_delivery(*, channel: str, outcome: str, reason: str = "") -> None:
