@@ -11,11 +11,11 @@ the relations after the lock sees the winner's committed state.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db import models
 
-from cases.models import Case, Handoff, parse_ref
+from cases.models import Case, Handoff
 
 M = TypeVar("M", bound=models.Model)
 
@@ -50,30 +50,6 @@ def lock_case(case_id: int, *, skip_locked: bool = False, read: Case | None = No
         return None
     lend_people(row, read, ("customer", "team", "owner"))
     return row
-
-
-def lock_visible_case(*, user: Any, ref: str) -> Case:
-    """The case ``user`` may see (``cases.selectors.case_get``: NotFoundError for any other)
-    read with its people and locked in one statement, the permission checked on the locked
-    row: a caller's transaction that starts with it needs no read before it.
-
-    The people are joined, not locked: when a racing transaction changed the case while this
-    waited, PostgreSQL rechecks the joins against the people as they were and may drop the
-    row (see above); it is then read and locked the longer way (``case_get``, ``lock_case``)."""
-    from cases.permissions import visible_cases
-    from cases.selectors import _PEOPLE, case_get
-
-    pk = parse_ref(ref)
-    locked = None
-    if pk is not None:
-        rows = visible_cases(user).select_related(*_PEOPLE).select_for_update(of=("self",))
-        locked = rows.filter(pk=pk).first()
-    if locked is None:
-        read = case_get(user=user, ref=ref)
-        locked = lock_case(read.pk, read=read)
-        if locked is None:  # pragma: no cover - cases are never deleted while open
-            raise Case.DoesNotExist(f"no case {ref}")
-    return locked
 
 
 def lend_people(row: Case | Handoff, read: Case | Handoff, names: tuple[str, ...]) -> None:

@@ -19,6 +19,7 @@ from caseowner.types import User
 from cases import hooks
 from cases.availability.hours import cover_candidates, cover_duties
 from cases.errors import CaseRuleError
+from cases.locking import lock_case
 from cases.models import (
     OPEN_STATUSES,
     AgentProfile,
@@ -68,6 +69,28 @@ def case_get(*, user: User, ref: str) -> Case:
         return qs.get(pk=pk)
     except Case.DoesNotExist:
         raise NotFoundError(f"No case {ref}.") from None
+
+
+def lock_visible_case(*, user: User, ref: str) -> Case:
+    """The case ``user`` may see (``case_get``: NotFoundError for any other) read with its
+    people and locked in one statement, the permission checked on the locked row: a caller's
+    transaction that starts with it needs no read before it.
+
+    The people are joined, not locked: when a racing transaction changed the case while this
+    waited, PostgreSQL rechecks the joins against the people as they were and may drop the
+    row (see ``cases.locking``); it is then read and locked the longer way (``case_get``,
+    ``lock_case``)."""
+    pk = parse_ref(ref)
+    locked = None
+    if pk is not None:
+        rows = visible_cases(user).select_related(*_PEOPLE).select_for_update(of=("self",))
+        locked = rows.filter(pk=pk).first()
+    if locked is None:
+        read = case_get(user=user, ref=ref)
+        locked = lock_case(read.pk, read=read)
+        if locked is None:  # pragma: no cover - cases are never deleted while open
+            raise Case.DoesNotExist(f"no case {ref}")
+    return locked
 
 
 # --- the case's detail and timeline ----------------------------------------------------------

@@ -13,9 +13,9 @@ from typing import Any
 from django.utils import timezone
 
 from caseowner.text import REASON_MAX, require_clean_text
-from cases.locking import lock_visible_case
 from cases.models import Case
 from cases.overdue import ended_on_time
+from cases.selectors import lock_visible_case
 from cases.services import case_event_record
 from commitments.errors import CommitmentRuleError
 from commitments.lifecycle import (

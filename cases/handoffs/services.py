@@ -38,7 +38,6 @@ from cases.locking import (
     lend_people,
     lock_case,
     lock_handoff,
-    lock_visible_case,
     lock_with_case,
 )
 from cases.models import (
@@ -54,6 +53,7 @@ from cases.models import (
 from cases.notices import customer_context, customer_notice_enqueue, local_time_text, staff_case_url
 from cases.permissions import can_change_case, is_team_manager, is_team_member
 from cases.recipients import agent_recipient, display_name, owner_contact
+from cases.selectors import lock_visible_case
 from cases.services import case_event_record
 from notifications.services import notification_enqueue, outbox_batch
 from notifications.webhooks import webhook_emit
