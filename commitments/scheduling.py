@@ -263,8 +263,12 @@ def reminders_cancel_many(*, commitments: list[Commitment]) -> None:
         notification_cancel(tags=[_tag(c) for c in commitments])
 
 
-def _tag(commitment: Commitment) -> str:
+def reminders_tag(commitment: Commitment) -> str:
+    """The tag every reminder of ``commitment`` carries (``reminders_cancel`` cancels by it)."""
     return f"commitment:{commitment.pk}"
+
+
+_tag = reminders_tag
 
 
 def reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk: bool) -> int:

@@ -9,9 +9,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from notifications.models import (
@@ -418,6 +420,32 @@ def notification_cancel(
 ) -> int:
     """Cancel pending notifications by tag (or any of ``tags``) or dedupe-key prefix, in the
     caller's transaction."""
+    return _cancelled(tag=tag, key_prefix=key_prefix, tags=tags).update(**_cancel_values())
+
+
+def notification_cancel_statement(
+    *, tag: str | None = None, key_prefix: str | None = None, tags: Sequence[str] = ()
+) -> tuple[str, tuple]:
+    """``notification_cancel``'s UPDATE as SQL and its parameters, not run: for a caller that
+    runs it with a write of its own in one statement (PostgreSQL's ``WITH``)."""
+    return update_statement(_cancelled(tag=tag, key_prefix=key_prefix, tags=tags), _cancel_values())
+
+
+def update_statement(rows: QuerySet, values: dict[str, object]) -> tuple[str, tuple]:
+    """``rows.update(**values)`` as SQL and its parameters, not run (rows filtered on their
+    own table's columns, or by subqueries: no joins)."""
+    query: Any = rows.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    return query.get_compiler(rows.db).as_sql()
+
+
+def _cancel_values() -> dict[str, object]:
+    return {"status": NotificationStatus.CANCELLED, "finished_at": timezone.now()}
+
+
+def _cancelled(
+    *, tag: str | None, key_prefix: str | None, tags: Sequence[str]
+) -> QuerySet[Notification]:
     if not tag and not key_prefix and not tags:
         raise ValueError("notification_cancel needs a tag or a key prefix")
     condition = Q(status=NotificationStatus.PENDING)
@@ -429,6 +457,4 @@ def notification_cancel(
         condition &= Q(id__in=tagged.values("notification_id"))
     if key_prefix:
         condition &= Q(dedupe_key__startswith=key_prefix)
-    return Notification.objects.filter(condition).update(
-        status=NotificationStatus.CANCELLED, finished_at=timezone.now()
-    )
+    return Notification.objects.filter(condition)

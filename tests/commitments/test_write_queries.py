@@ -44,11 +44,12 @@ KEPT: tuple[ProcessCache, ...] = (calendar_services._ROWS, webhooks._ACTIVE)
 # and the notice limits counted and wrote the ledger row in one; the service read the case
 # (the promise) for the user under its lock, no read in the view before (``lock_visible_case``,
 # ``lock_visible``); keep and accept locked the case and their row in one statement
-# (``lock_with_case``); ending a promise due after the case's next due time reads no earliest.
-# SQLite: the outbox's three statements, and no advisory lock.
+# (``lock_with_case``); ending a promise due after the case's next due time reads no earliest,
+# and on PostgreSQL saves the promise and cancels its reminders in one statement.
+# SQLite: the outbox's three statements, two for ending a promise, and no advisory lock.
 POSTGRES = connection.vendor == "postgresql"
 OFFER_ACCEPT_MAX = 28 if POSTGRES else 32
-CREATE_KEEP_MAX = 16 if POSTGRES else 18
+CREATE_KEEP_MAX = 15 if POSTGRES else 18
 
 SUMMARY = {
     "customer_needs": "The customer needs a working kettle before the family visit next week.",
