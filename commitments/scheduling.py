@@ -246,7 +246,7 @@ def reminder_messages(*, commitment: Commitment, case: Case, now: datetime) -> l
 
 def reminders_confirmed_on_track(*, commitment: Commitment, case: Case, now: datetime) -> None:
     """The owner confirmed the promise: the at-risk alert becomes a plain reminder."""
-    notification_cancel(tag=f"{_tag(commitment)}:at-risk")
+    notification_cancel(tag=f"{reminders_tag(commitment)}:at-risk")
     leads = reminder_leads(commitment=commitment, team=case.team)
     if leads and leads[-1].send_at > now:
         reminder_enqueue(commitment=commitment, case=case, lead=leads[-1], at_risk=False)
@@ -254,21 +254,18 @@ def reminders_confirmed_on_track(*, commitment: Commitment, case: Case, now: dat
 
 def reminders_cancel(*, commitment: Commitment) -> None:
     """No pending reminder of this promise goes out (they are cancelled, not deleted)."""
-    notification_cancel(tag=_tag(commitment))
+    notification_cancel(tag=reminders_tag(commitment))
 
 
 def reminders_cancel_many(*, commitments: list[Commitment]) -> None:
     """``reminders_cancel`` for several promises in one statement."""
     if commitments:
-        notification_cancel(tags=[_tag(c) for c in commitments])
+        notification_cancel(tags=[reminders_tag(c) for c in commitments])
 
 
 def reminders_tag(commitment: Commitment) -> str:
     """The tag every reminder of ``commitment`` carries (``reminders_cancel`` cancels by it)."""
     return f"commitment:{commitment.pk}"
-
-
-_tag = reminders_tag
 
 
 def reminder_enqueue(*, commitment: Commitment, case: Case, lead: Lead, at_risk: bool) -> int:
@@ -308,7 +305,7 @@ def _reminder_messages(
                 },
                 dedupe_key=f"{dedupe_key}:cover:{person.pk}" if covering else dedupe_key,
                 send_after=lead.send_at,
-                tags=[_tag(commitment), f"{_tag(commitment)}:{what}"],
+                tags=[reminders_tag(commitment), f"{reminders_tag(commitment)}:{what}"],
             )
         )
     return messages
