@@ -39,8 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--pooler",
         metavar="HOST:PORT",
         default=os.environ.get("BENCH_POOLER") or None,
-        help="with --http: gunicorn reaches PostgreSQL through PgBouncer (transaction mode) "
-        "there, e.g. 127.0.0.1:6432 (default $BENCH_POOLER)",
+        help="with --http: the HTTP rows again with gunicorn reaching PostgreSQL through "
+        "PgBouncer (transaction mode) there, e.g. 127.0.0.1:6432 (default $BENCH_POOLER)",
     )
     p.add_argument(
         "--compare",
@@ -168,8 +168,15 @@ def run_scale(args: argparse.Namespace) -> int:
     if args.http:
         from bench import http
 
-        http_env = through_pooler(env, args.pooler) if args.pooler else env
-        http_results = http.run(env_obj, env=http_env, seconds=args.http_seconds)
+        # directly (the hot reads' statements prepared), and through PgBouncer when given
+        http_results = http.run(env_obj, env=env, seconds=args.http_seconds)
+        if args.pooler:
+            http_results += http.run(
+                env_obj,
+                env=through_pooler(env, args.pooler),
+                seconds=args.http_seconds,
+                pooled=True,
+            )
 
     rep = {
         "scale": args.scale,

@@ -193,8 +193,11 @@ def verdict(r: Result) -> str:
     return f"target {'met' if all(ok for _, ok in checks) else 'NOT met'} ({figures})"
 
 
-def run(bench_env: Any, *, env: dict[str, str], seconds: int = 30) -> list[Result]:
-    """Load the queue and case-detail endpoints for ``seconds`` each."""
+def run(
+    bench_env: Any, *, env: dict[str, str], seconds: int = 30, pooled: bool = False
+) -> list[Result]:
+    """Load the queue and case-detail endpoints for ``seconds`` each (``pooled``: the app
+    reaches PostgreSQL through PgBouncer, where nothing is prepared)."""
     from rest_framework.authtoken.models import Token
 
     from cases.models import format_ref
@@ -215,6 +218,11 @@ def run(bench_env: Any, *, env: dict[str, str], seconds: int = 30) -> list[Resul
             f"≥{TARGET_RPS} req/s, p99 ≤{TARGET_P99_MS}, 0 err",
         ),
     ]
+    if pooled:
+        endpoints = [
+            (f"{key}_pgbouncer", f"{label}, PgBouncer", paths, target)
+            for key, label, paths, target in endpoints
+        ]
     port = free_port()
     print(f"  http: gunicorn ×{WORKERS} on 127.0.0.1:{port} …", flush=True)
     proc = start_gunicorn(port, env)

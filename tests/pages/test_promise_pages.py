@@ -61,7 +61,7 @@ def test_keeping_a_promise_calls_the_service(org):
 def test_renegotiating_a_promise_creates_its_successor(org):
     response = client_for(org["owner"]).post(
         f"/commitments/{org['promise'].pk}/renegotiate/",
-        {"within": "3 business days", "reason": "Billing needs another day to approve it."},
+        {"within": "5 business days", "reason": "Billing needs another day to approve it."},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     org["promise"].refresh_from_db()
