@@ -1,7 +1,7 @@
 """``python -m bench``: generate (or reuse) data at a scale, measure, print one table.
 
     python -m bench --scale 0.1               # generate if needed, measure in-process
-    python -m bench --scale 1 --http          # also 30 s of HTTP load on gunicorn
+    python -m bench --scale 1                 # and 30 s of HTTP load on gunicorn (--no-http)
     python -m bench --compare 0.1,1           # the two scales side by side, with ratios
 
 Runs against a dedicated database next to the one ``DATABASE_URL`` names
@@ -33,7 +33,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--regenerate", action="store_true", help="drop the benchmark database and start over"
     )
-    p.add_argument("--http", action="store_true", help="also load-test gunicorn over HTTP")
+    p.add_argument(
+        "--http",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also load-test gunicorn over HTTP (default: at scale 1 and above)",
+    )
     p.add_argument("--http-seconds", type=int, default=30, help="load duration per endpoint")
     p.add_argument(
         "--pooler",
@@ -77,7 +82,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         or DEFAULT_REDIS,
         help=f"broker for the measured app and the delivery test (default {DEFAULT_REDIS})",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.http is None:
+        args.http = args.scale >= 1
+    return args
 
 
 def _redis_up(url: str) -> bool:
@@ -234,6 +242,8 @@ def run_compare(args: argparse.Namespace) -> int:
                 cmd += ["--requests", str(args.requests)]
             if args.http:
                 cmd += ["--http", "--http-seconds", str(args.http_seconds)]
+            else:
+                cmd.append("--no-http")
             if args.skip_generate:
                 cmd.append("--skip-generate")
             if args.only:

@@ -26,7 +26,8 @@ from bench.harness import Result, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 4
-WORKERS = 2
+# gunicorn's sync workers: one per core, as many as the load's connections at most
+WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "2"))
 
 LUA = """
 local paths = {%(paths)s}

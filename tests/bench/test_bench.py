@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Min, Q
 
 from bench import db, generate
+from bench.cli import parse_args
 from bench.harness import NOT_BUILT, measure
 from bench.report import render_compare, render_table
 
@@ -28,6 +29,13 @@ def test_it_uses_a_database_of_its_own_per_scale() -> None:
     assert target.name == "caseowner_bench_0_1"
     assert target.url.endswith("/caseowner_bench_0_1")
     assert db.bench_target("postgres://h/caseowner_bench_0_1", 1).name == "caseowner_bench_1"
+
+
+def test_the_http_rows_run_at_scale_one_unless_turned_off() -> None:
+    assert parse_args(["--scale", "1"]).http is True
+    assert parse_args(["--scale", "0.1"]).http is False
+    assert parse_args(["--scale", "1", "--no-http"]).http is False
+    assert parse_args(["--scale", "0.1", "--http"]).http is True
 
 
 def test_counts_scale_linearly_with_one_of_each_at_least() -> None:
