@@ -208,13 +208,13 @@ def run(
     endpoints = [
         (
             "http_queue",
-            "HTTP queue (gunicorn ×2)",
+            f"HTTP queue (gunicorn ×{WORKERS})",
             ["/api/v1/queue/?page_size=50"],
             f"≥{TARGET_RPS} req/s, p99 ≤{TARGET_P99_MS}, 0 err",
         ),
         (
             "http_case_detail",
-            "HTTP case detail (gunicorn ×2)",
+            f"HTTP case detail (gunicorn ×{WORKERS})",
             [f"/api/v1/cases/{format_ref(c)}/" for c in bench_env.case_ids[:200]],
             f"≥{TARGET_RPS} req/s, p99 ≤{TARGET_P99_MS}, 0 err",
         ),

@@ -138,7 +138,7 @@ def op_delivery(env: Env, *, redis_url: str) -> Result:
     if isinstance(value, dict) and value.get("throughput") is not None:
         r.note = (
             f"{value.get('duplicates', 0)} duplicates; "
-            f"{_met(value['throughput'] >= DELIVERY_TARGET)}"
+            f"{_met(value['throughput'] >= DELIVERY_TARGET)}{_backlog(value)}"
         )
     return r
 
@@ -175,5 +175,11 @@ def op_notice_latency(env: Env, *, redis_url: str) -> Result:
             f"median {value['median_s']} s, p95 {value['p95_s']} s, p99 {value['p99_s']} s, "
             f"{value['not_delivered']} not delivered; "
             + _met(value["p99_s"] <= LATENCY_TARGET_P99 and not value["not_delivered"])
+            + _backlog(value)
         )
     return r
+
+
+def _backlog(value: dict) -> str:
+    drained = value.get("backlog_drained") or 0
+    return f" ({drained:,} notices already due sent before the clock started)" if drained else ""

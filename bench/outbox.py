@@ -238,6 +238,7 @@ class _Workers:
         self.workers, self.pool, self.concurrency = workers, pool, concurrency
         self.broker_hint = broker_url or redis_url
         self.accepted: dict[str, float] = {}
+        self.backlog = self.base = 0
 
     def __enter__(self) -> _Workers:
         from django.conf import settings
@@ -302,6 +303,11 @@ class _Workers:
         # Warm up: every worker has connected and sent something before the clock starts.
         _copy_pending(20 * self.workers, due=20 * self.workers, start=10_000_000)
         _sweep_until(lambda: self.sink.count() >= 20 * self.workers, timeout=120)
+        # What was already due (the generated outbox holds notices due in the last hour) goes
+        # before the clock starts, as beat would have sent it: the figures are of the work
+        # measured, not of a backlog left by the data's generation.
+        self.backlog = _drain_due()
+        self.base = self.sink.count()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -353,10 +359,27 @@ def measure_delivery(
         "delivery_batch": settings.OUTBOX_DELIVERY_BATCH,
         "seconds": round(elapsed, 2),
         "throughput": round(n / elapsed, 1),
+        "backlog_drained": run.backlog,
         "unit": "emails/s",
         "marked_sent": sent,
         "duplicates": duplicates,
     }
+
+
+def _drain_due(timeout: float = 600) -> int:
+    """Sweep until no notice is due or being sent; how many there were."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from notifications.models import Notification, NotificationStatus
+
+    def waiting() -> int:
+        due = Q(status=NotificationStatus.PENDING, send_after__lte=timezone.now())
+        return Notification.objects.filter(due | Q(status=NotificationStatus.SENDING)).count()
+
+    found = waiting()
+    _sweep_until(lambda: not waiting(), timeout=timeout, interval=0.5)
+    return found
 
 
 def _sweep_until(done: Any, timeout: float, interval: float = 0.1) -> None:
