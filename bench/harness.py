@@ -97,6 +97,8 @@ def measure(
                 result.errors += 1
                 result.note = (result.note + " " + _describe(response)).strip()
             counts.append(len(ctx.captured_queries))
+            if len(ctx.captured_queries) >= max(counts):
+                most = [q["sql"][:160] for q in ctx.captured_queries]
             slowest.extend(
                 (float(q["time"]), q["sql"]) for q in ctx.captured_queries if q.get("sql")
             )
@@ -105,6 +107,10 @@ def measure(
             {"ms": round(t * 1000, 2), "sql": sql} for t, sql in slowest[:3]
         ]
         result.queries = min(counts) if counts else None
+        # how many calls made how many statements, and the statements of the call with most
+        result.extra["statement_counts"] = {n: counts.count(n) for n in sorted(set(counts))}
+        if counts:
+            result.extra["most_statements"] = most
         result.queries_max = max(counts) if counts else None
         times: list[float] = []
         cpu: list[float] = []
