@@ -136,6 +136,17 @@ def _words(text: str) -> set[str]:
     return {w for w in _normalise(text).split() if len(w) > 1 or w.isdigit()}
 
 
+def _copies(text: str, other: str) -> bool:
+    """difflib's ratio of the two at least ``SUMMARY_COPY_RATIO``: its two cheap upper bounds
+    (lengths, then shared characters) answer most pairs without the full comparison."""
+    matcher = difflib.SequenceMatcher(None, text, other)
+    return (
+        matcher.real_quick_ratio() >= SUMMARY_COPY_RATIO
+        and matcher.quick_ratio() >= SUMMARY_COPY_RATIO
+        and matcher.ratio() >= SUMMARY_COPY_RATIO
+    )
+
+
 def _is_pointer(text: str) -> bool:
     normalised = f" {_normalise(text)} "
     found = False
@@ -204,10 +215,7 @@ def handoff_summary_check(
             continue
         for earlier in SUMMARY_FIELDS[:index]:
             other = getattr(summary, earlier)
-            if other and (
-                difflib.SequenceMatcher(None, _normalise(text), _normalise(other)).ratio()
-                >= SUMMARY_COPY_RATIO
-            ):
+            if other and _copies(_normalise(text), _normalise(other)):
                 error(
                     name,
                     f"This copies {SUMMARY_LABELS[earlier]}; write what is specific to "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cases.errors import CaseRuleError
 from cases.handoffs import gate
@@ -163,3 +166,16 @@ def test_the_offer_stores_the_commitment_snapshot(monkeypatch):
     assert [c["id"] for c in handoff.briefed_commitments] == [12, 15]
     assert handoff.briefed_commitments[0]["description"] == "Call back Friday before noon"
     assert all(c["briefed"] == "ticked" for c in handoff.briefed_commitments)
+
+
+@given(
+    text=st.text(alphabet="abcde fgh", max_size=80),
+    edits=st.lists(st.tuples(st.integers(0, 80), st.sampled_from("abxyz ")), max_size=12),
+)
+def test_the_copy_check_answers_as_difflibs_full_ratio(text: str, edits: list) -> None:
+    other = list(text)
+    for at, char in edits:
+        other.insert(min(at, len(other)), char)
+    other_text = "".join(other)
+    full = difflib.SequenceMatcher(None, text, other_text).ratio() >= gate.SUMMARY_COPY_RATIO
+    assert gate._copies(text, other_text) is full
