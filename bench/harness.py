@@ -148,6 +148,8 @@ def measure(
         result.cpu_median_ms = round(statistics.median(cpu), 2)
         total = sum(times) / 1000.0
         result.throughput = round(len(times) * items_per_call / total, 1) if total else None
+        if items_per_call > 1:
+            result.extra["items_per_call"] = items_per_call
     if result.errors:
         result.status = "errors"
     return result

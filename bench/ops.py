@@ -29,6 +29,7 @@ from bench.ops_reports import (
     op_team_summary_report,
 )
 from bench.ops_search import op_search_name, op_search_phone, op_search_ref
+from bench.verdicts import add_verdict
 
 __all__ = ["READS", "TARGETS", "WRITES", "Env", "build_env", "find_route", "route", "run_all"]
 
@@ -326,7 +327,7 @@ def run_all(env: Env, *, redis_url: str, only: set[str] | None = None) -> list[R
         print(f"  measure: {key} …", flush=True)
         r = op(env)
         r.target = r.target or TARGETS.get(r.key, "")
-        results.append(r)
+        results.append(add_verdict(r))
         connection.close_if_unusable_or_obsolete()
     for op2 in (op_sweep_claim, op_delivery, op_notice_latency):
         key = op2.__name__.removeprefix("op_")
@@ -335,5 +336,5 @@ def run_all(env: Env, *, redis_url: str, only: set[str] | None = None) -> list[R
         print(f"  measure: {key} …", flush=True)
         r = op2(env, redis_url=redis_url)
         r.target = r.target or TARGETS.get(r.key, "")
-        results.append(r)
+        results.append(add_verdict(r))
     return results

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from bench.harness import NotBuilt, Result, measure
 
-TARGET_PAGE = "fixed q"
-TARGET_SUBMIT = "one transaction"
+TARGET_PAGE = "≤8 q"
+TARGET_SUBMIT = "≤5 q a case, ≤1 s"
 # The submission's own words per case; shared words for what every case has in common.
 SHARED = {
     "actions_taken": "The owner was taken ill this morning; the team lead is spreading the "
