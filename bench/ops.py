@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,9 @@ TARGETS = {
     "delivery": "≥600 emails/s",
     "notice_latency": "p99 ≤ 10 s",
 }
+
+# the writes' statements are counted on this many calls (their middle one is judged)
+WRITE_QUERY_SAMPLES = 9
 
 SUMMARY = {
     "customer_needs": "The customer needs the refund for order 4471 confirmed in writing.",
@@ -212,16 +216,22 @@ def op_handoff_offer_accept(env: Env) -> Result:
         owner = owners[cid]
         pool = [m for m in members.get(teams[cid], []) if m != owner]
         to = pool[i % len(pool)]
-        return cid, owner, to, _open_commitment_ids(cid)
+        return cid, owner, to, _open_commitment_ids(cid), i
+
+    # a case handed off by an earlier run of the bench has this summary already: a brief the
+    # same word for word as the previous hand-off's is refused, so each call's differs
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
 
     def call(arg: tuple) -> Any:
-        cid, owner, to, commitment_ids = arg
+        cid, owner, to, commitment_ids, i = arg
+        next_step = f"{SUMMARY['next_step']} (Bench hand-off {i}, run of {started}.)"
         offer = env.api(users[owner]).post(
             route(f"/api/v1/cases/{_ref(cid)}/handoffs/"),
             {
                 "to_agent": to,
                 "reason": "workload",
                 **SUMMARY,
+                "next_step": next_step,
                 "briefed_commitments": commitment_ids,
             },
             content_type="application/json",
@@ -246,6 +256,7 @@ def op_handoff_offer_accept(env: Env) -> Result:
         warmup=env.warmup,
         prepare=prepare,
         unit="pairs/s",
+        query_samples=WRITE_QUERY_SAMPLES,
     )
 
 
@@ -293,6 +304,7 @@ def op_commitment_create_keep(env: Env) -> Result:
         warmup=env.warmup,
         prepare=prepare,
         unit="pairs/s",
+        query_samples=WRITE_QUERY_SAMPLES,
     )
 
 
