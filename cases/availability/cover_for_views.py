@@ -19,6 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
@@ -68,6 +70,10 @@ class CaseForm:
     briefed: set[int]
     to_agent: int | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # written once a page, not once a case: the receiver select's options (per chosen
+    # receiver) and the fields' labels and help in the page's language
+    receiver_options: str = ""
+    texts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def fields(self) -> list[dict[str, Any]]:
@@ -75,8 +81,8 @@ class CaseForm:
         return [
             {
                 "name": f"c{pk}-{name}",
-                "label": LABELS[name],
-                "help": HELP.get(name, ""),
+                "label": self.texts.get(name, (LABELS[name], ""))[0],
+                "help": self.texts.get(name, ("", HELP.get(name, "")))[1],
                 "value": self.values.get(name, ""),
                 "errors": self.errors.get(name, []),
             }
@@ -218,6 +224,26 @@ def _spread_errors(exc: CaseRuleError, forms: list[CaseForm]) -> dict[str, list[
     return rest
 
 
+def _write_once(forms: list[CaseForm], receivers: list[Any]) -> None:
+    """What every case's part of the page repeats, written once a page (300 cases): the
+    receiver options, the same for every case but the one selected, and the fields' labels
+    and help, translated once instead of at every use of the lazy strings."""
+    texts = {name: (str(LABELS[name]), str(HELP.get(name, ""))) for name in SUMMARY_FIELDS}
+    written: dict[int | None, str] = {}
+    for f in forms:
+        f.texts = texts
+        if f.to_agent not in written:
+            written[f.to_agent] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (r.user_id, mark_safe(" selected") if r.user_id == f.to_agent else "", r.name)
+                    for r in receivers
+                ),
+            )
+        f.receiver_options = written[f.to_agent]
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
@@ -261,11 +287,13 @@ def cover_for_page(request: HttpRequest, agent_id: int) -> HttpResponse:
             )
             return redirect(reverse("agent-cover-for", args=[agent.pk]))
     team = next((t for t in teams if is_team_manager(by, t[0])), None)
+    receivers = cover_services.cover_receivers(agent=agent, by=by, at=now)
+    _write_once(forms, receivers)
     context = {
         "agent": agent,
         "agent_name": display_name(agent),
         "forms": forms,
-        "receivers": cover_services.cover_receivers(agent=agent, by=by, at=now),
+        "receivers": receivers,
         "chosen": chosen,
         "shared": shared,
         "page_errors": page_errors,

@@ -145,6 +145,31 @@ def test_a_refused_summary_is_shown_on_its_case_and_nothing_is_offered(team, age
     assert not Handoff.objects.filter(case__in=away).exists()
 
 
+def test_a_refused_page_keeps_each_cases_chosen_receiver_and_its_translated_labels(
+    team, agent, manager, away
+):
+    ben, cat = make_agent(team, display_name="Ben Taylor"), make_agent(team, display_name="Cat")
+    body = _body(away, [ben], skip_next_step_of=away[1])
+    body[f"c{away[2].pk}-to_agent"] = cat.pk
+    with time_machine.travel(MONDAY, tick=False):
+        response = _client(manager).post(_url(agent), body, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 400
+    text = response.content.decode()
+
+    def select(case) -> str:
+        return text.split(f'name="c{case.pk}-to_agent">', 1)[1].split("</select>", 1)[0]
+
+    assert f'<option value="{cat.pk}" selected>Cat</option>' in select(away[2])
+    assert f'<option value="{ben.pk}">Ben Taylor</option>' in select(away[2])
+    for case in away[:2]:
+        assert " selected" not in select(case)
+        assert f'<option value="{cat.pk}">Cat</option>' in select(case)
+    # the fields' labels in the reader's language on every case, not only the first
+    for case in away:
+        section = text.split(f'id="case-{case.pk}"', 1)[1].split("</section>", 1)[0]
+        assert "Was der Kunde braucht" in section
+
+
 def test_the_agent_gets_403_and_another_teams_manager_404(team, agent, away):
     assert _client(agent).get(_url(agent)).status_code == 403
     stranger = make_manager(TeamFactory())
