@@ -182,4 +182,7 @@ def op_notice_latency(env: Env, *, redis_url: str) -> Result:
 
 def _backlog(value: dict) -> str:
     drained = value.get("backlog_drained") or 0
-    return f" ({drained:,} notices already due sent before the clock started)" if drained else ""
+    if not drained:
+        return ""
+    notices = "notice" if drained == 1 else "notices"
+    return f" ({drained:,} {notices} already due sent before the clock started)"
