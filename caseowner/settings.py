@@ -7,13 +7,13 @@ default (``caseowner.production``), naming every setting to fix at once.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from caseowner.database_settings import database_settings
 from caseowner.ops.logs import configure_structlog, logging_config
 from caseowner.production import DEV_SECRET, production_problems
 
@@ -109,82 +109,18 @@ TEMPLATES = [
     },
 ]
 
-# --- database -------------------------------------------------------------------------------
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'caseowner.sqlite3'}")
-}
-_db = DATABASES["default"]
-if _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
-    _db["ENGINE"] = "django.db.backends.postgresql"
-    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
-    _db.setdefault("OPTIONS", {})
-    # A session idle inside a transaction pins the xmin horizon and bloats the outbox:
-    # the server ends it after this many milliseconds.
-    _db["OPTIONS"].setdefault(
-        "options",
-        "-c idle_in_transaction_session_timeout="
-        f"{env.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', default=60000)}",
-    )
-    # Opt-in: Django's native psycopg pool (needs psycopg-pool). Each process keeps
-    # DATABASE_POOL_MIN..MAX connections open and lends them per request, instead of one
-    # persistent connection per thread (CONN_MAX_AGE must then be 0).
-    if env.bool("DATABASE_POOL", default=False):
-        _db["CONN_MAX_AGE"] = 0
-        _db["OPTIONS"]["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=2),
-            "max_size": env.int("DATABASE_POOL_MAX", default=8),
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
-        }
-    _db.setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_caseowner")
-elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(exist_ok=True)
-    _db.setdefault("OPTIONS", {})
-    # WAL lets the in-process scheduler thread and the web server share the file.
-    _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
-    _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-    _db["OPTIONS"].setdefault("timeout", 20)
-IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
+# --- database (caseowner/database_settings.py: PostgreSQL or SQLite, pool, pooler, replica) ----
+_database = database_settings(env, VAR_DIR)
+DATABASES = _database.databases
+IS_POSTGRES = _database.is_postgres
+DATABASE_POOLER = _database.pooler
+DATABASE_PREPARED_STATEMENTS = _database.prepared_statements
 # Covering indexes (INCLUDE) are PostgreSQL's; SQLite builds them without the extra columns,
 # which is all the embedded default needs, so its warning is not printed on every command.
 SILENCED_SYSTEM_CHECKS = [] if IS_POSTGRES else ["models.W040"]
 # Django's CSRF check looks for its middleware by name; caseowner.lean.Csrf is a subclass,
 # and caseowner.lean's own check (caseowner.W003) asks whether one is installed.
 SILENCED_SYSTEM_CHECKS.append("security.W003")
-# The same backend, counting queries, errors and connections for /metrics (PostgreSQL, the
-# production database; the embedded SQLite stays plain, as test runners expect it).
-if IS_POSTGRES:
-    _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
-# Behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer) a server connection is the
-# client's for one transaction only: no server-side cursors, no prepared statements, no session
-# settings (PgBouncer's own idle_transaction_timeout replaces the one above).
-DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
-if IS_POSTGRES and DATABASE_POOLER == "pgbouncer":
-    _db["DISABLE_SERVER_SIDE_CURSORS"] = True
-    _db["OPTIONS"].pop("options", None)
-    _db["OPTIONS"]["prepare_threshold"] = None
-# The hot reads' statements (caseowner/bound.py) are prepared on a direct connection, which
-# keeps them for its life; PgBouncer in transaction mode would hand them to other clients.
-DATABASE_PREPARED_STATEMENTS = env.bool(
-    "DATABASE_PREPARED_STATEMENTS", default=DATABASE_POOLER != "pgbouncer"
-)
-if IS_POSTGRES and DATABASE_PREPARED_STATEMENTS:
-    # psycopg prepares nothing without a threshold; the ORM's client-side cursors never
-    # prepare, so only the statements that ask (prepare=True) are. Those keep one generic
-    # plan: their constants are in the text (partial indexes apply), their inputs are ids
-    # and instants, and replanning the queue's page cost more than running it.
-    _db["OPTIONS"]["prepare_threshold"] = 2**31 - 1
-    _db["OPTIONS"]["options"] = (
-        _db["OPTIONS"].get("options", "") + " -c plan_cache_mode=force_generic_plan"
-    ).strip()
-# The managers' pages may read a streaming replica (caseowner/db_router.py); tests mirror it.
-if IS_POSTGRES and env.str("DATABASE_REPLICA_URL", default=""):
-    _replica = env.db_url("DATABASE_REPLICA_URL")
-    DATABASES["replica"] = {
-        **copy.deepcopy(_db),
-        **{k: _replica[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if k in _replica},
-        "TEST": {"MIRROR": "default"},
-    }
 DATABASE_ROUTERS = ["caseowner.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
