@@ -78,11 +78,12 @@ class CaseForm:
     @property
     def fields(self) -> list[dict[str, Any]]:
         pk = self.draft.case.pk
+        texts = self.texts or _texts()
         return [
             {
                 "name": f"c{pk}-{name}",
-                "label": self.texts.get(name, (LABELS[name], ""))[0],
-                "help": self.texts.get(name, ("", HELP.get(name, "")))[1],
+                "label": texts[name][0],
+                "help": texts[name][1],
                 "value": self.values.get(name, ""),
                 "errors": self.errors.get(name, []),
             }
@@ -224,11 +225,16 @@ def _spread_errors(exc: CaseRuleError, forms: list[CaseForm]) -> dict[str, list[
     return rest
 
 
+def _texts() -> dict[str, tuple[str, str]]:
+    """Each summary field's label and help in the active language."""
+    return {name: (str(LABELS[name]), str(HELP.get(name, ""))) for name in SUMMARY_FIELDS}
+
+
 def _write_once(forms: list[CaseForm], receivers: list[Any]) -> None:
     """What every case's part of the page repeats, written once a page (300 cases): the
     receiver options, the same for every case but the one selected, and the fields' labels
     and help, translated once instead of at every use of the lazy strings."""
-    texts = {name: (str(LABELS[name]), str(HELP.get(name, ""))) for name in SUMMARY_FIELDS}
+    texts = _texts()
     written: dict[int | None, str] = {}
     for f in forms:
         f.texts = texts
